@@ -1,0 +1,160 @@
+//! The commands: what `hookrig run`, `validate` and `profiles` do with their arguments.
+//! Output goes to the writers passed in, so tests drive the CLI in-process.
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command, ProfilesArgs, RunArgs, ValidateArgs};
+use crate::report::{self, Format};
+use crate::runner::{self, RunOptions};
+use crate::scenario::{self, InputError};
+use crate::{profile, scenario::load::nearest};
+
+/// How a command ended (the process exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: everything passed.
+    Success = 0,
+    /// 1: a check failed.
+    CheckFailed = 1,
+    /// 2: bad input (arguments, files).
+    BadInput = 2,
+}
+
+/// Runs a parsed command, writing results to `out` and diagnostics to `err`.
+pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
+    match cli.command {
+        Command::Run(a) => run(a, out, err),
+        Command::Validate(a) => validate(a, out, err),
+        Command::Profiles(a) => profiles(a, out, err),
+    }
+}
+
+fn print_errors(err: &mut dyn Write, errors: &[InputError]) -> std::io::Result<()> {
+    for e in errors {
+        writeln!(err, "error: {e}")?;
+    }
+    Ok(())
+}
+
+fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
+    let loaded = scenario::load_paths(&a.paths);
+    if !loaded.errors.is_empty() {
+        print_errors(err, &loaded.errors)?;
+        writeln!(
+            err,
+            "hookrig: {} error(s) in scenario files; nothing was run",
+            loaded.errors.len()
+        )?;
+        return Ok(ExitStatus::BadInput);
+    }
+    let mut scenarios = loaded.scenarios;
+    if let Some(f) = &a.filter {
+        scenarios.retain(|s| s.name.contains(f.as_str()));
+    }
+    if scenarios.is_empty() {
+        let whr: Vec<String> = a.paths.iter().map(|p| p.display().to_string()).collect();
+        writeln!(
+            err,
+            "error: no scenarios to run in {}{}",
+            whr.join(", "),
+            a.filter
+                .as_ref()
+                .map(|f| format!(" matching --filter `{f}`"))
+                .unwrap_or_default()
+        )?;
+        return Ok(ExitStatus::BadInput);
+    }
+    let state = runner::run_sim(&scenarios, &RunOptions { seed: a.seed }, |_| {});
+    let text = match a.format {
+        Format::Text => report::text::render(&state),
+        Format::Json => report::json::render(&state),
+    };
+    match &a.out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                writeln!(
+                    err,
+                    "error: cannot write the report to {}: {e}",
+                    path.display()
+                )?;
+                return Ok(ExitStatus::BadInput);
+            }
+        }
+        None => out.write_all(text.as_bytes())?,
+    }
+    Ok(if state.failed() == 0 {
+        ExitStatus::Success
+    } else {
+        ExitStatus::CheckFailed
+    })
+}
+
+fn validate(
+    a: ValidateArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<ExitStatus> {
+    let loaded = scenario::load_paths(&a.paths);
+    print_errors(err, &loaded.errors)?;
+    let bad: std::collections::BTreeSet<_> = loaded.errors.iter().map(|e| e.file.clone()).collect();
+    writeln!(
+        out,
+        "hookrig: {} file(s) checked, {} scenario(s) valid, {} file(s) with errors",
+        loaded.files.len(),
+        loaded.scenarios.len(),
+        bad.len()
+    )?;
+    Ok(if loaded.errors.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::BadInput
+    })
+}
+
+fn profiles(
+    a: ProfilesArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<ExitStatus> {
+    match a.name {
+        None => {
+            for p in profile::builtins() {
+                let waits: Vec<String> = profile::retry_starts(&p.retry)
+                    .iter()
+                    .map(|d| scenario::expect::fmt_duration(*d))
+                    .collect();
+                writeln!(
+                    out,
+                    "{:<18} {:<44} {} attempts at {}; timeout {}",
+                    p.name,
+                    p.provider,
+                    p.retry.attempts,
+                    waits.join(", "),
+                    scenario::expect::fmt_duration(p.retry.timeout)
+                )?;
+            }
+            writeln!(
+                out,
+                "\n`hookrig profiles NAME` prints one profile's rules and events."
+            )?;
+            Ok(ExitStatus::Success)
+        }
+        Some(name) => match profile::builtin(&name) {
+            Some(p) => {
+                write!(out, "{}", p.describe())?;
+                Ok(ExitStatus::Success)
+            }
+            None => {
+                let hint = nearest(&name, profile::BUILTIN_NAMES)
+                    .map(|n| format!(": did you mean `{n}`?"))
+                    .unwrap_or_default();
+                writeln!(
+                    err,
+                    "error: unknown profile `{name}`{hint} (built-in: {})",
+                    profile::BUILTIN_NAMES.join(", ")
+                )?;
+                Ok(ExitStatus::BadInput)
+            }
+        },
+    }
+}

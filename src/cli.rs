@@ -1,0 +1,62 @@
+//! Command-line arguments (clap), kept apart from what they drive.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::Format;
+
+/// hookrig: a test rig for webhooks.
+#[derive(Debug, Parser)]
+#[command(name = "hookrig", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay scenarios in virtual time and check what happened.
+    Run(RunArgs),
+    /// Check scenario files without running them.
+    Validate(ValidateArgs),
+    /// List the built-in profiles, or print one's rules.
+    Profiles(ProfilesArgs),
+}
+
+/// `hookrig run`.
+#[derive(Debug, Parser)]
+pub struct RunArgs {
+    /// Scenario files or folders (searched recursively for *.yaml, *.yml).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Run only scenarios whose name contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Seed for ids and generated data: the same seed gives the same output.
+    #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Write the report to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `hookrig validate`.
+#[derive(Debug, Parser)]
+pub struct ValidateArgs {
+    /// Scenario files or folders.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `hookrig profiles`.
+#[derive(Debug, Parser)]
+pub struct ProfilesArgs {
+    /// A profile to describe in full.
+    pub name: Option<String>,
+}

@@ -1,0 +1,152 @@
+//! Wall-clock time, injected.
+//!
+//! Signatures and payload timestamps read a [`Clock`], never `SystemTime::now()`
+//! directly. In sim mode the clock is a fixed epoch plus the virtual time elapsed on the
+//! paused tokio clock, so a retry 155 minutes later carries a timestamp 155 minutes later
+//! and the same run always produces the same bytes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The fixed epoch of sim mode: 2025-01-01T00:00:00Z.
+pub const SIM_EPOCH_UNIX: i64 = 1_735_689_600;
+
+/// A source of wall-clock time.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Time since the Unix epoch.
+    fn now(&self) -> Duration;
+}
+
+/// A shared clock.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// The system's wall clock (live mode).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+    }
+}
+
+/// A fixed epoch plus the time elapsed on the tokio clock since the clock was made. Under
+/// a paused runtime that is virtual time.
+#[derive(Debug, Clone)]
+pub struct SimClock {
+    epoch: Duration,
+    start: tokio::time::Instant,
+}
+
+impl SimClock {
+    /// A clock reading `epoch_unix` seconds now. Must be called inside a tokio runtime.
+    pub fn new(epoch_unix: i64) -> Self {
+        Self {
+            epoch: Duration::from_secs(epoch_unix.max(0) as u64),
+            start: tokio::time::Instant::now(),
+        }
+    }
+
+    /// The clock's reading at `offset` after it was made.
+    pub fn at(&self, offset: Duration) -> Duration {
+        self.epoch + offset
+    }
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> Duration {
+        self.epoch + self.start.elapsed()
+    }
+}
+
+/// A clock frozen at one instant (tests, fixtures).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub Duration);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Duration {
+        self.0
+    }
+}
+
+/// Whole seconds since the Unix epoch.
+pub fn unix_secs(t: Duration) -> i64 {
+    t.as_secs() as i64
+}
+
+/// Seconds since the epoch as a float with microsecond precision (LlamaCloud's form).
+pub fn unix_float(t: Duration) -> f64 {
+    t.as_micros() as f64 / 1e6
+}
+
+/// ISO-8601 / RFC 3339 in UTC with a `Z` suffix and millisecond precision,
+/// e.g. `2025-01-01T00:05:00.000Z`.
+pub fn iso_z(t: Duration) -> String {
+    let dt = to_datetime(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.millisecond()
+    )
+}
+
+/// ISO-8601 in UTC with microseconds and a `+00:00` offset, the form of Python's
+/// `datetime.now(timezone.utc).isoformat()` (Crawl4AI), e.g. `2025-01-01T00:00:00.000000+00:00`.
+pub fn iso_python_utc(t: Duration) -> String {
+    let dt = to_datetime(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.microsecond()
+    )
+}
+
+/// Parses an RFC 3339 timestamp into time since the epoch.
+pub fn parse_rfc3339(s: &str) -> Option<Duration> {
+    let dt = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    let nanos = dt.unix_timestamp_nanos();
+    (nanos >= 0).then(|| Duration::from_nanos(nanos as u64))
+}
+
+fn to_datetime(t: Duration) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos() as i128)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_forms_match_the_providers() {
+        let t = Duration::from_secs(SIM_EPOCH_UNIX as u64) + Duration::from_micros(1_500);
+        assert_eq!(iso_z(t), "2025-01-01T00:00:00.001Z");
+        assert_eq!(iso_python_utc(t), "2025-01-01T00:00:00.001500+00:00");
+        assert_eq!(
+            parse_rfc3339(&iso_z(t)),
+            Some(Duration::from_millis(SIM_EPOCH_UNIX as u64 * 1000 + 1))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_sim_clock_follows_virtual_time() {
+        let clock = SimClock::new(SIM_EPOCH_UNIX);
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        assert_eq!(unix_secs(clock.now()), SIM_EPOCH_UNIX + 300);
+    }
+}

@@ -1,0 +1,397 @@
+//! Engine events and the run state they reduce to.
+//!
+//! The sender and the receiver emit [`EngineEvent`]s into one channel; [`RunState::apply`]
+//! is the one reducer that turns them into scenarios, deliveries and attempts. Every
+//! report and the TUI read a [`RunState`]; none recomputes what the engine did.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::receiver::{Answer, DeliveryTag};
+use crate::retry::AttemptResult;
+
+/// A request as it was sent or received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// HTTP method.
+    pub method: String,
+    /// Path (sim) or URL (live, as sent).
+    pub path: String,
+    /// Headers in order (names lowercase when received).
+    pub headers: Vec<(String, String)>,
+    /// Raw body.
+    pub body: Bytes,
+}
+
+/// An answer as the sender saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseRecord {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body (at most 64 KiB kept).
+    pub body: Bytes,
+}
+
+/// How a delivery ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Some attempt got a 2xx.
+    Delivered,
+    /// Every attempt failed with a retryable result.
+    Exhausted,
+    /// A non-retryable answer (or a disabled endpoint) ended it.
+    GaveUp,
+    /// The endpoint's event filter left it out: no attempts.
+    Filtered,
+}
+
+impl Outcome {
+    /// The name used in scenario files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Exhausted => "exhausted",
+            Outcome::GaveUp => "gave_up",
+            Outcome::Filtered => "filtered",
+        }
+    }
+}
+
+/// Something the engine did.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// A scenario began.
+    ScenarioStarted {
+        /// Index in the run.
+        scenario: usize,
+        /// Its name.
+        name: String,
+        /// Its file.
+        file: String,
+    },
+    /// A delivery exists (before its first attempt, or filtered).
+    DeliveryCreated {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// Event type.
+        event_type: String,
+    },
+    /// The sender started an attempt.
+    AttemptStarted {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// 1-based attempt number.
+        n: u32,
+        /// Start offset from the scenario start.
+        at: Duration,
+        /// The request as built.
+        request: Arc<RequestRecord>,
+    },
+    /// The receiver got a request.
+    RequestReceived {
+        /// Scenario index.
+        scenario: usize,
+        /// Which attempt it belongs to, when known.
+        tag: Option<DeliveryTag>,
+        /// Arrival offset from the scenario start.
+        at: Duration,
+        /// What arrived.
+        request: Arc<RequestRecord>,
+        /// What the receiver answered.
+        answer: Answer,
+    },
+    /// The sender finished an attempt.
+    AttemptFinished {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// 1-based attempt number.
+        n: u32,
+        /// How it ended.
+        result: AttemptResult,
+        /// The final answer, if one came.
+        response: Option<Arc<ResponseRecord>>,
+        /// Start to end.
+        latency: Duration,
+        /// Requests made (1 + redirect hops).
+        requests: u32,
+    },
+    /// The sender will wait before the next attempt.
+    RetryScheduled {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// The attempt that failed.
+        n: u32,
+        /// The wait.
+        wait: Duration,
+    },
+    /// A delivery ended.
+    DeliveryFinished {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// Its outcome.
+        outcome: Outcome,
+        /// Why, in words (for gave_up and exhausted).
+        reason: Option<String>,
+    },
+    /// A scenario's checks were evaluated.
+    ScenarioChecked {
+        /// Scenario index.
+        scenario: usize,
+        /// The failed checks.
+        failures: Vec<Failure>,
+    },
+}
+
+/// A failed check.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Failure {
+    /// What was checked, e.g. `schedule` or `signature`.
+    pub check: String,
+    /// The event type (or index) the check was about, when the scenario has several.
+    pub event: Option<String>,
+    /// The 1-based attempt the check failed on, for checks on requests.
+    pub attempt: Option<u32>,
+    /// What the scenario expected.
+    pub expected: String,
+    /// What happened.
+    pub actual: String,
+}
+
+/// The run so far.
+#[derive(Debug, Clone, Default)]
+pub struct RunState {
+    /// Scenarios in run order.
+    pub scenarios: Vec<ScenarioState>,
+}
+
+/// One scenario's state.
+#[derive(Debug, Clone, Default)]
+pub struct ScenarioState {
+    /// Name.
+    pub name: String,
+    /// File it came from.
+    pub file: String,
+    /// Deliveries in event order.
+    pub deliveries: Vec<DeliveryState>,
+    /// Failed checks (empty and `checked` = passed).
+    pub failures: Vec<Failure>,
+    /// Whether checks were evaluated.
+    pub checked: bool,
+}
+
+impl ScenarioState {
+    /// Checked with no failure.
+    pub fn passed(&self) -> bool {
+        self.checked && self.failures.is_empty()
+    }
+}
+
+/// One delivery's state.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryState {
+    /// Event type.
+    pub event_type: String,
+    /// Attempts in order.
+    pub attempts: Vec<AttemptState>,
+    /// Outcome once finished.
+    pub outcome: Option<Outcome>,
+    /// Why it ended (gave_up, exhausted).
+    pub reason: Option<String>,
+}
+
+/// One attempt's state.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptState {
+    /// 1-based number.
+    pub n: u32,
+    /// When the sender started it (offset from the scenario start).
+    pub started: Duration,
+    /// When the receiver recorded its first request, if it arrived.
+    pub arrived: Option<Duration>,
+    /// The request as built by the sender.
+    pub sent: Option<Arc<RequestRecord>>,
+    /// The requests as received (first hop, then redirect hops).
+    pub received: Vec<Arc<RequestRecord>>,
+    /// How it ended, once finished.
+    pub result: Option<AttemptResult>,
+    /// The final answer.
+    pub response: Option<Arc<ResponseRecord>>,
+    /// Start to end.
+    pub latency: Option<Duration>,
+    /// The wait scheduled after it.
+    pub wait_after: Option<Duration>,
+}
+
+impl AttemptState {
+    /// The arrival time when known, else the start time: the `at_ms` of reports.
+    pub fn at(&self) -> Duration {
+        self.arrived.unwrap_or(self.started)
+    }
+
+    /// The answer's status, if one came.
+    pub fn status(&self) -> Option<u16> {
+        match self.result {
+            Some(AttemptResult::Status(s)) => Some(s),
+            _ => self.response.as_ref().map(|r| r.status),
+        }
+    }
+
+    /// `timeout`, `connection` or `too_many_redirects` when no final answer came.
+    pub fn error(&self) -> Option<&'static str> {
+        match self.result? {
+            AttemptResult::Status(_) => None,
+            AttemptResult::Timeout => Some("timeout"),
+            AttemptResult::Connection => Some("connection"),
+            AttemptResult::TooManyRedirects => Some("too_many_redirects"),
+        }
+    }
+
+    /// The requests the checks look at: what arrived, or what was sent if nothing did.
+    pub fn requests(&self) -> Vec<&RequestRecord> {
+        if self.received.is_empty() {
+            self.sent.iter().map(|r| r.as_ref()).collect()
+        } else {
+            self.received.iter().map(|r| r.as_ref()).collect()
+        }
+    }
+}
+
+impl RunState {
+    /// Applies one event.
+    pub fn apply(&mut self, event: EngineEvent) {
+        match event {
+            EngineEvent::ScenarioStarted {
+                scenario,
+                name,
+                file,
+            } => {
+                let s = self.scenario_mut(scenario);
+                s.name = name;
+                s.file = file;
+            }
+            EngineEvent::DeliveryCreated {
+                scenario,
+                delivery,
+                event_type,
+            } => {
+                self.delivery_mut(scenario, delivery).event_type = event_type;
+            }
+            EngineEvent::AttemptStarted {
+                scenario,
+                delivery,
+                n,
+                at,
+                request,
+            } => {
+                let a = self.attempt_mut(scenario, delivery, n);
+                a.started = at;
+                a.sent = Some(request);
+            }
+            EngineEvent::RequestReceived {
+                scenario,
+                tag,
+                at,
+                request,
+                ..
+            } => {
+                if let Some(tag) = tag {
+                    let a = self.attempt_mut(scenario, tag.delivery, tag.attempt);
+                    if tag.hop == 0 {
+                        a.arrived = Some(at);
+                    }
+                    a.received.push(request);
+                }
+            }
+            EngineEvent::AttemptFinished {
+                scenario,
+                delivery,
+                n,
+                result,
+                response,
+                latency,
+                ..
+            } => {
+                let a = self.attempt_mut(scenario, delivery, n);
+                a.result = Some(result);
+                a.response = response;
+                a.latency = Some(latency);
+            }
+            EngineEvent::RetryScheduled {
+                scenario,
+                delivery,
+                n,
+                wait,
+            } => {
+                self.attempt_mut(scenario, delivery, n).wait_after = Some(wait);
+            }
+            EngineEvent::DeliveryFinished {
+                scenario,
+                delivery,
+                outcome,
+                reason,
+            } => {
+                let d = self.delivery_mut(scenario, delivery);
+                d.outcome = Some(outcome);
+                d.reason = reason;
+            }
+            EngineEvent::ScenarioChecked { scenario, failures } => {
+                let s = self.scenario_mut(scenario);
+                s.failures = failures;
+                s.checked = true;
+            }
+        }
+    }
+
+    /// Scenarios that passed.
+    pub fn passed(&self) -> usize {
+        self.scenarios.iter().filter(|s| s.passed()).count()
+    }
+
+    /// Scenarios that failed.
+    pub fn failed(&self) -> usize {
+        self.scenarios.len() - self.passed()
+    }
+
+    fn scenario_mut(&mut self, i: usize) -> &mut ScenarioState {
+        if self.scenarios.len() <= i {
+            self.scenarios.resize_with(i + 1, Default::default);
+        }
+        &mut self.scenarios[i]
+    }
+
+    fn delivery_mut(&mut self, s: usize, d: usize) -> &mut DeliveryState {
+        let sc = self.scenario_mut(s);
+        if sc.deliveries.len() <= d {
+            sc.deliveries.resize_with(d + 1, Default::default);
+        }
+        &mut sc.deliveries[d]
+    }
+
+    fn attempt_mut(&mut self, s: usize, d: usize, n: u32) -> &mut AttemptState {
+        let del = self.delivery_mut(s, d);
+        let idx = n.max(1) as usize - 1;
+        while del.attempts.len() <= idx {
+            let n = del.attempts.len() as u32 + 1;
+            del.attempts.push(AttemptState {
+                n,
+                ..Default::default()
+            });
+        }
+        &mut del.attempts[idx]
+    }
+}

@@ -1,0 +1,35 @@
+//! hookrig is a test rig for webhooks: a sender that reproduces real providers' delivery
+//! rules (envelope, headers, signature, retry schedule, timeout), a mock receiver that
+//! answers attempt by attempt with the faults real endpoints produce, and a scenario
+//! runner that drives one against the other in virtual time and checks what happened.
+//!
+//! # Layout
+//! - [`profile`] — providers' delivery rules as data, one file per provider, and their
+//!   event catalogues with JSON Schemas.
+//! - [`signing`] — pure sign/verify functions for every scheme; time passed in.
+//! - [`retry`] — pure schedule and classification of attempt results.
+//! - [`sender`] — one event to one endpoint through a [`sender::Transport`]
+//!   (in-process router or reqwest).
+//! - [`receiver`] — the axum `Router` factory with its fault plan and recorder.
+//! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.
+//! - [`engine`] — engine events and the one reducer to [`engine::RunState`].
+//! - [`runner`] — sim mode: paused-time runtime per scenario, seeded ids.
+//! - [`report`] — text and JSON views over a run.
+//! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
+//! - [`cli`] and [`app`] — arguments, and the commands they drive.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod engine;
+pub mod profile;
+pub mod receiver;
+pub mod report;
+pub mod retry;
+pub mod rng;
+pub mod runner;
+pub mod scenario;
+pub mod sender;
+pub mod signing;
+
+pub use app::{ExitStatus, execute};

@@ -1,0 +1,22 @@
+//! The `hookrig` binary: parse the arguments, run the command, map the result to an exit
+//! code (0 pass, 1 a check failed, 2 bad input). A closed stdout pipe exits 0.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = hookrig::cli::Cli::parse();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    match hookrig::execute(cli, &mut out, &mut err) {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

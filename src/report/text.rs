@@ -1,0 +1,74 @@
+//! The text report: one line per scenario, failing checks below it with expected vs
+//! actual, then a summary line.
+
+use std::fmt::Write as _;
+
+use crate::engine::{DeliveryState, RunState};
+use crate::scenario::expect::fmt_duration;
+
+/// The run in words.
+pub fn render(state: &RunState) -> String {
+    let mut s = String::new();
+    for sc in &state.scenarios {
+        let mark = if sc.passed() { "PASS" } else { "FAIL" };
+        let _ = writeln!(s, "{mark}  {}  ({})", sc.name, sc.file);
+        for d in &sc.deliveries {
+            let _ = writeln!(s, "      {}", delivery_line(d));
+        }
+        for f in &sc.failures {
+            let mut whr = Vec::new();
+            if let Some(e) = &f.event {
+                whr.push(format!("event {e}"));
+            }
+            if let Some(n) = f.attempt {
+                whr.push(format!("attempt {n}"));
+            }
+            let whr = if whr.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", whr.join(", "))
+            };
+            let _ = writeln!(
+                s,
+                "      ✗ {}{whr}: expected {}, got {}",
+                f.check, f.expected, f.actual
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nhookrig: {} of {} scenarios passed, {} failed",
+        state.passed(),
+        state.scenarios.len(),
+        state.failed()
+    );
+    s
+}
+
+/// `parse.success → delivered after 3 attempts: 503 @0s, timeout @1s, 200 @33s`.
+pub fn delivery_line(d: &DeliveryState) -> String {
+    let outcome = d.outcome.map_or("unfinished", |o| o.as_str());
+    let attempts: Vec<String> = d
+        .attempts
+        .iter()
+        .map(|a| {
+            let what = match (a.status(), a.error()) {
+                (_, Some(e)) => e.to_owned(),
+                (Some(st), None) => st.to_string(),
+                (None, None) => "?".to_owned(),
+            };
+            format!("{what} @{}", fmt_duration(a.at()))
+        })
+        .collect();
+    let n = d.attempts.len();
+    if attempts.is_empty() {
+        format!("{} → {outcome}", d.event_type)
+    } else {
+        format!(
+            "{} → {outcome} after {n} attempt{}: {}",
+            d.event_type,
+            if n == 1 { "" } else { "s" },
+            attempts.join(", ")
+        )
+    }
+}

@@ -1,0 +1,131 @@
+//! The scenario runner: drives the sender against the receiver and evaluates the checks.
+//!
+//! Sim mode gives each scenario its own current-thread tokio runtime with paused time:
+//! the receiver's router is called in-process, waits and timeouts advance the virtual
+//! clock instantly, and the wall clock is [`SIM_EPOCH_UNIX`] plus virtual time. Each
+//! delivery draws its ids and generated data from a generator derived from the run seed,
+//! the scenario name and the delivery index, so the same seed gives the same bytes.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::clock::{SIM_EPOCH_UNIX, SimClock};
+use crate::engine::{EngineEvent, RunState};
+use crate::receiver::Receiver;
+use crate::rng::RunRng;
+use crate::scenario::{Scenario, expect};
+use crate::sender::{self, Delivery, SenderCtx, Transport};
+
+/// The seed used when none is given.
+pub const DEFAULT_SEED: u64 = 0x5eed;
+
+/// How a run goes.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Seed for ids and generated data.
+    pub seed: u64,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self { seed: DEFAULT_SEED }
+    }
+}
+
+/// Runs every scenario in sim mode and returns the reduced run state. `observe` sees every
+/// engine event as it is applied.
+pub fn run_sim(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    mut observe: impl FnMut(&EngineEvent),
+) -> RunState {
+    let mut state = RunState::default();
+    for (i, s) in scenarios.iter().enumerate() {
+        for e in run_scenario_sim(i, s, opts) {
+            observe(&e);
+            state.apply(e);
+        }
+        let epoch = Duration::from_secs(SIM_EPOCH_UNIX as u64);
+        let failures = expect::evaluate(s, &state.scenarios[i], epoch);
+        let e = EngineEvent::ScenarioChecked {
+            scenario: i,
+            failures,
+        };
+        observe(&e);
+        state.apply(e);
+    }
+    state
+}
+
+/// Runs one scenario in virtual time; returns its engine events in order.
+pub fn run_scenario_sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<EngineEvent> {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => panic!("cannot build the sim runtime: {e}"),
+    };
+    rt.block_on(sim(index, scenario, opts))
+}
+
+async fn sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<EngineEvent> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let _ = tx.send(EngineEvent::ScenarioStarted {
+        scenario: index,
+        name: scenario.name.clone(),
+        file: scenario.file.display().to_string(),
+    });
+    let start = tokio::time::Instant::now();
+    let router = Receiver::new(scenario.receiver.clone())
+        .with_events(index, tx.clone())
+        .into_app();
+    let ctx = SenderCtx {
+        profile: Arc::clone(&scenario.profile),
+        endpoint: Arc::clone(&scenario.endpoint),
+        transport: Transport::InProcess(router),
+        clock: Arc::new(SimClock::new(SIM_EPOCH_UNIX)),
+        events: tx.clone(),
+        disabled: Arc::new(AtomicBool::new(false)),
+        url: "/webhook".into(),
+        scenario: index,
+        start,
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, ev) in scenario.events.iter().enumerate() {
+        let mut rng = RunRng::derive(opts.seed, &format!("{}/{i}", scenario.name));
+        let data = ev
+            .data
+            .clone()
+            .unwrap_or_else(|| scenario.profile.generate_data(&ev.event_type, &mut rng));
+        let delivery = Delivery {
+            index: i,
+            event_type: ev.event_type.clone(),
+            data,
+            ids: scenario.profile.new_ids(&mut rng),
+        };
+        let _ = tx.send(EngineEvent::DeliveryCreated {
+            scenario: index,
+            delivery: i,
+            event_type: ev.event_type.clone(),
+        });
+        let ctx = ctx.clone();
+        let at = ev.at;
+        tasks.spawn(async move {
+            tokio::time::sleep_until(ctx.start + at).await;
+            sender::deliver(&ctx, &delivery).await
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    drop(ctx);
+    drop(tx);
+    let mut events = Vec::new();
+    while let Some(e) = rx.recv().await {
+        events.push(e);
+    }
+    events
+}

@@ -1,0 +1,362 @@
+//! Evaluating a scenario's checks against what the engine recorded.
+//!
+//! [`evaluate`] reads only the reduced [`ScenarioState`]: the attempts the sender made
+//! and the requests the receiver recorded. Checks on requests (headers, signature,
+//! payload) apply to every request of every attempt; a failure names the first attempt it
+//! failed on and counts the others.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Expectation, Scenario, SchemaRef, SignatureExpect};
+use crate::engine::{AttemptState, Failure, RequestRecord, ScenarioState};
+use crate::signing::{Verdict, header};
+
+/// Evaluates every expectation of `scenario`. `epoch` is the wall-clock time of the
+/// scenario's start (offset zero), so signatures are judged at each request's arrival.
+pub fn evaluate(scenario: &Scenario, state: &ScenarioState, epoch: Duration) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for x in &scenario.expect {
+        let mut f = Checker {
+            x,
+            out: &mut failures,
+        };
+        let Some(d) = state.deliveries.get(x.delivery) else {
+            f.fail("delivery", None, "a delivery", "none was made");
+            continue;
+        };
+        if let Some(want) = x.outcome {
+            let got = d.outcome.map_or("unfinished", |o| o.as_str());
+            if got != want.as_str() {
+                let actual = match &d.reason {
+                    Some(r) => format!("{got} ({r})"),
+                    None => got.to_owned(),
+                };
+                f.fail("outcome", None, want.as_str(), actual);
+            }
+        }
+        if let Some(want) = x.attempts
+            && d.attempts.len() != want as usize
+        {
+            f.fail(
+                "attempts",
+                None,
+                want.to_string(),
+                d.attempts.len().to_string(),
+            );
+        }
+        if let Some(want) = &x.schedule {
+            check_schedule(&mut f, want, &d.attempts);
+        }
+        check_requests(&mut f, scenario, &d.event_type, &d.attempts, epoch);
+    }
+    failures
+}
+
+struct Checker<'a> {
+    x: &'a Expectation,
+    out: &'a mut Vec<Failure>,
+}
+
+impl Checker<'_> {
+    fn fail(
+        &mut self,
+        check: &str,
+        attempt: Option<u32>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) {
+        self.out.push(Failure {
+            check: check.to_owned(),
+            event: self.x.label.clone(),
+            attempt,
+            expected: expected.into(),
+            actual: actual.into(),
+        });
+    }
+}
+
+/// A duration as a scenario would write it, to the millisecond: `0s`, `5m`, `35m 10s`,
+/// `1s 500ms`.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = Duration::from_millis(d.as_millis() as u64);
+    if ms.is_zero() {
+        "0s".into()
+    } else {
+        humantime::format_duration(ms).to_string()
+    }
+}
+
+fn fmt_list(ds: &[Duration]) -> String {
+    format!(
+        "[{}]",
+        ds.iter()
+            .map(|d| fmt_duration(*d))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+fn check_schedule(f: &mut Checker<'_>, want: &[Duration], attempts: &[AttemptState]) {
+    let first = attempts.first().map(AttemptState::at).unwrap_or_default();
+    let got: Vec<Duration> = attempts
+        .iter()
+        .map(|a| a.at().saturating_sub(first))
+        .collect();
+    let tol = f.x.tolerance;
+    let off = got.len() != want.len() || got.iter().zip(want).any(|(g, w)| g.abs_diff(*w) > tol);
+    if off {
+        let first_bad = got
+            .iter()
+            .zip(want)
+            .position(|(g, w)| g.abs_diff(*w) > tol)
+            .map(|i| i as u32 + 1);
+        let mut expected = fmt_list(want);
+        if !tol.is_zero() {
+            expected.push_str(&format!(" ± {}", fmt_duration(tol)));
+        }
+        f.fail("schedule", first_bad, expected, fmt_list(&got));
+    }
+}
+
+/// Per check: the attempts it failed on, and the first failure's text.
+#[derive(Default)]
+struct RequestFailures(BTreeMap<String, (String, String, Vec<u32>)>);
+
+impl RequestFailures {
+    fn add(&mut self, check: String, n: u32, expected: String, actual: String) {
+        let e = self
+            .0
+            .entry(check)
+            .or_insert_with(|| (expected, actual, Vec::new()));
+        if !e.2.contains(&n) {
+            e.2.push(n);
+        }
+    }
+}
+
+fn check_requests(
+    f: &mut Checker<'_>,
+    scenario: &Scenario,
+    event_type: &str,
+    attempts: &[AttemptState],
+    epoch: Duration,
+) {
+    let x = f.x;
+    let profile = &scenario.profile;
+    let mut fails = RequestFailures::default();
+    let schema = match &x.schema {
+        Some(SchemaRef::Event) => profile.body_schema(event_type),
+        Some(SchemaRef::File { schema, .. }) => Some((**schema).clone()),
+        None => None,
+    };
+    let validator = match schema.as_ref().map(jsonschema::validator_for) {
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            f.fail("payload.schema", None, "a valid JSON Schema", e.to_string());
+            None
+        }
+        None => None,
+    };
+    for a in attempts {
+        let at = epoch + a.at();
+        for req in a.requests() {
+            check_headers(&mut fails, x, a.n, req);
+            if let Some(want) = x.signature {
+                let v =
+                    profile
+                        .scheme
+                        .verify(&scenario.endpoint.secrets, &req.headers, &req.body, at);
+                let ok = matches!(
+                    (want, &v),
+                    (SignatureExpect::Valid, Verdict::Valid)
+                        | (SignatureExpect::Invalid, Verdict::Invalid(_))
+                        | (SignatureExpect::Absent, Verdict::Absent)
+                );
+                if !ok {
+                    let actual = match &v {
+                        Verdict::Invalid(why) => format!("invalid: {why}"),
+                        other => other.label().to_owned(),
+                    };
+                    let expected = match want {
+                        SignatureExpect::Valid => "valid",
+                        SignatureExpect::Invalid => "invalid",
+                        SignatureExpect::Absent => "absent",
+                    };
+                    fails.add("signature".into(), a.n, expected.into(), actual);
+                }
+            }
+            if validator.is_none() && x.subset.is_none() {
+                continue;
+            }
+            let body = match profile.decode_body(&req.body) {
+                Ok(b) => b,
+                Err(e) => {
+                    fails.add("payload".into(), a.n, "a JSON body".into(), e);
+                    continue;
+                }
+            };
+            if let Some(v) = &validator
+                && let Some(err) = v.iter_errors(&body).next()
+            {
+                let path = err.instance_path().to_string();
+                let path = if path.is_empty() {
+                    "/".to_owned()
+                } else {
+                    path
+                };
+                fails.add(
+                    "payload.schema".into(),
+                    a.n,
+                    "the body to satisfy the schema".into(),
+                    format!("{path}: {err}"),
+                );
+            }
+            if let Some(want) = &x.subset
+                && let Err(why) = contains(&body, want, "")
+            {
+                fails.add("payload.match".into(), a.n, want.to_string(), why);
+            }
+        }
+    }
+    for (check, (expected, actual, ns)) in fails.0 {
+        let actual = if ns.len() > 1 {
+            let others: Vec<String> = ns[1..].iter().map(u32::to_string).collect();
+            format!("{actual} (also on attempts {})", others.join(", "))
+        } else {
+            actual
+        };
+        f.fail(&check, ns.first().copied(), expected, actual);
+    }
+}
+
+fn check_headers(fails: &mut RequestFailures, x: &Expectation, n: u32, req: &RequestRecord) {
+    for name in &x.headers_present {
+        if header(&req.headers, name).is_none() {
+            fails.add(
+                format!("headers.present {name}"),
+                n,
+                format!("`{name}` present"),
+                "absent".into(),
+            );
+        }
+    }
+    for name in &x.headers_absent {
+        if let Some(v) = header(&req.headers, name) {
+            fails.add(
+                format!("headers.absent {name}"),
+                n,
+                format!("`{name}` absent"),
+                format!("present: {}", redact(name, v)),
+            );
+        }
+    }
+    for (name, want) in &x.headers_equal {
+        match header(&req.headers, name) {
+            Some(v) if v == want => {}
+            Some(v) => fails.add(
+                format!("headers.equal {name}"),
+                n,
+                format!("{name}: {}", redact(name, want)),
+                format!("{name}: {}", redact(name, v)),
+            ),
+            None => fails.add(
+                format!("headers.equal {name}"),
+                n,
+                format!("{name}: {}", redact(name, want)),
+                "absent".into(),
+            ),
+        }
+    }
+}
+
+/// Header values that carry secrets are never printed.
+pub fn redact(name: &str, value: &str) -> String {
+    const SECRET: &[&str] = &[
+        "authorization",
+        "x-webhook-secret",
+        "proxy-authorization",
+        "cookie",
+    ];
+    if SECRET.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+        format!("<redacted, {} chars>", value.chars().count())
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Whether `body` contains `want` as a subset: every key of a mapping, arrays element by
+/// element, numbers by value.
+pub fn contains(body: &Value, want: &Value, path: &str) -> Result<(), String> {
+    match (body, want) {
+        (Value::Object(b), Value::Object(w)) => {
+            for (k, wv) in w {
+                let p = format!("{path}/{k}");
+                match b.get(k) {
+                    Some(bv) => contains(bv, wv, &p)?,
+                    None => return Err(format!("{p} is missing")),
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(b), Value::Array(w)) => {
+            if b.len() != w.len() {
+                return Err(format!(
+                    "{} has {} items, expected {}",
+                    display_path(path),
+                    b.len(),
+                    w.len()
+                ));
+            }
+            for (i, (bv, wv)) in b.iter().zip(w).enumerate() {
+                contains(bv, wv, &format!("{path}/{i}"))?;
+            }
+            Ok(())
+        }
+        (Value::Number(b), Value::Number(w)) if b.as_f64() == w.as_f64() => Ok(()),
+        (b, w) if b == w => Ok(()),
+        (b, _) => Err(format!("{} is {}", display_path(path), b)),
+    }
+}
+
+fn display_path(p: &str) -> &str {
+    if p.is_empty() { "/" } else { p }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_subset_matches_nested_keys_and_numbers_by_value() {
+        let body = json!({"a": 1, "b": {"c": [1, 2], "d": "x"}, "e": 2.0});
+        assert!(contains(&body, &json!({"b": {"d": "x"}, "e": 2}), "").is_ok());
+        assert_eq!(
+            contains(&body, &json!({"b": {"d": "y"}}), ""),
+            Err("/b/d is \"x\"".into())
+        );
+        assert_eq!(
+            contains(&body, &json!({"z": 1}), ""),
+            Err("/z is missing".into())
+        );
+    }
+
+    #[test]
+    fn durations_print_the_way_scenarios_write_them() {
+        assert_eq!(fmt_duration(Duration::ZERO), "0s");
+        assert_eq!(fmt_duration(Duration::from_secs(35 * 60 + 10)), "35m 10s");
+        assert_eq!(fmt_duration(Duration::from_micros(1_500_900)), "1s 500ms");
+    }
+
+    #[test]
+    fn secret_headers_are_redacted() {
+        assert_eq!(
+            redact("X-Webhook-Secret", "static-123"),
+            "<redacted, 10 chars>"
+        );
+        assert_eq!(redact("X-Tenant", "acme"), "acme");
+    }
+}

@@ -1,0 +1,136 @@
+//! Scenarios: YAML files that drive the sender against the receiver and say what must
+//! happen.
+//!
+//! `raw.rs` holds the serde types exactly as written in a file; `load.rs` reads files and
+//! folders and turns raw scenarios into validated [`Scenario`]s, reporting every problem
+//! as an [`InputError`] with file, line and column; `expect.rs` evaluates a scenario's
+//! checks against what the engine recorded.
+
+pub mod expect;
+pub mod load;
+pub mod raw;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::engine::Outcome;
+use crate::profile::{Endpoint, Profile};
+use crate::receiver::faults::FaultPlan;
+
+pub use load::{Loaded, load_paths};
+
+/// Bad input: what is wrong and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<u64>,
+    /// 1-based column, when known.
+    pub column: Option<u64>,
+    /// What is wrong, and the valid choices where there are some.
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// One event of a scenario.
+#[derive(Debug, Clone)]
+pub struct ScenarioEvent {
+    /// Event type.
+    pub event_type: String,
+    /// Data as given; `None` = generated from the catalogue.
+    pub data: Option<Value>,
+    /// Offset of its first attempt from the scenario start.
+    pub at: Duration,
+}
+
+/// What a signature check must conclude.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureExpect {
+    /// Verifies.
+    Valid,
+    /// Present but does not verify.
+    Invalid,
+    /// No signature header.
+    Absent,
+}
+
+/// Which schema a body must satisfy.
+#[derive(Debug, Clone)]
+pub enum SchemaRef {
+    /// The profile's schema for the delivery's event type.
+    Event,
+    /// A schema loaded from a file.
+    File {
+        /// Where it came from.
+        path: PathBuf,
+        /// The schema.
+        schema: Arc<Value>,
+    },
+}
+
+/// Checks on one delivery.
+#[derive(Debug, Clone, Default)]
+pub struct Expectation {
+    /// The delivery (event index) it is about.
+    pub delivery: usize,
+    /// How the scenario named it (for messages), when it has several events.
+    pub label: Option<String>,
+    /// Expected outcome.
+    pub outcome: Option<Outcome>,
+    /// Expected number of attempts.
+    pub attempts: Option<u32>,
+    /// Expected attempt start offsets from the first attempt.
+    pub schedule: Option<Vec<Duration>>,
+    /// Allowed schedule error.
+    pub tolerance: Duration,
+    /// Header names that must be on every request.
+    pub headers_present: Vec<String>,
+    /// Header names that must not be.
+    pub headers_absent: Vec<String>,
+    /// Exact header values.
+    pub headers_equal: Vec<(String, String)>,
+    /// Signature verdict on every request.
+    pub signature: Option<SignatureExpect>,
+    /// Schema every body must satisfy.
+    pub schema: Option<SchemaRef>,
+    /// Subset every body must contain.
+    pub subset: Option<Value>,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Name, unique in the run.
+    pub name: String,
+    /// The file it came from.
+    pub file: PathBuf,
+    /// The profile (built-in or overridden).
+    pub profile: Arc<Profile>,
+    /// The endpoint.
+    pub endpoint: Arc<Endpoint>,
+    /// Events, one delivery each.
+    pub events: Vec<ScenarioEvent>,
+    /// The receiver's answers.
+    pub receiver: FaultPlan,
+    /// Checks.
+    pub expect: Vec<Expectation>,
+}

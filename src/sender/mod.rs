@@ -1,0 +1,264 @@
+//! The sender: one event to one endpoint, with a profile's full rules.
+//!
+//! [`deliver`] builds each attempt's request afresh (ids kept, timestamps and signatures
+//! regenerated), sends it through a [`Transport`] under the profile's per-attempt timeout,
+//! follows redirects by hand where the profile does, classifies the result with the
+//! profile's [`RetryPolicy`](crate::retry::RetryPolicy), and waits the scheduled time on
+//! the tokio clock before the next attempt. Everything it does is reported as
+//! [`EngineEvent`]s. `transport.rs` holds the two transports.
+
+pub mod transport;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+
+use crate::clock::SharedClock;
+use crate::engine::{EngineEvent, Outcome, RequestRecord, ResponseRecord};
+use crate::profile::{DeliveryIds, Endpoint, Profile};
+use crate::receiver::DeliveryTag;
+use crate::retry::{AttemptResult, Verdict};
+pub use transport::{Transport, TransportError, WireRequest, WireResponse};
+
+/// Everything deliveries to one endpoint share.
+#[derive(Debug, Clone)]
+pub struct SenderCtx {
+    /// The rules.
+    pub profile: Arc<Profile>,
+    /// The endpoint.
+    pub endpoint: Arc<Endpoint>,
+    /// Where requests go.
+    pub transport: Transport,
+    /// Wall-clock time for timestamps.
+    pub clock: SharedClock,
+    /// Where engine events go.
+    pub events: UnboundedSender<EngineEvent>,
+    /// Set by a 410 under a profile that disables endpoints.
+    pub disabled: Arc<AtomicBool>,
+    /// The target URL (a path in sim mode).
+    pub url: String,
+    /// The scenario index events are reported under.
+    pub scenario: usize,
+    /// When the scenario started (offsets are measured from it).
+    pub start: Instant,
+}
+
+/// One event to deliver.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Index in the scenario.
+    pub index: usize,
+    /// Event type.
+    pub event_type: String,
+    /// Event data.
+    pub data: Value,
+    /// Ids that stay the same across attempts.
+    pub ids: DeliveryIds,
+}
+
+impl SenderCtx {
+    fn emit(&self, e: EngineEvent) {
+        let _ = self.events.send(e);
+    }
+
+    fn finish(&self, d: &Delivery, outcome: Outcome, reason: Option<String>) -> Outcome {
+        self.emit(EngineEvent::DeliveryFinished {
+            scenario: self.scenario,
+            delivery: d.index,
+            outcome,
+            reason,
+        });
+        outcome
+    }
+}
+
+/// Delivers one event with the profile's rules; returns its outcome. Every step is
+/// reported as an engine event.
+pub async fn deliver(ctx: &SenderCtx, d: &Delivery) -> Outcome {
+    let profile = &ctx.profile;
+    let policy = &profile.retry;
+    if !ctx.endpoint.accepts(&d.event_type) {
+        return ctx.finish(
+            d,
+            Outcome::Filtered,
+            Some("the endpoint's event filter leaves it out".into()),
+        );
+    }
+    let attempts = policy.attempts.max(1);
+    let mut last = String::new();
+    for n in 1..=attempts {
+        if ctx.disabled.load(Ordering::SeqCst) {
+            return ctx.finish(
+                d,
+                Outcome::GaveUp,
+                Some("the endpoint was disabled by a 410 answer".into()),
+            );
+        }
+        let started = Instant::now();
+        let request = match profile.build_request(
+            &ctx.endpoint,
+            &d.event_type,
+            &d.data,
+            &d.ids,
+            ctx.clock.now(),
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                return ctx.finish(
+                    d,
+                    Outcome::GaveUp,
+                    Some(format!("request could not be built: {e}")),
+                );
+            }
+        };
+        ctx.emit(EngineEvent::AttemptStarted {
+            scenario: ctx.scenario,
+            delivery: d.index,
+            n,
+            at: started - ctx.start,
+            request: Arc::new(RequestRecord {
+                method: "POST".into(),
+                path: ctx.url.clone(),
+                headers: request.headers.clone(),
+                body: request.body.clone(),
+            }),
+        });
+        let (result, response, requests) = attempt(ctx, d, n, request.headers, request.body).await;
+        let latency = started.elapsed();
+        let status = response.as_ref().map(|r| r.status);
+        let retry_after = response
+            .as_ref()
+            .and_then(|r| retry_after(&r.headers, ctx.clock.now()));
+        ctx.emit(EngineEvent::AttemptFinished {
+            scenario: ctx.scenario,
+            delivery: d.index,
+            n,
+            result,
+            response: response.map(Arc::new),
+            latency,
+            requests,
+        });
+        last = describe(result);
+        match policy.classify(result) {
+            Verdict::Delivered => return ctx.finish(d, Outcome::Delivered, None),
+            Verdict::GiveUp => {
+                return ctx.finish(
+                    d,
+                    Outcome::GaveUp,
+                    Some(format!("attempt {n}: {last} is not retried")),
+                );
+            }
+            Verdict::Disable => {
+                ctx.disabled.store(true, Ordering::SeqCst);
+                return ctx.finish(
+                    d,
+                    Outcome::GaveUp,
+                    Some(format!("attempt {n}: 410 disables the endpoint")),
+                );
+            }
+            Verdict::Retry if n < attempts => {
+                let wait = policy.wait_with_retry_after(n, status, retry_after);
+                ctx.emit(EngineEvent::RetryScheduled {
+                    scenario: ctx.scenario,
+                    delivery: d.index,
+                    n,
+                    wait,
+                });
+                tokio::time::sleep(wait).await;
+            }
+            Verdict::Retry => {}
+        }
+    }
+    ctx.finish(
+        d,
+        Outcome::Exhausted,
+        Some(format!("{attempts} attempts failed; the last: {last}")),
+    )
+}
+
+/// One attempt: the first request and any redirect hops, each under the timeout.
+async fn attempt(
+    ctx: &SenderCtx,
+    d: &Delivery,
+    n: u32,
+    headers: Vec<(String, String)>,
+    body: bytes::Bytes,
+) -> (AttemptResult, Option<ResponseRecord>, u32) {
+    let policy = &ctx.profile.retry;
+    let mut url = ctx.url.clone();
+    let mut hop = 0u32;
+    loop {
+        let req = WireRequest {
+            url: url.clone(),
+            headers: headers.clone(),
+            body: body.clone(),
+            tag: DeliveryTag {
+                delivery: d.index,
+                event_type: d.event_type.clone(),
+                attempt: n,
+                hop,
+            },
+        };
+        let answer = match tokio::time::timeout(policy.timeout, ctx.transport.send(req)).await {
+            Err(_) => return (AttemptResult::Timeout, None, hop + 1),
+            Ok(Err(_)) => return (AttemptResult::Connection, None, hop + 1),
+            Ok(Ok(r)) => r,
+        };
+        let response = ResponseRecord {
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body,
+        };
+        let location = crate::signing::header(&response.headers, "location").map(str::to_owned);
+        match location {
+            Some(loc) if policy.max_redirects > 0 && (300..400).contains(&response.status) => {
+                if hop >= u32::from(policy.max_redirects) {
+                    return (AttemptResult::TooManyRedirects, Some(response), hop + 1);
+                }
+                url = resolve(&url, &loc);
+                hop += 1;
+            }
+            _ => {
+                return (
+                    AttemptResult::Status(response.status),
+                    Some(response),
+                    hop + 1,
+                );
+            }
+        }
+    }
+}
+
+/// Resolves a `Location` against the URL it answered.
+fn resolve(base: &str, location: &str) -> String {
+    match reqwest::Url::parse(base) {
+        Ok(b) => b
+            .join(location)
+            .map_or_else(|_| location.to_owned(), |u| u.to_string()),
+        Err(_) => location.to_owned(),
+    }
+}
+
+/// `Retry-After` as a duration: delta-seconds or an HTTP date relative to `now`.
+pub fn retry_after(headers: &[(String, String)], now: Duration) -> Option<Duration> {
+    let v = crate::signing::header(headers, "retry-after")?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    let at = at.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(at.saturating_sub(now))
+}
+
+fn describe(r: AttemptResult) -> String {
+    match r {
+        AttemptResult::Status(s) => format!("status {s}"),
+        AttemptResult::Timeout => "a timeout".into(),
+        AttemptResult::Connection => "a connection error".into(),
+        AttemptResult::TooManyRedirects => "too many redirects".into(),
+    }
+}

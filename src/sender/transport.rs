@@ -1,0 +1,212 @@
+//! Transports: how a request reaches the receiver.
+//!
+//! [`Transport::InProcess`] calls an axum [`Router`] with `tower::ServiceExt::oneshot` —
+//! no socket, so it runs under paused (virtual) time. [`Transport::Http`] is reqwest over
+//! real sockets; it never follows redirects itself (the sender does, when the profile
+//! says so). Timeouts are the sender's job, not the transport's.
+
+use axum::Router;
+use axum::body::Body;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use crate::receiver::{DeliveryTag, Dropped};
+
+/// Response bodies are read up to this many bytes; the rest is dropped.
+pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
+
+/// A request on its way out.
+#[derive(Debug, Clone)]
+pub struct WireRequest {
+    /// Full URL (live) or path (in-process; a full URL's path is used).
+    pub url: String,
+    /// Headers in order.
+    pub headers: Vec<(String, String)>,
+    /// Raw body.
+    pub body: Bytes,
+    /// The attempt it belongs to (in-process only; never on the wire).
+    pub tag: DeliveryTag,
+}
+
+/// An answer.
+#[derive(Debug, Clone)]
+pub struct WireResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers (lowercase names).
+    pub headers: Vec<(String, String)>,
+    /// Body, at most [`RESPONSE_BODY_LIMIT`] bytes.
+    pub body: Bytes,
+}
+
+/// A request that got no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// Connection refused, reset or closed before an answer.
+    #[error("connection error: {0}")]
+    Connection(String),
+    /// The request could not be built (bad URL, bad header).
+    #[error("request error: {0}")]
+    Request(String),
+}
+
+/// Where requests go.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// The receiver's router, called in-process.
+    InProcess(Router),
+    /// Real HTTP.
+    Http(reqwest::Client),
+}
+
+impl Transport {
+    /// An HTTP transport that never follows redirects.
+    pub fn http() -> Result<Self, TransportError> {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map(Transport::Http)
+            .map_err(|e| TransportError::Request(e.to_string()))
+    }
+
+    /// Sends one POST and reads the answer.
+    pub async fn send(&self, req: WireRequest) -> Result<WireResponse, TransportError> {
+        match self {
+            Transport::InProcess(router) => send_in_process(router, req).await,
+            Transport::Http(client) => send_http(client, req).await,
+        }
+    }
+}
+
+/// The path-and-query part of a URL (the URL itself when it has no scheme).
+pub fn path_of(url: &str) -> &str {
+    match url.find("://") {
+        Some(i) => {
+            let rest = &url[i + 3..];
+            rest.find('/').map_or("/", |p| &rest[p..])
+        }
+        None if url.is_empty() => "/",
+        None => url,
+    }
+}
+
+async fn send_in_process(
+    router: &Router,
+    req: WireRequest,
+) -> Result<WireResponse, TransportError> {
+    let mut builder = http::Request::builder()
+        .method("POST")
+        .uri(path_of(&req.url));
+    for (k, v) in &req.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let mut request = builder
+        .body(Body::from(req.body))
+        .map_err(|e| TransportError::Request(e.to_string()))?;
+    request.extensions_mut().insert(req.tag);
+    let response = match router.clone().oneshot(request).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    if response.extensions().get::<Dropped>().is_some() {
+        return Err(TransportError::Connection(
+            "the receiver closed the connection without answering".into(),
+        ));
+    }
+    let status = response.status().as_u16();
+    let headers = header_pairs(response.headers());
+    let body = match response.into_body().collect().await {
+        Ok(c) => truncate(c.to_bytes()),
+        Err(e) => return Err(TransportError::Connection(format!("body cut off: {e}"))),
+    };
+    Ok(WireResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+async fn send_http(
+    client: &reqwest::Client,
+    req: WireRequest,
+) -> Result<WireResponse, TransportError> {
+    let mut rb = client.post(&req.url);
+    for (k, v) in &req.headers {
+        rb = rb.header(k.as_str(), v.as_str());
+    }
+    let mut response = rb.body(req.body).send().await.map_err(|e| {
+        if e.is_builder() {
+            TransportError::Request(e.to_string())
+        } else {
+            TransportError::Connection(error_chain(&e))
+        }
+    })?;
+    let status = response.status().as_u16();
+    let headers = header_pairs(response.headers());
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() < RESPONSE_BODY_LIMIT {
+                    let room = RESPONSE_BODY_LIMIT - body.len();
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return Err(TransportError::Connection(format!(
+                    "body cut off: {}",
+                    error_chain(&e)
+                )));
+            }
+        }
+    }
+    Ok(WireResponse {
+        status,
+        headers,
+        body: Bytes::from(body),
+    })
+}
+
+fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn truncate(b: Bytes) -> Bytes {
+    if b.len() > RESPONSE_BODY_LIMIT {
+        b.slice(..RESPONSE_BODY_LIMIT)
+    } else {
+        b
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_of_keeps_the_path_and_query() {
+        assert_eq!(path_of("http://127.0.0.1:8080/hooks/a?x=1"), "/hooks/a?x=1");
+        assert_eq!(path_of("https://example.com"), "/");
+        assert_eq!(path_of("/next"), "/next");
+    }
+}
