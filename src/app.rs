@@ -47,6 +47,12 @@ fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<
         )?;
         return Ok(ExitStatus::BadInput);
     }
+    for path in a.out.iter().chain(&a.journal) {
+        if let Err(e) = check_writable(path) {
+            writeln!(err, "error: cannot write {}: {e}", path.display())?;
+            return Ok(ExitStatus::BadInput);
+        }
+    }
     let mut scenarios = loaded.scenarios;
     if let Some(f) = &a.filter {
         scenarios.retain(|s| s.name.contains(f.as_str()));
@@ -69,6 +75,13 @@ fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<
         Format::Text => report::text::render(&state),
         Format::Json => report::json::render(&state),
     };
+    if let Some(path) = &a.journal {
+        let epoch = std::time::Duration::from_secs(crate::clock::SIM_EPOCH_UNIX as u64);
+        if let Err(e) = std::fs::write(path, report::journal::render(&state, epoch)) {
+            writeln!(err, "error: cannot write the journal to {}: {e}", path.display())?;
+            return Ok(ExitStatus::BadInput);
+        }
+    }
     match &a.out {
         Some(path) => {
             if let Err(e) = std::fs::write(path, &text) {
@@ -157,4 +170,15 @@ fn profiles(
             }
         },
     }
+}
+
+/// Opens `path` for appending (creating it) to find out before a run whether it can be
+/// written; a file that did not exist before is removed again.
+fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new().append(true).create(true).open(path)?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }

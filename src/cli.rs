@@ -44,6 +44,9 @@ pub struct RunArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write every attempt (request, answer, timing) as JSON Lines to this file.
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
 }
 
 /// `hookrig validate`.

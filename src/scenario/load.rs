@@ -127,17 +127,17 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Option<u64>)>
             "the file is empty; expected a scenario (name, profile, events)".into(),
         )]);
     }
-    let shape: Value = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, &e)])?;
+    let shape: Value = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?;
     let raws: Vec<Spanned<RawScenario>> = match &shape {
         Value::Object(m) if m.contains_key("scenarios") => {
             serde_saphyr::from_str::<raw::RawFile>(text)
-                .map_err(|e| vec![yaml_error(file, &e)])?
+                .map_err(|e| vec![yaml_error(file, text, &e)])?
                 .scenarios
         }
         Value::Object(_) => {
             vec![
                 serde_saphyr::from_str::<Spanned<RawScenario>>(text)
-                    .map_err(|e| vec![yaml_error(file, &e)])?,
+                    .map_err(|e| vec![yaml_error(file, text, &e)])?,
             ]
         }
         other => {
@@ -173,9 +173,9 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Option<u64>)>
     }
 }
 
-/// A serde-saphyr error as an [`InputError`], with the nearest valid key suggested for an
-/// unknown one.
-fn yaml_error(file: &Path, e: &serde_saphyr::Error) -> InputError {
+/// A serde-saphyr error as an [`InputError`]: the YAML key it is about, what was
+/// expected, what was found, and the nearest valid key for an unknown one.
+fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
     let (line, column) = match e.location() {
         Some(l) if l.line() > 0 => (Some(l.line()), Some(l.column())),
         _ => (None, None),
@@ -185,22 +185,53 @@ fn yaml_error(file: &Path, e: &serde_saphyr::Error) -> InputError {
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
+    let plain = [
+        ("invalid i64", "expected a whole number"),
+        ("invalid u64", "expected a whole number"),
+        ("invalid boolean", "expected true or false"),
+        ("expected string scalar", "expected text"),
+        ("expected mapping start", "expected a mapping (key: value lines)"),
+        ("expected sequence start", "expected a list"),
+    ];
+    for (from, to) in plain {
+        if message == from {
+            message = to.to_owned();
+        }
+    }
+    let source_line = line.and_then(|l| text.lines().nth(l as usize - 1));
+    if let (Some(src), Some(col)) = (source_line, column) {
+        let col = (col as usize).saturating_sub(1).min(src.len());
+        let (before, after) = src.split_at(src.floor_char_boundary(col));
+        if let Some((key, _)) = before.rsplit_once(':') {
+            let key = key.trim().trim_start_matches("- ").trim();
+            if !key.is_empty() && !message.contains("unknown field") {
+                message = format!("{key}: {message}");
+            }
+        }
+        let found = after.trim();
+        if !found.is_empty() && message.starts_with(|c: char| c.is_alphanumeric()) && message.contains("expected") && !message.contains("unknown field") {
+            let found: String = found.chars().take(40).collect();
+            message.push_str(&format!(", found `{found}`"));
+        }
+    }
     if let Some(hint) = unknown_field_hint(&message) {
         message.push_str(&hint);
     }
-    InputError {
-        file: file.to_owned(),
-        line,
-        column,
-        message,
-    }
+    InputError { file: file.to_owned(), line, column, message }
 }
 
-/// For serde's "unknown field `x`, expected one of `a`, `b`": a "did you mean" hint.
+/// For serde's "unknown field `x`, expected one of a, b" (with or without backticks
+/// around the choices): a "did you mean" hint.
 fn unknown_field_hint(msg: &str) -> Option<String> {
     let rest = msg.split("unknown field `").nth(1)?;
     let (field, rest) = rest.split_once('`')?;
-    let choices: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let list = rest.split_once("expected ").map_or(rest, |(_, l)| l);
+    let list = list.strip_prefix("one of ").unwrap_or(list);
+    let choices: Vec<&str> = list
+        .split([',', ' '])
+        .map(|c| c.trim_matches(|ch: char| ch == '`' || ch.is_whitespace()))
+        .filter(|c| !c.is_empty() && *c != "or")
+        .collect();
     let best = nearest(field, &choices)?;
     Some(format!(" (did you mean `{best}`?)"))
 }
@@ -387,7 +418,7 @@ impl Cx<'_> {
                 match serde_saphyr::from_str::<RawProfile>(&text) {
                     Ok(p) => self.overrides(at, p),
                     Err(e) => {
-                        self.errors.push(yaml_error(&path, &e));
+                        self.errors.push(yaml_error(&path, &text, &e));
                         None
                     }
                 }

@@ -1,0 +1,83 @@
+//! `--journal FILE`: the run as JSON Lines, one line per attempt and one per finished
+//! delivery, in run order.
+//!
+//! An attempt line carries the request as the receiver got it (headers in order, the body
+//! exactly as sent), the answer, the arrival offset `at_ms` and the wall-clock time
+//! `wall_ms` at which signatures were judged. Header values that carry secrets
+//! (`X-Webhook-Secret`, `Authorization`, …) are redacted.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::engine::{RequestRecord, ResponseRecord, RunState};
+use crate::scenario::expect::redact;
+
+/// The journal text for a run whose offset zero is wall-clock `epoch`.
+pub fn render(state: &RunState, epoch: Duration) -> String {
+    let mut out = String::new();
+    for s in &state.scenarios {
+        for (di, d) in s.deliveries.iter().enumerate() {
+            for a in &d.attempts {
+                let request = a.requests().first().map(|r| request_json(r));
+                let line = json!({
+                    "kind": "attempt",
+                    "scenario": s.name,
+                    "file": s.file,
+                    "delivery": di,
+                    "event_type": d.event_type,
+                    "n": a.n,
+                    "at_ms": a.at().as_millis() as u64,
+                    "wall_ms": (epoch + a.at()).as_millis() as u64,
+                    "status": a.status(),
+                    "error": a.error(),
+                    "latency_ms": a.latency.map(|l| l.as_millis() as u64),
+                    "wait_after_ms": a.wait_after.map(|w| w.as_millis() as u64),
+                    "requests": a.received.len().max(1),
+                    "request": request,
+                    "response": a.response.as_deref().map(response_json),
+                });
+                push(&mut out, &line);
+            }
+            let line = json!({
+                "kind": "delivery",
+                "scenario": s.name,
+                "file": s.file,
+                "delivery": di,
+                "event_type": d.event_type,
+                "outcome": d.outcome.map(|o| o.as_str()),
+                "attempts": d.attempts.len(),
+                "reason": d.reason,
+            });
+            push(&mut out, &line);
+        }
+    }
+    out
+}
+
+fn push(out: &mut String, v: &Value) {
+    out.push_str(&v.to_string());
+    out.push('\n');
+}
+
+fn headers_json(h: &[(String, String)]) -> Value {
+    Value::Array(h.iter().map(|(k, v)| json!([k, redact(k, v)])).collect())
+}
+
+fn body_json(b: &[u8]) -> Value {
+    match std::str::from_utf8(b) {
+        Ok(s) => json!(s),
+        Err(_) => {
+            use base64::Engine as _;
+            json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) })
+        }
+    }
+}
+
+fn request_json(r: &RequestRecord) -> Value {
+    json!({ "method": r.method, "path": r.path, "headers": headers_json(&r.headers), "body": body_json(&r.body) })
+}
+
+fn response_json(r: &ResponseRecord) -> Value {
+    json!({ "status": r.status, "headers": headers_json(&r.headers), "body": body_json(&r.body) })
+}
