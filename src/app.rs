@@ -78,7 +78,11 @@ fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<
     if let Some(path) = &a.journal {
         let epoch = std::time::Duration::from_secs(crate::clock::SIM_EPOCH_UNIX as u64);
         if let Err(e) = std::fs::write(path, report::journal::render(&state, epoch)) {
-            writeln!(err, "error: cannot write the journal to {}: {e}", path.display())?;
+            writeln!(
+                err,
+                "error: cannot write the journal to {}: {e}",
+                path.display()
+            )?;
             return Ok(ExitStatus::BadInput);
         }
     }
@@ -176,7 +180,10 @@ fn profiles(
 /// written; a file that did not exist before is removed again.
 fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
     let existed = path.exists();
-    std::fs::OpenOptions::new().append(true).create(true).open(path)?;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
     if !existed {
         let _ = std::fs::remove_file(path);
     }

@@ -1,1 +1,333 @@
+use std::time::Duration;
 
+use serde_json::json;
+
+use super::*;
+use crate::clock::SIM_EPOCH_UNIX;
+
+fn epoch(offset_s: u64) -> Duration {
+    Duration::from_secs(SIM_EPOCH_UNIX as u64 + offset_s)
+}
+
+fn names(r: &OutgoingRequest) -> Vec<&str> {
+    r.headers.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+fn ids(m: &str) -> DeliveryIds {
+    DeliveryIds {
+        message_id: m.into(),
+    }
+}
+
+#[test]
+fn llamacloud_sends_its_documented_headers_and_signs_only_with_a_secret() {
+    let p = builtin("llamacloud").unwrap();
+    let mut e = Endpoint {
+        output_format: OutputFormat::Json,
+        ..Endpoint::default()
+    };
+    let data = json!({"id": "j1", "job_id": "j1"});
+    let r = p
+        .build_request(&e, "parse.success", &data, &ids("ev-1"), epoch(0))
+        .unwrap();
+    assert_eq!(
+        names(&r),
+        [
+            "Content-Type",
+            "User-Agent",
+            "X-Webhook-Event-ID",
+            "X-Webhook-Event-Type"
+        ]
+    );
+    assert_eq!(
+        crate::signing::header(&r.headers, "user-agent"),
+        Some("llamaindex-webhook-service/1.0")
+    );
+    e.secrets = vec!["s".into()];
+    let r = p
+        .build_request(&e, "parse.success", &data, &ids("ev-1"), epoch(0))
+        .unwrap();
+    let sig = crate::signing::header(&r.headers, "LC-Signature").unwrap();
+    assert_eq!(sig, crate::signing::sign_sha256_prefixed("s", &r.body));
+}
+
+#[test]
+fn llamacloud_custom_headers_cannot_override_content_type() {
+    let p = builtin("llamacloud").unwrap();
+    let e = Endpoint {
+        headers: vec![
+            ("Content-Type".into(), "text/plain".into()),
+            ("Authorization".into(), "Bearer t".into()),
+        ],
+        ..Endpoint::default()
+    };
+    let r = p
+        .build_request(&e, "parse.success", &json!({}), &ids("x"), epoch(0))
+        .unwrap();
+    assert_eq!(
+        crate::signing::header(&r.headers, "content-type"),
+        Some("application/json")
+    );
+    assert_eq!(
+        crate::signing::header(&r.headers, "authorization"),
+        Some("Bearer t")
+    );
+}
+
+#[test]
+fn llamacloud_string_output_format_encodes_the_json_body_as_a_json_string() {
+    let p = builtin("llamacloud").unwrap();
+    let data = json!({"id": "j1", "job_id": "j1"});
+    let r = p
+        .build_request(
+            &Endpoint::default(),
+            "parse.success",
+            &data,
+            &ids("ev"),
+            epoch(0),
+        )
+        .unwrap();
+    let outer: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(outer.is_string());
+    let decoded = p.decode_body(&r.body).unwrap();
+    assert_eq!(decoded["event_id"], "ev");
+    assert_eq!(decoded["data"], data);
+}
+
+#[test]
+fn crawl4ai_custom_headers_win_but_content_type_is_forced_last() {
+    let p = builtin("crawl4ai").unwrap();
+    let e = Endpoint {
+        headers: vec![
+            ("User-Agent".into(), "mine/2".into()),
+            ("X-Service".into(), "a".into()),
+        ],
+        ..Endpoint::default()
+    };
+    let data = json!({"task_id": "crawl_0123abcd", "urls": ["https://example.com"]});
+    let r = p
+        .build_request(&e, "crawl.completed", &data, &ids(""), epoch(0))
+        .unwrap();
+    assert_eq!(names(&r), ["User-Agent", "X-Service", "Content-Type"]);
+    assert_eq!(r.headers[0].1, "mine/2");
+}
+
+#[test]
+fn crawl4ai_refuses_denied_and_malformed_header_names_at_configuration_time() {
+    let p = builtin("crawl4ai").unwrap();
+    for bad in ["Authorization", "cookie", "Content-Type", "X_Under", "Host"] {
+        let e = Endpoint {
+            headers: vec![(bad.into(), "v".into())],
+            ..Endpoint::default()
+        };
+        let err = p.check_endpoint(&e).unwrap_err();
+        assert!(err.to_string().contains(bad), "{err}");
+    }
+    let many = (0..21).map(|i| (format!("X-H{i}"), "v".into())).collect();
+    assert!(
+        p.check_endpoint(&Endpoint {
+            headers: many,
+            ..Endpoint::default()
+        })
+        .is_err()
+    );
+    let long = Endpoint {
+        headers: vec![("X-Long".into(), "v".repeat(2049))],
+        ..Endpoint::default()
+    };
+    assert!(p.check_endpoint(&long).is_err());
+}
+
+#[test]
+fn crawl4ai_includes_data_only_with_data_in_payload_and_wraps_llm_results() {
+    let p = builtin("crawl4ai").unwrap();
+    let data = json!({"task_id": "llm_1735689600_12345", "urls": ["u"], "result": {"title": "t"}});
+    let off = p
+        .build_request(
+            &Endpoint::default(),
+            "llm_extraction.completed",
+            &data,
+            &ids(""),
+            epoch(0),
+        )
+        .unwrap();
+    assert!(p.decode_body(&off.body).unwrap().get("data").is_none());
+    let on = Endpoint {
+        data_in_payload: true,
+        ..Endpoint::default()
+    };
+    let r = p
+        .build_request(&on, "llm_extraction.completed", &data, &ids(""), epoch(0))
+        .unwrap();
+    let body = p.decode_body(&r.body).unwrap();
+    assert_eq!(body["data"], json!({"extracted_content": {"title": "t"}}));
+    assert_eq!(body["task_type"], "llm_extraction");
+    assert_eq!(body["status"], "completed");
+    assert_eq!(body["timestamp"], "2025-01-01T00:00:00.000000+00:00");
+}
+
+#[test]
+fn standard_webhooks_keeps_its_id_and_renews_timestamp_and_signature_per_attempt() {
+    let p = builtin("standard-webhooks").unwrap();
+    let e = Endpoint {
+        secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+        ..Endpoint::default()
+    };
+    let a = p
+        .build_request(
+            &e,
+            "user.created",
+            &json!({"id": "u"}),
+            &ids("msg_1"),
+            epoch(0),
+        )
+        .unwrap();
+    let b = p
+        .build_request(
+            &e,
+            "user.created",
+            &json!({"id": "u"}),
+            &ids("msg_1"),
+            epoch(300),
+        )
+        .unwrap();
+    let h =
+        |r: &OutgoingRequest, n: &str| crate::signing::header(&r.headers, n).unwrap().to_owned();
+    assert_eq!(
+        names(&a),
+        [
+            "webhook-id",
+            "webhook-timestamp",
+            "webhook-signature",
+            "Content-Type"
+        ]
+    );
+    assert_eq!(h(&a, "webhook-id"), h(&b, "webhook-id"));
+    assert_eq!(
+        h(&b, "webhook-timestamp"),
+        (SIM_EPOCH_UNIX + 300).to_string()
+    );
+    assert_ne!(h(&a, "webhook-signature"), h(&b, "webhook-signature"));
+    let v = p.scheme.verify(&e.secrets, &b.headers, &b.body, epoch(301));
+    assert_eq!(v, crate::signing::Verdict::Valid);
+}
+
+#[test]
+fn perfectparser_sends_flat_bodies_with_the_static_secret_header() {
+    let p = builtin("perfectparser").unwrap();
+    let e = Endpoint {
+        secrets: vec!["k".into()],
+        static_secret: Some("st".into()),
+        ..Endpoint::default()
+    };
+    let data = json!({"extraction_id": "ext_1", "document_id": "doc_1", "status": "completed"});
+    let r = p
+        .build_request(
+            &e,
+            "extraction.document_completed",
+            &data,
+            &ids(""),
+            epoch(0),
+        )
+        .unwrap();
+    assert_eq!(
+        names(&r),
+        [
+            "Content-Type",
+            "X-Webhook-Secret",
+            "X-PerfectParser-Signature"
+        ]
+    );
+    let body = p.decode_body(&r.body).unwrap();
+    assert_eq!(body["event"], "extraction.document_completed");
+    assert_eq!(body["document_id"], "doc_1");
+    assert!(
+        p.build_request(
+            &e,
+            "extraction.document_completed",
+            &json!([1]),
+            &ids(""),
+            epoch(0)
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn extend_signs_its_timestamp_and_body() {
+    let p = builtin("extend").unwrap();
+    let e = Endpoint {
+        secrets: vec!["sec".into()],
+        ..Endpoint::default()
+    };
+    let r = p
+        .build_request(
+            &e,
+            "workflow_run.completed",
+            &json!({"object": "workflow_run", "id": "workflow_run_1"}),
+            &ids("event_1"),
+            epoch(5),
+        )
+        .unwrap();
+    let ts = crate::signing::header(&r.headers, "x-extend-request-timestamp").unwrap();
+    assert_eq!(ts, (SIM_EPOCH_UNIX + 5).to_string());
+    let sig = crate::signing::header(&r.headers, "x-extend-request-signature").unwrap();
+    assert_eq!(
+        sig,
+        crate::signing::sign_extend("sec", SIM_EPOCH_UNIX + 5, &r.body)
+    );
+}
+
+#[test]
+fn profile_schedules_match_the_design_table() {
+    let starts = |n: &str| {
+        retry_starts(&builtin(n).unwrap().retry)
+            .iter()
+            .map(Duration::as_secs)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(starts("llamacloud"), [0, 1, 3]);
+    assert_eq!(starts("crawl4ai"), [0, 1, 3, 7, 15]);
+    assert_eq!(starts("extend"), [0, 1, 3, 7, 15]);
+    assert_eq!(starts("perfectparser"), [0, 300, 900, 2100, 4500, 9300]);
+    let h = 3600;
+    assert_eq!(
+        starts("standard-webhooks"),
+        [
+            0,
+            5,
+            305,
+            2105,
+            2105 + 2 * h,
+            2105 + 7 * h,
+            2105 + 17 * h,
+            2105 + 31 * h,
+            2105 + 51 * h,
+            2105 + 75 * h
+        ]
+    );
+}
+
+#[test]
+fn only_standard_webhooks_accepts_several_secrets() {
+    let two = Endpoint {
+        secrets: vec!["a".into(), "b".into()],
+        ..Endpoint::default()
+    };
+    assert!(
+        builtin("perfectparser")
+            .unwrap()
+            .check_endpoint(&two)
+            .is_err()
+    );
+    let sw = Endpoint {
+        secrets: vec!["whsec_YQ==".into(), "whsec_Yg==".into()],
+        ..Endpoint::default()
+    };
+    assert!(
+        builtin("standard-webhooks")
+            .unwrap()
+            .check_endpoint(&sw)
+            .is_ok()
+    );
+}

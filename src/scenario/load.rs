@@ -127,7 +127,8 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Option<u64>)>
             "the file is empty; expected a scenario (name, profile, events)".into(),
         )]);
     }
-    let shape: Value = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?;
+    let shape: Value =
+        serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?;
     let raws: Vec<Spanned<RawScenario>> = match &shape {
         Value::Object(m) if m.contains_key("scenarios") => {
             serde_saphyr::from_str::<raw::RawFile>(text)
@@ -190,7 +191,10 @@ fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
         ("invalid u64", "expected a whole number"),
         ("invalid boolean", "expected true or false"),
         ("expected string scalar", "expected text"),
-        ("expected mapping start", "expected a mapping (key: value lines)"),
+        (
+            "expected mapping start",
+            "expected a mapping (key: value lines)",
+        ),
         ("expected sequence start", "expected a list"),
     ];
     for (from, to) in plain {
@@ -209,7 +213,11 @@ fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
             }
         }
         let found = after.trim();
-        if !found.is_empty() && message.starts_with(|c: char| c.is_alphanumeric()) && message.contains("expected") && !message.contains("unknown field") {
+        if !found.is_empty()
+            && message.starts_with(|c: char| c.is_alphanumeric())
+            && message.contains("expected")
+            && !message.contains("unknown field")
+        {
             let found: String = found.chars().take(40).collect();
             message.push_str(&format!(", found `{found}`"));
         }
@@ -217,7 +225,12 @@ fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
     if let Some(hint) = unknown_field_hint(&message) {
         message.push_str(&hint);
     }
-    InputError { file: file.to_owned(), line, column, message }
+    InputError {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
+    }
 }
 
 /// For serde's "unknown field `x`, expected one of a, b" (with or without backticks
