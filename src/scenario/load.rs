@@ -510,13 +510,13 @@ impl Cx<'_> {
             }
             p.retry.backoff = Backoff::Exponential { initial, cap };
         }
-        if let Some(t) = &o.timeout {
-            if let Some(d) = dur(self, "timeout", t) {
-                if d.is_zero() {
-                    self.err(at, "profile.timeout: must be more than 0s");
-                }
-                p.retry.timeout = d;
+        if let Some(t) = &o.timeout
+            && let Some(d) = dur(self, "timeout", t)
+        {
+            if d.is_zero() {
+                self.err(at, "profile.timeout: must be more than 0s");
             }
+            p.retry.timeout = d;
         }
         if let Some(r) = &o.retry_on {
             p.retry.retry_on = match r.as_str() {
