@@ -251,13 +251,13 @@ impl AttemptState {
         }
     }
 
-    /// `timeout`, `connection` or `too_many_redirects` when no final answer came.
+    /// `timeout` or `connection` when no answer came; `None` when one did (an attempt
+    /// ended by too many redirects did get an answer: the last 3xx).
     pub fn error(&self) -> Option<&'static str> {
         match self.result? {
-            AttemptResult::Status(_) => None,
+            AttemptResult::Status(_) | AttemptResult::TooManyRedirects => None,
             AttemptResult::Timeout => Some("timeout"),
             AttemptResult::Connection => Some("connection"),
-            AttemptResult::TooManyRedirects => Some("too_many_redirects"),
         }
     }
 
