@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""Fidelity check: hookrig's signed requests must verify in the providers' own verifiers.
+
+Usage: verify.py JOURNAL.jsonl [--root DIR]
+
+Reads a `hookrig run --journal` file. For every attempt line it loads the scenario file the
+line names (`file`, relative to --root, default: the current directory) with PyYAML, takes
+the profile and `endpoint.secret` (a string, or a list during key rotation) from it, and
+checks the request exactly as the receiver got it (headers and raw body), judged AT THE
+ATTEMPT'S OWN WALL-CLOCK TIME (`wall_ms`): each library's notion of "now" is frozen there.
+
+Verifiers, by profile:
+
+* standard-webhooks — PyPI `standardwebhooks` (`standardwebhooks.Webhook(secret).verify`,
+  the Standard Webhooks reference library) and PyPI `svix` (`svix.webhooks.Webhook(secret)
+  .verify(body, headers)`). Note: since svix 1.x, `svix.webhooks.Webhook` is a thin
+  wrapper that delegates to `standardwebhooks.webhooks.Webhook` (it only maps `svix-*`
+  header names), so the two are not independent implementations; an independent stdlib
+  re-implementation of the spec is run as a third check. With several secrets (rotation)
+  the request must verify with EACH secret on its own, in every library.
+  Clock: both read `datetime.now(tz=timezone.utc)` in `standardwebhooks.webhooks`; that
+  module's `datetime` name is patched with a subclass whose `now()` is frozen.
+* extend — PyPI `extend-ai` DOES ship a verifier: `extend_ai.wrapper.webhooks.Webhooks`,
+  reached as `Extend(token=...).webhooks`, with `verify(body, headers, signing_secret,
+  max_age_seconds=300) -> bool` (and `verify_and_parse`). It checks
+  `x-extend-request-timestamp`/`x-extend-request-signature`, lowercase hex HMAC-SHA256 of
+  `v0:{timestamp}:{body}` keyed with the secret's UTF-8 bytes, `hmac.compare_digest`,
+  and rejects age > 300 s or > 60 s in the future. Clock: it calls `time.time()` through
+  the module's `time` name, which is patched. A stdlib re-implementation of the documented
+  scheme runs beside it.
+* llamacloud (`LC-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`) and
+  perfectparser (`X-PerfectParser-Signature: <hex HMAC-SHA256(secret, raw body)>`) — no
+  public verifier library exists for either provider, so these are checked with Python's
+  stdlib `hmac` + `hmac.compare_digest` over the raw body bytes. They carry no timestamp.
+
+Negative controls, so the check cannot pass vacuously: for every attempt and every
+verifier, a copy of the body with one byte changed and a wrong secret must both be
+REJECTED; for the timestamped schemes the untouched request must also be rejected when
+judged too late (timestamp + 301 s) and too early (timestamp - 301 s for Standard
+Webhooks, - 61 s for Extend). Each profile must have at least one attempt and one retry.
+
+Prints one line per profile with counts and exits 1 on any mismatch (each named by
+scenario, event, attempt and library), 2 on unusable input. Secrets are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import datetime as _dt
+import hashlib
+import hmac
+import importlib.metadata as md
+import json
+import sys
+import time as _time
+import types
+from collections import defaultdict
+from pathlib import Path
+from unittest import mock
+
+import yaml
+
+import standardwebhooks
+import standardwebhooks.webhooks as sw_module
+import svix.webhooks as svix_module
+from svix.webhooks import Webhook as SvixWebhook
+import extend_ai.wrapper.webhooks as extend_module
+from extend_ai import Extend
+
+PROFILES = ("standard-webhooks", "extend", "llamacloud", "perfectparser")
+SIG_HEADER = {
+    "standard-webhooks": "webhook-signature",
+    "extend": "x-extend-request-signature",
+    "llamacloud": "lc-signature",
+    "perfectparser": "x-perfectparser-signature",
+}
+# A valid whsec_ secret that no scenario uses, and a plain one for the hex schemes.
+WRONG_SW_SECRET = "whsec_" + base64.b64encode(b"hookrig-fidelity-wrong-secret!!!").decode()
+WRONG_PLAIN_SECRET = "hookrig-fidelity-wrong-secret"
+
+
+# --------------------------------------------------------------------------- clock
+
+
+class _Clock:
+    now_s: float = 0.0
+
+
+class _FrozenDatetime(_dt.datetime):
+    """`datetime` whose `now()` is the frozen verification time."""
+
+    @classmethod
+    def now(cls, tz=None):  # noqa: D102
+        return _dt.datetime.fromtimestamp(_Clock.now_s, tz=tz)
+
+    @classmethod
+    def utcnow(cls):  # noqa: D102
+        return _dt.datetime.fromtimestamp(_Clock.now_s, tz=_dt.timezone.utc).replace(tzinfo=None)
+
+
+def _frozen_time_module():
+    ns = types.SimpleNamespace(**{k: getattr(_time, k) for k in dir(_time) if not k.startswith("__")})
+    ns.time = lambda: _Clock.now_s
+    ns.time_ns = lambda: int(_Clock.now_s * 1e9)
+    return ns
+
+
+_FROZEN_TIME = _frozen_time_module()
+
+
+@contextlib.contextmanager
+def frozen_clock():
+    """Patch every verifier module's `datetime` / `time` name to read `_Clock.now_s`."""
+    patches = []
+    for mod in (sw_module, svix_module, extend_module):
+        if getattr(mod, "datetime", None) is _dt.datetime:
+            patches.append(mock.patch.object(mod, "datetime", _FrozenDatetime))
+        if getattr(mod, "time", None) is _time:
+            patches.append(mock.patch.object(mod, "time", _FROZEN_TIME))
+    with contextlib.ExitStack() as stack:
+        for p in patches:
+            stack.enter_context(p)
+        yield
+
+
+# --------------------------------------------------------------------------- verifiers
+# Each verifier takes (body: str, headers: dict, secret: str) and returns None when it
+# accepts, or a short reason when it rejects. Library exceptions count as rejections.
+
+
+def v_standardwebhooks(body, headers, secret):
+    try:
+        standardwebhooks.Webhook(secret).verify(body, headers)
+        return None
+    except Exception as e:  # WebhookVerificationError, or a malformed header
+        return f"{type(e).__name__}: {e}"
+
+
+def v_svix(body, headers, secret):
+    try:
+        SvixWebhook(secret).verify(body, headers)
+        return None
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+
+
+def v_standard_stdlib(body, headers, secret):
+    """Independent re-implementation of the Standard Webhooks spec (5 min tolerance)."""
+    try:
+        msg_id, ts, sig = headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"]
+    except KeyError as e:
+        return f"missing header {e}"
+    if not ts.isdigit():
+        return f"webhook-timestamp {ts!r} is not an integer"
+    if abs(int(_Clock.now_s) - int(ts)) > 300:
+        return "timestamp outside the 5 min tolerance"
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    expected = hmac.new(key, f"{msg_id}.{ts}.".encode() + body.encode("utf-8"), hashlib.sha256).digest()
+    for entry in sig.split(" "):
+        version, _, b64 = entry.partition(",")
+        if version == "v1":
+            try:
+                if hmac.compare_digest(base64.b64decode(b64, validate=True), expected):
+                    return None
+            except ValueError:
+                continue
+    return "no v1 signature matched"
+
+
+_EXTEND = Extend(token="unused-no-network-call").webhooks
+
+
+def v_extend_ai(body, headers, secret):
+    try:
+        ok = _EXTEND.verify(body, headers, secret)
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+    if ok:
+        return None
+    # `verify` returns only a bool; ask the private checker for the reason.
+    try:
+        _EXTEND._verify_signature(body, headers, secret, 300)
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+    return "verify() returned False"
+
+
+def v_extend_stdlib(body, headers, secret):
+    ts = headers.get("x-extend-request-timestamp")
+    sig = headers.get("x-extend-request-signature")
+    if not ts or not sig:
+        return "missing x-extend-request-timestamp or -signature"
+    try:
+        age = int(_Clock.now_s) - int(ts)
+    except ValueError:
+        return f"timestamp {ts!r} is not an integer"
+    if age > 300:
+        return f"timestamp {age} s old (> 300 s)"
+    if age < -60:
+        return f"timestamp {-age} s in the future (> 60 s)"
+    expected = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body.encode("utf-8"), hashlib.sha256).hexdigest()
+    return None if hmac.compare_digest(sig, expected) else "signature does not match"
+
+
+def v_llamacloud_stdlib(body, headers, secret):
+    sig = headers.get("lc-signature")
+    if sig is None:
+        return "missing LC-Signature"
+    if not sig.startswith("sha256="):
+        return "LC-Signature lacks `sha256=`"
+    expected = hmac.new(secret.encode(), body.encode("utf-8"), hashlib.sha256).hexdigest()
+    return None if hmac.compare_digest(sig[len("sha256="):], expected) else "signature does not match"
+
+
+def v_perfectparser_stdlib(body, headers, secret):
+    sig = headers.get("x-perfectparser-signature")
+    if sig is None:
+        return "missing X-PerfectParser-Signature"
+    expected = hmac.new(secret.encode(), body.encode("utf-8"), hashlib.sha256).hexdigest()
+    return None if hmac.compare_digest(sig, expected) else "signature does not match"
+
+
+def _ver(dist):
+    return f"{dist} {md.version(dist)}"
+
+
+VERIFIERS = {
+    "standard-webhooks": [
+        (_ver("standardwebhooks"), v_standardwebhooks),
+        (_ver("svix"), v_svix),
+        ("stdlib hmac", v_standard_stdlib),
+    ],
+    "extend": [(_ver("extend-ai"), v_extend_ai), ("stdlib hmac", v_extend_stdlib)],
+    "llamacloud": [("stdlib hmac (no public verifier exists)", v_llamacloud_stdlib)],
+    "perfectparser": [("stdlib hmac (no public verifier exists)", v_perfectparser_stdlib)],
+}
+# (label, offset of "now" from the header timestamp) at which an untouched request must fail.
+WINDOW_CONTROLS = {
+    "standard-webhooks": ("webhook-timestamp", [("too late (+301 s)", 301), ("too early (-301 s)", -301)]),
+    "extend": ("x-extend-request-timestamp", [("too late (+301 s)", 301), ("too early (-61 s)", -61)]),
+}
+
+
+# --------------------------------------------------------------------------- input
+
+
+class Scenarios:
+    """Scenario files, loaded once, looked up by (file, name)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.cache: dict[str, list[dict]] = {}
+
+    def get(self, file: str, name: str) -> dict:
+        if file not in self.cache:
+            path = Path(file)
+            if not path.is_absolute():
+                path = self.root / path
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            self.cache[file] = doc["scenarios"] if isinstance(doc, dict) and "scenarios" in doc else [doc]
+        for s in self.cache[file]:
+            if s.get("name") == name:
+                return s
+        raise KeyError(f"no scenario named {name!r} in {file}")
+
+
+def profile_of(scenario: dict) -> str:
+    p = scenario.get("profile")
+    if isinstance(p, dict):
+        p = p.get("base")
+    if p not in PROFILES:
+        raise ValueError(f"profile {p!r} is not one this check knows ({', '.join(PROFILES)})")
+    return p
+
+
+def secrets_of(scenario: dict) -> list[str]:
+    s = (scenario.get("endpoint") or {}).get("secret")
+    if s is None:
+        return []
+    return [s] if isinstance(s, str) else list(s)
+
+
+def tamper(body: str) -> str:
+    """The body with one byte changed: the middle ASCII letter or digit, swapped."""
+    idx = [i for i, c in enumerate(body) if c.isascii() and c.isalnum()]
+    if not idx:
+        return body + " "
+    i = idx[len(idx) // 2]
+    c = body[i]
+    repl = "1" if c == "0" else "0" if c.isdigit() else ("b" if c == "a" else "a")
+    return body[:i] + repl + body[i + 1:]
+
+
+def fmt_ms(ms: int) -> str:
+    s = ms // 1000
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    parts = [f"{d}d" if d else "", f"{h}h" if h else "", f"{m}m" if m else "", f"{s}s" if s or not (d or h or m) else ""]
+    return " ".join(p for p in parts if p)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("journal", type=Path)
+    ap.add_argument("--root", type=Path, default=Path.cwd(), help="where the journal's scenario paths are relative to")
+    args = ap.parse_args(argv)
+
+    try:
+        lines = [json.loads(l) for l in args.journal.read_text(encoding="utf-8").splitlines() if l.strip()]
+    except (OSError, ValueError) as e:
+        print(f"verify.py: cannot read journal {args.journal}: {e}", file=sys.stderr)
+        return 2
+    attempts = [l for l in lines if l.get("kind") == "attempt"]
+    scenarios = Scenarios(args.root)
+
+    failures: list[str] = []
+    stats = defaultdict(lambda: {"attempts": 0, "first": 0, "retries": 0, "rejected": 0, "span_ms": 0,
+                                 "scenarios": set(), "events": set(), "rotation": 0})
+    first_wall: dict[tuple, int] = {}
+
+    with frozen_clock():
+        for a in attempts:
+            where = f"scenario {a['scenario']!r} ({a['file']}) event {a['event_type']} delivery {a['delivery']} attempt n={a['n']}"
+            try:
+                sc = scenarios.get(a["file"], a["scenario"])
+                profile = profile_of(sc)
+            except (OSError, KeyError, ValueError, yaml.YAMLError) as e:
+                print(f"verify.py: {where}: {e}", file=sys.stderr)
+                return 2
+            secrets = secrets_of(sc)
+            req = a.get("request")
+            if not secrets:
+                failures.append(f"{where}: the scenario has no endpoint.secret, so nothing is checked")
+                continue
+            if not req or not isinstance(req.get("body"), str):
+                failures.append(f"{where}: no request, or a body that is not UTF-8 text, in the journal")
+                continue
+            names = [k for k, _ in req["headers"]]
+            if len(names) != len(set(names)):
+                failures.append(f"{where}: repeated header names {names}")
+                continue
+            headers = dict(req["headers"])
+            body = req["body"]
+            if SIG_HEADER[profile] not in headers:
+                failures.append(f"{where}: no {SIG_HEADER[profile]} header: {req['headers']}")
+                continue
+
+            st = stats[profile]
+            st["attempts"] += 1
+            st["scenarios"].add(a["scenario"])
+            st["events"].add(a["event_type"])
+            key = (a["file"], a["scenario"], a["delivery"])
+            if a["n"] == 1:
+                st["first"] += 1
+                first_wall[key] = a["wall_ms"]
+            else:
+                st["retries"] += 1
+                st["span_ms"] = max(st["span_ms"], a["wall_ms"] - first_wall.get(key, a["wall_ms"]))
+            if len(secrets) > 1:
+                st["rotation"] += 1
+
+            wrong = WRONG_SW_SECRET if profile == "standard-webhooks" else WRONG_PLAIN_SECRET
+            bad_body = tamper(body)
+            for lib, verify in VERIFIERS[profile]:
+                _Clock.now_s = a["wall_ms"] / 1000.0
+                # Accept: with every secret on its own (key rotation: either secret).
+                for i, secret in enumerate(secrets):
+                    why = verify(body, headers, secret)
+                    if why is not None:
+                        failures.append(
+                            f"MISMATCH {where} wall_ms={a['wall_ms']}: {lib} REJECTED hookrig's request "
+                            f"with secret #{i + 1} of {len(secrets)}: {why}\n"
+                            f"    headers: {json.dumps(req['headers'], ensure_ascii=False)}\n"
+                            f"    body:    {json.dumps(body, ensure_ascii=False)}"
+                        )
+                # Reject: tampered body, wrong secret.
+                controls = [(f"tampered body (one byte changed)", bad_body, headers, s) for s in secrets]
+                controls.append(("wrong secret", body, headers, wrong))
+                for label, b, h, s in controls:
+                    if verify(b, h, s) is None:
+                        failures.append(f"MISMATCH {where}: {lib} ACCEPTED a forgery: {label}")
+                    else:
+                        st["rejected"] += 1
+                # Reject: the untouched request judged outside the timestamp window.
+                if profile in WINDOW_CONTROLS:
+                    ts_header, offsets = WINDOW_CONTROLS[profile]
+                    ts = int(headers[ts_header])
+                    for label, off in offsets:
+                        _Clock.now_s = ts + off
+                        if verify(body, headers, secrets[0]) is None:
+                            failures.append(f"MISMATCH {where}: {lib} ACCEPTED a request judged {label}: "
+                                            f"its timestamp window is not enforced (or the clock freeze failed)")
+                        else:
+                            st["rejected"] += 1
+
+    for profile in PROFILES:
+        st = stats.get(profile)
+        names = [lib for lib, _ in VERIFIERS[profile]]
+        libs = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        if not st or st["attempts"] == 0:
+            failures.append(f"{profile}: no signed attempts in the journal: the check would be vacuous")
+            continue
+        if st["retries"] == 0:
+            failures.append(f"{profile}: no retries in the journal: retries are not exercised")
+        controls_desc = "tampered body, wrong secret" + (
+            ", timestamp outside the window" if profile in WINDOW_CONTROLS else "")
+        rot = f", {st['rotation']} under key rotation (each secret alone)" if st["rotation"] else ""
+        print(
+            f"{profile}: {st['attempts']} attempts verified with {libs} "
+            f"({st['first']} first attempts and {st['retries']} retries, up to {fmt_ms(st['span_ms'])} "
+            f"after the first{rot}; {len(st['events'])} event types, {len(st['scenarios'])} scenario(s)), "
+            f"{st['rejected']} forgeries rejected ({controls_desc})"
+        )
+
+    if failures:
+        print(f"\nFIDELITY CHECK FAILED: {len(failures)} problem(s)", file=sys.stderr)
+        for f in failures:
+            print(f"  {f}", file=sys.stderr)
+        return 1
+    print("fidelity check passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
