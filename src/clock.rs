@@ -100,19 +100,23 @@ pub fn iso_z(t: Duration) -> String {
     )
 }
 
-/// ISO-8601 in UTC with microseconds and a `+00:00` offset, the form of Python's
-/// `datetime.now(timezone.utc).isoformat()` (Crawl4AI), e.g. `2025-01-01T00:00:00.000000+00:00`.
+/// ISO-8601 in UTC with a `+00:00` offset, the form of Python's
+/// `datetime.now(timezone.utc).isoformat()` (Crawl4AI): microseconds when there are any
+/// (`2025-01-01T00:00:00.001500+00:00`), none when they are zero (`2025-01-01T00:00:00+00:00`).
 pub fn iso_python_utc(t: Duration) -> String {
     let dt = to_datetime(t);
+    let fraction = match dt.microsecond() {
+        0 => String::new(),
+        us => format!(".{us:06}"),
+    };
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}+00:00",
         dt.year(),
         u8::from(dt.month()),
         dt.day(),
         dt.hour(),
         dt.minute(),
         dt.second(),
-        dt.microsecond()
     )
 }
 
@@ -137,6 +141,8 @@ mod tests {
         let t = Duration::from_secs(SIM_EPOCH_UNIX as u64) + Duration::from_micros(1_500);
         assert_eq!(iso_z(t), "2025-01-01T00:00:00.001Z");
         assert_eq!(iso_python_utc(t), "2025-01-01T00:00:00.001500+00:00");
+        let whole = Duration::from_secs(SIM_EPOCH_UNIX as u64);
+        assert_eq!(iso_python_utc(whole), "2025-01-01T00:00:00+00:00");
         assert_eq!(
             parse_rfc3339(&iso_z(t)),
             Some(Duration::from_millis(SIM_EPOCH_UNIX as u64 * 1000 + 1))

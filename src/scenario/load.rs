@@ -21,6 +21,9 @@ use crate::profile::{self, Endpoint, OutputFormat, Profile};
 use crate::receiver::faults::{Action, FaultPlan, Step};
 use crate::retry::{Backoff, RetryOn};
 
+/// A 1-based (line, column) in a file, when known.
+pub type Position = (Option<u64>, Option<u64>);
+
 /// The longest duration a scenario may name.
 pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The most attempts a profile override may ask for.
@@ -44,26 +47,30 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     for p in paths {
         collect(p, &mut files, &mut loaded.errors);
     }
-    let mut names: HashMap<String, (PathBuf, Option<u64>)> = HashMap::new();
+    let mut names: HashMap<String, (PathBuf, Position)> = HashMap::new();
     for file in files {
         match load_file(&file) {
             Ok(list) => {
-                for (scenario, line) in list {
-                    if let Some((first_file, first_line)) = names.get(&scenario.name) {
+                for (scenario, pos) in list {
+                    if let Some((first_file, first)) = names.get(&scenario.name) {
+                        let first_at = match first {
+                            (Some(l), Some(c)) => format!(":{l}:{c}"),
+                            (Some(l), None) => format!(":{l}"),
+                            _ => String::new(),
+                        };
                         loaded.errors.push(InputError {
                             file: file.clone(),
-                            line,
-                            column: None,
+                            line: pos.0,
+                            column: pos.1,
                             message: format!(
-                                "duplicate scenario name `{}` (first used at {}{}); names must be unique in a run",
+                                "name: duplicate scenario name `{}` (first used at {}{first_at}); names must be unique in a run",
                                 scenario.name,
                                 first_file.display(),
-                                first_line.map(|l| format!(":{l}")).unwrap_or_default()
                             ),
                         });
                         continue;
                     }
-                    names.insert(scenario.name.clone(), (file.clone(), line));
+                    names.insert(scenario.name.clone(), (file.clone(), pos));
                     loaded.scenarios.push(scenario);
                 }
             }
@@ -113,14 +120,14 @@ fn file_error(file: &Path, message: String) -> InputError {
 }
 
 /// Parses and validates one file; each scenario comes with the line it starts on.
-pub fn load_file(file: &Path) -> Result<Vec<(Scenario, Option<u64>)>, Vec<InputError>> {
+pub fn load_file(file: &Path) -> Result<Vec<(Scenario, Position)>, Vec<InputError>> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| vec![file_error(file, format!("cannot read: {e}"))])?;
     parse_str(file, &text)
 }
 
 /// Parses and validates scenario text as if read from `file`.
-pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Option<u64>)>, Vec<InputError>> {
+pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, Vec<InputError>> {
     if text.trim().is_empty() {
         return Err(vec![file_error(
             file,
@@ -156,7 +163,7 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Option<u64>)>
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for raw in raws {
-        let line = loc(&raw).0;
+        let line = loc(&raw.value.name);
         let mut cx = Cx {
             file,
             errors: Vec::new(),
@@ -580,8 +587,13 @@ impl Cx<'_> {
             ..Endpoint::default()
         };
         let headers_at = raw.headers.as_ref().map_or(at, loc);
+        let header_positions = raw
+            .headers
+            .as_ref()
+            .map(|h| h.value.clone())
+            .unwrap_or_default();
         if let Some(h) = raw.headers {
-            e.headers = h.value.0;
+            e.headers = h.value.entries;
         }
         if let Some(f) = raw.events {
             for ev in &f {
@@ -606,10 +618,11 @@ impl Cx<'_> {
             };
         }
         if let Err(err) = p.check_endpoint(&e) {
-            let at = if matches!(err, profile::ConfigError::Header { .. }) {
-                headers_at
-            } else {
-                at
+            let at = match &err {
+                profile::ConfigError::Header { name, .. } => header_positions
+                    .position_of(name)
+                    .map_or(headers_at, |(l, c)| (Some(l), Some(c))),
+                _ => at,
             };
             self.err(at, format!("endpoint: {err}"));
         }
@@ -721,6 +734,26 @@ impl Cx<'_> {
             Some(a) => self.duration(a, "receiver[].after")?,
             None => Duration::ZERO,
         };
+        let has_headers = s.headers.is_some();
+        let headers = s.headers.map(|h| h.value).unwrap_or_default();
+        for (i, (name, value)) in headers.entries.iter().enumerate() {
+            let bad = if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                Some("is not a valid HTTP header name")
+            } else if http::HeaderValue::from_str(value).is_err() {
+                Some("has a value that is not a valid HTTP header value")
+            } else {
+                None
+            };
+            if let Some(why) = bad {
+                let pos = headers
+                    .positions
+                    .get(i)
+                    .map_or(at, |(l, c)| (Some(*l), Some(*c)));
+                self.err(pos, format!("receiver[].headers: `{name}` {why}"));
+                return None;
+            }
+        }
+        let headers = headers.entries;
         let action = if let Some(status) = s.respond {
             if !(100..=599).contains(&status.value) {
                 self.err(
@@ -740,11 +773,11 @@ impl Cx<'_> {
             Action::Respond {
                 status: status.value as u16,
                 body,
-                headers: s.headers.map(|h| h.value.0).unwrap_or_default(),
+                headers,
                 after,
             }
         } else {
-            if s.after.is_some() || s.body.is_some() || s.headers.is_some() {
+            if s.after.is_some() || s.body.is_some() || has_headers {
                 self.err(at, "receiver step: `after`, `body` and `headers` go with `respond`, not `hang` or `drop`");
                 return None;
             }
@@ -850,7 +883,7 @@ impl Cx<'_> {
         if let Some(h) = r.headers {
             x.headers_present = h.present;
             x.headers_absent = h.absent;
-            x.headers_equal = h.equal.map(|m| m.0).unwrap_or_default();
+            x.headers_equal = h.equal.map(|m| m.entries).unwrap_or_default();
         }
         if let Some(s) = &r.signature {
             x.signature = match s.value.as_str() {

@@ -226,9 +226,26 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
     }
 }
 
-/// A mapping of strings to scalars, in file order (header maps).
+/// A mapping of strings to scalars, in file order (header maps), with the line and
+/// column of each key so an error can point at the entry it is about.
 #[derive(Debug, Default, Clone)]
-pub struct OrderedMap(pub Vec<(String, String)>);
+pub struct OrderedMap {
+    /// Names and values in file order.
+    pub entries: Vec<(String, String)>,
+    /// The (line, column) of each entry's key; (0, 0) when unknown.
+    pub positions: Vec<(u64, u64)>,
+}
+
+impl OrderedMap {
+    /// The (line, column) of the entry named `name` (case-insensitive), if known.
+    pub fn position_of(&self, name: &str) -> Option<(u64, u64)> {
+        let i = self
+            .entries
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case(name))?;
+        self.positions.get(i).copied().filter(|(l, _)| *l > 0)
+    }
+}
 
 impl<'de> Deserialize<'de> for OrderedMap {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -239,21 +256,25 @@ impl<'de> Deserialize<'de> for OrderedMap {
                 f.write_str("a mapping of header names to values")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                let mut out = OrderedMap::default();
+                while let Some(k) = map.next_key::<Spanned<String>>()? {
+                    let v: Value = map.next_value()?;
+                    let name = k.value;
                     let v = match v {
                         Value::String(s) => s,
                         Value::Number(n) => n.to_string(),
                         Value::Bool(b) => b.to_string(),
                         other => {
                             return Err(de::Error::custom(format!(
-                                "header `{k}` must have a text value, not {other}"
+                                "header `{name}` must have a text value, not {other}"
                             )));
                         }
                     };
-                    out.push((k, v));
+                    out.positions
+                        .push((k.referenced.line(), k.referenced.column()));
+                    out.entries.push((name, v));
                 }
-                Ok(OrderedMap(out))
+                Ok(out)
             }
         }
         d.deserialize_map(V)

@@ -91,6 +91,14 @@ pub fn path_of(url: &str) -> &str {
     }
 }
 
+/// The headers an HTTP client adds on its own, which the in-process transport adds too so
+/// that sim and live receivers see the same header set: `host`, `content-length` and
+/// reqwest's default `accept: */*`.
+pub const TRANSPORT_HEADERS: &[&str] = &["host", "content-length", "accept"];
+
+/// The host a sim-mode request names (there is no socket).
+pub const SIM_HOST: &str = "hookrig.sim";
+
 async fn send_in_process(
     router: &Router,
     req: WireRequest,
@@ -100,6 +108,20 @@ async fn send_in_process(
         .uri(path_of(&req.url));
     for (k, v) in &req.headers {
         builder = builder.header(k.as_str(), v.as_str());
+    }
+    let has = |name: &str| {
+        req.headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
+    if !has("accept") {
+        builder = builder.header("accept", "*/*");
+    }
+    if !has("host") {
+        builder = builder.header("host", SIM_HOST);
+    }
+    if !has("content-length") {
+        builder = builder.header("content-length", req.body.len());
     }
     let mut request = builder
         .body(Body::from(req.body))

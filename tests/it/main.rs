@@ -1,4 +1,18 @@
-//! The integration tests: one binary, one module per capability, shared helpers in `utils`.
+//! hookrig's integration tests: one binary, one module per capability, shared helpers in
+//! `utils` (scratch folders, the CLI driven in-process, scenario loading and replay).
+//!
+//! - `cli` — `run`, `validate`, `profiles`: exit codes, text and JSON reports, seeds,
+//!   `--filter`, and one smoke test of the real binary.
+//! - `bad_input` — every kind of bad scenario is exit 2 with `PATH:LINE:COL:` and a hint.
+//! - `timing` — retry schedules, timeouts, 410, `Retry-After`, deliveries side by side.
+//! - `wire` — the sender over real HTTP against a wiremock `MockServer`.
+//! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
+//! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
 
+mod bad_input;
+mod cli;
+mod properties;
+mod schemas;
+mod timing;
 mod utils;
-mod explore;
+mod wire;

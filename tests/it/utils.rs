@@ -1,5 +1,5 @@
-//! Shared helpers: a scratch folder per test, the CLI driven in-process, scenarios loaded
-//! and replayed without the CLI, and small readers for reports and error messages.
+//! Shared helpers: a scratch folder per test, the CLI driven in-process, and small readers
+//! for reports and error messages.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -8,9 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use clap::Parser as _;
 use hookrig::ExitStatus;
 use hookrig::cli::Cli;
-use hookrig::engine::RunState;
-use hookrig::runner::{self, RunOptions};
-use hookrig::scenario::{InputError, Scenario};
 use serde_json::Value;
 
 /// A fresh folder under the system temp dir, removed when dropped.
@@ -75,13 +72,19 @@ impl Output {
     /// Standard output parsed as JSON.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
         })
     }
 
     /// Both streams, for assertion messages.
     pub fn both(&self) -> String {
-        format!("--- stdout ---\n{}--- stderr ---\n{}", self.stdout, self.stderr)
+        format!(
+            "--- stdout ---\n{}--- stderr ---\n{}",
+            self.stdout, self.stderr
+        )
     }
 }
 
@@ -115,25 +118,6 @@ pub fn run_json(text: &str) -> Output {
         "--format".into(),
         "json".into(),
     ])
-}
-
-/// Loads scenario text as if read from `scenario.yaml`.
-pub fn load(text: &str) -> Result<Vec<Scenario>, Vec<InputError>> {
-    hookrig::scenario::load::parse_str(Path::new("scenario.yaml"), text)
-        .map(|list| list.into_iter().map(|(s, _)| s).collect())
-}
-
-/// Loads scenario text that must be valid.
-pub fn load_ok(text: &str) -> Vec<Scenario> {
-    load(text).unwrap_or_else(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        panic!("scenario should load, got:\n{}\n--- text ---\n{text}", lines.join("\n"))
-    })
-}
-
-/// Loads and replays scenario text in sim mode with the default seed.
-pub fn replay(text: &str) -> RunState {
-    runner::run_sim(&load_ok(text), &RunOptions::default(), |_| {})
 }
 
 /// The `at_ms` of every attempt of delivery `d` of the first scenario of a JSON report.
@@ -172,4 +156,31 @@ pub fn located(path: &Path, text: &str, needle: &str) -> String {
 /// Minutes as milliseconds.
 pub fn min(m: u64) -> u64 {
     m * 60_000
+}
+
+/// Text written indented inside a test, with the first line break and the common
+/// indentation taken off, so line 1 column 1 is the first character of the scenario.
+pub fn yaml(text: &str) -> String {
+    let text = text.strip_prefix('\n').unwrap_or(text);
+    let indent = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(line.get(indent..).unwrap_or("").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Asserts that `haystack` contains `needle`, showing both when it does not.
+#[track_caller]
+pub fn assert_contains(haystack: &str, needle: &str) {
+    assert!(
+        haystack.contains(needle),
+        "expected to find\n  {needle}\nin\n{haystack}"
+    );
 }

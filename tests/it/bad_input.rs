@@ -1,0 +1,421 @@
+//! Bad scenario input: every problem is exit 2 with `PATH:LINE:COL: message`, the message
+//! says what is wrong (and the nearest valid choice where there is one), and nothing panics.
+
+use std::path::PathBuf;
+
+use hookrig::ExitStatus;
+
+use crate::utils::*;
+
+/// Runs `text` as a scenario file; it must be refused as bad input without a panic.
+/// Returns the file's path and standard error.
+fn refused(text: &str) -> (PathBuf, String) {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(text);
+    let args = ["run".into(), file.clone().into_os_string()];
+    let out = std::panic::catch_unwind(|| hookrig(args))
+        .unwrap_or_else(|_| panic!("hookrig panicked on:\n{text}"));
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_eq!(out.stdout, "", "nothing is run on bad input");
+    (file, out.stderr)
+}
+
+#[test]
+fn malformed_yaml_is_refused_where_the_syntax_breaks() {
+    let text = yaml(
+        "
+        name: malformed
+        profile: llamacloud
+        events:
+          - type: parse.success
+            data: {a: [1, 2}
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "[1, 2}"));
+    assert_contains(&stderr, "bracket");
+}
+
+#[test]
+fn an_unknown_key_is_refused_where_it_stands_with_the_nearest_valid_key_suggested() {
+    for (text, key, suggestion) in [
+        (
+            yaml(
+                "
+                name: misspelt expect key
+                profile: perfectparser
+                events:
+                  - type: batch.completed
+                expect:
+                  attemps: 3
+                ",
+            ),
+            "attemps",
+            "did you mean `attempts`?",
+        ),
+        (
+            yaml(
+                "
+                name: misspelt top-level key
+                profile: perfectparser
+                events:
+                  - type: batch.completed
+                recevier:
+                  - respond: 200
+                ",
+            ),
+            "recevier",
+            "did you mean `receiver`?",
+        ),
+    ] {
+        let (file, stderr) = refused(&text);
+
+        assert_contains(&stderr, &located(&file, &text, key));
+        assert_contains(&stderr, &format!("unknown field `{key}`"));
+        assert_contains(&stderr, suggestion);
+    }
+}
+
+#[test]
+fn an_unknown_key_in_a_profile_override_gets_the_nearest_valid_key_suggested() {
+    let text = yaml(
+        "
+        name: misspelt override
+        profile: { base: llamacloud, atempts: 5 }
+        events:
+          - type: parse.success
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "{ base"));
+    assert_contains(&stderr, "did you mean `attempts`?");
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_refused_where_it_stands_and_explained() {
+    let text = yaml(
+        "
+        name: wrong type
+        profile: perfectparser
+        events:
+          - type: batch.completed
+        expect:
+          attempts: many
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "many"));
+    assert_contains(&stderr, "attempts");
+    assert_contains(&stderr, "many");
+    assert!(
+        stderr.contains("number") || stderr.contains("integer"),
+        "the message should say a number was expected:\n{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_profile_is_refused_with_the_nearest_name_suggested() {
+    let text = yaml(
+        "
+        name: misspelt profile
+        profile: perfectparsr
+        events:
+          - type: batch.completed
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "perfectparsr"));
+    assert_contains(&stderr, "unknown profile `perfectparsr`");
+    assert_contains(&stderr, "did you mean `perfectparser`?");
+}
+
+#[test]
+fn an_unknown_event_type_is_refused_with_the_nearest_type_suggested() {
+    let text = yaml(
+        "
+        name: misspelt event type
+        profile: perfectparser
+        events:
+          - type: batch.complete
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "batch.complete\n"));
+    assert_contains(&stderr, "`batch.complete`");
+    assert_contains(&stderr, "did you mean `batch.completed`?");
+}
+
+/// A one-step receiver whose `after` is `value`.
+fn after(value: &str) -> String {
+    yaml(&format!(
+        "
+        name: an odd delay
+        profile: perfectparser
+        events:
+          - type: batch.completed
+        receiver:
+          - respond: 200
+            after: {value}
+        "
+    ))
+}
+
+#[test]
+fn a_duration_over_thirty_days_is_refused() {
+    let text = after("99999h");
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "99999h\n"));
+    assert_contains(&stderr, "over 30 days");
+}
+
+#[test]
+fn a_negative_duration_is_refused() {
+    let text = after("-5s");
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "-5s\n"));
+    assert_contains(&stderr, "negative");
+}
+
+#[test]
+fn a_bare_number_duration_is_refused_with_units_suggested() {
+    let text = after("5");
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "5\n"));
+    assert_contains(&stderr, "bare number");
+    assert_contains(&stderr, "`5s`");
+}
+
+#[test]
+fn a_duration_over_thirty_days_in_an_event_offset_is_refused() {
+    let text = yaml(
+        "
+        name: an event far in the future
+        profile: llamacloud
+        events:
+          - type: parse.success
+            at: 31 days
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "31 days"));
+    assert_contains(&stderr, "over 30 days");
+}
+
+#[test]
+fn an_empty_receiver_list_is_refused() {
+    let text = yaml(
+        "
+        name: empty receiver
+        profile: perfectparser
+        events:
+          - type: batch.completed
+        receiver: []
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "[]"));
+    assert_contains(&stderr, "receiver");
+    assert_contains(&stderr, "empty");
+}
+
+#[test]
+fn a_status_outside_100_to_599_is_refused() {
+    let text = yaml(
+        "
+        name: no such status
+        profile: perfectparser
+        events:
+          - type: batch.completed
+        receiver:
+          - respond: 1000
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "1000"));
+    assert_contains(&stderr, "1000 is not an HTTP status");
+}
+
+#[test]
+fn crawl4ai_refuses_a_custom_authorization_header_naming_it() {
+    let text = yaml(
+        "
+        name: crawl4ai with an authorization header
+        profile: crawl4ai
+        endpoint:
+          headers:
+            Authorization: Bearer t0ken
+        events:
+          - type: crawl.completed
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "Authorization"));
+    assert_contains(&stderr, "custom header `Authorization`");
+    assert!(
+        !stderr.contains("t0ken"),
+        "the value is a secret:\n{stderr}"
+    );
+}
+
+#[test]
+fn crawl4ai_locates_a_refused_header_at_its_own_line() {
+    let text = yaml(
+        "
+        name: crawl4ai with an authorization header after a good one
+        profile: crawl4ai
+        endpoint:
+          headers:
+            X-Tenant: acme
+            Authorization: Bearer t0ken
+        events:
+          - type: crawl.completed
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "Authorization"));
+}
+
+#[test]
+fn an_expect_item_naming_a_type_two_events_share_must_use_an_index() {
+    let text = yaml(
+        "
+        name: two events of one type
+        profile: perfectparser
+        events:
+          - type: batch.completed
+          - type: batch.completed
+        expect:
+          - event: batch.completed
+            attempts: 1
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(
+        &stderr,
+        &located(&file, &text, "batch.completed\n    attempts"),
+    );
+    assert_contains(&stderr, "0-based index");
+}
+
+const SAME_NAME: &str = "
+    # both files use one name
+    name: the same name twice
+    profile: perfectparser
+    events:
+      - type: batch.completed
+";
+
+#[test]
+fn a_scenario_name_used_in_two_files_is_refused_naming_both() {
+    let scratch = Scratch::new();
+    let first = scratch.file("a.yaml", &yaml(SAME_NAME));
+    let second = scratch.file("b.yaml", &yaml(SAME_NAME));
+
+    let out = hookrig(["run".into(), scratch.path().as_os_str().to_owned()]);
+
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_contains(&out.stderr, &format!("{}:", second.display()));
+    assert_contains(&out.stderr, "duplicate scenario name `the same name twice`");
+    assert_contains(&out.stderr, &first.display().to_string());
+}
+
+#[test]
+fn a_scenario_name_used_in_two_files_is_located_at_the_second_name() {
+    let scratch = Scratch::new();
+    let text = yaml(SAME_NAME);
+    scratch.file("a.yaml", &text);
+    let second = scratch.file("b.yaml", &text);
+
+    let out = hookrig(["run".into(), scratch.path().as_os_str().to_owned()]);
+
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_contains(&out.stderr, &located(&second, &text, "the same name twice"));
+}
+
+#[test]
+fn a_missing_file_is_refused_naming_it() {
+    let scratch = Scratch::new();
+    let missing = scratch.path().join("not-there.yaml");
+
+    let out = hookrig(["run".into(), missing.clone().into_os_string()]);
+
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_contains(&out.stderr, &format!("{}: cannot read", missing.display()));
+}
+
+#[test]
+fn a_file_that_is_not_a_mapping_is_refused_at_its_start() {
+    let text = yaml("- just\n- a list\n");
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &format!("{}:1:1:", file.display()));
+    assert_contains(&stderr, "expected a mapping");
+}
+
+#[test]
+fn every_error_in_a_file_is_reported_not_only_the_first() {
+    let text = yaml(
+        "
+        name: two mistakes
+        profile: perfectparser
+        events:
+          - type: batch.complete
+        receiver:
+          - respond: 1000
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "batch.complete\n"));
+    assert_contains(&stderr, &located(&file, &text, "1000"));
+}
+
+#[test]
+fn a_response_header_with_an_invalid_name_is_refused() {
+    let text = yaml(
+        "
+        name: a header name with a space
+        profile: llamacloud
+        events:
+          - type: parse.success
+        receiver:
+          - respond: 429
+            headers: { Retry After: 600 }
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "Retry After: 600"));
+    assert_contains(&stderr, "Retry After");
+}

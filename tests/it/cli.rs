@@ -1,0 +1,444 @@
+//! The command line, driven in-process: `run` (text and JSON reports, exit codes, seeds,
+//! `--filter`), `profiles` and `validate`, plus one smoke test of the real binary.
+
+use hookrig::ExitStatus;
+use serde_json::Value;
+
+use crate::utils::*;
+
+const PASSING: &str = "
+    name: llamacloud delivers at the first attempt
+    profile: llamacloud
+    events:
+      - type: parse.success
+    expect:
+      outcome: delivered
+      attempts: 1
+";
+
+/// Two attempts: a hang (timeout) then a 200; one check that cannot hold.
+const HANG_THEN_200_EXPECTING_3: &str = "
+    name: perfectparser retries after a hang
+    profile: perfectparser
+    events:
+      - type: extraction.document_completed
+    receiver:
+      - hang: true
+      - respond: 200
+    expect:
+      outcome: delivered
+      attempts: 3
+";
+
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("expected an object, got {v}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+#[track_caller]
+fn assert_has_keys(v: &Value, want: &[&str]) {
+    let have = keys(v);
+    for k in want {
+        assert!(have.contains(k), "`{k}` missing from {v:#}");
+    }
+}
+
+#[test]
+fn run_on_a_passing_scenario_exits_0_and_prints_pass() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(PASSING));
+
+    let out = hookrig(["run".into(), file.into_os_string()]);
+
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    assert_contains(
+        &out.stdout,
+        "PASS  llamacloud delivers at the first attempt",
+    );
+    assert_contains(&out.stdout, "1 of 1 scenarios passed, 0 failed");
+}
+
+#[test]
+fn a_failing_check_exits_1_and_names_the_check_with_expected_and_actual() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(HANG_THEN_200_EXPECTING_3));
+
+    let out = hookrig(["run".into(), file.into_os_string()]);
+
+    assert_eq!(out.status, ExitStatus::CheckFailed, "{}", out.both());
+    assert_contains(&out.stdout, "FAIL  perfectparser retries after a hang");
+    assert_contains(&out.stdout, "attempts: expected 3, got 2");
+}
+
+#[test]
+fn the_json_report_has_the_shape_of_the_design() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(HANG_THEN_200_EXPECTING_3));
+
+    let out = hookrig([
+        "run".into(),
+        file.clone().into_os_string(),
+        "--format".into(),
+        "json".into(),
+    ]);
+
+    assert_eq!(out.status, ExitStatus::CheckFailed, "{}", out.both());
+    let report = out.json();
+    assert_has_keys(&report, &["passed", "failed", "scenarios"]);
+    assert_eq!(report["passed"], 0);
+    assert_eq!(report["failed"], 1);
+
+    let scenario = &report["scenarios"][0];
+    assert_has_keys(
+        scenario,
+        &["name", "file", "passed", "failures", "deliveries"],
+    );
+    assert_eq!(scenario["name"], "perfectparser retries after a hang");
+    assert_eq!(scenario["file"], file.display().to_string());
+    assert_eq!(scenario["passed"], false);
+
+    let failure = &scenario["failures"][0];
+    assert_has_keys(failure, &["check", "expected", "actual"]);
+    assert_eq!(failure["check"], "attempts");
+    assert_eq!(failure["expected"], "3");
+    assert_eq!(failure["actual"], "2");
+
+    let delivery = &scenario["deliveries"][0];
+    assert_has_keys(delivery, &["event_type", "outcome", "attempts"]);
+    assert_eq!(delivery["event_type"], "extraction.document_completed");
+    assert_eq!(delivery["outcome"], "delivered");
+
+    let hang = &delivery["attempts"][0];
+    assert_has_keys(hang, &["n", "at_ms", "status", "error", "latency_ms"]);
+    assert_eq!(hang["n"], 1);
+    assert_eq!(hang["at_ms"], 0);
+    assert_eq!(hang["status"], Value::Null);
+    assert_eq!(hang["error"], "timeout");
+    assert_eq!(hang["latency_ms"], 10_000);
+
+    let answered = &delivery["attempts"][1];
+    assert_eq!(answered["n"], 2);
+    assert_eq!(answered["at_ms"], 10_000 + min(5));
+    assert_eq!(answered["status"], 200);
+    assert_eq!(answered["error"], Value::Null);
+}
+
+/// Generated data, several deliveries running side by side, retries: everything a seed
+/// and the virtual clock decide.
+const BUSY: &str = "
+    scenarios:
+      - name: standard-webhooks with generated data
+        profile: standard-webhooks
+        endpoint:
+          secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+        events:
+          - type: user.created
+          - type: invoice.paid
+            at: 3s
+        receiver:
+          - respond: 503
+          - drop: true
+          - respond: 200
+            after: 250ms
+        expect:
+          - event: user.created
+            signature: valid
+          - event: invoice.paid
+            payload: { schema: event }
+      - name: crawl4ai with generated data
+        profile: crawl4ai
+        endpoint: { data_in_payload: true }
+        events:
+          - type: crawl.completed
+          - type: llm_extraction.failed
+        receiver:
+          - respond: 502
+          - hang: true
+          - respond: 200
+";
+
+#[test]
+fn the_same_seed_gives_byte_identical_json() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(BUSY));
+    let run = || {
+        hookrig([
+            "run".into(),
+            file.clone().into_os_string(),
+            "--format".into(),
+            "json".into(),
+            "--seed".into(),
+            "42".into(),
+        ])
+    };
+
+    let first = run();
+    let second = run();
+
+    assert_eq!(first.status, ExitStatus::Success, "{}", first.both());
+    assert_eq!(first.stdout, second.stdout);
+}
+
+/// The report carries no ids, so a `payload.match` that cannot hold prints the generated
+/// id it found instead.
+const MISMATCHED_ID: &str = "
+    name: shows the generated user id
+    profile: standard-webhooks
+    events:
+      - type: user.created
+    expect:
+      payload:
+        match: { data: { id: user_that_was_never_generated } }
+";
+
+fn generated_id_with_seed(file: &std::path::Path, seed: &str) -> String {
+    let out = hookrig([
+        "run".into(),
+        file.as_os_str().to_owned(),
+        "--format".into(),
+        "json".into(),
+        "--seed".into(),
+        seed.into(),
+    ]);
+    assert_eq!(out.status, ExitStatus::CheckFailed, "{}", out.both());
+    let failure = &out.json()["scenarios"][0]["failures"][0];
+    assert_eq!(failure["check"], "payload.match");
+    failure["actual"]
+        .as_str()
+        .expect("actual is text")
+        .to_owned()
+}
+
+#[test]
+fn a_different_seed_generates_different_ids() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(MISMATCHED_ID));
+
+    let seed_1 = generated_id_with_seed(&file, "1");
+    let seed_1_again = generated_id_with_seed(&file, "1");
+    let seed_2 = generated_id_with_seed(&file, "2");
+
+    assert!(seed_1.starts_with("/data/id is \"user_"), "{seed_1}");
+    assert_eq!(seed_1, seed_1_again);
+    assert_ne!(seed_1, seed_2);
+}
+
+#[test]
+fn filter_runs_only_the_scenarios_whose_name_contains_the_text() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(
+        "
+        scenarios:
+          - name: llamacloud retries a 503
+            profile: llamacloud
+            events: [{ type: parse.success }]
+            receiver: [{ respond: 503 }, { respond: 200 }]
+          - name: llamacloud delivers at once
+            profile: llamacloud
+            events: [{ type: parse.success }]
+          - name: perfectparser retries a 503
+            profile: perfectparser
+            events: [{ type: batch.completed }]
+            receiver: [{ respond: 503 }, { respond: 200 }]
+        ",
+    ));
+
+    let out = hookrig([
+        "run".into(),
+        file.into_os_string(),
+        "--format".into(),
+        "json".into(),
+        "--filter".into(),
+        "retries".into(),
+    ]);
+
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    let names: Vec<String> = out.json()["scenarios"]
+        .as_array()
+        .expect("scenarios is a list")
+        .iter()
+        .map(|s| s["name"].as_str().expect("name").to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["llamacloud retries a 503", "perfectparser retries a 503"]
+    );
+}
+
+#[test]
+fn a_filter_that_matches_nothing_is_bad_input() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(PASSING));
+
+    let out = hookrig([
+        "run".into(),
+        file.into_os_string(),
+        "--filter".into(),
+        "no such scenario".into(),
+    ]);
+
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_contains(&out.stderr, "no such scenario");
+}
+
+#[test]
+fn out_writes_the_report_to_the_file_instead_of_standard_output() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(PASSING));
+    let report = scratch.path().join("report.json");
+
+    let out = hookrig([
+        "run".into(),
+        file.into_os_string(),
+        "--format".into(),
+        "json".into(),
+        "--out".into(),
+        report.clone().into_os_string(),
+    ]);
+
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    assert_eq!(out.stdout, "");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report written"))
+            .expect("report is JSON");
+    assert_eq!(written["passed"], 1);
+}
+
+#[test]
+fn profiles_lists_all_five_built_in_profiles() {
+    let out = hookrig(["profiles"]);
+
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    for name in [
+        "llamacloud",
+        "crawl4ai",
+        "extend",
+        "perfectparser",
+        "standard-webhooks",
+    ] {
+        assert!(
+            out.stdout.lines().any(|l| l.starts_with(name)),
+            "`{name}` not listed:\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn profiles_extend_says_its_retry_schedule_is_an_assumption() {
+    let out = hookrig(["profiles", "extend"]);
+
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    let assumptions = out
+        .stdout
+        .split("assumptions")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no assumptions section:\n{}", out.stdout));
+    let schedule_line = assumptions
+        .lines()
+        .find(|l| l.contains("retry schedule"))
+        .unwrap_or_else(|| {
+            panic!("the retry schedule is not among the assumptions:\n{assumptions}")
+        });
+    assert_contains(schedule_line, "unpublished");
+    assert_contains(schedule_line, "5 attempts");
+    assert_contains(schedule_line, "1 s, 2 s, 4 s, 8 s");
+}
+
+#[test]
+fn an_unknown_profile_name_exits_2_and_suggests_the_nearest() {
+    let out = hookrig(["profiles", "perfectparsr"]);
+
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_contains(&out.stderr, "did you mean `perfectparser`?");
+}
+
+#[test]
+fn validate_reports_every_bad_file_with_its_location_and_exits_2() {
+    let scratch = Scratch::new();
+    let good_text = yaml(PASSING);
+    let bad_profile_text = yaml(
+        "
+        name: a scenario with a misspelt profile
+        profile: lamacloud
+        events:
+          - type: parse.success
+        ",
+    );
+    let bad_duration_text = yaml(
+        "
+        name: a scenario with a bare number for a duration
+        profile: llamacloud
+        events:
+          - type: parse.success
+        receiver:
+          - respond: 200
+            after: 5
+        ",
+    );
+    scratch.file("suite/good.yaml", &good_text);
+    let bad_profile = scratch.file("suite/bad-profile.yaml", &bad_profile_text);
+    let bad_duration = scratch.file("suite/nested/bad-duration.yml", &bad_duration_text);
+
+    let out = hookrig([
+        "validate".into(),
+        scratch.path().join("suite").into_os_string(),
+    ]);
+
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_contains(
+        &out.stderr,
+        &located(&bad_profile, &bad_profile_text, "lamacloud"),
+    );
+    assert_contains(
+        &out.stderr,
+        &located(&bad_duration, &bad_duration_text, "5\n"),
+    );
+    assert!(!out.stderr.contains("good.yaml"), "{}", out.both());
+    assert_contains(
+        &out.stdout,
+        "3 file(s) checked, 1 scenario(s) valid, 2 file(s) with errors",
+    );
+}
+
+#[test]
+fn validate_on_good_files_exits_0() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(PASSING));
+
+    let out = hookrig(["validate".into(), file.into_os_string()]);
+
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn the_real_binary_runs_a_scenario_and_exits_with_the_status_of_its_checks() {
+    let scratch = Scratch::new();
+    let passing = scratch.file("passing.yaml", &yaml(PASSING));
+    let failing = scratch.file("failing.yaml", &yaml(HANG_THEN_200_EXPECTING_3));
+    let bin = env!("CARGO_BIN_EXE_hookrig");
+
+    let pass = std::process::Command::new(bin)
+        .arg("run")
+        .arg(&passing)
+        .output()
+        .expect("run the binary");
+    let fail = std::process::Command::new(bin)
+        .arg("run")
+        .arg(&failing)
+        .output()
+        .expect("run the binary");
+    let bad = std::process::Command::new(bin)
+        .args(["profiles", "nope-not-a-profile"])
+        .output()
+        .expect("run the binary");
+
+    assert_eq!(pass.status.code(), Some(0), "{pass:?}");
+    assert!(String::from_utf8_lossy(&pass.stdout).contains("PASS"));
+    assert_eq!(fail.status.code(), Some(1), "{fail:?}");
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+}

@@ -1,0 +1,359 @@
+//! Properties that hold for any input: signatures verify and break when anything signed
+//! changes, no wait exceeds its cap, and no fault plan makes a delivery overrun its
+//! profile or misreport its outcome.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use hookrig::engine::{AttemptState, EngineEvent, Outcome};
+use hookrig::profile::{self, Endpoint};
+use hookrig::receiver::faults::{Action, FaultPlan, Step};
+use hookrig::retry::{AttemptResult, Backoff, RETRY_AFTER_CAP, RetryOn, RetryPolicy};
+use hookrig::runner::{RunOptions, run_sim};
+use hookrig::scenario::{Scenario, ScenarioEvent};
+use hookrig::signing::{Scheme, SignInput, Verdict};
+use proptest::prelude::*;
+
+const SIGNED_SCHEMES: [Scheme; 4] = [
+    Scheme::LlamaCloud,
+    Scheme::PerfectParser,
+    Scheme::Extend,
+    Scheme::StandardWebhooks,
+];
+
+/// What one signed request is made of.
+#[derive(Debug, Clone)]
+struct Signed {
+    scheme: Scheme,
+    secret: String,
+    id: String,
+    timestamp: i64,
+    body: Vec<u8>,
+}
+
+impl Signed {
+    /// The headers a request carries: the scheme's signature headers, plus Standard
+    /// Webhooks' envelope headers (`webhook-id`, `webhook-timestamp`).
+    fn headers(&self) -> Vec<(String, String)> {
+        let mut h = Vec::new();
+        if self.scheme == Scheme::StandardWebhooks {
+            h.push(("webhook-id".to_owned(), self.id.clone()));
+            h.push(("webhook-timestamp".to_owned(), self.timestamp.to_string()));
+        }
+        h.extend(
+            self.scheme
+                .sign(
+                    std::slice::from_ref(&self.secret),
+                    SignInput {
+                        id: &self.id,
+                        timestamp: self.timestamp,
+                        body: &self.body,
+                    },
+                )
+                .expect("generated secrets are valid"),
+        );
+        h
+    }
+
+    fn verify(&self, headers: &[(String, String)], body: &[u8]) -> Verdict {
+        self.scheme.verify(
+            std::slice::from_ref(&self.secret),
+            headers,
+            body,
+            Duration::from_secs(self.timestamp as u64),
+        )
+    }
+}
+
+fn set(headers: &mut [(String, String)], name: &str, value: String) {
+    let slot = headers
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .unwrap_or_else(|| panic!("`{name}` not among the headers"));
+    slot.1 = value;
+}
+
+/// A secret in the form `scheme` takes: `whsec_<base64>` for Standard Webhooks, printable
+/// text for the others.
+fn secret_for(scheme: Scheme, key: &[u8]) -> String {
+    match scheme {
+        Scheme::StandardWebhooks => format!(
+            "whsec_{}",
+            base64::engine::general_purpose::STANDARD.encode(key)
+        ),
+        _ => key.iter().map(|b| char::from(b'!' + b % 94)).collect(),
+    }
+}
+
+fn signed() -> impl Strategy<Value = Signed> {
+    (
+        prop::sample::select(SIGNED_SCHEMES.to_vec()),
+        prop::collection::vec(any::<u8>(), 1..48),
+        "[A-Za-z0-9_]{1,40}",
+        1_000_000_000i64..4_000_000_000,
+        prop::collection::vec(any::<u8>(), 0..256),
+    )
+        .prop_map(|(scheme, key, id, timestamp, body)| Signed {
+            scheme,
+            secret: secret_for(scheme, &key),
+            id,
+            timestamp,
+            body,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn a_signed_request_always_verifies(s in signed()) {
+        let headers = s.headers();
+
+        prop_assert_eq!(s.verify(&headers, &s.body), Verdict::Valid);
+    }
+
+    #[test]
+    fn any_change_to_the_body_breaks_the_signature(
+        s in signed(),
+        at in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let headers = s.headers();
+        let mut body = s.body.clone();
+        if body.is_empty() {
+            body.push(flip);
+        } else {
+            let i = at.index(body.len());
+            body[i] ^= flip;
+        }
+
+        prop_assert!(matches!(s.verify(&headers, &body), Verdict::Invalid(_)));
+    }
+
+    #[test]
+    fn any_change_to_a_signed_timestamp_breaks_the_signature(
+        s in signed().prop_filter("schemes that sign the timestamp", |s| {
+            matches!(s.scheme, Scheme::Extend | Scheme::StandardWebhooks)
+        }),
+        shift in prop_oneof![-300i64..=-1, 1i64..=60],
+    ) {
+        let mut headers = s.headers();
+        let name = match s.scheme {
+            Scheme::Extend => "x-extend-request-timestamp",
+            _ => "webhook-timestamp",
+        };
+        set(&mut headers, name, (s.timestamp + shift).to_string());
+
+        prop_assert!(matches!(s.verify(&headers, &s.body), Verdict::Invalid(_)));
+    }
+
+    #[test]
+    fn any_change_to_a_signed_id_breaks_the_signature(
+        s in signed().prop_filter("schemes that sign the id", |s| {
+            s.scheme == Scheme::StandardWebhooks
+        }),
+        other in "[A-Za-z0-9_]{1,40}",
+    ) {
+        prop_assume!(other != s.id);
+        let mut headers = s.headers();
+        set(&mut headers, "webhook-id", other);
+
+        prop_assert!(matches!(s.verify(&headers, &s.body), Verdict::Invalid(_)));
+    }
+
+    #[test]
+    fn a_signature_made_with_another_secret_never_verifies(
+        s in signed(),
+        other_key in prop::collection::vec(any::<u8>(), 1..48),
+    ) {
+        let forged = Signed { secret: secret_for(s.scheme, &other_key), ..s.clone() };
+        prop_assume!(forged.secret != s.secret);
+
+        let headers = forged.headers();
+
+        prop_assert!(matches!(s.verify(&headers, &s.body), Verdict::Invalid(_)));
+    }
+}
+
+fn exponential(initial_ms: u64, cap_ms: u64, attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        attempts,
+        backoff: Backoff::Exponential {
+            initial: Duration::from_millis(initial_ms),
+            cap: Duration::from_millis(cap_ms),
+        },
+        timeout: Duration::from_secs(30),
+        retry_on: RetryOn::AnyFailure,
+        max_redirects: 0,
+        honour_retry_after: true,
+        disable_on_410: false,
+    }
+}
+
+#[test]
+fn no_built_in_profile_schedules_a_wait_over_its_cap() {
+    for p in profile::builtins() {
+        let cap = p.retry.max_wait();
+
+        let waits = p.retry.waits();
+
+        assert_eq!(waits.len(), p.retry.attempts as usize - 1, "{}", p.name);
+        assert!(
+            waits.iter().all(|w| *w <= cap),
+            "{}: {waits:?} over {cap:?}",
+            p.name
+        );
+        if let Backoff::Exponential { cap: declared, .. } = p.retry.backoff {
+            assert!(cap <= declared, "{}", p.name);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn no_exponential_wait_exceeds_its_cap(
+        initial_ms in 0u64..=3_600_000,
+        cap_ms in 0u64..=30 * 24 * 3_600_000,
+        k in prop_oneof![1u32..=64, any::<u32>()],
+    ) {
+        let policy = exponential(initial_ms, cap_ms, 10);
+
+        let wait = policy.wait_after(k);
+
+        prop_assert!(wait <= Duration::from_millis(cap_ms));
+    }
+
+    #[test]
+    fn exponential_waits_never_shrink(
+        initial_ms in 0u64..=3_600_000,
+        cap_ms in 0u64..=30 * 24 * 3_600_000,
+        k in 1u32..u32::MAX,
+    ) {
+        let policy = exponential(initial_ms, cap_ms, 10);
+
+        prop_assert!(policy.wait_after(k) <= policy.wait_after(k + 1));
+    }
+
+    #[test]
+    fn no_wait_exceeds_max_wait_for_any_exponential_policy(
+        initial_ms in 0u64..=3_600_000,
+        cap_ms in 0u64..=30 * 24 * 3_600_000,
+        attempts in 1u32..=40,
+    ) {
+        let policy = exponential(initial_ms, cap_ms, attempts);
+        let cap = policy.max_wait();
+
+        let waits = policy.waits();
+
+        prop_assert!(cap <= Duration::from_millis(cap_ms));
+        prop_assert!(waits.iter().all(|w| *w <= cap));
+    }
+
+    #[test]
+    fn retry_after_never_pushes_a_wait_past_a_day_or_below_the_schedule(
+        p in prop::sample::select(profile::BUILTIN_NAMES.to_vec()),
+        k in 1u32..=12,
+        status in prop::sample::select(vec![429u16, 503, 500]),
+        retry_after_s in 0u64..=10 * 24 * 3600,
+    ) {
+        let policy = profile::builtin(p).expect("built-in").retry;
+
+        let wait = policy.wait_with_retry_after(
+            k,
+            Some(status),
+            Some(Duration::from_secs(retry_after_s)),
+        );
+
+        prop_assert!(wait >= policy.wait_after(k));
+        prop_assert!(wait <= policy.wait_after(k).max(RETRY_AFTER_CAP));
+    }
+}
+
+/// One step of a random fault plan.
+fn step() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        Just(Action::status(503)),
+        Just(Action::status(200)),
+        Just(Action::status(404)),
+        Just(Action::Hang),
+        Just(Action::Drop),
+    ]
+}
+
+fn scenario(profile_name: &str, steps: Vec<Action>, deliveries: usize) -> Scenario {
+    let profile = profile::builtin(profile_name).expect("built-in");
+    let events = (0..deliveries)
+        .map(|i| ScenarioEvent {
+            event_type: profile.catalogue[i % profile.catalogue.len()]
+                .name
+                .to_owned(),
+            data: None,
+            at: Duration::from_millis(i as u64 * 700),
+        })
+        .collect();
+    Scenario {
+        name: format!("{profile_name} under a random fault plan"),
+        file: PathBuf::from("generated.yaml"),
+        profile: Arc::new(profile),
+        endpoint: Arc::new(Endpoint::default()),
+        events,
+        receiver: FaultPlan::new(
+            steps
+                .into_iter()
+                .map(|action| Step {
+                    when_event: None,
+                    action,
+                })
+                .collect(),
+        ),
+        expect: Vec::new(),
+    }
+}
+
+fn got_a_2xx(a: &AttemptState) -> bool {
+    matches!(a.result, Some(AttemptResult::Status(s)) if (200..300).contains(&s))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn no_fault_plan_makes_a_delivery_overrun_its_profile_or_misreport_its_outcome(
+        p in prop::sample::select(profile::BUILTIN_NAMES.to_vec()),
+        steps in prop::collection::vec(step(), 1..8),
+        deliveries in 1usize..=3,
+        seed in any::<u64>(),
+    ) {
+        let s = scenario(p, steps, deliveries);
+        let policy = s.profile.retry.clone();
+        let mut waits = Vec::new();
+
+        let state = run_sim(std::slice::from_ref(&s), &RunOptions { seed }, |e| {
+            if let EngineEvent::RetryScheduled { wait, .. } = e {
+                waits.push(*wait);
+            }
+        });
+
+        let ran = &state.scenarios[0];
+        prop_assert_eq!(ran.deliveries.len(), deliveries);
+        for d in &ran.deliveries {
+            let outcome = d.outcome.expect("every delivery finishes");
+            prop_assert!(d.attempts.len() <= policy.attempts as usize,
+                "{} attempts under {}", d.attempts.len(), p);
+            prop_assert_eq!(outcome == Outcome::Delivered, d.attempts.iter().any(got_a_2xx),
+                "outcome {:?} with attempts {:?}", outcome,
+                d.attempts.iter().map(|a| a.result).collect::<Vec<_>>());
+            if outcome == Outcome::Exhausted {
+                prop_assert_eq!(d.attempts.len(), policy.attempts as usize);
+            }
+            prop_assert!(d.attempts.iter().all(|a| a.result.is_some()),
+                "every attempt ends");
+        }
+        let cap = policy.max_wait();
+        prop_assert!(waits.iter().all(|w| *w <= cap), "{:?} over {:?}", waits, cap);
+    }
+}

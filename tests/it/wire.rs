@@ -1,0 +1,570 @@
+//! On the wire: the sender over real HTTP (reqwest) against a wiremock `MockServer`, in
+//! real time with the waits shrunk to milliseconds. What arrives must be exactly what the
+//! profile builds: the header set, the body bytes, one request per attempt.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use hookrig::clock::{Clock, FixedClock, SIM_EPOCH_UNIX};
+use hookrig::engine::{EngineEvent, Outcome};
+use hookrig::profile::{self, DeliveryIds, Endpoint, OutgoingRequest, Profile};
+use hookrig::retry::Backoff;
+use hookrig::sender::{self, Delivery, SenderCtx, Transport};
+use hookrig::signing::Verdict;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Headers every HTTP client adds for the connection itself; not part of a profile's set.
+use hookrig::sender::transport::TRANSPORT_HEADERS;
+
+const SW_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// A built-in profile with 10 ms waits and a short timeout, so retries take no time.
+fn fast(name: &str) -> Profile {
+    let mut p = profile::builtin(name).expect("built-in profile");
+    p.retry.backoff = Backoff::Table(vec![Duration::from_millis(10)]);
+    p.retry.timeout = Duration::from_millis(500);
+    p
+}
+
+/// A clock that reads one second later every time it is read, starting at the sim epoch.
+#[derive(Debug, Default)]
+struct TickingClock(AtomicU64);
+
+impl Clock for TickingClock {
+    fn now(&self) -> Duration {
+        let tick = self.0.fetch_add(1, Ordering::SeqCst);
+        Duration::from_secs(SIM_EPOCH_UNIX as u64 + tick)
+    }
+}
+
+fn epoch() -> Duration {
+    Duration::from_secs(SIM_EPOCH_UNIX as u64)
+}
+
+/// One delivery of `event_type` with `data` to `url`, through real HTTP.
+async fn deliver(
+    profile: &Profile,
+    endpoint: &Endpoint,
+    clock: Arc<dyn Clock>,
+    url: String,
+    event_type: &str,
+    data: Value,
+    message_id: &str,
+) -> (Outcome, Vec<EngineEvent>) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let ctx = SenderCtx {
+        profile: Arc::new(profile.clone()),
+        endpoint: Arc::new(endpoint.clone()),
+        transport: Transport::http().expect("reqwest client"),
+        clock,
+        events: tx,
+        disabled: Arc::new(AtomicBool::new(false)),
+        url,
+        scenario: 0,
+        start: tokio::time::Instant::now(),
+    };
+    let delivery = Delivery {
+        index: 0,
+        event_type: event_type.to_owned(),
+        data,
+        ids: DeliveryIds {
+            message_id: message_id.to_owned(),
+        },
+    };
+    let outcome = sender::deliver(&ctx, &delivery).await;
+    drop(ctx);
+    let mut events = Vec::new();
+    while let Some(e) = rx.recv().await {
+        events.push(e);
+    }
+    (outcome, events)
+}
+
+/// A request's headers without the transport's own, names lowercased, in a sorted map.
+fn profile_headers(req: &wiremock::Request) -> BTreeMap<String, String> {
+    req.headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().expect("ASCII header value").to_owned(),
+            )
+        })
+        .filter(|(k, _)| !TRANSPORT_HEADERS.contains(&k.as_str()))
+        .collect()
+}
+
+fn header<'a>(req: &'a wiremock::Request, name: &str) -> &'a str {
+    req.headers
+        .get(name)
+        .unwrap_or_else(|| panic!("`{name}` missing"))
+        .to_str()
+        .expect("ASCII header value")
+}
+
+fn as_map(pairs: &[(String, String)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .collect()
+}
+
+/// Always answers `status` on /hooks.
+async fn server_always(status: u16) -> MockServer {
+    server_answering(status, 0, status).await
+}
+
+/// Answers `first` to the first `times` requests on /hooks (none when 0), then `then`.
+async fn server_answering(first: u16, times: u64, then: u16) -> MockServer {
+    let server = MockServer::start().await;
+    if times > 0 {
+        Mock::given(method("POST"))
+            .and(path("/hooks"))
+            .respond_with(ResponseTemplate::new(first))
+            .up_to_n_times(times)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(then))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// One request of `event_type` with `data` and message id `id` under `profile_name`,
+/// sent over HTTP to a server answering 200; returns what arrived and what the profile
+/// builds for the same input at the same (fixed) time.
+async fn one_exchange(
+    profile_name: &str,
+    endpoint: &Endpoint,
+    event_type: &str,
+    data: Value,
+    id: &str,
+) -> (wiremock::Request, OutgoingRequest) {
+    let server = server_always(200).await;
+    let profile = fast(profile_name);
+    let (outcome, _) = deliver(
+        &profile,
+        endpoint,
+        Arc::new(FixedClock(epoch())),
+        format!("{}/hooks", server.uri()),
+        event_type,
+        data.clone(),
+        id,
+    )
+    .await;
+    assert_eq!(outcome, Outcome::Delivered);
+    let mut received = server.received_requests().await.expect("recording on");
+    assert_eq!(received.len(), 1);
+    let built = profile
+        .build_request(
+            endpoint,
+            event_type,
+            &data,
+            &DeliveryIds {
+                message_id: id.into(),
+            },
+            epoch(),
+        )
+        .expect("request builds");
+    (received.remove(0), built)
+}
+
+fn llamacloud_endpoint() -> Endpoint {
+    Endpoint {
+        secrets: vec!["It's a Secret to Everybody".into()],
+        headers: vec![("X-Tenant".into(), "acme".into())],
+        ..Endpoint::default()
+    }
+}
+
+const LC_ID: &str = "6f1c2d0e-8a4b-4c1d-9e2f-0a1b2c3d4e5f";
+
+fn standard_endpoint() -> Endpoint {
+    Endpoint {
+        secrets: vec![SW_SECRET.into()],
+        ..Endpoint::default()
+    }
+}
+
+const SW_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+
+fn owned(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn llamacloud_sends_its_header_set_with_exact_values_and_the_body_it_built() {
+    let data = json!({ "id": "job_1", "job_id": "job_1" });
+
+    let (req, built) = one_exchange(
+        "llamacloud",
+        &llamacloud_endpoint(),
+        "parse.success",
+        data,
+        LC_ID,
+    )
+    .await;
+
+    assert_eq!(req.body, built.body.to_vec());
+    let signature = hookrig::signing::sign_sha256_prefixed("It's a Secret to Everybody", &req.body);
+    let want = owned(&[
+        ("content-type", "application/json"),
+        ("user-agent", "llamaindex-webhook-service/1.0"),
+        ("x-webhook-event-id", LC_ID),
+        ("x-webhook-event-type", "parse.success"),
+        ("x-tenant", "acme"),
+        ("lc-signature", &signature),
+    ]);
+    assert_eq!(as_map(&built.headers), want, "the profile's own header set");
+    for (name, value) in &want {
+        assert_eq!(header(&req, name), value, "`{name}` on the wire");
+    }
+}
+
+#[tokio::test]
+async fn standard_webhooks_sends_its_header_set_with_exact_values_and_the_body_it_built() {
+    let data = json!({ "id": "user_1", "email": "ada@example.com", "name": "Ada" });
+
+    let (req, built) = one_exchange(
+        "standard-webhooks",
+        &standard_endpoint(),
+        "user.created",
+        data,
+        SW_ID,
+    )
+    .await;
+
+    assert_eq!(req.body, built.body.to_vec());
+    let timestamp = SIM_EPOCH_UNIX.to_string();
+    let signature = hookrig::signing::sign_standard(SW_SECRET, SW_ID, SIM_EPOCH_UNIX, &req.body)
+        .expect("secret is base64");
+    let want = owned(&[
+        ("webhook-id", SW_ID),
+        ("webhook-timestamp", &timestamp),
+        ("webhook-signature", &signature),
+        ("content-type", "application/json"),
+    ]);
+    assert_eq!(as_map(&built.headers), want, "the profile's own header set");
+    for (name, value) in &want {
+        assert_eq!(header(&req, name), value, "`{name}` on the wire");
+    }
+}
+
+#[tokio::test]
+async fn the_http_transport_adds_only_the_transport_headers_that_sim_adds_too() {
+    let (lc, lc_built) = one_exchange(
+        "llamacloud",
+        &llamacloud_endpoint(),
+        "parse.success",
+        json!({ "id": "job_1", "job_id": "job_1" }),
+        LC_ID,
+    )
+    .await;
+    let (sw, sw_built) = one_exchange(
+        "standard-webhooks",
+        &standard_endpoint(),
+        "user.created",
+        json!({ "id": "user_1", "email": "ada@example.com", "name": "Ada" }),
+        SW_ID,
+    )
+    .await;
+
+    assert_eq!(profile_headers(&lc), as_map(&lc_built.headers));
+    assert_eq!(profile_headers(&sw), as_map(&sw_built.headers));
+}
+
+#[tokio::test]
+async fn llamacloud_signs_the_body_as_it_arrives() {
+    let server = server_always(200).await;
+    let profile = fast("llamacloud");
+    let secrets = vec!["It's a Secret to Everybody".to_owned()];
+    let endpoint = Endpoint {
+        secrets: secrets.clone(),
+        ..Endpoint::default()
+    };
+
+    deliver(
+        &profile,
+        &endpoint,
+        Arc::new(FixedClock(epoch())),
+        format!("{}/hooks", server.uri()),
+        "extract.success",
+        json!({ "id": "job_2", "job_id": "job_2" }),
+        "0b6f9f8e-3c1a-4d2e-8f7a-1b2c3d4e5f60",
+    )
+    .await;
+
+    let req = &server.received_requests().await.expect("recording on")[0];
+    let headers: Vec<(String, String)> = profile_headers(req).into_iter().collect();
+    let signature = header(req, "lc-signature");
+    assert_eq!(
+        signature,
+        hookrig::signing::sign_sha256_prefixed(&secrets[0], &req.body)
+    );
+    assert_eq!(
+        profile
+            .scheme
+            .verify(&secrets, &headers, &req.body, epoch()),
+        Verdict::Valid
+    );
+}
+
+#[tokio::test]
+async fn two_500s_then_a_200_make_three_requests() {
+    let server = server_answering(500, 2, 200).await;
+    let profile = fast("llamacloud");
+
+    let (outcome, events) = deliver(
+        &profile,
+        &Endpoint::default(),
+        Arc::new(FixedClock(epoch())),
+        format!("{}/hooks", server.uri()),
+        "parse.success",
+        json!({ "id": "job_3", "job_id": "job_3" }),
+        "d3b07384-d113-4ec6-a7e1-1a2b3c4d5e6f",
+    )
+    .await;
+
+    assert_eq!(outcome, Outcome::Delivered);
+    let received = server.received_requests().await.expect("recording on");
+    assert_eq!(received.len(), 3);
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::AttemptStarted { .. }))
+        .count();
+    assert_eq!(started, 3);
+}
+
+#[tokio::test]
+async fn llamacloud_stops_after_three_attempts_on_the_wire() {
+    let server = server_always(503).await;
+    let profile = fast("llamacloud");
+
+    let (outcome, _) = deliver(
+        &profile,
+        &Endpoint::default(),
+        Arc::new(FixedClock(epoch())),
+        format!("{}/hooks", server.uri()),
+        "parse.error",
+        json!({ "id": "job_4", "job_id": "job_4" }),
+        "5a6b7c8d-1e2f-4a3b-9c4d-5e6f7a8b9c0d",
+    )
+    .await;
+
+    assert_eq!(outcome, Outcome::Exhausted);
+    assert_eq!(
+        server
+            .received_requests()
+            .await
+            .expect("recording on")
+            .len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_id_stays_the_same_across_retries_while_the_signature_is_regenerated() {
+    let server = server_answering(500, 2, 200).await;
+    let profile = fast("standard-webhooks");
+    let secrets = vec![SW_SECRET.to_owned()];
+    let endpoint = Endpoint {
+        secrets: secrets.clone(),
+        ..Endpoint::default()
+    };
+
+    let (outcome, _) = deliver(
+        &profile,
+        &endpoint,
+        Arc::new(TickingClock::default()),
+        format!("{}/hooks", server.uri()),
+        "user.created",
+        json!({ "id": "user_2", "email": "grace@example.com", "name": "Grace" }),
+        "msg_2Lh9bE1yQn8TQXj5cWm0Kp3RzVa",
+    )
+    .await;
+
+    assert_eq!(outcome, Outcome::Delivered);
+    let received = server.received_requests().await.expect("recording on");
+    assert_eq!(received.len(), 3);
+    let ids: Vec<&str> = received.iter().map(|r| header(r, "webhook-id")).collect();
+    assert!(
+        ids.iter()
+            .all(|id| *id == "msg_2Lh9bE1yQn8TQXj5cWm0Kp3RzVa"),
+        "{ids:?}"
+    );
+    let timestamps: Vec<&str> = received
+        .iter()
+        .map(|r| header(r, "webhook-timestamp"))
+        .collect();
+    let signatures: Vec<&str> = received
+        .iter()
+        .map(|r| header(r, "webhook-signature"))
+        .collect();
+    for i in 0..3 {
+        for j in i + 1..3 {
+            assert_ne!(timestamps[i], timestamps[j], "{timestamps:?}");
+            assert_ne!(signatures[i], signatures[j], "{signatures:?}");
+        }
+    }
+    for req in &received {
+        let headers: Vec<(String, String)> = profile_headers(req).into_iter().collect();
+        let at: u64 = header(req, "webhook-timestamp").parse().expect("integer");
+        assert_eq!(
+            profile
+                .scheme
+                .verify(&secrets, &headers, &req.body, Duration::from_secs(at)),
+            Verdict::Valid
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_answer_slower_than_the_timeout_is_a_timeout_and_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let mut profile = fast("perfectparser");
+    profile.retry.timeout = Duration::from_millis(200);
+
+    let (outcome, events) = deliver(
+        &profile,
+        &Endpoint::default(),
+        Arc::new(FixedClock(epoch())),
+        format!("{}/hooks", server.uri()),
+        "batch.completed",
+        json!({ "batch_id": "batch_1" }),
+        "",
+    )
+    .await;
+
+    assert_eq!(outcome, Outcome::Delivered);
+    let results: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::AttemptFinished { result, .. } => Some(*result),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            hookrig::retry::AttemptResult::Timeout,
+            hookrig::retry::AttemptResult::Status(200)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn crawl4ai_follows_a_redirect_by_re_sending_the_post_within_one_attempt() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/moved"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/moved"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let profile = fast("crawl4ai");
+
+    let (outcome, events) = deliver(
+        &profile,
+        &Endpoint::default(),
+        Arc::new(FixedClock(epoch())),
+        format!("{}/hooks", server.uri()),
+        "crawl.completed",
+        json!({ "task_id": "crawl_0a1b2c3d", "urls": ["https://example.com"] }),
+        "",
+    )
+    .await;
+
+    assert_eq!(outcome, Outcome::Delivered);
+    let received = server.received_requests().await.expect("recording on");
+    let paths: Vec<&str> = received.iter().map(|r| r.url.path()).collect();
+    assert_eq!(paths, ["/hooks", "/moved"]);
+    assert_eq!(received[0].body, received[1].body);
+    assert!(received.iter().all(|r| r.method.as_str() == "POST"));
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::AttemptStarted { .. }))
+        .count();
+    assert_eq!(started, 1, "the hop is part of the first attempt");
+}
+
+#[tokio::test]
+async fn sim_and_http_receivers_see_the_same_header_names() {
+    // Arrange: one standard-webhooks request, sent once over HTTP and once in-process.
+    let (wire, _) = one_exchange(
+        "standard-webhooks",
+        &standard_endpoint(),
+        "user.created",
+        json!({ "id": "user_1" }),
+        SW_ID,
+    )
+    .await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let router = hookrig::receiver::Receiver::new(Default::default())
+        .with_events(0, tx.clone())
+        .into_app();
+    let profile = fast("standard-webhooks");
+    let built = profile
+        .build_request(
+            &standard_endpoint(),
+            "user.created",
+            &json!({ "id": "user_1" }),
+            &DeliveryIds {
+                message_id: SW_ID.into(),
+            },
+            epoch(),
+        )
+        .expect("request builds");
+
+    // Act
+    Transport::InProcess(router)
+        .send(sender::WireRequest {
+            url: "/hooks".into(),
+            headers: built.headers,
+            body: built.body,
+            tag: hookrig::receiver::DeliveryTag {
+                delivery: 0,
+                event_type: "user.created".into(),
+                attempt: 1,
+                hop: 0,
+            },
+        })
+        .await
+        .expect("in-process answer");
+    drop(tx);
+    let mut sim_names = Vec::new();
+    while let Some(e) = rx.recv().await {
+        if let EngineEvent::RequestReceived { request, .. } = e {
+            sim_names = request.headers.iter().map(|(k, _)| k.clone()).collect();
+        }
+    }
+
+    // Assert
+    let mut wire_names: Vec<String> = wire.headers.keys().map(|k| k.as_str().to_owned()).collect();
+    wire_names.sort();
+    sim_names.sort();
+    assert_eq!(sim_names, wire_names);
+}
