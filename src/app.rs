@@ -26,6 +26,23 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         Command::Run(a) => run(a, out, err),
         Command::Validate(a) => validate(a, out, err),
         Command::Profiles(a) => profiles(a, out, err),
+        Command::Tui(a) => crate::tui::run(tui_source(a), err),
+    }
+}
+
+fn tui_source(a: crate::cli::TuiArgs) -> crate::tui::Source {
+    match a.journal {
+        Some(path) => crate::tui::Source::Journal(path),
+        None if a.paths.is_empty() => crate::tui::Source::Scenarios {
+            paths: vec!["scenarios".into()],
+            filter: a.filter,
+            seed: a.seed,
+        },
+        None => crate::tui::Source::Scenarios {
+            paths: a.paths,
+            filter: a.filter,
+            seed: a.seed,
+        },
     }
 }
 

@@ -24,6 +24,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the built-in profiles, or print one's rules.
     Profiles(ProfilesArgs),
+    /// Show a run's deliveries as timelines in an interactive terminal view.
+    Tui(TuiArgs),
 }
 
 /// `hookrig run`.
@@ -62,4 +64,20 @@ pub struct ValidateArgs {
 pub struct ProfilesArgs {
     /// A profile to describe in full.
     pub name: Option<String>,
+}
+
+/// `hookrig tui`.
+#[derive(Debug, Parser)]
+pub struct TuiArgs {
+    /// Scenario files or folders to replay in virtual time (default `scenarios`).
+    pub paths: Vec<PathBuf>,
+    /// Open a journal written by `hookrig run --journal` instead of running scenarios.
+    #[arg(long, conflicts_with = "paths")]
+    pub journal: Option<PathBuf>,
+    /// Run only scenarios whose name contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Seed for ids and generated data.
+    #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
+    pub seed: u64,
 }

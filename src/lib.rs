@@ -15,6 +15,7 @@
 //! - [`engine`] — engine events and the one reducer to [`engine::RunState`].
 //! - [`runner`] — sim mode: paused-time runtime per scenario, seeded ids.
 //! - [`report`] — text and JSON views over a run.
+//! - [`tui`] — `hookrig tui`: the interactive timeline view over the same run state.
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
 //! - [`cli`] and [`app`] — arguments, and the commands they drive.
 
@@ -31,5 +32,6 @@ pub mod runner;
 pub mod scenario;
 pub mod sender;
 pub mod signing;
+pub mod tui;
 
 pub use app::{ExitStatus, execute};

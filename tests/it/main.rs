@@ -7,6 +7,7 @@
 //! - `timing` — retry schedules, timeouts, 410, `Retry-After`, deliveries side by side.
 //! - `wire` — the sender over real HTTP against a wiremock `MockServer`.
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
+//! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
 
 mod bad_input;
@@ -14,5 +15,6 @@ mod cli;
 mod properties;
 mod schemas;
 mod timing;
+mod tui;
 mod utils;
 mod wire;

@@ -1,0 +1,418 @@
+//! `hookrig tui`: screens rendered into ratatui's `TestBackend` and snapshotted (80×24),
+//! keys driven on the app state, bad journals, and one run of the real binary in tmux.
+
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use hookrig::clock::SIM_EPOCH_UNIX;
+use hookrig::runner::{RunOptions, run_sim};
+use hookrig::scenario::load_paths;
+use hookrig::tui::model::Mark;
+use hookrig::tui::{Action, App, Model, Screen, journal};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+
+use crate::utils::{Scratch, hookrig};
+
+/// Extend with a 503, a hang (30 s timeout), a dropped connection, a 429 and a 200, and an
+/// expected schedule that forgets the timeout: attempts 3 to 5 fail the schedule check.
+const RETRIES: &str = "\
+name: Extend retries a 503, a hang, a drop and a 429
+profile: extend
+endpoint:
+  secret: extend_secret
+events:
+  - type: workflow_run.completed
+    data: { id: workflow_run_1, status: PROCESSED }
+receiver:
+  - respond: 503
+  - hang: true
+  - drop: true
+  - respond: 429
+  - respond: 200
+    body: '{\"ok\":true}'
+expect:
+  outcome: delivered
+  attempts: 5
+  schedule: [0s, 1s, 3s, 7s, 15s]
+  signature: valid
+";
+
+const FIRST_TRY: &str = "\
+name: LlamaCloud delivers at the first attempt
+profile: llamacloud
+endpoint:
+  secret: lc_secret
+events:
+  - type: parse.success
+expect:
+  outcome: delivered
+  attempts: 1
+";
+
+const FILTERED: &str = "\
+name: Crawl4AI sends one event and filters the other
+profile: crawl4ai
+endpoint:
+  events: [crawl.completed]
+events:
+  - type: crawl.completed
+  - type: crawl.failed
+receiver:
+  - respond: 500
+  - respond: 200
+expect:
+  - event: crawl.completed
+    outcome: delivered
+    schedule: [0s, 1s]
+  - event: crawl.failed
+    outcome: filtered
+";
+
+/// Runs the scenarios (files named a.yaml, b.yaml, … in order) and builds the model.
+fn model_of(texts: &[&str]) -> Model {
+    let scratch = Scratch::new();
+    let paths: Vec<_> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| scratch.file(&format!("{}.yaml", (b'a' + i as u8) as char), t))
+        .collect();
+    let loaded = load_paths(&paths);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let state = run_sim(&loaded.scenarios, &RunOptions::default(), |_| {});
+    let epoch = Duration::from_secs(SIM_EPOCH_UNIX as u64);
+    Model::from_run("scenarios/", &state, &loaded.scenarios, epoch)
+}
+
+fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    t.draw(|f| app.render(f)).expect("draw");
+    t
+}
+
+fn key(c: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn press(app: &mut App, keys: &[KeyCode]) -> Action {
+    let mut last = Action::None;
+    for k in keys {
+        last = app.handle_event(&key(*k));
+    }
+    last
+}
+
+#[test]
+fn the_scenario_list_shows_pass_fail_outcome_and_attempts() {
+    let app = App::new(model_of(&[RETRIES, FIRST_TRY, FILTERED]));
+    insta::assert_snapshot!("list_80x24", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn the_timeline_marks_retries_a_timeout_and_the_expected_schedule() {
+    let mut app = App::new(model_of(&[RETRIES]));
+    press(&mut app, &[KeyCode::Right]);
+    let t = screen(&app, 80, 24);
+    insta::assert_snapshot!("timeline_80x24", t.backend());
+
+    // The selected attempt (2, the timeout) is reversed and magenta; the 503 is red.
+    let buf = t.backend().buffer();
+    let row = (0..24)
+        .find(|&y| buf[(1, y)].symbol() == "a" && buf[(2, y)].symbol() == "c")
+        .expect("the `actual` row");
+    let marks: Vec<_> = (10..79)
+        .map(|x| &buf[(x, row)])
+        .filter(|c| c.symbol() != " " && c.symbol() != "━")
+        .collect();
+    assert_eq!(
+        marks.iter().map(|c| c.symbol()).collect::<String>(),
+        "■◌✕▲●"
+    );
+    assert_eq!(marks[0].fg, Color::Red);
+    assert_eq!(marks[1].fg, Color::Magenta);
+    assert!(marks[1].modifier.contains(Modifier::REVERSED));
+    assert_eq!(marks[4].fg, Color::Green);
+}
+
+#[test]
+fn the_detail_pane_shows_request_signature_answer_and_failed_checks() {
+    let mut app = App::new(model_of(&[RETRIES]));
+    press(
+        &mut app,
+        &[
+            KeyCode::Right,
+            KeyCode::Right,
+            KeyCode::Right,
+            KeyCode::Enter,
+        ],
+    );
+    assert_eq!(app.screen, Screen::Detail);
+    insta::assert_snapshot!("detail_top_80x24", screen(&app, 80, 24).backend());
+    press(&mut app, &[KeyCode::PageDown, KeyCode::PageDown]);
+    insta::assert_snapshot!("detail_bottom_80x24", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn the_help_overlay_lists_the_keys() {
+    let mut app = App::new(model_of(&[FIRST_TRY]));
+    press(&mut app, &[KeyCode::Char('?')]);
+    insta::assert_snapshot!("help_80x24", screen(&app, 80, 24).backend());
+    press(&mut app, &[KeyCode::Char('x')]);
+    assert!(!app.help, "any key closes the help");
+}
+
+#[test]
+fn a_terminal_too_small_gets_the_size_it_needs() {
+    let app = App::new(model_of(&[FIRST_TRY]));
+    let text = screen(&app, 40, 10).backend().to_string();
+    assert!(text.contains("at least 60×16"), "{text}");
+    assert!(text.contains("40×10"), "{text}");
+}
+
+#[test]
+fn the_view_model_carries_the_engine_results_unchanged() {
+    let m = model_of(&[RETRIES]);
+    let d = &m.scenarios[0].deliveries[0];
+    assert_eq!(m.scenarios[0].passed, Some(false));
+    assert_eq!(d.outcome.as_deref(), Some("delivered"));
+    let marks: Vec<Mark> = d.attempts.iter().map(|a| a.mark()).collect();
+    assert_eq!(
+        marks,
+        [
+            Mark::ServerError,
+            Mark::Timeout,
+            Mark::Connection,
+            Mark::ClientError,
+            Mark::Success
+        ]
+    );
+    let offsets: Vec<u64> = d.attempts.iter().map(|a| a.offset.as_secs()).collect();
+    assert_eq!(offsets, [0, 1, 33, 37, 45]);
+    assert!(
+        d.attempts
+            .iter()
+            .all(|a| a.signature.as_deref() == Some("valid"))
+    );
+    assert_eq!(d.failures.len(), 1);
+    assert_eq!(d.failures[0].check, "schedule");
+}
+
+#[test]
+fn keys_move_the_selection_and_never_past_the_ends() {
+    let mut app = App::new(model_of(&[RETRIES, FIRST_TRY, FILTERED]));
+    assert_eq!(app.visible().len(), 4);
+    press(&mut app, &[KeyCode::Up, KeyCode::Char('k')]);
+    assert_eq!(app.selected, 0);
+    press(&mut app, &[KeyCode::Right, KeyCode::Char('l')]);
+    assert_eq!(app.attempt, 2);
+    press(&mut app, &[KeyCode::Char('j')]);
+    assert_eq!(
+        (app.selected, app.attempt),
+        (1, 0),
+        "a new delivery starts at attempt 1"
+    );
+    press(&mut app, &[KeyCode::Right, KeyCode::Right]);
+    assert_eq!(app.attempt, 0, "the delivery has one attempt");
+    press(&mut app, &[KeyCode::Down; 10]);
+    assert_eq!(app.selected, 3);
+    press(&mut app, &[KeyCode::Left, KeyCode::Char('h')]);
+    assert_eq!(app.attempt, 0);
+}
+
+#[test]
+fn enter_opens_details_and_esc_goes_back() {
+    let mut app = App::new(model_of(&[RETRIES]));
+    press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(app.screen, Screen::Detail);
+    press(&mut app, &[KeyCode::Down, KeyCode::Down]);
+    assert_eq!(
+        (app.scroll, app.selected),
+        (2, 0),
+        "↓ scrolls the detail pane"
+    );
+    press(&mut app, &[KeyCode::Esc]);
+    assert_eq!(app.screen, Screen::List);
+}
+
+#[test]
+fn slash_filters_by_name_or_event_type_and_esc_clears() {
+    let mut app = App::new(model_of(&[RETRIES, FIRST_TRY, FILTERED]));
+    press(&mut app, &[KeyCode::Char('/')]);
+    assert!(app.editing_filter);
+    for c in "FAILED".chars() {
+        app.handle_event(&key(KeyCode::Char(c)));
+    }
+    assert_eq!(
+        app.visible(),
+        [(2, 1)],
+        "case-insensitive, on the event type"
+    );
+    assert_eq!(
+        press(&mut app, &[KeyCode::Char('q')]),
+        Action::None,
+        "q is text while typing"
+    );
+    press(&mut app, &[KeyCode::Backspace, KeyCode::Enter]);
+    assert!(!app.editing_filter);
+    assert_eq!(app.filter, "FAILED");
+    press(&mut app, &[KeyCode::Char('/'), KeyCode::Esc]);
+    assert_eq!(app.filter, "");
+    assert_eq!(app.visible().len(), 4);
+}
+
+#[test]
+fn r_asks_for_a_rerun_and_q_or_ctrl_c_quits() {
+    let mut app = App::new(model_of(&[FIRST_TRY]));
+    assert_eq!(press(&mut app, &[KeyCode::Char('r')]), Action::Rerun);
+    assert_eq!(press(&mut app, &[KeyCode::Char('q')]), Action::Quit);
+    let ctrl_c = Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.handle_event(&ctrl_c), Action::Quit);
+    assert_eq!(app.handle_event(&Event::Resize(100, 30)), Action::None);
+}
+
+#[test]
+fn a_rerun_keeps_the_selection_on_the_same_delivery() {
+    let mut app = App::new(model_of(&[RETRIES, FIRST_TRY, FILTERED]));
+    press(&mut app, &[KeyCode::Down, KeyCode::Down]);
+    app.replace_model(model_of(&[FILTERED, FIRST_TRY]));
+    let (s, d) = app.current().expect("a selection");
+    assert_eq!(
+        (s.name.as_str(), d.event_type.as_str()),
+        (
+            "Crawl4AI sends one event and filters the other",
+            "crawl.completed"
+        )
+    );
+}
+
+#[test]
+fn a_journal_with_a_bad_and_a_truncated_line_shows_the_good_lines() {
+    let scratch = Scratch::new();
+    let file = scratch.file("retries.yaml", RETRIES);
+    let journal_path = scratch.path().join("run.jsonl");
+    let out = hookrig([
+        "run".into(),
+        file.into_os_string(),
+        "--journal".into(),
+        journal_path.clone().into_os_string(),
+    ]);
+    assert_eq!(out.status as i32, 1, "{}", out.stderr);
+    let text = std::fs::read_to_string(&journal_path).expect("journal");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 6, "five attempts and a delivery");
+    lines[2] = "{\"kind\": \"attempt\", oops".into();
+    let last = lines.len() - 1;
+    lines[last].truncate(30);
+    std::fs::write(&journal_path, lines.join("\n")).expect("write");
+
+    let model = journal::load(&journal_path).expect("readable");
+    assert_eq!(model.problems.len(), 2, "{:?}", model.problems);
+    assert!(
+        model.problems[0].starts_with("line 3: "),
+        "{:?}",
+        model.problems
+    );
+    assert!(
+        model.problems[1].starts_with("line 6: truncated"),
+        "{:?}",
+        model.problems
+    );
+    let d = &model.scenarios[0].deliveries[0];
+    assert_eq!(d.attempts.len(), 5);
+    assert_eq!(
+        d.attempts[2].mark(),
+        Mark::Pending,
+        "the bad line's attempt is unknown"
+    );
+    assert_eq!(d.attempts[3].mark(), Mark::ClientError);
+    assert_eq!(
+        d.expected.as_ref().map(Vec::len),
+        Some(5),
+        "from the scenario file"
+    );
+    assert_eq!(d.attempts[0].signature.as_deref(), Some("valid"));
+
+    let text = screen(&App::new(model), 80, 24).backend().to_string();
+    assert!(
+        text.contains("2 bad journal lines; first: line 3"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tui_without_a_terminal_is_bad_input() {
+    let out = hookrig(["tui", "--journal", "/nonexistent/run.jsonl"]);
+    assert_eq!(out.status as i32, 2);
+    assert!(out.stderr.contains("needs a terminal"), "{}", out.stderr);
+}
+
+/// The real binary in a tmux pane: it draws, moves, opens details and quits cleanly.
+#[test]
+fn the_binary_runs_in_tmux_and_quits_cleanly() {
+    let have_tmux = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_tmux {
+        eprintln!("note: tmux is not installed; skipping the real-terminal TUI test");
+        return;
+    }
+    let scratch = Scratch::new();
+    let file = scratch.file("retries.yaml", RETRIES);
+    let socket = format!("hookrig-it-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    };
+    let capture =
+        || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned();
+    let wait_for = |needle: &str| {
+        for _ in 0..100 {
+            let text = capture();
+            if text.contains(needle) {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("`{needle}` never appeared:\n{}", capture());
+    };
+    let cmd = format!(
+        "{} tui {}; echo hookrig-exit=$?; sleep 30",
+        env!("CARGO_BIN_EXE_hookrig"),
+        file.display()
+    );
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &cmd,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+
+    let result = std::panic::catch_unwind(|| {
+        wait_for("1 scenarios: 0 passed, 1 failed");
+        tmux(&["send-keys", "-t", "t", "l", "Enter"]);
+        let text = wait_for("Attempt detail");
+        assert!(text.contains("attempt 2/5"), "{text}");
+        tmux(&["send-keys", "-t", "t", "q"]);
+        let text = wait_for("hookrig-exit=");
+        assert!(text.contains("hookrig-exit=0"), "{text}");
+        assert!(
+            !text.contains("Timeline"),
+            "the alternate screen is gone:\n{text}"
+        );
+    });
+    tmux(&["kill-server"]);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
