@@ -207,8 +207,11 @@ impl App {
                 self.attempt = 0;
             }
             Screen::Detail => {
+                // Folded at the narrowest pane there is, the most lines there can be;
+                // the drawing clamps to the last page of the actual width.
+                let narrowest = super::ui::MIN_WIDTH as usize - 2;
                 let lines = self.current().map_or(0, |(s, d)| {
-                    super::ui::detail_lines(s, d, self.attempt).len()
+                    super::ui::detail_lines(s, d, self.attempt, narrowest).len()
                 });
                 let last = lines.saturating_sub(1).min(u16::MAX as usize) as u16;
                 self.scroll = self.scroll.saturating_add(by as u16).min(last);

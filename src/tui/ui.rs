@@ -131,9 +131,17 @@ fn title_bar(app: &App, frame: &mut Frame, area: Rect) {
 fn problem_line(app: &App, frame: &mut Frame, area: Rect) {
     let p = &app.model.problems;
     let text = if p.len() == 1 {
-        format!(" ! bad journal line: {}", p[0])
+        format!(" ! bad journal {}", p[0])
     } else {
-        format!(" ! {} bad journal lines; first: {}", p.len(), p[0])
+        let numbers: Vec<&str> = p
+            .iter()
+            .filter_map(|x| x.split(':').next()?.strip_prefix("line "))
+            .collect();
+        format!(
+            " ! bad journal lines {} (skipped); {}",
+            numbers.join(", "),
+            p[0]
+        )
     };
     frame.render_widget(
         Paragraph::new(text).style(Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)),
@@ -536,7 +544,7 @@ fn detail(app: &App, frame: &mut Frame, area: Rect) {
     let Some((s, d)) = app.current() else {
         return;
     };
-    let lines = detail_lines(s, d, app.attempt);
+    let lines = detail_lines(s, d, app.attempt, inner.width as usize);
     let last = lines.len().saturating_sub(inner.height as usize) as u16;
     frame.render_widget(
         Paragraph::new(lines).scroll((app.scroll.min(last), 0)),
@@ -551,12 +559,31 @@ fn heading(text: &str) -> Span<'static> {
     )
 }
 
-fn message_lines(out: &mut Vec<Line<'static>>, m: &Message) {
+/// Splits `text` into pieces of at most `width` characters (at least one piece).
+fn chunks(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars
+        .chunks(width.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
+/// A request's or answer's headers and body, long values folded at `width`.
+fn message_lines(out: &mut Vec<Line<'static>>, m: &Message, width: usize) {
     for (k, v) in &m.headers {
-        out.push(Line::from(vec![
-            Span::styled(format!("  {k}: "), Style::default().fg(Color::Cyan)),
-            Span::raw(v.clone()),
-        ]));
+        let name = format!("  {k}: ");
+        let room = width.saturating_sub(name.chars().count()).max(16);
+        for (j, piece) in chunks(v, room).into_iter().enumerate() {
+            let lead = if j == 0 {
+                Span::styled(name.clone(), Style::default().fg(Color::Cyan))
+            } else {
+                Span::raw(" ".repeat(name.chars().count()))
+            };
+            out.push(Line::from(vec![lead, Span::raw(piece)]));
+        }
     }
     if m.body.is_empty() {
         out.push(Line::from(Span::styled(
@@ -569,13 +596,21 @@ fn message_lines(out: &mut Vec<Line<'static>>, m: &Message) {
             Style::default().add_modifier(Modifier::DIM),
         )));
         for l in m.body.lines() {
-            out.push(Line::from(format!("  {l}")));
+            for piece in chunks(l, width.saturating_sub(2).max(16)) {
+                out.push(Line::from(format!("  {piece}")));
+            }
         }
     }
 }
 
-/// The detail pane's lines for attempt `i` of `d`.
-pub fn detail_lines(s: &ScenarioView, d: &DeliveryView, i: usize) -> Vec<Line<'static>> {
+/// The detail pane's lines for attempt `i` of `d`, header values and body lines folded to
+/// fit `width` columns.
+pub fn detail_lines(
+    s: &ScenarioView,
+    d: &DeliveryView,
+    i: usize,
+    width: usize,
+) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let Some(a) = d.attempts.get(i) else {
         out.push(Line::from(" No attempt to show."));
@@ -599,7 +634,7 @@ pub fn detail_lines(s: &ScenarioView, d: &DeliveryView, i: usize) -> Vec<Line<'s
                 heading("Request"),
                 Span::raw(r.line.clone()),
             ]));
-            message_lines(&mut out, r);
+            message_lines(&mut out, r, width);
         }
         None => out.push(Line::from(vec![
             heading("Request"),
@@ -622,7 +657,7 @@ pub fn detail_lines(s: &ScenarioView, d: &DeliveryView, i: usize) -> Vec<Line<'s
                 Span::styled(format!("{sym} {}", r.line), style),
                 Span::raw(format!(" · latency {latency}")),
             ]));
-            message_lines(&mut out, r);
+            message_lines(&mut out, r, width);
         }
         (None, Some(e)) => out.push(Line::from(vec![
             heading("Answer"),

@@ -335,7 +335,7 @@ fn a_journal_with_a_bad_and_a_truncated_line_shows_the_good_lines() {
 
     let text = screen(&App::new(model), 80, 24).backend().to_string();
     assert!(
-        text.contains("2 bad journal lines; first: line 3"),
+        text.contains("bad journal lines 3, 6 (skipped); line 3: "),
         "{text}"
     );
 }
