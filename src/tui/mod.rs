@@ -145,16 +145,10 @@ fn install_panic_hook() {
     });
 }
 
-/// `hookrig tui`: loads the results, then shows them until `q`. Errors before the screen
-/// opens go to `err` with exit status 2.
+/// `hookrig tui`: loads the results, then shows them until `q`. Bad input (scenario
+/// files, an unreadable journal) and a standard input or output that is not a terminal
+/// go to `err` with exit status 2 before the screen opens.
 pub fn run(source: Source, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        writeln!(
-            err,
-            "error: hookrig tui needs a terminal; use `hookrig run` for a report"
-        )?;
-        return Ok(ExitStatus::BadInput);
-    }
     let model = match source.load() {
         Ok(m) => m,
         Err(msg) => {
@@ -162,6 +156,13 @@ pub fn run(source: Source, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
             return Ok(ExitStatus::BadInput);
         }
     };
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        writeln!(
+            err,
+            "error: hookrig tui needs a terminal; use `hookrig run` for a report"
+        )?;
+        return Ok(ExitStatus::BadInput);
+    }
     let mut app = App::new(model);
     let mut guard = TerminalGuard::enter()?;
     event_loop(&mut guard.terminal, &mut app, &source)?;

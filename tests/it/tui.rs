@@ -341,10 +341,30 @@ fn a_journal_with_a_bad_and_a_truncated_line_shows_the_good_lines() {
 }
 
 #[test]
-fn tui_without_a_terminal_is_bad_input() {
+fn an_unreadable_journal_is_bad_input_before_the_screen_opens() {
     let out = hookrig(["tui", "--journal", "/nonexistent/run.jsonl"]);
     assert_eq!(out.status as i32, 2);
-    assert!(out.stderr.contains("needs a terminal"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot read the journal /nonexistent/run.jsonl"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_binary_without_a_terminal_says_so_and_exits_2() {
+    let scratch = Scratch::new();
+    let file = scratch.file("first.yaml", FIRST_TRY);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookrig"))
+        .arg("tui")
+        .arg(&file)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("hookrig tui needs a terminal"), "{stderr}");
 }
 
 /// The real binary in a tmux pane: it draws, moves, opens details and quits cleanly.
