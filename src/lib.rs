@@ -16,6 +16,8 @@
 //! - [`runner`] — sim mode: paused-time runtime per scenario, seeded ids.
 //! - [`report`] — text and JSON views over a run.
 //! - [`tui`] — `hookrig tui`: the interactive timeline view over the same run state.
+//! - [`fixtures`] — signed, schema-valid example requests with edge-value variants, as
+//!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
 //! - [`cli`] and [`app`] — arguments, and the commands they drive.
 
@@ -23,6 +25,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod engine;
+pub mod fixtures;
 pub mod profile;
 pub mod receiver;
 pub mod report;

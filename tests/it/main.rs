@@ -9,9 +9,12 @@
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
+//! - `fixtures` — `hookrig fixtures` and `hookrig::fixtures`: the committed `fixtures/`
+//!   folder matches the code, fixtures are schema-valid and verify, seeds are honoured.
 
 mod bad_input;
 mod cli;
+mod fixtures;
 mod properties;
 mod schemas;
 mod timing;
