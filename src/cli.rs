@@ -26,6 +26,8 @@ pub enum Command {
     Profiles(ProfilesArgs),
     /// Show a run's deliveries as timelines in an interactive terminal view.
     Tui(TuiArgs),
+    /// A standalone mock receiver on a real socket: fault plans, journal, signature checks.
+    Receive(crate::receiver::command::ReceiveArgs),
     /// Write signed example requests, JSON Schemas and edge-value variants for a profile's events.
     Fixtures(crate::fixtures::FixturesArgs),
 }

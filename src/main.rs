@@ -7,10 +7,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = hookrig::cli::Cli::parse();
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
+    // Unlocked handles: the receiver prints from its worker threads while a command runs.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     match hookrig::execute(cli, &mut out, &mut err) {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

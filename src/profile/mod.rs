@@ -479,6 +479,19 @@ impl Profile {
         })
     }
 
+    /// The event type a received body names (for `when:` steps on a live receiver).
+    pub fn event_type_of(&self, raw: &[u8]) -> Option<String> {
+        let body = self.decode_body(raw).ok()?;
+        let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+        match self.envelope {
+            Envelope::LlamaCloud => field("event_type"),
+            Envelope::Extend => field("eventType"),
+            Envelope::StandardWebhooks => field("type"),
+            Envelope::PerfectParser => field("event"),
+            Envelope::Crawl4ai => Some(format!("{}.{}", field("task_type")?, field("status")?)),
+        }
+    }
+
     /// The body as JSON for checks: LlamaCloud's string-encoded form is decoded.
     pub fn decode_body(&self, raw: &[u8]) -> Result<Value, String> {
         let v: Value = serde_json::from_slice(raw).map_err(|e| format!("body is not JSON: {e}"))?;

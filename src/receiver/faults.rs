@@ -25,9 +25,34 @@ pub enum Action {
     Hang,
     /// Close the connection without answering.
     Drop,
+    /// Live only: reset the connection (TCP RST) without answering.
+    Reset,
+    /// Live only: answer with garbage bytes that are not HTTP, then close.
+    Malformed,
+    /// Live only: stop reading the connection and never answer.
+    Stall,
+    /// Answer with this status, the body sent in `chunks` pieces spread over `over`.
+    Dribble {
+        /// HTTP status.
+        status: u16,
+        /// Response body.
+        body: String,
+        /// Number of pieces.
+        chunks: u32,
+        /// Time over which the pieces are sent.
+        over: Duration,
+    },
 }
 
 impl Action {
+    /// Whether the action is a connection-level fault that only a real socket can produce.
+    pub fn live_only(&self) -> bool {
+        matches!(
+            self,
+            Action::Reset | Action::Malformed | Action::Stall | Action::Dribble { .. }
+        )
+    }
+
     /// A plain `respond: STATUS`.
     pub fn status(status: u16) -> Self {
         Action::Respond {
@@ -47,6 +72,20 @@ impl Action {
             }
             Action::Hang => "hang".into(),
             Action::Drop => "drop".into(),
+            Action::Reset => "reset".into(),
+            Action::Malformed => "malformed".into(),
+            Action::Stall => "stall".into(),
+            Action::Dribble {
+                status,
+                chunks,
+                over,
+                ..
+            } => {
+                format!(
+                    "{status} dribbled in {chunks} chunks over {}",
+                    humantime::format_duration(*over)
+                )
+            }
         }
     }
 }

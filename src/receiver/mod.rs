@@ -11,10 +11,14 @@
 //! the in-process transport sets (extensions never reach the wire, so the header set stays
 //! the provider's); without one (a real socket) the request path is the key.
 
+pub mod command;
 pub mod faults;
+pub mod live;
+pub mod log;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -42,28 +46,80 @@ pub struct DeliveryTag {
     pub hop: u32,
 }
 
-/// Marks a response that stands for a dropped connection: the in-process transport turns
-/// it into a connection error.
-#[derive(Debug, Clone, Copy)]
-pub struct Dropped;
+/// A fault that happens below HTTP: carried as a response extension. The in-process
+/// transport turns it into a connection error (or a slow body); the live server
+/// ([`live`]) acts it out on the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionFault {
+    /// Close without answering.
+    Drop,
+    /// TCP RST.
+    Reset,
+    /// Garbage bytes, then close.
+    Malformed,
+    /// Stop reading; never answer.
+    Stall,
+    /// Send the body in `chunks` pieces spread over `over`.
+    Dribble {
+        /// Number of pieces.
+        chunks: u32,
+        /// Time over which they are sent.
+        over: Duration,
+    },
+}
 
 /// What the receiver answered one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
-    /// An HTTP answer.
+    /// An HTTP answer (also a dribbled one).
     Status(u16),
     /// Never answered.
     Hang,
     /// Connection closed.
     Drop,
+    /// Connection reset.
+    Reset,
+    /// Garbage bytes.
+    Malformed,
+    /// Stopped reading.
+    Stall,
     /// Body over the limit.
     TooLarge,
+}
+
+impl Answer {
+    /// `503`, `hang`, `drop`, `reset`, `malformed`, `stall` or `413 (too large)`.
+    pub fn label(&self) -> String {
+        match self {
+            Answer::Status(s) => s.to_string(),
+            Answer::Hang => "hang".into(),
+            Answer::Drop => "drop".into(),
+            Answer::Reset => "reset".into(),
+            Answer::Malformed => "malformed".into(),
+            Answer::Stall => "stall".into(),
+            Answer::TooLarge => "413 (too large)".into(),
+        }
+    }
+}
+
+/// A fault plan for one path (and optionally one method).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Exact request path.
+    pub path: String,
+    /// Method, or any when `None`.
+    pub method: Option<String>,
+    /// The answers for requests to it.
+    pub plan: FaultPlan,
 }
 
 /// The receiver's shared state.
 #[derive(Debug)]
 pub struct Receiver {
     plan: FaultPlan,
+    routes: Vec<Route>,
+    log: Option<log::RequestLog>,
+    profile: Option<Arc<crate::profile::Profile>>,
     counters: Mutex<HashMap<String, usize>>,
     start: tokio::time::Instant,
     body_limit: usize,
@@ -76,6 +132,9 @@ impl Receiver {
     pub fn new(plan: FaultPlan) -> Self {
         Self {
             plan,
+            routes: Vec::new(),
+            log: None,
+            profile: None,
             counters: Mutex::new(HashMap::new()),
             start: tokio::time::Instant::now(),
             body_limit: DEFAULT_BODY_LIMIT,
@@ -91,6 +150,26 @@ impl Receiver {
         self
     }
 
+    /// Requests matching a route are answered by its plan (first match wins); the rest by
+    /// the receiver's own plan.
+    pub fn with_routes(mut self, routes: Vec<Route>) -> Self {
+        self.routes = routes;
+        self
+    }
+
+    /// Logs every request (journal, stdout, `GET /_hookrig/requests`, signature verdicts).
+    pub fn with_log(mut self, log: log::RequestLog) -> Self {
+        self.log = Some(log);
+        self
+    }
+
+    /// Reads the event type of untagged requests (a real socket) from their bodies with
+    /// this profile's envelope, so `when: {event: …}` steps apply there too.
+    pub fn with_profile(mut self, profile: Arc<crate::profile::Profile>) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
     /// Bodies over `limit` bytes get 413.
     pub fn with_body_limit(mut self, limit: usize) -> Self {
         self.body_limit = limit;
@@ -102,15 +181,26 @@ impl Receiver {
         app(Arc::new(self))
     }
 
-    fn next_action(&self, key: &str, event_type: Option<&str>) -> Action {
+    fn next_action(&self, method: &str, key: &str, event_type: Option<&str>) -> Action {
+        let route = self.routes.iter().position(|r| {
+            r.path == key
+                && r.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+        });
+        let key = match route {
+            Some(i) => format!("{i} {key}"),
+            None => key.to_owned(),
+        };
+        let plan = route.map_or(&self.plan, |i| &self.routes[i].plan);
         let index = {
             let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-            let c = counters.entry(key.to_owned()).or_insert(0);
+            let c = counters.entry(key).or_insert(0);
             let i = *c;
             *c += 1;
             i
         };
-        self.plan.action_for(event_type, index)
+        plan.action_for(event_type, index)
     }
 }
 
@@ -119,9 +209,22 @@ pub fn app(state: Arc<Receiver>) -> Router {
     Router::new().fallback(handle).with_state(state)
 }
 
+/// The path that lists what arrived (`GET`), when the receiver keeps a log.
+pub const REQUESTS_PATH: &str = "/_hookrig/requests";
+
 async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     let arrived = rx.start.elapsed();
     let (parts, body) = req.into_parts();
+    if let Some(log) = &rx.log
+        && parts.method == axum::http::Method::GET
+        && parts.uri.path() == REQUESTS_PATH
+    {
+        return (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            log.listing(),
+        )
+            .into_response();
+    }
     let tag = parts.extensions.get::<DeliveryTag>().cloned();
     let headers: Vec<(String, String)> = parts
         .headers
@@ -138,35 +241,53 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         Ok(b) => (b, false),
         Err(_) => (Bytes::new(), true),
     };
+    let method = parts.method.to_string();
     let action = if too_large {
         None
     } else {
         let key = tag
             .as_ref()
             .map_or_else(|| path.clone(), |t| t.delivery.to_string());
-        Some(rx.next_action(&key, tag.as_ref().map(|t| t.event_type.as_str())))
+        let event_type = match &tag {
+            Some(t) => Some(t.event_type.clone()),
+            None => rx.profile.as_ref().and_then(|p| p.event_type_of(&body)),
+        };
+        Some(rx.next_action(&method, &key, event_type.as_deref()))
     };
     let answer = match &action {
         None => Answer::TooLarge,
-        Some(Action::Respond { status, .. }) => Answer::Status(*status),
+        Some(Action::Respond { status, .. } | Action::Dribble { status, .. }) => {
+            Answer::Status(*status)
+        }
         Some(Action::Hang) => Answer::Hang,
         Some(Action::Drop) => Answer::Drop,
+        Some(Action::Reset) => Answer::Reset,
+        Some(Action::Malformed) => Answer::Malformed,
+        Some(Action::Stall) => Answer::Stall,
     };
+    let record = Arc::new(RequestRecord {
+        method,
+        path,
+        headers,
+        body,
+    });
+    if let Some(log) = &rx.log {
+        log.record(&record, &answer);
+    }
     if let Some(events) = &rx.events {
-        let record = RequestRecord {
-            method: parts.method.to_string(),
-            path,
-            headers,
-            body,
-        };
         let _ = events.send(EngineEvent::RequestReceived {
             scenario: rx.scenario,
             tag,
             at: arrived,
-            request: Arc::new(record),
+            request: record,
             answer,
         });
     }
+    let fault = |f: ConnectionFault| {
+        let mut r = Response::new(Body::empty());
+        r.extensions_mut().insert(f);
+        r
+    };
     match action {
         None => (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -184,12 +305,22 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
             }
             respond(status, body, &headers)
         }
-        Some(Action::Hang) => std::future::pending().await,
-        Some(Action::Drop) => {
-            let mut r = Response::new(Body::empty());
-            r.extensions_mut().insert(Dropped);
+        Some(Action::Dribble {
+            status,
+            body,
+            chunks,
+            over,
+        }) => {
+            let mut r = respond(status, body, &[]);
+            r.extensions_mut()
+                .insert(ConnectionFault::Dribble { chunks, over });
             r
         }
+        Some(Action::Hang) => std::future::pending().await,
+        Some(Action::Drop) => fault(ConnectionFault::Drop),
+        Some(Action::Reset) => fault(ConnectionFault::Reset),
+        Some(Action::Malformed) => fault(ConnectionFault::Malformed),
+        Some(Action::Stall) => fault(ConnectionFault::Stall),
     }
 }
 

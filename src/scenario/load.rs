@@ -165,6 +165,7 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, V
     for raw in raws {
         let line = loc(&raw.value.name);
         let mut cx = Cx {
+            live: false,
             file,
             errors: Vec::new(),
         };
@@ -360,6 +361,8 @@ const PROFILE_KEYS: &[&str] = &[
 struct Cx<'a> {
     file: &'a Path,
     errors: Vec<InputError>,
+    /// Connection-level faults are allowed (a live receiver's fault file).
+    live: bool,
 }
 
 impl Cx<'_> {
@@ -703,8 +706,13 @@ impl Cx<'_> {
         at: (Option<u64>, Option<u64>),
         s: RawStep,
     ) -> Option<Step> {
-        if s.reset.is_some() || s.dribble.is_some() {
-            self.err(at, "receiver step: `reset` and `dribble` are connection faults of live mode and cannot run in sim mode");
+        let live_kinds = [
+            s.reset == Some(true),
+            s.malformed == Some(true),
+            s.stall == Some(true),
+        ];
+        if !self.live && (live_kinds.iter().any(|k| *k) || s.dribble.is_some()) {
+            self.err(at, "receiver step: `reset`, `malformed`, `stall` and `dribble` are connection faults of a real socket; they work in `hookrig receive` fault files, not in sim mode");
             return None;
         }
         let kinds = [
@@ -712,13 +720,54 @@ impl Cx<'_> {
             s.hang == Some(true),
             s.drop == Some(true),
         ];
-        if kinds.iter().filter(|k| **k).count() != 1 {
-            self.err(
-                at,
-                "receiver step: give exactly one of `respond: STATUS`, `hang: true`, `drop: true`",
-            );
+        let count = kinds.iter().chain(&live_kinds).filter(|k| **k).count();
+        if count != 1 {
+            let choices = if self.live {
+                "`respond: STATUS`, `hang: true`, `drop: true`, `reset: true`, `malformed: true`, `stall: true`"
+            } else {
+                "`respond: STATUS`, `hang: true`, `drop: true`"
+            };
+            self.err(at, format!("receiver step: give exactly one of {choices}"));
             return None;
         }
+        let dribble = match &s.dribble {
+            None => None,
+            Some(v) => {
+                #[derive(serde::Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct RawDribble {
+                    chunks: u32,
+                    over: String,
+                }
+                let parsed = serde_json::from_value::<RawDribble>(v.clone())
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| {
+                        if d.chunks == 0 || d.chunks > 100_000 {
+                            return Err(format!(
+                                "chunks {} is out of range (1 to 100000)",
+                                d.chunks
+                            ));
+                        }
+                        parse_duration(&d.over).map(|over| (d.chunks, over))
+                    });
+                match parsed {
+                    Ok(d) if s.respond.is_some() => Some(d),
+                    Ok(_) => {
+                        self.err(at, "receiver step: `dribble` goes with `respond: STATUS` (it slows that answer's body)");
+                        return None;
+                    }
+                    Err(e) => {
+                        self.err(
+                            at,
+                            format!(
+                                "receiver[].dribble: {e}; write `dribble: {{chunks: 10, over: 5s}}`"
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
         let when_event = match s.when {
             Some(w) => {
                 if let Some(p) = p
@@ -770,11 +819,19 @@ impl Cx<'_> {
                 Some(Value::String(b)) => b,
                 Some(v) => v.to_string(),
             };
-            Action::Respond {
-                status: status.value as u16,
-                body,
-                headers,
-                after,
+            match dribble {
+                Some((chunks, over)) => Action::Dribble {
+                    status: status.value as u16,
+                    body,
+                    chunks,
+                    over,
+                },
+                None => Action::Respond {
+                    status: status.value as u16,
+                    body,
+                    headers,
+                    after,
+                },
             }
         } else {
             if s.after.is_some() || s.body.is_some() || has_headers {
@@ -783,8 +840,14 @@ impl Cx<'_> {
             }
             if s.hang == Some(true) {
                 Action::Hang
-            } else {
+            } else if s.drop == Some(true) {
                 Action::Drop
+            } else if s.reset == Some(true) {
+                Action::Reset
+            } else if s.malformed == Some(true) {
+                Action::Malformed
+            } else {
+                Action::Stall
             }
         };
         Some(Step { when_event, action })
@@ -1016,5 +1079,83 @@ impl Cx<'_> {
             path,
             schema: Arc::new(schema),
         })
+    }
+}
+
+/// A standalone receiver's fault file: the default plan and the routes.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// For requests no route matches.
+    pub default: FaultPlan,
+    /// By path and method, first match wins.
+    pub routes: Vec<crate::receiver::Route>,
+}
+
+/// Reads a fault file for `hookrig receive`: either a list of steps (for every request)
+/// or a mapping with `steps:` and/or `routes: [{path, method, steps}]`. Steps are the
+/// scenario `receiver:` steps plus the socket faults `reset`, `malformed`, `stall` and
+/// `dribble`.
+pub fn load_faults(file: &Path) -> Result<Faults, Vec<InputError>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| vec![file_error(file, format!("cannot read: {e}"))])?;
+    let shape: Value =
+        serde_saphyr::from_str(&text).map_err(|e| vec![yaml_error(file, &text, &e)])?;
+    let mut cx = Cx {
+        live: true,
+        file,
+        errors: Vec::new(),
+    };
+    let mut faults = Faults::default();
+    match shape {
+        Value::Array(_) => {
+            let steps: Spanned<Vec<Spanned<RawStep>>> =
+                serde_saphyr::from_str(&text).map_err(|e| vec![yaml_error(file, &text, &e)])?;
+            faults.default = cx.receiver(None, Some(steps)).unwrap_or_default();
+        }
+        Value::Object(_) => {
+            let raw: raw::RawFaults =
+                serde_saphyr::from_str(&text).map_err(|e| vec![yaml_error(file, &text, &e)])?;
+            if let Some(steps) = raw.steps {
+                faults.default = cx.receiver(None, Some(steps)).unwrap_or_default();
+            }
+            for r in raw.routes {
+                let at = loc(&r);
+                let r = r.value;
+                if !r.path.starts_with('/') {
+                    cx.err(
+                        at,
+                        format!("routes[].path: `{}` must start with `/`", r.path),
+                    );
+                    continue;
+                }
+                if let Some(m) = &r.method
+                    && http::Method::from_bytes(m.as_bytes()).is_err()
+                {
+                    cx.err(at, format!("routes[].method: `{m}` is not an HTTP method"));
+                    continue;
+                }
+                if let Some(plan) = cx.receiver(None, Some(r.steps)) {
+                    faults.routes.push(crate::receiver::Route {
+                        path: r.path,
+                        method: r.method,
+                        plan,
+                    });
+                }
+            }
+        }
+        other => {
+            cx.err(
+                (Some(1), Some(1)),
+                format!(
+                    "expected a list of steps or a mapping with `steps`/`routes`, found {}",
+                    kind(&other)
+                ),
+            );
+        }
+    }
+    if cx.errors.is_empty() {
+        Ok(faults)
+    } else {
+        Err(cx.errors)
     }
 }

@@ -115,6 +115,12 @@ pub struct RawStep {
     /// Live only: slow body.
     #[serde(default)]
     pub dribble: Option<Value>,
+    /// Live only: garbage bytes.
+    #[serde(default)]
+    pub malformed: Option<bool>,
+    /// Live only: never read, never answer.
+    #[serde(default)]
+    pub stall: Option<bool>,
     /// Scope to one event type.
     #[serde(default)]
     pub when: Option<RawWhen>,
@@ -279,4 +285,29 @@ impl<'de> Deserialize<'de> for OrderedMap {
         }
         d.deserialize_map(V)
     }
+}
+
+/// A standalone receiver's fault file in its mapping form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaults {
+    /// Steps for requests no route matches.
+    #[serde(default)]
+    pub steps: Option<Spanned<Vec<Spanned<RawStep>>>>,
+    /// Plans by path and method.
+    #[serde(default)]
+    pub routes: Vec<Spanned<RawRoute>>,
+}
+
+/// One route of a fault file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    /// Exact request path.
+    pub path: String,
+    /// Method (any when omitted).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The steps for this route.
+    pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }

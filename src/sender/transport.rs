@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use crate::receiver::{DeliveryTag, Dropped};
+use crate::receiver::{ConnectionFault, DeliveryTag};
 
 /// Response bodies are read up to this many bytes; the rest is dropped.
 pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
@@ -131,11 +131,21 @@ async fn send_in_process(
         Ok(r) => r,
         Err(never) => match never {},
     };
-    if response.extensions().get::<Dropped>().is_some() {
-        return Err(TransportError::Connection(
-            "the receiver closed the connection without answering".into(),
-        ));
+    match response.extensions().get::<ConnectionFault>().copied() {
+        Some(ConnectionFault::Dribble { over, .. }) => tokio::time::sleep(over).await,
+        Some(ConnectionFault::Stall) => std::future::pending::<()>().await,
+        Some(f) => {
+            return Err(TransportError::Connection(match f {
+                ConnectionFault::Reset => "connection reset by the receiver".into(),
+                ConnectionFault::Malformed => {
+                    "the receiver answered bytes that are not HTTP".into()
+                }
+                _ => "the receiver closed the connection without answering".into(),
+            }));
+        }
+        None => {}
     }
+
     let status = response.status().as_u16();
     let headers = header_pairs(response.headers());
     let body = match response.into_body().collect().await {

@@ -15,6 +15,7 @@
 mod bad_input;
 mod cli;
 mod fixtures;
+mod live;
 mod properties;
 mod schemas;
 mod timing;

@@ -1,0 +1,147 @@
+//! `hookrig receive`: the standalone mock receiver on a real socket.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use super::log::{RequestLog, Verifier};
+use super::{DEFAULT_BODY_LIMIT, Receiver, live};
+use crate::app::ExitStatus;
+use crate::clock::SystemClock;
+use crate::profile;
+use crate::scenario::load::{load_faults, nearest};
+
+/// `hookrig receive`.
+#[derive(Debug, Parser)]
+pub struct ReceiveArgs {
+    /// Address to listen on (loopback unless told otherwise; port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub listen: String,
+    /// Fault file: a list of receiver steps, or `steps:` and `routes: [{path, method, steps}]`.
+    #[arg(long)]
+    pub faults: Option<PathBuf>,
+    /// Write every request as a JSON line, flushed as it arrives.
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// Verify signatures on arrival with this profile's scheme (and read event types for
+    /// `when:` steps).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Secret(s) to verify with (repeat for key rotation).
+    #[arg(long)]
+    pub secret: Vec<String>,
+    /// Bodies over this many bytes get 413.
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// No line per request on standard output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs the receiver until Ctrl-C.
+pub fn command(
+    a: ReceiveArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<ExitStatus> {
+    let faults = match &a.faults {
+        Some(path) => match load_faults(path) {
+            Ok(f) => f,
+            Err(errors) => {
+                for e in errors {
+                    writeln!(err, "error: {e}")?;
+                }
+                return Ok(ExitStatus::BadInput);
+            }
+        },
+        None => Default::default(),
+    };
+    let profile = match &a.profile {
+        Some(name) => match profile::builtin(name) {
+            Some(p) => Some(Arc::new(p)),
+            None => {
+                let hint = nearest(name, profile::BUILTIN_NAMES)
+                    .map(|n| format!(": did you mean `{n}`?"))
+                    .unwrap_or_default();
+                writeln!(
+                    err,
+                    "error: --profile: unknown profile `{name}`{hint} (built-in: {})",
+                    profile::BUILTIN_NAMES.join(", ")
+                )?;
+                return Ok(ExitStatus::BadInput);
+            }
+        },
+        None => None,
+    };
+    if !a.secret.is_empty() && profile.is_none() {
+        writeln!(
+            err,
+            "error: --secret needs --profile (the scheme to verify with)"
+        )?;
+        return Ok(ExitStatus::BadInput);
+    }
+    if let Some(p) = &profile {
+        for s in &a.secret {
+            if let Err(e) = p.scheme.check_secret(s) {
+                writeln!(err, "error: --secret: {e}")?;
+                return Ok(ExitStatus::BadInput);
+            }
+        }
+    }
+    let mut log = RequestLog::new(Arc::new(SystemClock)).with_echo(!a.quiet);
+    if let Some(path) = &a.journal {
+        log = match log.with_journal(path) {
+            Ok(l) => l,
+            Err(e) => {
+                writeln!(
+                    err,
+                    "error: --journal: cannot write {}: {e}",
+                    path.display()
+                )?;
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+    }
+    if let (Some(p), false) = (&profile, a.secret.is_empty()) {
+        log = log.with_verifier(Verifier {
+            profile: Arc::clone(p),
+            secrets: a.secret.clone(),
+        });
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let listener = match live::bind(&a.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                writeln!(err, "error: {e}")?;
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+        let addr = listener.local_addr()?;
+        let mut receiver = Receiver::new(faults.default)
+            .with_routes(faults.routes)
+            .with_body_limit(a.body_limit)
+            .with_log(log);
+        if let Some(p) = profile {
+            receiver = receiver.with_profile(p);
+        }
+        writeln!(
+            out,
+            "hookrig receive: listening on http://{addr} (Ctrl-C to stop)"
+        )?;
+        out.flush()?;
+        let state = Arc::new(receiver);
+        live::serve(listener, super::app(Arc::clone(&state)), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+        let n = state.log.as_ref().map_or(0, |l| l.count());
+        writeln!(out, "hookrig receive: stopped; {n} request(s) recorded")?;
+        Ok(ExitStatus::Success)
+    })
+}

@@ -1,0 +1,144 @@
+//! The standalone receiver's request log: a JSON Lines journal flushed as each request
+//! arrives, a compact line per request on standard output, the list served at
+//! `GET /_hookrig/requests`, and — with a profile and secret — each request's signature
+//! verdict judged at its arrival. Secret-bearing header values are redacted everywhere.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use super::Answer;
+use crate::clock::{self, SharedClock};
+use crate::engine::RequestRecord;
+use crate::profile::Profile;
+use crate::scenario::expect::redact;
+use crate::signing::Verdict;
+
+/// The most requests `GET /_hookrig/requests` lists (the oldest are dropped first).
+pub const LISTING_LIMIT: usize = 10_000;
+
+/// Signature checking on arrival.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    /// Whose scheme.
+    pub profile: Arc<Profile>,
+    /// The secrets to verify with.
+    pub secrets: Vec<String>,
+}
+
+/// Where the receiver writes what arrived.
+#[derive(Debug)]
+pub struct RequestLog {
+    clock: SharedClock,
+    verifier: Option<Verifier>,
+    journal: Option<Mutex<std::fs::File>>,
+    echo: bool,
+    listing: Mutex<std::collections::VecDeque<Value>>,
+    seq: AtomicU64,
+}
+
+impl RequestLog {
+    /// A log reading wall-clock time from `clock`.
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            clock,
+            verifier: None,
+            journal: None,
+            echo: false,
+            listing: Mutex::new(Default::default()),
+            seq: AtomicU64::new(0),
+        }
+    }
+
+    /// Appends one JSON line per request to `path` (created or truncated now), flushed as
+    /// each request arrives.
+    pub fn with_journal(mut self, path: &Path) -> std::io::Result<Self> {
+        self.journal = Some(Mutex::new(std::fs::File::create(path)?));
+        Ok(self)
+    }
+
+    /// Prints a compact line per request on standard output.
+    pub fn with_echo(mut self, echo: bool) -> Self {
+        self.echo = echo;
+        self
+    }
+
+    /// Verifies each request's signature on arrival.
+    pub fn with_verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// Records one request and the answer chosen for it.
+    pub fn record(&self, r: &RequestRecord, answer: &Answer) {
+        let n = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let now = self.clock.now();
+        let verdict = self.verifier.as_ref().map(|v| {
+            v.profile
+                .scheme
+                .verify(&v.secrets, &r.headers, &r.body, now)
+        });
+        let signature = verdict.as_ref().map(|v| match v {
+            Verdict::Invalid(why) => json!({ "verdict": "invalid", "why": why }),
+            other => json!({ "verdict": other.label() }),
+        });
+        let body = match std::str::from_utf8(&r.body) {
+            Ok(s) => json!(s),
+            Err(_) => {
+                use base64::Engine as _;
+                json!({ "base64": base64::engine::general_purpose::STANDARD.encode(&r.body) })
+            }
+        };
+        let line = json!({
+            "n": n,
+            "at": clock::iso_z(now),
+            "wall_ms": now.as_millis() as u64,
+            "method": r.method,
+            "path": r.path,
+            "headers": r.headers.iter().map(|(k, v)| json!([k, redact(k, v)])).collect::<Vec<_>>(),
+            "body": body,
+            "answer": answer.label(),
+            "signature": signature,
+        });
+        if let Some(j) = &self.journal {
+            let mut f = j.lock().unwrap_or_else(|e| e.into_inner());
+            // A full disk must not stop the receiver: the request is still answered.
+            let _ = writeln!(f, "{line}").and_then(|()| f.flush());
+        }
+        if self.echo {
+            let sig = match &verdict {
+                Some(Verdict::Invalid(why)) => format!("  sig invalid ({why})"),
+                Some(v) => format!("  sig {}", v.label()),
+                None => String::new(),
+            };
+            println!(
+                "#{n} {} {} {} -> {}  {} B{sig}",
+                clock::iso_z(now),
+                r.method,
+                r.path,
+                answer.label(),
+                r.body.len()
+            );
+        }
+        let mut l = self.listing.lock().unwrap_or_else(|e| e.into_inner());
+        if l.len() == LISTING_LIMIT {
+            l.pop_front();
+        }
+        l.push_back(line);
+    }
+
+    /// What arrived, as a JSON array (oldest first).
+    pub fn listing(&self) -> String {
+        let l = self.listing.lock().unwrap_or_else(|e| e.into_inner());
+        let items: Vec<&Value> = l.iter().collect();
+        serde_json::to_string(&items).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// Requests recorded so far.
+    pub fn count(&self) -> u64 {
+        self.seq.load(Ordering::SeqCst)
+    }
+}
