@@ -66,9 +66,19 @@ fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<
         )?;
         return Ok(ExitStatus::BadInput);
     }
-    for path in a.out.iter().chain(&a.journal) {
+    let outputs = [
+        ("--out", &a.out),
+        ("--journal", &a.journal),
+        ("--report", &a.report),
+    ];
+    for (flag, path) in outputs {
+        let Some(path) = path else { continue };
         if let Err(e) = check_writable(path) {
-            writeln!(err, "error: cannot write {}: {e}", path.display())?;
+            writeln!(
+                err,
+                "error: cannot write {}: {e} ({flag}); nothing was run",
+                path.display()
+            )?;
             return Ok(ExitStatus::BadInput);
         }
     }
@@ -89,11 +99,26 @@ fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<
         )?;
         return Ok(ExitStatus::BadInput);
     }
-    let state = runner::run_sim(&scenarios, &RunOptions { seed: a.seed }, |_| {});
+    let mut progress = report::progress::Progress::on_stderr(scenarios.len());
+    let state = runner::run_sim(&scenarios, &RunOptions { seed: a.seed }, |e| {
+        progress.observe(e)
+    });
+    progress.finish();
     let text = match a.format {
         Format::Text => report::text::render(&state),
         Format::Json => report::json::render(&state),
+        Format::Junit => report::junit::render(&state, a.seed),
     };
+    if let Some(path) = &a.report
+        && let Err(e) = std::fs::write(path, report::html::render(&state, &scenarios, a.seed))
+    {
+        writeln!(
+            err,
+            "error: cannot write the HTML report to {}: {e}",
+            path.display()
+        )?;
+        return Ok(ExitStatus::BadInput);
+    }
     if let Some(path) = &a.journal {
         let epoch = std::time::Duration::from_secs(crate::clock::SIM_EPOCH_UNIX as u64);
         if let Err(e) = std::fs::write(path, report::journal::render(&state, epoch)) {

@@ -47,12 +47,16 @@ pub struct RunArgs {
     /// Seed for ids and generated data: the same seed gives the same output.
     #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
     pub seed: u64,
-    /// Write the report to this file instead of standard output.
+    /// Write the report (text, JSON or JUnit) to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Write every attempt (request, answer, timing) as JSON Lines to this file.
     #[arg(long)]
     pub journal: Option<PathBuf>,
+    /// Also write a self-contained HTML report (summary, a timeline per delivery, failed
+    /// checks with their requests and answers) to this file.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 /// `hookrig validate`.

@@ -9,6 +9,8 @@
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
+//! - `reports` — JUnit and HTML reports: well-formed, counted, escaped, the same bytes for
+//!   the same seed; output paths checked first; the HTML rendered in headless Chromium.
 //! - `fixtures` — `hookrig fixtures` and `hookrig::fixtures`: the committed `fixtures/`
 //!   folder matches the code, fixtures are schema-valid and verify, seeds are honoured.
 
@@ -17,6 +19,7 @@ mod cli;
 mod fixtures;
 mod live;
 mod properties;
+mod reports;
 mod schemas;
 mod timing;
 mod tui;
