@@ -26,6 +26,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         Command::Run(a) => run(a, out, err),
         Command::Validate(a) => validate(a, out, err),
         Command::Profiles(a) => profiles(a, out, err),
+        Command::Conform(a) => crate::conform::command(a, out, err),
         Command::Fixtures(a) => crate::fixtures::command(a, out, err),
         Command::Tui(a) => crate::tui::run(tui_source(a), err),
         Command::Receive(a) => crate::receiver::command::command(a, out, err),

@@ -24,6 +24,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the built-in profiles, or print one's rules.
     Profiles(ProfilesArgs),
+    /// Play a profile against a receiver at --url and report what it gets wrong.
+    Conform(ConformArgs),
     /// Show a run's deliveries as timelines in an interactive terminal view.
     Tui(TuiArgs),
     /// A standalone mock receiver on a real socket: fault plans, journal, signature checks.
@@ -88,4 +90,34 @@ pub struct TuiArgs {
     /// Seed for ids and generated data.
     #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
     pub seed: u64,
+}
+
+/// `hookrig conform`.
+#[derive(Debug, Parser)]
+pub struct ConformArgs {
+    /// The provider to play (a built-in profile name).
+    #[arg(long)]
+    pub profile: String,
+    /// The receiver's URL, e.g. http://127.0.0.1:8080/webhooks.
+    #[arg(long)]
+    pub url: String,
+    /// The receiver's signing secret.
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// PerfectParser's static secret, sent as X-Webhook-Secret.
+    #[arg(long)]
+    pub static_secret: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::conform::report::Format::Text)]
+    pub format: crate::conform::report::Format,
+    /// Run only these checks (ids, space- or comma-separated).
+    #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "CHECK")]
+    pub only: Vec<String>,
+    /// Leave these checks out.
+    #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "CHECK")]
+    pub skip: Vec<String>,
+    /// Per-request timeout instead of the profile's (10 s perfectparser, 30 s others),
+    /// e.g. `2s`.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
 }

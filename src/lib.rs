@@ -14,6 +14,8 @@
 //! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.
 //! - [`engine`] — engine events and the one reducer to [`engine::RunState`].
 //! - [`runner`] — sim mode: paused-time runtime per scenario, seeded ids.
+//! - [`conform`] — `hookrig conform`: a provider played against a live receiver, with
+//!   forged, stale, duplicate, unknown and large deliveries; what it got wrong.
 //! - [`report`] — text and JSON views over a run.
 //! - [`tui`] — `hookrig tui`: the interactive timeline view over the same run state.
 //! - [`fixtures`] — signed, schema-valid example requests with edge-value variants, as
@@ -24,6 +26,7 @@
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod conform;
 pub mod engine;
 pub mod fixtures;
 pub mod profile;

@@ -8,6 +8,7 @@
 //! - `wire` — the sender over real HTTP against a wiremock `MockServer`.
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
+//! - `conform` — `hookrig conform` against the example receivers and flawed ones.
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
 //! - `reports` — JUnit and HTML reports: well-formed, counted, escaped, the same bytes for
 //!   the same seed; output paths checked first; the HTML rendered in headless Chromium.
@@ -16,6 +17,7 @@
 
 mod bad_input;
 mod cli;
+mod conform;
 mod fixtures;
 mod live;
 mod properties;

@@ -1,0 +1,986 @@
+//! The checks: a table ([`CHECKS`]) of stable ids, what each protects against and what a
+//! correct receiver does, and for each the requests it sends and how their answers are
+//! judged.
+//!
+//! Every request starts as a valid delivery from [`Profile::build_request`] at the wall
+//! clock's now; a check then forges it (wrong secret, tampered body, stale timestamp, …)
+//! and says which answers are right: **accept** (2xx), **reject** (4xx — a 2xx lets a
+//! forgery in, a 5xx makes the provider retry it and hides the refusal), or **tolerate**
+//! (2xx; a 4xx passes with a warning, a 5xx fails).
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+
+use super::{CheckResult, Ctx, Exchange, SLOW_ANSWER, Status};
+use crate::profile::{DeliveryIds, Envelope, OutgoingRequest, Profile};
+use crate::signing::{
+    self, EXTEND_MAX_AGE, EXTEND_MAX_FUTURE, STANDARD_TOLERANCE, Scheme, SignInput, header,
+};
+
+/// One check: its id (for `--only`/`--skip`), title, what it protects against and what
+/// a correct receiver does.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckDef {
+    /// Stable kebab-case id.
+    pub id: &'static str,
+    /// What is checked, in words.
+    pub title: &'static str,
+    /// The attack or outage the behaviour protects against.
+    pub protects: &'static str,
+    /// What a correct receiver does.
+    pub correct: &'static str,
+}
+
+/// Every check, in the order they run.
+pub const CHECKS: &[CheckDef] = &[
+    CheckDef {
+        id: "accepts-valid",
+        title: "accepts a valid signed delivery of every event type in the catalogue",
+        protects: "lost events: a receiver that refuses a genuine delivery makes the provider retry it and finally drop it",
+        correct: "verifies the signature over the raw body and answers 2xx to every genuine delivery, whatever its event type",
+    },
+    CheckDef {
+        id: "answers-in-time",
+        title: "answers within the profile's timeout (warns above 1 s)",
+        protects: "duplicate deliveries and lost events: a provider that times out counts the attempt as failed and sends it again",
+        correct: "answers 2xx at once and does the work afterwards (a queue, a background task)",
+    },
+    CheckDef {
+        id: "no-redirect",
+        title: "does not answer a redirect (the profile never follows one)",
+        protects: "lost events: a provider that does not follow redirects counts a 3xx as a failed attempt",
+        correct: "serves the webhook at the configured URL itself and answers 2xx there; update the URL at the provider instead of redirecting",
+    },
+    CheckDef {
+        id: "rejects-wrong-secret",
+        title: "rejects a signature made with the wrong secret",
+        protects: "forged deliveries: anyone who knows the URL could otherwise send events",
+        correct: "recomputes the HMAC with its own secret, compares in constant time, and answers 4xx (401 or 400) when it does not match",
+    },
+    CheckDef {
+        id: "rejects-tampered-body",
+        title: "rejects a body changed after it was signed",
+        protects: "tampering: a body altered in transit or replayed with edits",
+        correct: "computes the HMAC over the exact bytes received and answers 4xx when it does not match the signature",
+    },
+    CheckDef {
+        id: "rejects-missing-signature",
+        title: "rejects a delivery without its signature header",
+        protects: "forged deliveries: a receiver that only checks a signature when one is present checks nothing",
+        correct: "treats a missing signature header as a failed check and answers 4xx",
+    },
+    CheckDef {
+        id: "rejects-foreign-scheme",
+        title: "rejects a signature made in another provider's scheme",
+        protects: "scheme confusion: a receiver that tries several schemes until one matches accepts MACs over inputs the provider never signs",
+        correct: "verifies exactly the profile's scheme (its MAC input, encoding and header) and answers 4xx to anything else",
+    },
+    CheckDef {
+        id: "rejects-missing-static-secret",
+        title: "rejects a delivery without X-Webhook-Secret when a static secret is configured",
+        protects: "forged deliveries from anyone who knows the URL",
+        correct: "requires X-Webhook-Secret, compares it in constant time with the configured value and answers 4xx when it is missing",
+    },
+    CheckDef {
+        id: "rejects-wrong-static-secret",
+        title: "rejects a wrong X-Webhook-Secret",
+        protects: "forged deliveries with a guessed or leaked-and-rotated static secret",
+        correct: "compares X-Webhook-Secret in constant time with the configured value and answers 4xx when it differs",
+    },
+    CheckDef {
+        id: "rejects-stale-timestamp",
+        title: "rejects a signed timestamp older than the tolerance",
+        protects: "replay attacks: a captured delivery sent again later",
+        correct: "rejects (4xx) a signed timestamp older than the tolerance (Standard Webhooks 5 min, Extend 300 s)",
+    },
+    CheckDef {
+        id: "rejects-future-timestamp",
+        title: "rejects a signed timestamp too far in the future",
+        protects: "pre-signed replays: a delivery signed with a future timestamp stays 'fresh' for longer",
+        correct: "rejects (4xx) a timestamp further ahead than the tolerance (Standard Webhooks 5 min, Extend 60 s)",
+    },
+    CheckDef {
+        id: "accepts-timestamp-in-tolerance",
+        title: "accepts a signed timestamp just inside the tolerance",
+        protects: "lost events: a tolerance tighter than the provider's rejects retries and deliveries delayed by clock skew",
+        correct: "accepts (2xx) any timestamp within the provider's tolerance (here: 4.5 minutes old)",
+    },
+    CheckDef {
+        id: "accepts-rotated-signatures",
+        title: "accepts a rotation header with one invalid and one valid signature",
+        protects: "lost events during key rotation, when the provider signs with the old and the new secret at once",
+        correct: "splits webhook-signature on spaces and accepts the delivery when any v1 entry verifies",
+    },
+    CheckDef {
+        id: "verifies-raw-body",
+        title: "verifies the raw body, not a re-serialisation of it",
+        protects: "forgeries and false rejections: a signature checked over re-serialised JSON accepts bodies the provider never signed and rejects ones it did",
+        correct: "computes the HMAC over the bytes exactly as received, before parsing; the same JSON with other whitespace or key order is a different body and gets 4xx",
+    },
+    CheckDef {
+        id: "accepts-redelivery",
+        title: "accepts a redelivery of the same event with 2xx",
+        protects: "endless retries: providers deliver at least once, and a receiver that refuses a duplicate makes the provider retry it until it gives up",
+        correct: "answers 2xx to a duplicate (same event id) without processing it twice",
+    },
+    CheckDef {
+        id: "tolerates-unknown-event",
+        title: "accepts an unknown event type without a 5xx",
+        protects: "outages when the provider adds an event type: every delivery of it fails and is retried",
+        correct: "answers 2xx to event types it does not handle and ignores them",
+    },
+    CheckDef {
+        id: "tolerates-unknown-fields",
+        title: "accepts unknown extra fields without a 5xx",
+        protects: "outages when the provider adds a field to its payload (a strict parser that refuses unknown fields)",
+        correct: "ignores fields it does not know and answers 2xx",
+    },
+    CheckDef {
+        id: "accepts-large-body",
+        title: "accepts a body as large as the provider sends",
+        protects: "lost events: a framework's default body limit (axum 2 MiB, many proxies 1 MiB) refuses large genuine deliveries",
+        correct: "raises its body limit above the provider's largest delivery and answers 2xx",
+    },
+];
+
+/// The body size `accepts-large-body` sends for a profile, and why.
+pub fn large_body_size(profile: &Profile) -> (usize, &'static str) {
+    match profile.envelope {
+        Envelope::Crawl4ai => (
+            4 << 20,
+            "4 MiB: with data_in_payload Crawl4AI sends the whole crawl result (markdown, HTML, links) inline",
+        ),
+        Envelope::Extend => (
+            1 << 20,
+            "1 MiB: Extend sends the workflow run with its extracted outputs inline",
+        ),
+        Envelope::StandardWebhooks => (
+            1 << 20,
+            "1 MiB: Standard Webhooks payloads carry whole objects; 1 MiB is hookrig's choice",
+        ),
+        Envelope::LlamaCloud => (
+            256 << 10,
+            "256 KiB: LlamaCloud's data carries ids and status; results are fetched through the API",
+        ),
+        Envelope::PerfectParser => (
+            64 << 10,
+            "64 KiB: PerfectParser's body carries ids and document counts",
+        ),
+    }
+}
+
+/// Whether the profile signs every delivery (so a conformance run needs `--secret`).
+pub fn always_signs(profile: &Profile) -> bool {
+    matches!(
+        profile.scheme,
+        Scheme::Extend | Scheme::StandardWebhooks | Scheme::PerfectParser
+    )
+}
+
+/// `Ok` when the check can run here, else the reason it is skipped.
+pub(crate) fn applies(def: &CheckDef, ctx: &Ctx<'_>) -> Result<(), String> {
+    let p = ctx.profile();
+    let has_secret = !ctx.endpoint.secrets.is_empty();
+    let no_secret = || {
+        if always_signs(p) {
+            format!(
+                "no --secret: profile `{}` signs every delivery, so this check needs the receiver's signing secret",
+                p.name
+            )
+        } else {
+            format!(
+                "no --secret: `{}` signs only when the endpoint has a signing secret; give --secret to check signature handling",
+                p.name
+            )
+        }
+    };
+    let unsigned = || format!("profile `{}` does not sign deliveries", p.name);
+    let timestamped = matches!(p.scheme, Scheme::Extend | Scheme::StandardWebhooks);
+    match def.id {
+        "accepts-valid"
+        | "answers-in-time"
+        | "accepts-redelivery"
+        | "tolerates-unknown-event"
+        | "tolerates-unknown-fields"
+        | "accepts-large-body"
+            if always_signs(p) && !has_secret =>
+        {
+            return Err(no_secret());
+        }
+        "no-redirect" => {
+            if p.retry.max_redirects > 0 {
+                return Err(format!(
+                    "profile `{}` follows redirects (≤ {} hops, re-sending the POST)",
+                    p.name, p.retry.max_redirects
+                ));
+            }
+            if always_signs(p) && !has_secret {
+                return Err(no_secret());
+            }
+        }
+        "rejects-missing-signature" => {
+            if p.scheme == Scheme::None {
+                return Err(unsigned());
+            }
+            if !always_signs(p) && !has_secret {
+                return Err(no_secret());
+            }
+        }
+        "rejects-wrong-secret"
+        | "rejects-tampered-body"
+        | "rejects-foreign-scheme"
+        | "verifies-raw-body" => {
+            if p.scheme == Scheme::None {
+                return Err(unsigned());
+            }
+            if !has_secret {
+                return Err(no_secret());
+            }
+        }
+        "rejects-missing-static-secret" | "rejects-wrong-static-secret" => {
+            if p.envelope != Envelope::PerfectParser {
+                return Err(format!(
+                    "profile `{}` has no static secret (X-Webhook-Secret)",
+                    p.name
+                ));
+            }
+            if ctx.endpoint.static_secret.is_none() {
+                return Err(
+                    "no --static-secret: PerfectParser sends X-Webhook-Secret only when one is configured"
+                        .into(),
+                );
+            }
+            if !has_secret {
+                return Err(no_secret());
+            }
+        }
+        "rejects-stale-timestamp"
+        | "rejects-future-timestamp"
+        | "accepts-timestamp-in-tolerance" => {
+            if !timestamped {
+                return Err(format!("profile `{}` signs no timestamp", p.name));
+            }
+            if !has_secret {
+                return Err(no_secret());
+            }
+        }
+        "accepts-rotated-signatures" => {
+            if p.scheme != Scheme::StandardWebhooks {
+                return Err(format!(
+                    "profile `{}` has no key rotation header (standard-webhooks only)",
+                    p.name
+                ));
+            }
+            if !has_secret {
+                return Err(no_secret());
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Which answers are right for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// 2xx.
+    Accept,
+    /// 4xx.
+    Reject,
+    /// 2xx; 4xx warns; 5xx fails.
+    Tolerate,
+}
+
+/// Runs one check.
+pub(crate) async fn run(def: &CheckDef, ctx: &mut Ctx<'_>) -> CheckResult {
+    let outcome = match def.id {
+        "accepts-valid" => accepts_valid(ctx).await,
+        "answers-in-time" => answers_in_time(ctx).await,
+        "no-redirect" => no_redirect(ctx).await,
+        "rejects-wrong-secret" => rejects_wrong_secret(ctx).await,
+        "rejects-tampered-body" => rejects_tampered_body(ctx).await,
+        "rejects-missing-signature" => rejects_missing_signature(ctx).await,
+        "rejects-foreign-scheme" => rejects_foreign_scheme(ctx).await,
+        "rejects-missing-static-secret" => static_secret(ctx, None).await,
+        "rejects-wrong-static-secret" => {
+            let wrong = format!("wrong-{}", ctx.rng.alnum(16));
+            static_secret(ctx, Some(wrong)).await
+        }
+        "rejects-stale-timestamp" => timestamp(ctx, Skew::Stale).await,
+        "rejects-future-timestamp" => timestamp(ctx, Skew::Future).await,
+        "accepts-timestamp-in-tolerance" => timestamp(ctx, Skew::Inside).await,
+        "accepts-rotated-signatures" => rotated(ctx).await,
+        "verifies-raw-body" => raw_body(ctx).await,
+        "accepts-redelivery" => redelivery(ctx).await,
+        "tolerates-unknown-event" => unknown_event(ctx).await,
+        "tolerates-unknown-fields" => unknown_fields(ctx).await,
+        "accepts-large-body" => large_body(ctx).await,
+        other => Err(format!("no check named `{other}`")),
+    };
+    let exchanges = match outcome {
+        Ok(x) => x,
+        Err(e) => {
+            return CheckResult {
+                id: def.id,
+                title: def.title,
+                status: Status::Fail,
+                message: format!("could not build the request: {e}"),
+                correct: def.correct,
+                exchanges: Vec::new(),
+            };
+        }
+    };
+    let status = exchanges
+        .iter()
+        .map(|x| x.status)
+        .max()
+        .unwrap_or(Status::Pass);
+    let message = match exchanges
+        .iter()
+        .find(|x| x.status == status && x.note.is_some())
+    {
+        Some(x) if status != Status::Pass => {
+            format!("{}: {}", x.label, x.note.clone().unwrap_or_default())
+        }
+        _ => summary(def.id, &exchanges),
+    };
+    CheckResult {
+        id: def.id,
+        title: def.title,
+        status,
+        message,
+        correct: def.correct,
+        exchanges,
+    }
+}
+
+fn summary(id: &str, xs: &[Exchange]) -> String {
+    let n = xs.len();
+    let statuses: Vec<String> = xs
+        .iter()
+        .filter_map(|x| x.answer.as_ref().ok().map(|a| a.status.to_string()))
+        .collect();
+    let mut uniq = statuses.clone();
+    uniq.dedup();
+    let answered = uniq.join(", ");
+    match id {
+        "answers-in-time" => xs
+            .first()
+            .map(|x| format!("answered in {}", fmt_latency(x.latency)))
+            .unwrap_or_default(),
+        _ if n == 1 => format!("answered {answered}"),
+        _ => format!("{n} requests, answered {answered}"),
+    }
+}
+
+/// Milliseconds below 10 s, seconds with one decimal above.
+pub fn fmt_latency(d: Duration) -> String {
+    if d < Duration::from_secs(10) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+type Outcome = Result<Vec<Exchange>, String>;
+
+/// Judges an exchange against what a correct receiver answers.
+fn judge(ctx: &Ctx<'_>, mut x: Exchange, expect: Expect) -> Exchange {
+    let p = ctx.profile();
+    let retries = match p.retry.retry_on {
+        crate::retry::RetryOn::AnyFailure => "retries it",
+        crate::retry::RetryOn::ServerErrors => "gives up on it",
+    };
+    let (status, note) = match (&x.answer, expect) {
+        (Err(e), _) => (Status::Fail, format!("no answer: {e}")),
+        (Ok(a), Expect::Accept) => match a.status {
+            200..=299 => (Status::Pass, String::new()),
+            300..=399 => (
+                Status::Fail,
+                format!(
+                    "answered {} (a redirect): `{}` {}, so the delivery fails",
+                    a.status,
+                    p.name,
+                    if p.retry.max_redirects > 0 {
+                        "follows it by re-sending the POST"
+                    } else {
+                        "never follows redirects"
+                    }
+                ),
+            ),
+            s => (
+                Status::Fail,
+                format!(
+                    "answered {s} to a genuine delivery: `{}` counts it as failed and {}",
+                    p.name,
+                    if s >= 500 { "retries it" } else { retries }
+                ),
+            ),
+        },
+        (Ok(a), Expect::Reject) => match a.status {
+            400..=499 => (Status::Pass, String::new()),
+            200..=299 => (
+                Status::Fail,
+                format!("answered {}: the forged request was accepted", a.status),
+            ),
+            s if s >= 500 => (
+                Status::Fail,
+                format!(
+                    "answered {s}: a 5xx tells the provider to retry and hides that the request was refused"
+                ),
+            ),
+            s => (
+                Status::Fail,
+                format!("answered {s}: a forged request must get a 4xx"),
+            ),
+        },
+        (Ok(a), Expect::Tolerate) => match a.status {
+            200..=299 => (Status::Pass, String::new()),
+            400..=499 => (
+                Status::Warn,
+                format!(
+                    "answered {}: not a 5xx, but `{}` {} instead of counting it delivered",
+                    a.status, p.name, retries
+                ),
+            ),
+            s => (
+                Status::Fail,
+                format!(
+                    "answered {s}: `{}` counts the delivery as failed and retries it, every time",
+                    p.name
+                ),
+            ),
+        },
+    };
+    x.status = status;
+    x.note = (!note.is_empty()).then_some(note);
+    x
+}
+
+/// Event types of the catalogue, the first one standing for "a typical event".
+fn first_event(p: &Profile) -> String {
+    p.catalogue
+        .first()
+        .map(|e| e.name.to_owned())
+        .unwrap_or_else(|| "hookrig.test".into())
+}
+
+/// A valid delivery of `event_type` at wall time `at`.
+fn valid_at(ctx: &mut Ctx<'_>, event_type: &str, at: Duration) -> Result<Built, String> {
+    let data = ctx.opts.profile.generate_data(event_type, &mut ctx.rng);
+    let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
+    let req = ctx
+        .profile()
+        .build_request(&ctx.endpoint, event_type, &data, &ids, at)
+        .map_err(|e| e.to_string())?;
+    Ok(Built { req, data, ids })
+}
+
+fn valid(ctx: &mut Ctx<'_>, event_type: &str) -> Result<Built, String> {
+    let now = ctx.now();
+    valid_at(ctx, event_type, now)
+}
+
+struct Built {
+    req: OutgoingRequest,
+    data: Value,
+    ids: DeliveryIds,
+}
+
+async fn accepts_valid(ctx: &mut Ctx<'_>) -> Outcome {
+    let names: Vec<String> = ctx
+        .profile()
+        .catalogue
+        .iter()
+        .map(|e| e.name.to_owned())
+        .collect();
+    let mut out = Vec::new();
+    for name in names {
+        let b = valid(ctx, &name)?;
+        let x = ctx.send(format!("valid `{name}` delivery"), b.req).await;
+        out.push(judge(ctx, x, Expect::Accept));
+    }
+    Ok(out)
+}
+
+async fn answers_in_time(ctx: &mut Ctx<'_>) -> Outcome {
+    let b = valid(ctx, &first_event(ctx.profile()))?;
+    let mut x = ctx.send("valid delivery, timed", b.req).await;
+    let limit = ctx.opts.timeout();
+    match &x.answer {
+        Err(e) => {
+            x.status = Status::Fail;
+            x.note = Some(format!("no answer: {e}"));
+        }
+        Ok(_) if x.latency > limit => {
+            x.status = Status::Fail;
+            x.note = Some(format!(
+                "answered in {}, after the profile's {} timeout",
+                fmt_latency(x.latency),
+                humantime::format_duration(limit)
+            ));
+        }
+        Ok(_) if x.latency > SLOW_ANSWER => {
+            x.status = Status::Warn;
+            x.note = Some(format!(
+                "answered in {} (limit {}): above 1 s the receiver is one slow dependency away from timeouts and duplicate deliveries",
+                fmt_latency(x.latency),
+                humantime::format_duration(limit)
+            ));
+        }
+        Ok(_) => {}
+    }
+    Ok(vec![x])
+}
+
+async fn no_redirect(ctx: &mut Ctx<'_>) -> Outcome {
+    let b = valid(ctx, &first_event(ctx.profile()))?;
+    let mut x = ctx.send("valid delivery", b.req).await;
+    match &x.answer {
+        Err(e) => {
+            x.status = Status::Fail;
+            x.note = Some(format!("no answer: {e}"));
+        }
+        Ok(a) if (300..400).contains(&a.status) => {
+            let to = header(&a.headers, "location")
+                .map(|l| format!(" to {l}"))
+                .unwrap_or_default();
+            x.status = Status::Fail;
+            x.note = Some(format!(
+                "answered {}{to}: `{}` never follows redirects, so every delivery fails and is retried",
+                a.status,
+                ctx.profile().name
+            ));
+        }
+        Ok(_) => {}
+    }
+    Ok(vec![x])
+}
+
+async fn rejects_wrong_secret(ctx: &mut Ctx<'_>) -> Outcome {
+    let wrong = wrong_secret(ctx);
+    let mut endpoint = ctx.endpoint.clone();
+    endpoint.secrets = vec![wrong];
+    let event = first_event(ctx.profile());
+    let data = ctx.opts.profile.generate_data(&event, &mut ctx.rng);
+    let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
+    let req = ctx
+        .profile()
+        .build_request(&endpoint, &event, &data, &ids, ctx.now())
+        .map_err(|e| e.to_string())?;
+    let x = ctx.send("signed with a wrong secret", req).await;
+    Ok(vec![judge(ctx, x, Expect::Reject)])
+}
+
+async fn rejects_tampered_body(ctx: &mut Ctx<'_>) -> Outcome {
+    let mut b = valid(ctx, &first_event(ctx.profile()))?;
+    b.req.body = map_json(ctx.profile(), &b.req.body, false, |v| {
+        inner_object(v).insert("hookrig_tampered".into(), json!(true));
+    })?;
+    let x = ctx
+        .send("body changed after signing (a field added)", b.req)
+        .await;
+    Ok(vec![judge(ctx, x, Expect::Reject)])
+}
+
+async fn rejects_missing_signature(ctx: &mut Ctx<'_>) -> Outcome {
+    let mut b = valid(ctx, &first_event(ctx.profile()))?;
+    let name = ctx.profile().scheme.signature_header().unwrap_or_default();
+    b.req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    let x = ctx.send(format!("without {name}"), b.req).await;
+    Ok(vec![judge(ctx, x, Expect::Reject)])
+}
+
+async fn rejects_foreign_scheme(ctx: &mut Ctx<'_>) -> Outcome {
+    let mut b = valid(ctx, &first_event(ctx.profile()))?;
+    let secret = ctx.endpoint.secrets[0].clone();
+    let scheme = ctx.profile().scheme;
+    let ts = ctx.now().as_secs() as i64;
+    let body = b.req.body.clone();
+    let (label, value, extra) = match scheme {
+        Scheme::LlamaCloud => (
+            "LC-Signature holding Extend's MAC (over `v0:{timestamp}:{body}`)",
+            format!("sha256={}", signing::sign_extend(&secret, ts, &body)),
+            true,
+        ),
+        Scheme::PerfectParser => (
+            "X-PerfectParser-Signature holding Extend's MAC (over `v0:{timestamp}:{body}`)",
+            signing::sign_extend(&secret, ts, &body),
+            true,
+        ),
+        Scheme::Extend => (
+            "x-extend-request-signature holding PerfectParser's MAC (over the body alone)",
+            signing::sign_hex_body(&secret, &body),
+            false,
+        ),
+        Scheme::StandardWebhooks => {
+            let key = signing::standard_key(&secret).map_err(|e| e.to_string())?;
+            (
+                "webhook-signature holding a MAC over the body alone (LlamaCloud's and PerfectParser's input)",
+                format!("v1,{}", B64.encode(signing::hmac_sha256(&key, &[&body]))),
+                false,
+            )
+        }
+        Scheme::None => return Ok(Vec::new()),
+    };
+    let name = scheme.signature_header().unwrap_or_default();
+    set_header(&mut b.req.headers, name, value);
+    if extra {
+        set_header(
+            &mut b.req.headers,
+            "x-extend-request-timestamp",
+            ts.to_string(),
+        );
+    }
+    let x = ctx.send(label, b.req).await;
+    Ok(vec![judge(ctx, x, Expect::Reject)])
+}
+
+async fn static_secret(ctx: &mut Ctx<'_>, value: Option<String>) -> Outcome {
+    let mut endpoint = ctx.endpoint.clone();
+    let label = match &value {
+        None => "without X-Webhook-Secret",
+        Some(_) => "with a wrong X-Webhook-Secret",
+    };
+    endpoint.static_secret = value;
+    let event = first_event(ctx.profile());
+    let data = ctx.opts.profile.generate_data(&event, &mut ctx.rng);
+    let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
+    let req = ctx
+        .profile()
+        .build_request(&endpoint, &event, &data, &ids, ctx.now())
+        .map_err(|e| e.to_string())?;
+    let x = ctx.send(label, req).await;
+    Ok(vec![judge(ctx, x, Expect::Reject)])
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Skew {
+    Stale,
+    Future,
+    Inside,
+}
+
+async fn timestamp(ctx: &mut Ctx<'_>, skew: Skew) -> Outcome {
+    let (max_age, max_future) = match ctx.profile().scheme {
+        Scheme::Extend => (EXTEND_MAX_AGE, EXTEND_MAX_FUTURE),
+        _ => (STANDARD_TOLERANCE, STANDARD_TOLERANCE),
+    };
+    let now = ctx.now();
+    let margin = Duration::from_secs(60);
+    let (at, label, expect) = match skew {
+        Skew::Stale => (
+            now.saturating_sub(max_age + margin),
+            format!(
+                "signed {} s ago (tolerance {} s)",
+                (max_age + margin).as_secs(),
+                max_age.as_secs()
+            ),
+            Expect::Reject,
+        ),
+        Skew::Future => (
+            now + max_future + margin,
+            format!(
+                "signed {} s in the future (tolerance {} s)",
+                (max_future + margin).as_secs(),
+                max_future.as_secs()
+            ),
+            Expect::Reject,
+        ),
+        Skew::Inside => {
+            let age = max_age.saturating_sub(Duration::from_secs(30));
+            (
+                now.saturating_sub(age),
+                format!(
+                    "signed {} s ago, inside the {} s tolerance",
+                    age.as_secs(),
+                    max_age.as_secs()
+                ),
+                Expect::Accept,
+            )
+        }
+    };
+    let b = valid_at(ctx, &first_event(ctx.profile()), at)?;
+    let x = ctx.send(label, b.req).await;
+    Ok(vec![judge(ctx, x, expect)])
+}
+
+async fn rotated(ctx: &mut Ctx<'_>) -> Outcome {
+    let mut b = valid(ctx, &first_event(ctx.profile()))?;
+    let wrong = wrong_secret(ctx);
+    let ts: i64 = header(&b.req.headers, "webhook-timestamp")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_default();
+    let bad = signing::sign_standard(&wrong, &b.ids.message_id, ts, &b.req.body)
+        .map_err(|e| e.to_string())?;
+    let good = header(&b.req.headers, "webhook-signature")
+        .unwrap_or_default()
+        .to_owned();
+    set_header(
+        &mut b.req.headers,
+        "webhook-signature",
+        format!("{bad} {good}"),
+    );
+    let x = ctx
+        .send(
+            "webhook-signature with an old key's signature first, then a valid one",
+            b.req,
+        )
+        .await;
+    Ok(vec![judge(ctx, x, Expect::Accept)])
+}
+
+async fn raw_body(ctx: &mut Ctx<'_>) -> Outcome {
+    let event = first_event(ctx.profile());
+    let mut out = Vec::new();
+    let b = valid(ctx, &event)?;
+    let mut pretty = b.req.clone();
+    pretty.body = map_json(ctx.profile(), &b.req.body, true, |_| {})?;
+    let x = ctx
+        .send(
+            "the same JSON pretty-printed, under the original signature",
+            pretty,
+        )
+        .await;
+    out.push(judge(ctx, x, Expect::Reject));
+    let b = valid(ctx, &event)?;
+    let mut reordered = b.req.clone();
+    reordered.body = map_json(ctx.profile(), &b.req.body, false, reverse_keys)?;
+    let x = ctx
+        .send(
+            "the same JSON with its keys in reverse order, under the original signature",
+            reordered,
+        )
+        .await;
+    out.push(judge(ctx, x, Expect::Reject));
+    Ok(out)
+}
+
+async fn redelivery(ctx: &mut Ctx<'_>) -> Outcome {
+    let event = first_event(ctx.profile());
+    let b = valid(ctx, &event)?;
+    let first = ctx.send("first delivery", b.req).await;
+    let again = ctx
+        .profile()
+        .build_request(&ctx.endpoint, &event, &b.data, &b.ids, ctx.now())
+        .map_err(|e| e.to_string())?;
+    let what = if b.ids.message_id.is_empty() {
+        "the same event again (same ids and data), signed afresh".to_owned()
+    } else {
+        format!(
+            "the same event again (id {}), signed afresh",
+            b.ids.message_id
+        )
+    };
+    let second = ctx.send(what, again).await;
+    Ok(vec![
+        judge(ctx, first, Expect::Accept),
+        judge(ctx, second, Expect::Accept),
+    ])
+}
+
+async fn unknown_event(ctx: &mut Ctx<'_>) -> Outcome {
+    let first = first_event(ctx.profile());
+    let unknown = match first.split_once('.') {
+        Some((prefix, _)) => format!("{prefix}.hookrig_unknown"),
+        None => "hookrig.unknown".into(),
+    };
+    let data = ctx.opts.profile.generate_data(&first, &mut ctx.rng);
+    let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
+    let req = ctx
+        .profile()
+        .build_request(&ctx.endpoint, &unknown, &data, &ids, ctx.now())
+        .map_err(|e| e.to_string())?;
+    let x = ctx
+        .send(
+            format!("event type `{unknown}` (not in the catalogue)"),
+            req,
+        )
+        .await;
+    Ok(vec![judge(ctx, x, Expect::Tolerate)])
+}
+
+async fn unknown_fields(ctx: &mut Ctx<'_>) -> Outcome {
+    let mut b = valid(ctx, &first_event(ctx.profile()))?;
+    b.req.body = map_json(ctx.profile(), &b.req.body, false, |v| {
+        if let Value::Object(top) = v {
+            top.insert(
+                "hookrig_unknown_field".into(),
+                json!({ "added_by": "hookrig conform" }),
+            );
+        }
+        inner_object(v).insert("hookrig_unknown_nested_field".into(), json!([1, 2, 3]));
+    })?;
+    resign(ctx, &mut b.req)?;
+    let x = ctx
+        .send(
+            "valid delivery with unknown fields at the top and in the data",
+            b.req,
+        )
+        .await;
+    Ok(vec![judge(ctx, x, Expect::Tolerate)])
+}
+
+async fn large_body(ctx: &mut Ctx<'_>) -> Outcome {
+    let (size, _) = large_body_size(ctx.profile());
+    let mut b = valid(ctx, &first_event(ctx.profile()))?;
+    let room = size.saturating_sub(b.req.body.len() + 64);
+    let text = "hookrig large body padding. ".repeat(room / 28 + 1);
+    let pad = &text[..room.min(text.len())];
+    b.req.body = map_json(ctx.profile(), &b.req.body, false, |v| {
+        inner_object(v).insert("hookrig_padding".into(), json!(pad));
+    })?;
+    resign(ctx, &mut b.req)?;
+    let label = format!("valid delivery of {} bytes", b.req.body.len());
+    let x = ctx.send(label, b.req).await;
+    Ok(vec![judge(ctx, x, Expect::Accept)])
+}
+
+/// A secret that is not the receiver's, in the scheme's form.
+fn wrong_secret(ctx: &mut Ctx<'_>) -> String {
+    match ctx.profile().scheme {
+        Scheme::StandardWebhooks => {
+            let bytes: Vec<u8> = (0..24).map(|_| ctx.rng.u64() as u8).collect();
+            format!("whsec_{}", B64.encode(bytes))
+        }
+        _ => format!("hookrig-wrong-secret-{}", ctx.rng.alnum(16)),
+    }
+}
+
+/// Replaces (or appends) a header, matching its name case-insensitively.
+fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
+    match headers
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+    {
+        Some(slot) => slot.1 = value,
+        None => headers.push((name.to_owned(), value)),
+    }
+}
+
+/// Signs the request's current body afresh with the endpoint's secrets, keeping its id
+/// and timestamp.
+fn resign(ctx: &Ctx<'_>, req: &mut OutgoingRequest) -> Result<(), String> {
+    let id = header(&req.headers, "webhook-id")
+        .unwrap_or_default()
+        .to_owned();
+    let ts = header(&req.headers, "webhook-timestamp")
+        .or_else(|| header(&req.headers, "x-extend-request-timestamp"))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| ctx.now().as_secs() as i64);
+    let sig = ctx
+        .profile()
+        .scheme
+        .sign(
+            &ctx.endpoint.secrets,
+            SignInput {
+                id: &id,
+                timestamp: ts,
+                body: &req.body,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    for (k, v) in sig {
+        set_header(&mut req.headers, &k, v);
+    }
+    Ok(())
+}
+
+/// Decodes a body (LlamaCloud's JSON-string form too), lets `f` change it, and encodes it
+/// again the same way — compact, or pretty-printed.
+fn map_json(
+    profile: &Profile,
+    raw: &[u8],
+    pretty: bool,
+    f: impl FnOnce(&mut Value),
+) -> Result<Bytes, String> {
+    let outer: Value = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
+    let string_encoded =
+        matches!(outer, Value::String(_)) && profile.envelope == Envelope::LlamaCloud;
+    let mut v = profile.decode_body(raw)?;
+    f(&mut v);
+    let enc = |v: &Value| {
+        if pretty {
+            serde_json::to_string_pretty(v)
+        } else {
+            serde_json::to_string(v)
+        }
+    };
+    let mut text = enc(&v).map_err(|e| e.to_string())?;
+    if string_encoded {
+        text = serde_json::to_string(&Value::String(text)).map_err(|e| e.to_string())?;
+    }
+    Ok(Bytes::from(text))
+}
+
+/// The event's data object (`data`, `payload`), or the body itself for flat envelopes.
+fn inner_object(v: &mut Value) -> &mut Map<String, Value> {
+    if !v.is_object() {
+        *v = json!({ "value": v.take() });
+    }
+    let Value::Object(top) = v else {
+        unreachable!("made an object above")
+    };
+    let key = ["data", "payload"]
+        .into_iter()
+        .find(|k| top.get(*k).is_some_and(Value::is_object));
+    match key {
+        Some(k) => match top.get_mut(k) {
+            Some(Value::Object(inner)) => inner,
+            _ => unreachable!("checked to be an object"),
+        },
+        None => top,
+    }
+}
+
+/// Reverses the order of keys in every object.
+fn reverse_keys(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(String, Value)> = std::mem::take(m).into_iter().collect();
+            entries.reverse();
+            for (k, mut val) in entries {
+                reverse_keys(&mut val);
+                m.insert(k, val);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(reverse_keys),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_ids_are_unique_kebab_case() {
+        let mut ids: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
+        for id in &ids {
+            assert!(
+                id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{id}"
+            );
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), CHECKS.len());
+    }
+
+    #[test]
+    fn re_serialised_bodies_differ_from_the_original_bytes() {
+        let p = crate::profile::builtin("llamacloud").unwrap();
+        let raw = serde_json::to_vec(&Value::String(r#"{"a":1,"b":{"c":2}}"#.into())).unwrap();
+        let pretty = map_json(&p, &raw, true, |_| {}).unwrap();
+        let reordered = map_json(&p, &raw, false, reverse_keys).unwrap();
+        assert_ne!(pretty.as_ref(), raw.as_slice());
+        assert_eq!(
+            serde_json::from_slice::<Value>(&reordered).unwrap(),
+            json!(r#"{"b":{"c":2},"a":1}"#)
+        );
+    }
+}

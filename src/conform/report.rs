@@ -1,0 +1,184 @@
+//! Views over a conformance [`Report`]: text for people, JSON for tools. Both redact
+//! secret-bearing headers (`X-Webhook-Secret`, `Authorization`, `Cookie`) and cut long
+//! bodies short.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::checks::fmt_latency;
+use super::{Exchange, Report, Status};
+use crate::scenario::expect::redact;
+
+/// Bodies longer than this are cut in reports.
+pub const BODY_SHOWN: usize = 2048;
+
+/// At most this many failed requests are printed per check in the text report.
+pub const EXCHANGES_SHOWN: usize = 3;
+
+/// The report's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// One line per check; requests and answers under each failed or warned one.
+    #[default]
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// Renders a report in `format`.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => text(report),
+        Format::Json => json(report),
+    }
+}
+
+/// The text report.
+pub fn text(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "hookrig conform: profile {} → {} (timeout {})\n",
+        r.profile,
+        r.url,
+        humantime::format_duration(r.timeout)
+    );
+    let width = r.results.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    for c in &r.results {
+        let tag = match c.status {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+        };
+        let _ = writeln!(s, "{tag}  {:<width$}  {}", c.id, c.message);
+        if matches!(c.status, Status::Fail | Status::Warn) {
+            let _ = writeln!(s, "      check: {}", c.title);
+            let shown: Vec<&Exchange> = c
+                .exchanges
+                .iter()
+                .filter(|x| x.status == c.status)
+                .collect();
+            for x in shown.iter().take(EXCHANGES_SHOWN) {
+                exchange_text(&mut s, x);
+            }
+            if shown.len() > EXCHANGES_SHOWN {
+                let _ = writeln!(
+                    s,
+                    "      … and {} more like these (--format json lists every one)",
+                    shown.len() - EXCHANGES_SHOWN
+                );
+            }
+            let _ = writeln!(s, "      a correct receiver {}\n", c.correct);
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nhookrig conform: {} passed, {} failed, {} warned, {} skipped",
+        r.count(Status::Pass),
+        r.count(Status::Fail),
+        r.count(Status::Warn),
+        r.count(Status::Skip)
+    );
+    s
+}
+
+fn exchange_text(s: &mut String, x: &Exchange) {
+    let _ = writeln!(s, "      ✗ {}", x.label);
+    if let Some(n) = &x.note {
+        let _ = writeln!(s, "        {n}");
+    }
+    let _ = writeln!(s, "        request:");
+    for (k, v) in &x.headers {
+        let _ = writeln!(s, "          {k}: {}", redact(k, v));
+    }
+    let _ = writeln!(s, "          body: {}", shown(&x.body));
+    match &x.answer {
+        Ok(a) => {
+            let _ = writeln!(
+                s,
+                "        answer: {} in {}",
+                a.status,
+                fmt_latency(x.latency)
+            );
+            for (k, v) in &a.headers {
+                let _ = writeln!(s, "          {k}: {}", redact(k, v));
+            }
+            if !a.body.is_empty() {
+                let _ = writeln!(s, "          body: {}", shown(&a.body));
+            }
+        }
+        Err(_) => {
+            let _ = writeln!(s, "        answer: none after {}", fmt_latency(x.latency));
+        }
+    }
+}
+
+/// A body as text, cut at [`BODY_SHOWN`] bytes.
+fn shown(b: &[u8]) -> String {
+    let text = String::from_utf8_lossy(b);
+    if text.len() <= BODY_SHOWN {
+        return text.into_owned();
+    }
+    let cut = text.floor_char_boundary(BODY_SHOWN);
+    format!("{}… ({} bytes in all)", &text[..cut], b.len())
+}
+
+/// The JSON report: `{"profile", "url", "timeout_ms", "passed", "failed", "warned",
+/// "skipped", "errors": [...], "checks": [{"id", "title", "status", "message", "correct",
+/// "exchanges": [{"label", "status", "note", "request": {"headers", "body"},
+/// "response": {"status", "headers", "body"} | null, "error", "latency_ms"}]}]}`.
+pub fn json(r: &Report) -> String {
+    let checks: Vec<Value> = r
+        .results
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "title": c.title,
+                "status": c.status.label(),
+                "message": c.message,
+                "correct": c.correct,
+                "exchanges": c.exchanges.iter().map(exchange_json).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let v = json!({
+        "profile": r.profile,
+        "url": r.url,
+        "timeout_ms": r.timeout.as_millis() as u64,
+        "passed": r.count(Status::Pass),
+        "failed": r.count(Status::Fail),
+        "warned": r.count(Status::Warn),
+        "skipped": r.count(Status::Skip),
+        "errors": r.input_errors,
+        "checks": checks,
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn headers_json(h: &[(String, String)]) -> Value {
+    Value::Array(h.iter().map(|(k, v)| json!([k, redact(k, v)])).collect())
+}
+
+fn exchange_json(x: &Exchange) -> Value {
+    let (response, error) = match &x.answer {
+        Ok(a) => (
+            json!({ "status": a.status, "headers": headers_json(&a.headers), "body": shown(&a.body) }),
+            Value::Null,
+        ),
+        Err(e) => (Value::Null, json!(e)),
+    };
+    json!({
+        "label": x.label,
+        "status": x.status.label(),
+        "note": x.note,
+        "request": { "headers": headers_json(&x.headers), "body": shown(&x.body) },
+        "response": response,
+        "error": error,
+        "latency_ms": x.latency.as_millis() as u64,
+    })
+}
