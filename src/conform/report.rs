@@ -73,9 +73,12 @@ pub fn text(r: &Report) -> String {
             let _ = writeln!(s, "      a correct receiver {}\n", c.correct);
         }
     }
+    if !s.ends_with("\n\n") {
+        s.push('\n');
+    }
     let _ = writeln!(
         s,
-        "\nhookrig conform: {} passed, {} failed, {} warned, {} skipped",
+        "hookrig conform: {} passed, {} failed, {} warned, {} skipped",
         r.count(Status::Pass),
         r.count(Status::Fail),
         r.count(Status::Warn),
@@ -85,7 +88,8 @@ pub fn text(r: &Report) -> String {
 }
 
 fn exchange_text(s: &mut String, x: &Exchange) {
-    let _ = writeln!(s, "      ✗ {}", x.label);
+    let mark = if x.status == Status::Warn { "!" } else { "✗" };
+    let _ = writeln!(s, "      {mark} {}", x.label);
     if let Some(n) = &x.note {
         let _ = writeln!(s, "        {n}");
     }

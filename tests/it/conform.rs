@@ -115,11 +115,18 @@ fn assert_every_check_passes(out: &Output, want_run: &[&str]) {
     assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
     let st = statuses(out);
     for (id, s) in &st {
-        assert!(s == "pass" || s == "skip", "{id} is {s}:\n{}", out.stdout);
+        // A loaded CI machine may take over 1 s to answer: a warning, not a failure.
+        let slow_is_ok = id == "answers-in-time" && s == "warn";
+        assert!(
+            s == "pass" || s == "skip" || slow_is_ok,
+            "{id} is {s}:\n{}",
+            out.stdout
+        );
     }
     for id in want_run {
         assert!(
-            st.iter().any(|(i, s)| i == id && s == "pass"),
+            st.iter()
+                .any(|(i, s)| i == id && (s == "pass" || (*i == "answers-in-time" && s == "warn"))),
             "{id} did not run and pass:\n{}",
             out.stdout
         );
