@@ -101,9 +101,32 @@ fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<
         return Ok(ExitStatus::BadInput);
     }
     let mut progress = report::progress::Progress::on_stderr(scenarios.len());
-    let state = runner::run_sim(&scenarios, &RunOptions { seed: a.seed }, |e| {
-        progress.observe(e)
-    });
+    let state = if a.live {
+        if !(a.time_scale > 0.0 && a.time_scale <= 100.0) {
+            writeln!(
+                err,
+                "error: --time-scale {} is out of range (more than 0, at most 100)",
+                a.time_scale
+            )?;
+            return Ok(ExitStatus::BadInput);
+        }
+        match runner::live::run_live(
+            &scenarios,
+            &RunOptions { seed: a.seed },
+            a.time_scale,
+            |e| progress.observe(e),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                writeln!(err, "error: live run: {e}")?;
+                return Ok(ExitStatus::BadInput);
+            }
+        }
+    } else {
+        runner::run_sim(&scenarios, &RunOptions { seed: a.seed }, |e| {
+            progress.observe(e)
+        })
+    };
     progress.finish();
     let text = match a.format {
         Format::Text => report::text::render(&state),

@@ -49,6 +49,13 @@ pub struct RunArgs {
     /// Seed for ids and generated data: the same seed gives the same output.
     #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
     pub seed: u64,
+    /// Run over real sockets in real time (receiver on 127.0.0.1, sender over reqwest).
+    #[arg(long)]
+    pub live: bool,
+    /// With --live: multiply every wait, delay, timeout and offset by this factor
+    /// (0.001 turns 155 minutes into 9.3 s).
+    #[arg(long, default_value_t = 1.0, requires = "live")]
+    pub time_scale: f64,
     /// Write the report (text, JSON or JUnit) to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,

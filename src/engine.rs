@@ -310,8 +310,17 @@ impl RunState {
                 ..
             } => {
                 if let Some(tag) = tag {
-                    let a = self.attempt_mut(scenario, tag.delivery, tag.attempt);
-                    if tag.hop == 0 {
+                    let n = match tag.attempt {
+                        // Live: the latest attempt the sender started for this delivery.
+                        0 => self
+                            .delivery_mut(scenario, tag.delivery)
+                            .attempts
+                            .len()
+                            .max(1) as u32,
+                        n => n,
+                    };
+                    let a = self.attempt_mut(scenario, tag.delivery, n);
+                    if a.arrived.is_none() {
                         a.arrived = Some(at);
                     }
                     a.received.push(request);

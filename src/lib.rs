@@ -10,13 +10,15 @@
 //! - [`retry`] — pure schedule and classification of attempt results.
 //! - [`sender`] — one event to one endpoint through a [`sender::Transport`]
 //!   (in-process router or reqwest).
-//! - [`receiver`] — the axum `Router` factory with its fault plan and recorder.
+//! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, the
+//!   HTTP/1.1 socket server with connection faults, and `hookrig receive`.
 //! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.
 //! - [`engine`] — engine events and the one reducer to [`engine::RunState`].
-//! - [`runner`] — sim mode: paused-time runtime per scenario, seeded ids.
+//! - [`runner`] — sim mode (paused-time runtime per scenario, seeded ids) and live mode
+//!   (real sockets, real time, `--time-scale`).
 //! - [`conform`] — `hookrig conform`: a provider played against a live receiver, with
 //!   forged, stale, duplicate, unknown and large deliveries; what it got wrong.
-//! - [`report`] — text and JSON views over a run.
+//! - [`report`] — text, JSON, JUnit, HTML and journal views over a run, and the progress bar.
 //! - [`tui`] — `hookrig tui`: the interactive timeline view over the same run state.
 //! - [`fixtures`] — signed, schema-valid example requests with edge-value variants, as
 //!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).

@@ -119,7 +119,7 @@ struct Parsed {
 }
 
 enum ReadOutcome {
-    Request(Parsed),
+    Request(Box<Parsed>),
     Closed,
     Reject(u16, &'static str),
 }
@@ -257,10 +257,10 @@ async fn read_request(stream: &mut TcpStream, buf: &mut BytesMut) -> ReadOutcome
         buf.split_to(n).freeze()
     };
     match builder.body(Body::from(body)) {
-        Ok(request) => ReadOutcome::Request(Parsed {
+        Ok(request) => ReadOutcome::Request(Box::new(Parsed {
             request,
             keep_alive,
-        }),
+        })),
         Err(_) => ReadOutcome::Reject(400, "malformed request"),
     }
 }

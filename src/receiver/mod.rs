@@ -30,6 +30,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::engine::{EngineEvent, RequestRecord};
 use faults::{Action, FaultPlan};
 
+/// In live mode each delivery posts to `{DELIVERY_PATH}{index}`.
+pub const DELIVERY_PATH: &str = "/hookrig/";
+
 /// Bodies over this size get 413 (10 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
@@ -225,7 +228,17 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         )
             .into_response();
     }
-    let tag = parts.extensions.get::<DeliveryTag>().cloned();
+    let tag = parts.extensions.get::<DeliveryTag>().cloned().or_else(|| {
+        // Live mode: each delivery posts to its own path; which attempt it is, the
+        // reducer tells from the order of events (attempt 0 = the latest started).
+        let index = parts.uri.path().strip_prefix(DELIVERY_PATH)?.parse().ok()?;
+        Some(DeliveryTag {
+            delivery: index,
+            event_type: String::new(),
+            attempt: 0,
+            hop: 0,
+        })
+    });
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -249,8 +262,8 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
             .as_ref()
             .map_or_else(|| path.clone(), |t| t.delivery.to_string());
         let event_type = match &tag {
-            Some(t) => Some(t.event_type.clone()),
-            None => rx.profile.as_ref().and_then(|p| p.event_type_of(&body)),
+            Some(t) if !t.event_type.is_empty() => Some(t.event_type.clone()),
+            _ => rx.profile.as_ref().and_then(|p| p.event_type_of(&body)),
         };
         Some(rx.next_action(&method, &key, event_type.as_deref()))
     };

@@ -14,9 +14,13 @@ use super::{Expectation, Scenario, SchemaRef, SignatureExpect};
 use crate::engine::{AttemptState, Failure, RequestRecord, ScenarioState};
 use crate::signing::{Verdict, header};
 
-/// Evaluates every expectation of `scenario`. `epoch` is the wall-clock time of the
-/// scenario's start (offset zero), so signatures are judged at each request's arrival.
-pub fn evaluate(scenario: &Scenario, state: &ScenarioState, epoch: Duration) -> Vec<Failure> {
+/// Evaluates every expectation of `scenario`. `wall_of` gives the wall-clock time of an
+/// offset from the scenario's start, so signatures are judged at each request's arrival.
+pub fn evaluate(
+    scenario: &Scenario,
+    state: &ScenarioState,
+    wall_of: &dyn Fn(Duration) -> Duration,
+) -> Vec<Failure> {
     let mut failures = Vec::new();
     for x in &scenario.expect {
         let mut f = Checker {
@@ -50,7 +54,7 @@ pub fn evaluate(scenario: &Scenario, state: &ScenarioState, epoch: Duration) -> 
         if let Some(want) = &x.schedule {
             check_schedule(&mut f, want, &d.attempts);
         }
-        check_requests(&mut f, scenario, &d.event_type, &d.attempts, epoch);
+        check_requests(&mut f, scenario, &d.event_type, &d.attempts, wall_of);
     }
     failures
 }
@@ -142,7 +146,7 @@ fn check_requests(
     scenario: &Scenario,
     event_type: &str,
     attempts: &[AttemptState],
-    epoch: Duration,
+    wall_of: &dyn Fn(Duration) -> Duration,
 ) {
     let x = f.x;
     let profile = &scenario.profile;
@@ -161,7 +165,7 @@ fn check_requests(
         None => None,
     };
     for a in attempts {
-        let at = epoch + a.at();
+        let at = wall_of(a.at());
         for req in a.requests() {
             check_headers(&mut fails, x, a.n, req);
             if let Some(want) = x.signature {

@@ -942,6 +942,7 @@ impl Cx<'_> {
         }
         if let Some(t) = &r.tolerance {
             x.tolerance = self.duration(t, "expect.tolerance").unwrap_or_default();
+            x.tolerance_given = true;
         }
         if let Some(h) = r.headers {
             x.headers_present = h.present;

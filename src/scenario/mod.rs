@@ -102,6 +102,8 @@ pub struct Expectation {
     pub schedule: Option<Vec<Duration>>,
     /// Allowed schedule error.
     pub tolerance: Duration,
+    /// Whether the scenario gave `tolerance` (live mode has a default of its own).
+    pub tolerance_given: bool,
     /// Header names that must be on every request.
     pub headers_present: Vec<String>,
     /// Header names that must not be.

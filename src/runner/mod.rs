@@ -19,6 +19,8 @@ use crate::rng::RunRng;
 use crate::scenario::{Scenario, expect};
 use crate::sender::{self, Delivery, SenderCtx, Transport};
 
+pub mod live;
+
 /// The seed used when none is given.
 pub const DEFAULT_SEED: u64 = 0x5eed;
 
@@ -49,7 +51,7 @@ pub fn run_sim(
             state.apply(e);
         }
         let epoch = Duration::from_secs(SIM_EPOCH_UNIX as u64);
-        let failures = expect::evaluate(s, &state.scenarios[i], epoch);
+        let failures = expect::evaluate(s, &state.scenarios[i], &|at| epoch + at);
         let e = EngineEvent::ScenarioChecked {
             scenario: i,
             failures,
