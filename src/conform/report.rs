@@ -1,4 +1,5 @@
-//! Views over a conformance [`Report`]: text for people, JSON for tools. Both redact
+//! Views over a conformance [`Report`]: text for people, JSON for tools, JUnit XML for CI
+//! test reporters (one testcase per check). All redact
 //! secret-bearing headers (`X-Webhook-Secret`, `Authorization`, `Cookie`) and cut long
 //! bodies short.
 
@@ -24,6 +25,8 @@ pub enum Format {
     Text,
     /// One JSON object.
     Json,
+    /// JUnit XML: one testsuite, one testcase per check.
+    Junit,
 }
 
 /// Renders a report in `format`.
@@ -31,7 +34,60 @@ pub fn render(report: &Report, format: Format) -> String {
     match format {
         Format::Text => text(report),
         Format::Json => json(report),
+        Format::Junit => junit(report),
     }
+}
+
+/// JUnit XML: one `<testsuite>` named after the profile and URL, one `<testcase>` per check
+/// (`classname` `conform.PROFILE`, `time` the sum of its requests' latencies). A failed
+/// check is a `<failure>` whose message is the check's one line and whose text lists each
+/// request with its answer; a skipped one is `<skipped>` with the reason; a warning passes
+/// with the remark in `<system-out>`.
+pub fn junit(r: &Report) -> String {
+    use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
+    let mut report = JReport::new("hookrig conform");
+    let mut suite = TestSuite::new(format!("conform {} {}", r.profile, r.url));
+    for c in &r.results {
+        let mut status = match c.status {
+            Status::Pass | Status::Warn => TestCaseStatus::success(),
+            Status::Skip => TestCaseStatus::skipped(),
+            Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+        };
+        if matches!(c.status, Status::Fail | Status::Skip) {
+            status.set_message(c.message.as_str());
+        }
+        if c.status == Status::Fail {
+            let mut text = format!("{}\ncorrect receiver: {}\n", c.title, c.correct);
+            for x in &c.exchanges {
+                let answer = match &x.answer {
+                    Ok(a) => a.status.to_string(),
+                    Err(e) => e.clone(),
+                };
+                let _ = writeln!(
+                    text,
+                    "[{}] {}: {answer} ({})",
+                    x.status.label(),
+                    x.label,
+                    fmt_latency(x.latency)
+                );
+            }
+            status.set_type(c.id).set_description(text);
+        }
+        let mut case = TestCase::new(c.id, status);
+        case.set_classname(format!("conform.{}", r.profile))
+            .set_time(c.exchanges.iter().map(|x| x.latency).sum());
+        if c.status == Status::Warn {
+            case.set_system_out(format!("warning: {}\n", c.message));
+        }
+        suite.add_test_case(case);
+    }
+    report.add_test_suite(suite);
+    report.to_string().unwrap_or_else(|e| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hookrig conform\" tests=\"0\" failures=\"0\" errors=\"1\"><!-- {} --></testsuites>\n",
+            e.to_string().replace("--", "- -")
+        )
+    })
 }
 
 /// The text report.

@@ -732,3 +732,30 @@ fn crawl4ai_runs_the_checks_it_has_and_skips_signature_checks_with_a_reason() {
     assert_eq!(status_of(&out, "rejects-wrong-secret"), "skip");
     assert_eq!(status_of(&out, "no-redirect"), "skip");
 }
+
+#[test]
+fn conform_junit_has_one_testcase_per_check_and_a_failure_for_each_failed_check() {
+    let url = serve(flawed("standard-webhooks", Flaw::AcceptsEverything));
+    let mut args: Vec<String> = ["conform", "--profile", "standard-webhooks", "--url", &url]
+        .map(String::from)
+        .to_vec();
+    args.extend(secret_args("standard-webhooks"));
+    args.extend(["--format".into(), "junit".into()]);
+
+    let out = hookrig(args);
+
+    assert_eq!(out.status, ExitStatus::CheckFailed, "{}", out.both());
+    let doc = roxmltree::Document::parse(&out.stdout).expect("well-formed JUnit XML");
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let failed: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .filter_map(|c| c.attribute("name"))
+        .collect();
+    assert_eq!(cases.len(), 18, "one testcase per check");
+    assert!(failed.contains(&"rejects-wrong-secret"), "{failed:?}");
+    assert!(!failed.contains(&"accepts-valid"), "{failed:?}");
+}
