@@ -30,6 +30,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         Command::Fixtures(a) => crate::fixtures::command(a, out, err),
         Command::Tui(a) => crate::tui::run(tui_source(a), err),
         Command::Receive(a) => crate::receiver::command::command(a, out, err),
+        Command::Send(a) => crate::sender::command::command(a, out, err),
     }
 }
 

@@ -30,6 +30,8 @@ pub enum Command {
     Tui(TuiArgs),
     /// A standalone mock receiver on a real socket: fault plans, journal, signature checks.
     Receive(crate::receiver::command::ReceiveArgs),
+    /// One delivery with a profile's full rules to a real URL; `--state` makes it durable.
+    Send(crate::sender::command::SendArgs),
     /// Write signed example requests, JSON Schemas and edge-value variants for a profile's events.
     Fixtures(crate::fixtures::FixturesArgs),
 }

@@ -7,6 +7,8 @@
 //! the tokio clock before the next attempt. Everything it does is reported as
 //! [`EngineEvent`]s. `transport.rs` holds the two transports.
 
+pub mod command;
+pub mod state;
 pub mod transport;
 
 use std::sync::Arc;
@@ -76,9 +78,47 @@ impl SenderCtx {
     }
 }
 
+/// Told about a delivery's progress as it happens, before the sender acts on it: a durable
+/// store writes the next attempt's due time before the wait begins, so a process killed
+/// during the wait resumes at the right time.
+pub trait DeliveryHooks: Sync {
+    /// Attempt `next` is due after `wait`.
+    fn retry_scheduled(&self, _d: &Delivery, _next: u32, _wait: Duration) {}
+    /// The delivery ended.
+    fn finished(&self, _d: &Delivery, _outcome: Outcome) {}
+}
+
+/// Hooks that do nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHooks;
+
+impl DeliveryHooks for NoHooks {}
+
 /// Delivers one event with the profile's rules; returns its outcome. Every step is
 /// reported as an engine event.
 pub async fn deliver(ctx: &SenderCtx, d: &Delivery) -> Outcome {
+    deliver_from(ctx, d, 1, &NoHooks).await
+}
+
+/// Delivers one event starting at attempt `first` (1 for a new delivery; later when a
+/// stored delivery resumes), telling `hooks` about each scheduled retry and the end.
+pub async fn deliver_from(
+    ctx: &SenderCtx,
+    d: &Delivery,
+    first: u32,
+    hooks: &dyn DeliveryHooks,
+) -> Outcome {
+    let outcome = deliver_inner(ctx, d, first.max(1), hooks).await;
+    hooks.finished(d, outcome);
+    outcome
+}
+
+async fn deliver_inner(
+    ctx: &SenderCtx,
+    d: &Delivery,
+    first: u32,
+    hooks: &dyn DeliveryHooks,
+) -> Outcome {
     let profile = &ctx.profile;
     let policy = &profile.retry;
     if !ctx.endpoint.accepts(&d.event_type) {
@@ -90,7 +130,7 @@ pub async fn deliver(ctx: &SenderCtx, d: &Delivery) -> Outcome {
     }
     let attempts = policy.attempts.max(1);
     let mut last = String::new();
-    for n in 1..=attempts {
+    for n in first..=attempts {
         if ctx.disabled.load(Ordering::SeqCst) {
             return ctx.finish(
                 d,
@@ -162,6 +202,7 @@ pub async fn deliver(ctx: &SenderCtx, d: &Delivery) -> Outcome {
             }
             Verdict::Retry if n < attempts => {
                 let wait = policy.wait_with_retry_after(n, status, retry_after);
+                hooks.retry_scheduled(d, n + 1, wait);
                 ctx.emit(EngineEvent::RetryScheduled {
                     scenario: ctx.scenario,
                     delivery: d.index,

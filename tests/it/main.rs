@@ -23,6 +23,7 @@ mod live;
 mod properties;
 mod reports;
 mod schemas;
+mod send;
 mod timing;
 mod tui;
 mod utils;

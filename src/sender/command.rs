@@ -1,0 +1,317 @@
+//! `hookrig send`: one delivery with a profile's full rules to a real URL, printing each
+//! attempt as it happens; with `--state FILE`, pending deliveries live in SQLite and a
+//! restarted process resumes them at their scheduled times.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use clap::Parser;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::state::{Persist, StateStore, Stored};
+use super::{SenderCtx, Transport, deliver_from};
+use crate::app::ExitStatus;
+use crate::clock::{self, Clock, SystemClock};
+use crate::engine::{EngineEvent, Outcome};
+use crate::profile::{self, Endpoint};
+use crate::rng::RunRng;
+use crate::scenario::expect::fmt_duration;
+use crate::scenario::load::nearest;
+
+/// `hookrig send`.
+#[derive(Debug, Parser)]
+pub struct SendArgs {
+    /// The provider whose rules to follow (a built-in profile name).
+    #[arg(long, required_unless_present = "state")]
+    pub profile: Option<String>,
+    /// Where to send (http or https).
+    #[arg(long, required_unless_present = "state")]
+    pub url: Option<String>,
+    /// The event type (from the profile's catalogue).
+    #[arg(long, required_unless_present = "state")]
+    pub event: Option<String>,
+    /// Event data as a JSON or YAML file; generated from the catalogue when omitted.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Signing secret (repeat for key rotation with standard-webhooks).
+    #[arg(long)]
+    pub secret: Vec<String>,
+    /// PerfectParser's static `X-Webhook-Secret`.
+    #[arg(long)]
+    pub static_secret: Option<String>,
+    /// A custom header, `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// Keep pending deliveries in this SQLite file; started again with the same file, the
+    /// process resumes every pending delivery at its scheduled time.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Seed for ids and generated data (default: from the clock).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+fn now_ms() -> i64 {
+    SystemClock.now().as_millis() as i64
+}
+
+/// Validates the arguments into a new delivery to store or send.
+fn new_delivery(a: &SendArgs) -> Result<Option<Stored>, String> {
+    let (Some(name), Some(url), Some(event)) = (&a.profile, &a.url, &a.event) else {
+        if a.profile.is_some() || a.url.is_some() || a.event.is_some() {
+            return Err("--profile, --url and --event go together".into());
+        }
+        return Ok(None);
+    };
+    let Some(p) = profile::builtin(name) else {
+        let hint = nearest(name, profile::BUILTIN_NAMES)
+            .map(|n| format!(": did you mean `{n}`?"))
+            .unwrap_or_default();
+        return Err(format!(
+            "--profile: unknown profile `{name}`{hint} (built-in: {})",
+            profile::BUILTIN_NAMES.join(", ")
+        ));
+    };
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        Ok(u) => {
+            return Err(format!(
+                "--url: `{url}` is {}, not http or https",
+                u.scheme()
+            ));
+        }
+        Err(e) => return Err(format!("--url: `{url}` is not a URL ({e})")),
+    }
+    if !p.knows_event(event) {
+        let names: Vec<&str> = p.catalogue.iter().map(|e| e.name).collect();
+        let hint = nearest(event, &names)
+            .map(|n| format!(": did you mean `{n}`?"))
+            .unwrap_or_default();
+        return Err(format!(
+            "--event: unknown event type `{event}` for {name}{hint} (`hookrig profiles {name}` lists them)"
+        ));
+    }
+    let mut headers = Vec::new();
+    for h in &a.headers {
+        let Some((k, v)) = h.split_once(':') else {
+            return Err(format!("--header: `{h}` is not `Name: value`"));
+        };
+        headers.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    let endpoint = Endpoint {
+        secrets: a.secret.clone(),
+        static_secret: a.static_secret.clone(),
+        headers: headers.clone(),
+        ..Endpoint::default()
+    };
+    p.check_endpoint(&endpoint).map_err(|e| e.to_string())?;
+    let seed = a
+        .seed
+        .unwrap_or_else(|| SystemClock.now().as_nanos() as u64);
+    let mut rng = RunRng::new(seed);
+    let data = match &a.data {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--data: cannot read {}: {e}", path.display()))?;
+            serde_json::from_str::<Value>(&text)
+                .or_else(|_| serde_saphyr::from_str::<Value>(&text))
+                .map_err(|e| format!("--data: {} is neither JSON nor YAML: {e}", path.display()))?
+        }
+        None => p.generate_data(event, &mut rng),
+    };
+    let ids = p.new_ids(&mut rng);
+    p.build_request(&endpoint, event, &data, &ids, SystemClock.now())
+        .map_err(|e| format!("--data: {e}"))?;
+    Ok(Some(Stored {
+        id: 0,
+        profile: name.clone(),
+        url: url.clone(),
+        event_type: event.clone(),
+        data,
+        message_id: ids.message_id,
+        secrets: a.secret.clone(),
+        headers,
+        next_attempt: 1,
+        due_ms: now_ms(),
+        status: String::new(),
+    }))
+}
+
+/// Runs `hookrig send`.
+pub fn command(
+    a: SendArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<ExitStatus> {
+    let fresh = match new_delivery(&a) {
+        Ok(d) => d,
+        Err(msg) => {
+            writeln!(err, "error: {msg}")?;
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let store = match &a.state {
+        Some(path) => match StateStore::open(path) {
+            Ok(s) => Some(Arc::new(s)),
+            Err(e) => {
+                writeln!(err, "error: --state: cannot open {}: {e}", path.display())?;
+                return Ok(ExitStatus::BadInput);
+            }
+        },
+        None => None,
+    };
+    let mut todo = Vec::new();
+    if let Some(store) = &store {
+        if let Some(d) = fresh {
+            store.insert(d)?;
+        }
+        todo = store.pending()?;
+        writeln!(
+            out,
+            "hookrig send: {} pending deliver{} in {}",
+            todo.len(),
+            if todo.len() == 1 { "y" } else { "ies" },
+            a.state
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )?;
+    } else if let Some(d) = fresh {
+        todo.push(Stored { id: 1, ..d });
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(send_all(todo, store, out))
+}
+
+async fn send_all(
+    todo: Vec<Stored>,
+    store: Option<Arc<StateStore>>,
+    out: &mut dyn Write,
+) -> std::io::Result<ExitStatus> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let transport = Transport::http().map_err(std::io::Error::other)?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in todo {
+        let Some(p) = profile::builtin(&s.profile) else {
+            continue;
+        };
+        let endpoint = Endpoint {
+            url: Some(s.url.clone()),
+            secrets: s.secrets.clone(),
+            headers: s.headers.clone(),
+            ..Endpoint::default()
+        };
+        writeln!(
+            out,
+            "delivery {}: {} to {} ({}, attempt {} of {}, due {})",
+            s.id,
+            s.event_type,
+            s.url,
+            s.profile,
+            s.next_attempt,
+            p.retry.attempts,
+            clock::iso_z(Duration::from_millis(s.due_ms.max(0) as u64))
+        )?;
+        let ctx = SenderCtx {
+            profile: Arc::new(p),
+            endpoint: Arc::new(endpoint),
+            transport: transport.clone(),
+            clock: Arc::new(SystemClock),
+            events: tx.clone(),
+            disabled: Arc::new(AtomicBool::new(false)),
+            url: s.url.clone(),
+            scenario: 0,
+            start: tokio::time::Instant::now(),
+        };
+        let store = store.clone();
+        tasks.spawn(async move {
+            // Never before it is due.
+            let wait = (s.due_ms - now_ms()).max(0) as u64;
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            let d = s.delivery();
+            match store {
+                Some(store) => {
+                    deliver_from(&ctx, &d, s.next_attempt, &Persist { store, now_ms }).await
+                }
+                None => deliver_from(&ctx, &d, s.next_attempt, &super::NoHooks).await,
+            }
+        });
+    }
+    drop(tx);
+    let mut all_delivered = true;
+    loop {
+        tokio::select! {
+            Some(e) = rx.recv() => print_event(out, &e)?,
+            joined = tasks.join_next() => match joined {
+                Some(Ok(outcome)) => all_delivered &= outcome == Outcome::Delivered,
+                Some(Err(_)) => all_delivered = false,
+                None => break,
+            },
+        }
+    }
+    while let Ok(e) = rx.try_recv() {
+        print_event(out, &e)?;
+    }
+    Ok(if all_delivered {
+        ExitStatus::Success
+    } else {
+        ExitStatus::CheckFailed
+    })
+}
+
+fn print_event(out: &mut dyn Write, e: &EngineEvent) -> std::io::Result<()> {
+    match e {
+        EngineEvent::AttemptFinished {
+            delivery,
+            n,
+            response,
+            result,
+            latency,
+            ..
+        } => {
+            let what = match (response, result) {
+                (Some(r), _) => r.status.to_string(),
+                (None, crate::retry::AttemptResult::Timeout) => "timeout".into(),
+                (None, _) => "connection error".into(),
+            };
+            writeln!(
+                out,
+                "  delivery {delivery} attempt {n}: {what} in {}",
+                fmt_duration(*latency)
+            )?;
+        }
+        EngineEvent::RetryScheduled {
+            delivery, n, wait, ..
+        } => {
+            let due = SystemClock.now() + *wait;
+            writeln!(
+                out,
+                "  delivery {delivery}: attempt {} in {}, due {}",
+                n + 1,
+                fmt_duration(*wait),
+                clock::iso_z(due)
+            )?;
+        }
+        EngineEvent::DeliveryFinished {
+            delivery,
+            outcome,
+            reason,
+            ..
+        } => {
+            let why = reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            writeln!(out, "delivery {delivery}: {}{why}", outcome.as_str())?;
+        }
+        _ => {}
+    }
+    out.flush()
+}

@@ -1,0 +1,244 @@
+//! Durable sends: pending deliveries kept in SQLite (`hookrig send --state FILE`).
+//!
+//! A row holds everything needed to make the next attempt — profile, URL, event, data,
+//! ids, secrets, custom headers — and the attempt number and wall-clock time it is due.
+//! The row is written before the sender starts waiting, so a process killed with SIGKILL
+//! at any moment resumes every delivery at its scheduled time: none is lost, none is sent
+//! before it is due. (An attempt cut off while in flight is sent again on resume: webhooks
+//! are at-least-once.) The file holds the signing secrets, so it is created readable by
+//! its owner only.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use super::{Delivery, DeliveryHooks};
+use crate::engine::Outcome;
+use crate::profile::DeliveryIds;
+
+/// A stored delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    /// Row id.
+    pub id: i64,
+    /// Built-in profile name.
+    pub profile: String,
+    /// Target URL.
+    pub url: String,
+    /// Event type.
+    pub event_type: String,
+    /// Event data.
+    pub data: Value,
+    /// Ids kept across attempts.
+    pub message_id: String,
+    /// Signing secrets.
+    pub secrets: Vec<String>,
+    /// Custom headers.
+    pub headers: Vec<(String, String)>,
+    /// The next attempt's number (1-based).
+    pub next_attempt: u32,
+    /// When it is due, in ms since the Unix epoch.
+    pub due_ms: i64,
+    /// `pending`, or the outcome once finished.
+    pub status: String,
+}
+
+impl Stored {
+    /// The delivery to hand the sender.
+    pub fn delivery(&self) -> Delivery {
+        Delivery {
+            index: self.id as usize,
+            event_type: self.event_type.clone(),
+            data: self.data.clone(),
+            ids: DeliveryIds {
+                message_id: self.message_id.clone(),
+            },
+        }
+    }
+}
+
+/// The store.
+#[derive(Debug)]
+pub struct StateStore {
+    conn: Mutex<Connection>,
+}
+
+fn sql_err(e: rusqlite::Error) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+impl StateStore {
+    /// Opens (creating) the state file.
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        let existed = path.exists();
+        let conn = Connection::open(path).map_err(sql_err)?;
+        #[cfg(unix)]
+        if !existed {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        let _ = existed;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             CREATE TABLE IF NOT EXISTS deliveries (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 profile TEXT NOT NULL,
+                 url TEXT NOT NULL,
+                 event_type TEXT NOT NULL,
+                 data TEXT NOT NULL,
+                 message_id TEXT NOT NULL,
+                 secrets TEXT NOT NULL,
+                 headers TEXT NOT NULL,
+                 next_attempt INTEGER NOT NULL,
+                 due_ms INTEGER NOT NULL,
+                 status TEXT NOT NULL
+             );",
+        )
+        .map_err(sql_err)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a new delivery, due now; returns it with its id.
+    pub fn insert(&self, mut s: Stored) -> std::io::Result<Stored> {
+        let c = self.conn();
+        c.execute(
+            "INSERT INTO deliveries (profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending')",
+            params![
+                s.profile,
+                s.url,
+                s.event_type,
+                s.data.to_string(),
+                s.message_id,
+                serde_json::to_string(&s.secrets).unwrap_or_default(),
+                serde_json::to_string(&s.headers).unwrap_or_default(),
+                s.next_attempt,
+                s.due_ms,
+            ],
+        )
+        .map_err(sql_err)?;
+        s.id = c.last_insert_rowid();
+        s.status = "pending".into();
+        Ok(s)
+    }
+
+    /// Every delivery still pending, oldest first.
+    pub fn pending(&self) -> std::io::Result<Vec<Stored>> {
+        let c = self.conn();
+        let mut stmt = c
+            .prepare(
+                "SELECT id, profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status
+                 FROM deliveries WHERE status = 'pending' ORDER BY id",
+            )
+            .map_err(sql_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Stored {
+                    id: r.get(0)?,
+                    profile: r.get(1)?,
+                    url: r.get(2)?,
+                    event_type: r.get(3)?,
+                    data: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or(Value::Null),
+                    message_id: r.get(5)?,
+                    secrets: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+                    headers: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
+                    next_attempt: r.get(8)?,
+                    due_ms: r.get(9)?,
+                    status: r.get(10)?,
+                })
+            })
+            .map_err(sql_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(sql_err)
+    }
+
+    /// The status of delivery `id`, if it exists.
+    pub fn status(&self, id: i64) -> std::io::Result<Option<String>> {
+        self.conn()
+            .query_row("SELECT status FROM deliveries WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql_err)
+    }
+}
+
+/// Hooks that keep a delivery's row up to date; `now_ms` reads the wall clock.
+#[derive(Debug, Clone)]
+pub struct Persist {
+    /// The store.
+    pub store: std::sync::Arc<StateStore>,
+    /// Wall-clock milliseconds since the Unix epoch.
+    pub now_ms: fn() -> i64,
+}
+
+impl DeliveryHooks for Persist {
+    fn retry_scheduled(&self, d: &Delivery, next: u32, wait: Duration) {
+        let due = (self.now_ms)() + wait.as_millis() as i64;
+        // A failed write must not stop the delivery; it is reported by the next read.
+        let _ = self.store.conn().execute(
+            "UPDATE deliveries SET next_attempt = ?1, due_ms = ?2 WHERE id = ?3",
+            params![next, due, d.index as i64],
+        );
+    }
+
+    fn finished(&self, d: &Delivery, outcome: Outcome) {
+        let _ = self.store.conn().execute(
+            "UPDATE deliveries SET status = ?1 WHERE id = ?2",
+            params![outcome.as_str(), d.index as i64],
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_scheduled_retry_survives_reopening_the_store() {
+        let dir = std::env::temp_dir().join(format!("hookrig-state-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("state.db");
+        let _ = std::fs::remove_file(&path);
+        let store = std::sync::Arc::new(StateStore::open(&path).unwrap());
+        let s = store
+            .insert(Stored {
+                id: 0,
+                profile: "llamacloud".into(),
+                url: "http://127.0.0.1:1/x".into(),
+                event_type: "parse.success".into(),
+                data: json!({"id": "j"}),
+                message_id: "m".into(),
+                secrets: vec!["s".into()],
+                headers: vec![("X-A".into(), "b".into())],
+                next_attempt: 1,
+                due_ms: 1000,
+                status: String::new(),
+            })
+            .unwrap();
+        let persist = Persist {
+            store: std::sync::Arc::clone(&store),
+            now_ms: || 5_000,
+        };
+        persist.retry_scheduled(&s.delivery(), 2, Duration::from_secs(2));
+        drop(persist);
+        drop(store);
+
+        let again = StateStore::open(&path).unwrap().pending().unwrap();
+
+        assert_eq!(again.len(), 1);
+        assert_eq!((again[0].next_attempt, again[0].due_ms), (2, 7_000));
+        assert_eq!(again[0].headers, s.headers);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
