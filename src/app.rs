@@ -34,16 +34,23 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     }
 }
 
-fn tui_source(a: crate::cli::TuiArgs) -> crate::tui::Source {
+/// What `hookrig tui` shows, from its arguments.
+pub fn tui_source(a: crate::cli::TuiArgs) -> crate::tui::Source {
+    let paths = if a.paths.is_empty() {
+        vec!["scenarios".into()]
+    } else {
+        a.paths
+    };
     match a.journal {
         Some(path) => crate::tui::Source::Journal(path),
-        None if a.paths.is_empty() => crate::tui::Source::Scenarios {
-            paths: vec!["scenarios".into()],
+        None if a.live => crate::tui::Source::Live {
+            paths,
             filter: a.filter,
             seed: a.seed,
+            scale: a.time_scale,
         },
         None => crate::tui::Source::Scenarios {
-            paths: a.paths,
+            paths,
             filter: a.filter,
             seed: a.seed,
         },

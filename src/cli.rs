@@ -99,6 +99,12 @@ pub struct TuiArgs {
     /// Seed for ids and generated data.
     #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
     pub seed: u64,
+    /// Run over real sockets in real time and show deliveries as they happen.
+    #[arg(long, conflicts_with = "journal")]
+    pub live: bool,
+    /// With --live: multiply every wait, delay, timeout and offset by this factor.
+    #[arg(long, default_value_t = 1.0, requires = "live")]
+    pub time_scale: f64,
 }
 
 /// `hookrig conform`.

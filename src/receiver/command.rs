@@ -9,7 +9,7 @@ use clap::Parser;
 use super::log::{RequestLog, Verifier};
 use super::{DEFAULT_BODY_LIMIT, Receiver, live};
 use crate::app::ExitStatus;
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::profile;
 use crate::scenario::load::{load_faults, nearest};
 
@@ -38,6 +38,10 @@ pub struct ReceiveArgs {
     /// No line per request on standard output.
     #[arg(long)]
     pub quiet: bool,
+    /// Show the requests as they arrive in the interactive terminal view (space pauses,
+    /// q stops the receiver).
+    #[arg(long)]
+    pub tui: bool,
 }
 
 /// Runs the receiver until Ctrl-C.
@@ -90,7 +94,16 @@ pub fn command(
             }
         }
     }
-    let mut log = RequestLog::new(Arc::new(SystemClock)).with_echo(!a.quiet);
+    if a.tui
+        && !crate::tui::check_terminal(
+            err,
+            "hookrig receive --tui needs a terminal; leave out --tui for a line per request",
+        )?
+    {
+        return Ok(ExitStatus::BadInput);
+    }
+    // The screen shows the requests; lines on standard output would tear it.
+    let mut log = RequestLog::new(Arc::new(SystemClock)).with_echo(!a.quiet && !a.tui);
     if let Some(path) = &a.journal {
         log = match log.with_journal(path) {
             Ok(l) => l,
@@ -127,8 +140,11 @@ pub fn command(
             .with_routes(faults.routes)
             .with_body_limit(a.body_limit)
             .with_log(log);
-        if let Some(p) = profile {
-            receiver = receiver.with_profile(p);
+        if let Some(p) = &profile {
+            receiver = receiver.with_profile(Arc::clone(p));
+        }
+        if a.tui {
+            return receive_tui(receiver, listener, profile, a.secret.clone(), out).await;
         }
         writeln!(
             out,
@@ -144,4 +160,25 @@ pub fn command(
         writeln!(out, "hookrig receive: stopped; {n} request(s) recorded")?;
         Ok(ExitStatus::Success)
     })
+}
+
+/// `receive --tui`: serves in the background while the screen shows each request; `q`
+/// stops the receiver gracefully.
+async fn receive_tui(
+    receiver: Receiver,
+    listener: tokio::net::TcpListener,
+    profile: Option<Arc<profile::Profile>>,
+    secrets: Vec<String>,
+    out: &mut dyn Write,
+) -> std::io::Result<ExitStatus> {
+    let addr = listener.local_addr()?;
+    let epoch = SystemClock.now();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = live::spawn(listener, receiver.with_events(0, tx).into_app())?;
+    let requests =
+        crate::tui::receive::Requests::new(format!("http://{addr}"), profile, secrets, epoch);
+    let n = tokio::task::block_in_place(|| crate::tui::receive(rx, requests))?;
+    server.stop().await;
+    writeln!(out, "hookrig receive: stopped; {n} request(s) recorded")?;
+    Ok(ExitStatus::Success)
 }

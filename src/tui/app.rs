@@ -1,6 +1,8 @@
 //! The TUI's state and its keys: which delivery and attempt are selected, which screen is
 //! open, the filter, the help overlay. [`App::handle_event`] only changes this view state
 //! or asks for a command ([`Action::Rerun`], [`Action::Quit`]); it never computes a result.
+//! In a live view, space pauses and resumes ([`LiveStatus::paused`]): the event loop then
+//! buffers arriving events instead of applying them.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Frame;
@@ -14,6 +16,67 @@ pub enum Screen {
     List,
     /// The timeline above the selected attempt's request, answer and checks.
     Detail,
+}
+
+/// What a live view is showing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveKind {
+    /// `tui --live`: a run over real sockets.
+    Run,
+    /// `receive --tui`: a standalone receiver's requests.
+    Receive,
+}
+
+/// A live view's progress, as the status bar shows it. The event loop keeps the counts
+/// up to date; the keys only change `paused`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveStatus {
+    /// Run or receiver.
+    pub kind: LiveKind,
+    /// Space pressed: new events are buffered, not applied.
+    pub paused: bool,
+    /// Engine events (requests, for a receiver) applied so far.
+    pub events: usize,
+    /// Events buffered while paused.
+    pub waiting: usize,
+    /// The run has ended and everything is applied.
+    pub done: bool,
+    /// Why the run failed, if it did.
+    pub error: Option<String>,
+}
+
+impl LiveStatus {
+    /// A live view that has just started.
+    pub fn new(kind: LiveKind) -> LiveStatus {
+        LiveStatus {
+            kind,
+            paused: false,
+            events: 0,
+            waiting: 0,
+            done: false,
+            error: None,
+        }
+    }
+
+    /// The status bar's words: `live: running… 12 events`, `paused (3 events waiting)`,
+    /// `live: done · 40 events`, `receiving… 2 requests`.
+    pub fn text(&self) -> String {
+        let noun = match self.kind {
+            LiveKind::Run => "event",
+            LiveKind::Receive => "request",
+        };
+        let n = |k: usize| format!("{k} {noun}{}", if k == 1 { "" } else { "s" });
+        if self.paused {
+            return format!("paused ({} waiting)", n(self.waiting));
+        }
+        match (&self.error, self.kind, self.done) {
+            (Some(e), _, _) => format!("live: error: {e}"),
+            (None, LiveKind::Run, false) => format!("live: running… {}", n(self.events)),
+            (None, LiveKind::Run, true) => format!("live: done · {}", n(self.events)),
+            (None, LiveKind::Receive, false) => format!("receiving… {}", n(self.events)),
+            (None, LiveKind::Receive, true) => format!("receiver stopped · {}", n(self.events)),
+        }
+    }
 }
 
 /// What the event loop must do after a key.
@@ -48,6 +111,8 @@ pub struct App {
     pub help: bool,
     /// A one-line message for the status bar (e.g. after a re-run).
     pub message: Option<String>,
+    /// Set when events arrive while the screen is open (`tui --live`, `receive --tui`).
+    pub live: Option<LiveStatus>,
 }
 
 impl App {
@@ -63,6 +128,15 @@ impl App {
             editing_filter: false,
             help: false,
             message: None,
+            live: None,
+        }
+    }
+
+    /// A live view of `kind`, starting from `model` (usually empty).
+    pub fn live(model: Model, kind: LiveKind) -> App {
+        App {
+            live: Some(LiveStatus::new(kind)),
+            ..App::new(model)
         }
     }
 
@@ -158,7 +232,12 @@ impl App {
         self.message = None;
         match k.code {
             KeyCode::Char('q') => return Action::Quit,
-            KeyCode::Char('r') => return Action::Rerun,
+            KeyCode::Char('r') => return self.rerun(),
+            KeyCode::Char(' ') => {
+                if let Some(l) = &mut self.live {
+                    l.paused = !l.paused;
+                }
+            }
             KeyCode::Char('?') => self.help = true,
             KeyCode::Char('/') => self.editing_filter = true,
             KeyCode::Up | KeyCode::Char('k') => self.up(1),
@@ -185,6 +264,23 @@ impl App {
             _ => {}
         }
         Action::None
+    }
+
+    /// `r`: a re-run, except while a live run goes (or for a receiver, which has nothing
+    /// to re-run).
+    fn rerun(&mut self) -> Action {
+        match &self.live {
+            None => Action::Rerun,
+            Some(l) if l.kind == LiveKind::Run && l.done => Action::Rerun,
+            Some(l) if l.kind == LiveKind::Run => {
+                self.message = Some("the run is still going; r re-runs it once it is done".into());
+                Action::None
+            }
+            Some(_) => {
+                self.message = Some("a receiver has nothing to re-run".into());
+                Action::None
+            }
+        }
     }
 
     /// ↑: the previous delivery in the list, or scrolls the detail pane up.
@@ -228,5 +324,26 @@ impl App {
     fn clamp_attempt(&mut self) {
         let n = self.current().map_or(0, |(_, d)| d.attempts.len());
         self.attempt = self.attempt.min(n.saturating_sub(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_live_status_says_running_paused_done_or_receiving() {
+        let mut s = LiveStatus::new(LiveKind::Run);
+        s.events = 12;
+        assert_eq!(s.text(), "live: running… 12 events");
+        s.paused = true;
+        s.waiting = 1;
+        assert_eq!(s.text(), "paused (1 event waiting)");
+        s.paused = false;
+        s.done = true;
+        assert_eq!(s.text(), "live: done · 12 events");
+        let mut r = LiveStatus::new(LiveKind::Receive);
+        r.events = 2;
+        assert_eq!(r.text(), "receiving… 2 requests");
     }
 }

@@ -250,7 +250,7 @@ pub fn to_model(source: String, parsed: Parsed, scenarios: &[Scenario]) -> Model
         .iter()
         .map(|s| {
             let sc = scenarios.iter().find(|x| x.name == s.name);
-            scenario_view(s, sc, epoch, None, &[])
+            scenario_view(s, sc, &|at| epoch + at, None, &[])
         })
         .collect();
     Model {

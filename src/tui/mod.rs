@@ -8,16 +8,22 @@
 //! ([`Source`]), owns the terminal ([`TerminalGuard`], restored on quit, on error and on
 //! panic) and runs the event loop.
 //!
-//! Only sim runs and journals are shown; a live view (`receive --tui`) does not exist yet.
+//! Live views ([`live`]) show events as they arrive: `tui --live` runs the scenarios on
+//! a thread of their own and reduces the engine's events with the engine's reducer;
+//! `receive --tui` ([`receive`]) reduces a standalone receiver's requests with a small
+//! reducer of the TUI's own. Both share [`live_loop`]: each tick it drains the channel,
+//! applies what arrived unless the view is paused, and rebuilds the model.
 
 pub mod app;
 pub mod journal;
+pub mod live;
 pub mod model;
+pub mod receive;
 pub mod ui;
 
 use std::io::{IsTerminal, Stdout, Write};
 use std::path::PathBuf;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use crossterm::event;
@@ -27,7 +33,7 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-pub use app::{Action, App, Screen};
+pub use app::{Action, App, LiveKind, LiveStatus, Screen};
 pub use model::Model;
 
 use crate::app::ExitStatus;
@@ -46,13 +52,58 @@ pub enum Source {
         /// The run's seed.
         seed: u64,
     },
+    /// Scenario files or folders, run over real sockets while the screen shows them.
+    Live {
+        /// Files or folders.
+        paths: Vec<PathBuf>,
+        /// Only scenarios whose name contains this.
+        filter: Option<String>,
+        /// The run's seed.
+        seed: u64,
+        /// Every wait, delay, timeout and offset is multiplied by this.
+        scale: f64,
+    },
     /// A journal written by `hookrig run --journal`.
     Journal(PathBuf),
+}
+
+/// Loads and filters the scenarios of `paths`: the scenarios and a label of the paths, or
+/// a message for the user.
+fn load_scenarios(
+    paths: &[PathBuf],
+    filter: Option<&str>,
+) -> Result<(String, Vec<scenario::Scenario>), String> {
+    let loaded = scenario::load_paths(paths);
+    if !loaded.errors.is_empty() {
+        let mut msg = String::new();
+        for e in &loaded.errors {
+            msg.push_str(&format!("error: {e}\n"));
+        }
+        msg.push_str(&format!(
+            "hookrig: {} error(s) in scenario files; nothing was run",
+            loaded.errors.len()
+        ));
+        return Err(msg);
+    }
+    let mut scenarios = loaded.scenarios;
+    if let Some(f) = filter {
+        scenarios.retain(|s| s.name.contains(f));
+    }
+    let label: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    if scenarios.is_empty() {
+        return Err(format!(
+            "error: no scenarios to run in {}",
+            label.join(", ")
+        ));
+    }
+    Ok((label.join(" "), scenarios))
 }
 
 impl Source {
     /// Runs the scenarios (or reads the journal) and builds the model. The error is a
     /// message for the user: bad scenario files, nothing to run, an unreadable journal.
+    /// A live source is only loaded: its model is the empty one before any event (the
+    /// run itself is [`live::start_run`]).
     pub fn load(&self) -> Result<Model, String> {
         match self {
             Source::Scenarios {
@@ -60,32 +111,15 @@ impl Source {
                 filter,
                 seed,
             } => {
-                let loaded = scenario::load_paths(paths);
-                if !loaded.errors.is_empty() {
-                    let mut msg = String::new();
-                    for e in &loaded.errors {
-                        msg.push_str(&format!("error: {e}\n"));
-                    }
-                    msg.push_str(&format!(
-                        "hookrig: {} error(s) in scenario files; nothing was run",
-                        loaded.errors.len()
-                    ));
-                    return Err(msg);
-                }
-                let mut scenarios = loaded.scenarios;
-                if let Some(f) = filter {
-                    scenarios.retain(|s| s.name.contains(f.as_str()));
-                }
-                let label: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                if scenarios.is_empty() {
-                    return Err(format!(
-                        "error: no scenarios to run in {}",
-                        label.join(", ")
-                    ));
-                }
+                let (label, scenarios) = load_scenarios(paths, filter.as_deref())?;
                 let state = runner::run_sim(&scenarios, &RunOptions { seed: *seed }, |_| {});
                 let epoch = Duration::from_secs(crate::clock::SIM_EPOCH_UNIX as u64);
-                Ok(Model::from_run(label.join(" "), &state, &scenarios, epoch))
+                Ok(Model::from_run(label, &state, &scenarios, epoch))
+            }
+            Source::Live { paths, filter, .. } => {
+                let (label, scenarios) = load_scenarios(paths, filter.as_deref())?;
+                let feed = live::RunFeed::new(format!("live {label}"), Arc::new(scenarios), 1.0);
+                Ok(live::Reduce::model(&feed))
             }
             Source::Journal(path) => journal::load(path)
                 .map_err(|e| format!("error: cannot read the journal {}: {e}", path.display())),
@@ -145,10 +179,28 @@ fn install_panic_hook() {
     });
 }
 
+/// Whether standard input and output are a terminal; when not, says so on `err`.
+pub fn check_terminal(err: &mut dyn Write, instead: &str) -> std::io::Result<bool> {
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        return Ok(true);
+    }
+    writeln!(err, "error: {instead}")?;
+    Ok(false)
+}
+
 /// `hookrig tui`: loads the results, then shows them until `q`. Bad input (scenario
 /// files, an unreadable journal) and a standard input or output that is not a terminal
 /// go to `err` with exit status 2 before the screen opens.
 pub fn run(source: Source, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
+    if let Source::Live {
+        paths,
+        filter,
+        seed,
+        scale,
+    } = &source
+    {
+        return run_live(paths, filter.as_deref(), *seed, *scale, err);
+    }
     let model = match source.load() {
         Ok(m) => m,
         Err(msg) => {
@@ -156,11 +208,10 @@ pub fn run(source: Source, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
             return Ok(ExitStatus::BadInput);
         }
     };
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        writeln!(
-            err,
-            "error: hookrig tui needs a terminal; use `hookrig run` for a report"
-        )?;
+    if !check_terminal(
+        err,
+        "hookrig tui needs a terminal; use `hookrig run` for a report",
+    )? {
         return Ok(ExitStatus::BadInput);
     }
     let mut app = App::new(model);
@@ -168,6 +219,107 @@ pub fn run(source: Source, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
     event_loop(&mut guard.terminal, &mut app, &source)?;
     drop(guard);
     Ok(ExitStatus::Success)
+}
+
+/// `hookrig tui --live`: runs the scenarios over real sockets on a thread of their own
+/// and shows their deliveries as the events arrive.
+fn run_live(
+    paths: &[PathBuf],
+    filter: Option<&str>,
+    seed: u64,
+    scale: f64,
+    err: &mut dyn Write,
+) -> std::io::Result<ExitStatus> {
+    if !(scale > 0.0 && scale <= 100.0) {
+        writeln!(
+            err,
+            "error: --time-scale {scale} is out of range (more than 0, at most 100)"
+        )?;
+        return Ok(ExitStatus::BadInput);
+    }
+    let (label, scenarios) = match load_scenarios(paths, filter) {
+        Ok(x) => x,
+        Err(msg) => {
+            writeln!(err, "{msg}")?;
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    if !check_terminal(
+        err,
+        "hookrig tui needs a terminal; use `hookrig run --live` for a report",
+    )? {
+        return Ok(ExitStatus::BadInput);
+    }
+    let label = format!("live {label}");
+    let scenarios = Arc::new(scenarios);
+    let start = || live::start_run(&label, Arc::clone(&scenarios), seed, scale);
+    let mut feed = start();
+    let mut app = App::live(live::Reduce::model(&feed.reducer), LiveKind::Run);
+    let mut guard = TerminalGuard::enter()?;
+    live_loop(&mut guard.terminal, &mut app, &mut feed, &mut || {
+        Some(start())
+    })?;
+    drop(guard);
+    Ok(ExitStatus::Success)
+}
+
+/// `hookrig receive --tui`: shows the requests `events` brings (a receiver's
+/// [`EngineEvent::RequestReceived`](crate::engine::EngineEvent)s) until `q`. The caller
+/// checked for a terminal and stops the receiver afterwards.
+pub fn receive(
+    events: tokio::sync::mpsc::UnboundedReceiver<crate::engine::EngineEvent>,
+    requests: receive::Requests,
+) -> std::io::Result<usize> {
+    let mut feed = live::Feed::new(requests, events, None);
+    let mut app = App::live(live::Reduce::model(&feed.reducer), LiveKind::Receive);
+    let mut guard = TerminalGuard::enter()?;
+    live_loop(&mut guard.terminal, &mut app, &mut feed, &mut || None)?;
+    drop(guard);
+    feed.tick(false);
+    Ok(feed.reducer.count())
+}
+
+/// One tick of a live view: drains the channel, applies what arrived unless paused,
+/// rebuilds the model when something was applied and updates the status bar's counts.
+pub fn live_tick<R: live::Reduce>(app: &mut App, feed: &mut live::Feed<R>) {
+    let paused = app.live.as_ref().is_some_and(|l| l.paused);
+    if feed.tick(paused) {
+        app.replace_model(feed.reducer.model());
+    }
+    if let Some(l) = &mut app.live {
+        l.events = feed.applied();
+        l.waiting = feed.waiting();
+        l.done = feed.done();
+        l.error = feed.error().map(str::to_owned);
+    }
+}
+
+fn live_loop<R: live::Reduce>(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    app: &mut App,
+    feed: &mut live::Feed<R>,
+    restart: &mut dyn FnMut() -> Option<live::Feed<R>>,
+) -> std::io::Result<()> {
+    loop {
+        live_tick(app, feed);
+        terminal.draw(|f| app.render(f))?;
+        if !event::poll(Duration::from_millis(100))? {
+            continue;
+        }
+        match app.handle_event(&event::read()?) {
+            Action::None => {}
+            Action::Quit => return Ok(()),
+            Action::Rerun => {
+                if let Some(f) = restart() {
+                    *feed = f;
+                    if let Some(l) = &mut app.live {
+                        *l = LiveStatus::new(l.kind);
+                    }
+                    app.replace_model(feed.reducer.model());
+                }
+            }
+        }
+    }
 }
 
 fn event_loop(

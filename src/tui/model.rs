@@ -156,13 +156,31 @@ impl Model {
         scenarios: &[Scenario],
         epoch: Duration,
     ) -> Model {
+        Model::from_run_with(source, state, scenarios, &|_, at| epoch + at)
+    }
+
+    /// [`Model::from_run`] for runs whose scenarios do not share one epoch: `wall_of(i,
+    /// at)` is the wall-clock time of offset `at` in scenario `i` (a live run starts each
+    /// scenario at its own time and scales its offsets).
+    pub fn from_run_with(
+        source: impl Into<String>,
+        state: &RunState,
+        scenarios: &[Scenario],
+        wall_of: &dyn Fn(usize, Duration) -> Duration,
+    ) -> Model {
         let scenarios = state
             .scenarios
             .iter()
             .enumerate()
             .map(|(i, s)| {
                 let passed = s.checked.then(|| s.passed());
-                scenario_view(s, scenarios.get(i), epoch, passed, &s.failures)
+                scenario_view(
+                    s,
+                    scenarios.get(i),
+                    &|at| wall_of(i, at),
+                    passed,
+                    &s.failures,
+                )
             })
             .collect();
         Model {
@@ -179,11 +197,11 @@ impl Model {
 }
 
 /// One scenario's view; `scenario` (when known) gives the expected schedules and the
-/// scheme and secrets for the signature verdicts.
+/// scheme and secrets for the signature verdicts, judged at `wall_of(arrival offset)`.
 pub(crate) fn scenario_view(
     s: &ScenarioState,
     scenario: Option<&Scenario>,
-    epoch: Duration,
+    wall_of: &dyn Fn(Duration) -> Duration,
     passed: Option<bool>,
     failures: &[Failure],
 ) -> ScenarioView {
@@ -207,7 +225,7 @@ pub(crate) fn scenario_view(
                 })
                 .cloned()
                 .collect();
-            delivery_view(d, scenario, epoch, expected, failures)
+            delivery_view(d, scenario, wall_of, expected, failures)
         })
         .collect();
     ScenarioView {
@@ -221,7 +239,7 @@ pub(crate) fn scenario_view(
 fn delivery_view(
     d: &DeliveryState,
     scenario: Option<&Scenario>,
-    epoch: Duration,
+    wall_of: &dyn Fn(Duration) -> Duration,
     expected: Option<Vec<Duration>>,
     failures: Vec<Failure>,
 ) -> DeliveryView {
@@ -233,7 +251,7 @@ fn delivery_view(
         attempts: d
             .attempts
             .iter()
-            .map(|a| attempt_view(a, first, scenario, epoch))
+            .map(|a| attempt_view(a, first, scenario, wall_of))
             .collect(),
         expected,
         failures,
@@ -244,7 +262,7 @@ fn attempt_view(
     a: &AttemptState,
     first: Duration,
     scenario: Option<&Scenario>,
-    epoch: Duration,
+    wall_of: &dyn Fn(Duration) -> Duration,
 ) -> AttemptView {
     let req = a.requests().first().copied();
     let signature = match (scenario, req) {
@@ -252,7 +270,7 @@ fn attempt_view(
             &sc.endpoint.secrets,
             &r.headers,
             &r.body,
-            epoch + a.at(),
+            wall_of(a.at()),
         ))),
         _ => None,
     };
@@ -275,14 +293,14 @@ fn attempt_view(
     }
 }
 
-fn verdict(v: Verdict) -> String {
+pub(crate) fn verdict(v: Verdict) -> String {
     match v {
         Verdict::Invalid(why) => format!("invalid: {why}"),
         other => other.label().to_owned(),
     }
 }
 
-fn request_message(r: &RequestRecord) -> Message {
+pub(crate) fn request_message(r: &RequestRecord) -> Message {
     Message {
         line: format!("{} {}", r.method, r.path),
         headers: redacted(&r.headers),

@@ -14,7 +14,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::app::{App, Screen};
+use super::app::{App, LiveKind, Screen};
 use super::model::{AttemptView, DeliveryView, Mark, Message, ScenarioView};
 
 /// The smallest terminal the screens fit in.
@@ -679,9 +679,13 @@ pub fn detail_lines(
     };
     out.push(Line::from(vec![heading("Then"), Span::raw(then)]));
     out.push(Line::from(heading("Checks")));
-    if s.passed.is_none() {
+    if s.passed.is_none() && s.file.is_empty() {
         out.push(Line::from(
-            "  a journal records no checks: run the scenarios (hookrig tui PATH) to see them",
+            "  a receiver runs no checks; scenarios do (hookrig run)",
+        ));
+    } else if s.passed.is_none() {
+        out.push(Line::from(
+            "  none known: a live run checks a scenario when it ends, a journal records none",
         ));
     } else if d.failures.is_empty() {
         out.push(Line::from(Span::styled(
@@ -715,6 +719,24 @@ fn status_bar(app: &App, frame: &mut Frame, area: Rect) {
         ]
     } else if let Some(m) = &app.message {
         vec![Span::raw(format!(" {m}"))]
+    } else if let Some(live) = &app.live {
+        let mut st = Style::default().add_modifier(Modifier::BOLD);
+        if live.paused {
+            st = st.fg(Color::Yellow);
+        }
+        let mut v = vec![Span::styled(format!(" {} ", live.text()), st)];
+        let pause = if live.paused { "resume" } else { "pause" };
+        let mut keys = vec![("space", pause), ("↑↓", "delivery"), ("Enter", "details")];
+        if live.kind == LiveKind::Run && live.done {
+            keys.push(("r", "re-run"));
+        }
+        keys.extend([("?", "help"), ("q", "quit")]);
+        for (k, what) in keys {
+            v.push(Span::raw(" "));
+            v.push(Span::styled(k.to_string(), key));
+            v.push(Span::raw(format!(" {what}")));
+        }
+        v
     } else {
         let keys: &[(&str, &str)] = match app.screen {
             Screen::List => &[
@@ -770,6 +792,7 @@ fn help(frame: &mut Frame, area: Rect) {
         row("Esc", "back to the list"),
         row("/", "filter by scenario, file or event type"),
         row("r", "run the scenarios again (re-read a journal)"),
+        row("space", "pause / resume a live view (events wait)"),
         row("?", "this help"),
         row("q  Ctrl-C", "quit"),
         Line::default(),

@@ -436,3 +436,285 @@ fn the_binary_runs_in_tmux_and_quits_cleanly() {
         std::panic::resume_unwind(e);
     }
 }
+
+// ---- live views: `tui --live` and `receive --tui` -------------------------------------
+
+use std::sync::Arc;
+
+use clap::Parser;
+use hookrig::cli::{Cli, Command};
+use hookrig::engine::{EngineEvent, RequestRecord, ResponseRecord};
+use hookrig::receiver::{Answer, DeliveryTag};
+use hookrig::retry::AttemptResult;
+use hookrig::tui::live::{Feed, RunFeed, RunMsg};
+use hookrig::tui::receive::Requests;
+use hookrig::tui::{LiveKind, Source, live_tick};
+
+fn request(path: &str, body: &str) -> Arc<RequestRecord> {
+    Arc::new(RequestRecord {
+        method: "POST".into(),
+        path: path.into(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-webhook-secret".into(), "s3cret".into()),
+        ],
+        body: body.to_owned().into(),
+    })
+}
+
+/// The events of RETRIES' first two attempts as a live run reports them: a 503, a wait
+/// of 1 s, then a second attempt still in flight.
+fn first_two_attempts() -> Vec<EngineEvent> {
+    let body = r#"{"eventType":"workflow_run.completed","payload":{"id":"workflow_run_1"}}"#;
+    let tag = |n| DeliveryTag {
+        delivery: 0,
+        event_type: String::new(),
+        attempt: n,
+        hop: 0,
+    };
+    vec![
+        EngineEvent::ScenarioStarted {
+            scenario: 0,
+            name: "Extend retries a 503, a hang, a drop and a 429".into(),
+            file: "a.yaml".into(),
+        },
+        EngineEvent::DeliveryCreated {
+            scenario: 0,
+            delivery: 0,
+            event_type: "workflow_run.completed".into(),
+        },
+        EngineEvent::AttemptStarted {
+            scenario: 0,
+            delivery: 0,
+            n: 1,
+            at: Duration::ZERO,
+            request: request("/hookrig/0", body),
+        },
+        EngineEvent::RequestReceived {
+            scenario: 0,
+            tag: Some(tag(0)),
+            at: Duration::from_millis(2),
+            request: request("/hookrig/0", body),
+            answer: Answer::Status(503),
+        },
+        EngineEvent::AttemptFinished {
+            scenario: 0,
+            delivery: 0,
+            n: 1,
+            result: AttemptResult::Status(503),
+            response: Some(Arc::new(ResponseRecord {
+                status: 503,
+                headers: Vec::new(),
+                body: "busy".into(),
+            })),
+            latency: Duration::from_millis(4),
+            requests: 1,
+        },
+        EngineEvent::RetryScheduled {
+            scenario: 0,
+            delivery: 0,
+            n: 1,
+            wait: Duration::from_secs(1),
+        },
+        EngineEvent::AttemptStarted {
+            scenario: 0,
+            delivery: 0,
+            n: 2,
+            at: Duration::from_millis(1004),
+            request: request("/hookrig/0", body),
+        },
+    ]
+}
+
+/// A live run's feed with nothing sent yet, over RETRIES (for the expected schedule).
+fn live_run() -> (
+    tokio::sync::mpsc::UnboundedSender<RunMsg>,
+    Feed<RunFeed>,
+    App,
+) {
+    let scratch = Scratch::new();
+    let loaded = load_paths(&[scratch.file("a.yaml", RETRIES)]);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let feed = Feed::new(
+        RunFeed::new("live scenarios/", Arc::new(loaded.scenarios), 0.001),
+        rx,
+        None,
+    );
+    let app = App::live(Model::default(), LiveKind::Run);
+    (tx, feed, app)
+}
+
+fn status_line(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let y = buf.area.height - 1;
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().to_owned())
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+#[test]
+fn space_pauses_a_live_view_and_resumes_it() {
+    let mut app = App::live(Model::default(), LiveKind::Run);
+    press(&mut app, &[KeyCode::Char(' ')]);
+    assert!(app.live.as_ref().is_some_and(|l| l.paused));
+    press(&mut app, &[KeyCode::Char(' ')]);
+    assert!(app.live.as_ref().is_some_and(|l| !l.paused));
+
+    let mut still = App::new(model_of(&[FIRST_TRY]));
+    press(&mut still, &[KeyCode::Char(' ')]);
+    assert!(
+        still.live.is_none(),
+        "space does nothing outside a live view"
+    );
+}
+
+#[test]
+fn events_wait_while_paused_and_are_applied_on_resume() {
+    let (tx, mut feed, mut app) = live_run();
+    press(&mut app, &[KeyCode::Char(' ')]);
+    for e in first_two_attempts() {
+        tx.send(RunMsg::Event(e)).expect("the feed listens");
+    }
+    live_tick(&mut app, &mut feed);
+    assert_eq!(
+        app.model.delivery_count(),
+        0,
+        "nothing applied while paused"
+    );
+    assert_eq!(
+        status_line(&screen(&app, 80, 24)),
+        " paused (7 events waiting)  space resume ↑↓ delivery Enter details ? help q quit"
+    );
+
+    press(&mut app, &[KeyCode::Char(' ')]);
+    live_tick(&mut app, &mut feed);
+    assert_eq!(app.model.scenarios[0].deliveries[0].attempts.len(), 2);
+    assert!(status_line(&screen(&app, 80, 24)).starts_with(" live: running… 7 events"));
+
+    drop(tx);
+    live_tick(&mut app, &mut feed);
+    assert!(status_line(&screen(&app, 80, 24)).starts_with(" live: done · 7 events"));
+}
+
+#[test]
+fn r_reruns_a_live_run_only_once_it_is_done() {
+    let mut app = App::live(Model::default(), LiveKind::Run);
+    assert_eq!(press(&mut app, &[KeyCode::Char('r')]), Action::None);
+    assert!(app.message.as_deref().unwrap_or("").contains("still going"));
+    if let Some(l) = &mut app.live {
+        l.done = true;
+    }
+    assert_eq!(press(&mut app, &[KeyCode::Char('r')]), Action::Rerun);
+
+    let mut receiving = App::live(Model::default(), LiveKind::Receive);
+    assert_eq!(press(&mut receiving, &[KeyCode::Char('r')]), Action::None);
+    assert_eq!(press(&mut receiving, &[KeyCode::Char('q')]), Action::Quit);
+}
+
+#[test]
+fn a_live_run_mid_way_shows_the_attempts_so_far() {
+    let (tx, mut feed, mut app) = live_run();
+    for e in first_two_attempts() {
+        tx.send(RunMsg::Event(e)).expect("the feed listens");
+    }
+    live_tick(&mut app, &mut feed);
+    insta::assert_snapshot!("live_run_80x24", screen(&app, 80, 24).backend());
+}
+
+/// Two requests to one path: a 503, then a 200 a second later; Extend reads the event
+/// type from the body.
+fn two_requests() -> App {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let profile = hookrig::profile::builtin("extend").expect("a built-in profile");
+    let mut feed = Feed::new(
+        Requests::new(
+            "http://127.0.0.1:9000",
+            Some(Arc::new(profile)),
+            vec!["extend_secret".into()],
+            Duration::from_secs(SIM_EPOCH_UNIX as u64),
+        ),
+        rx,
+        None,
+    );
+    let body = r#"{"eventType":"workflow_run.completed","payload":{"id":"workflow_run_1"}}"#;
+    for (at, answer) in [(0, Answer::Status(503)), (1000, Answer::Status(200))] {
+        tx.send(EngineEvent::RequestReceived {
+            scenario: 0,
+            tag: None,
+            at: Duration::from_millis(at),
+            request: request("/hooks/extend", body),
+            answer,
+        })
+        .expect("the feed listens");
+    }
+    let mut app = App::live(Model::default(), LiveKind::Receive);
+    live_tick(&mut app, &mut feed);
+    app
+}
+
+#[test]
+fn the_receive_view_shows_each_request_as_an_attempt() {
+    let mut app = two_requests();
+    let d = &app.model.scenarios[0].deliveries[0];
+    assert_eq!(d.event_type, "workflow_run.completed");
+    assert_eq!(d.attempts.len(), 2);
+    assert_eq!(d.attempts[1].offset, Duration::from_secs(1));
+    assert_eq!(d.attempts[0].signature.as_deref(), Some("absent"));
+    insta::assert_snapshot!("receive_80x24", screen(&app, 80, 24).backend());
+    press(&mut app, &[KeyCode::Enter]);
+    press(&mut app, &[KeyCode::Down; 20]);
+    insta::assert_snapshot!(
+        "receive_detail_bottom_80x24",
+        screen(&app, 80, 24).backend()
+    );
+}
+
+#[test]
+fn tui_live_and_time_scale_parse() {
+    let cli = Cli::parse_from(["hookrig", "tui", "--live", "--time-scale", "0.01", "x.yaml"]);
+    let Command::Tui(a) = cli.command else {
+        panic!("not tui")
+    };
+    match hookrig::app::tui_source(a) {
+        Source::Live { paths, scale, .. } => {
+            assert_eq!(paths, [std::path::PathBuf::from("x.yaml")]);
+            assert_eq!(scale, 0.01);
+        }
+        other => panic!("not live: {other:?}"),
+    }
+    assert!(
+        Cli::try_parse_from(["hookrig", "tui", "--time-scale", "0.01"]).is_err(),
+        "--time-scale needs --live"
+    );
+    assert!(Cli::try_parse_from(["hookrig", "tui", "--live", "--journal", "j"]).is_err());
+    let cli = Cli::parse_from(["hookrig", "receive", "--tui", "--listen", "127.0.0.1:0"]);
+    assert!(matches!(cli.command, Command::Receive(a) if a.tui));
+}
+
+#[test]
+fn a_time_scale_out_of_range_is_bad_input_before_the_screen_opens() {
+    let out = hookrig(["tui", "--live", "--time-scale", "0", "/nonexistent"]);
+    assert_eq!(out.status as i32, 2);
+    assert!(
+        out.stderr.contains("--time-scale 0 is out of range"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn receive_tui_without_a_terminal_says_so_and_exits_2() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookrig"))
+        .args(["receive", "--tui", "--listen", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("receive --tui needs a terminal"),
+        "{stderr}"
+    );
+}
