@@ -137,6 +137,9 @@ async fn connection(mut stream: TcpStream, router: Router) {
         };
         let call = router.clone().oneshot(parsed.request);
         let response = tokio::select! {
+            // The router first: most answers are ready at once, and then the peer is
+            // never peeked at.
+            biased;
             r = call => match r { Ok(r) => r, Err(never) => match never {} },
             () = peer_closed(&stream) => return,
         };

@@ -29,6 +29,44 @@ pub struct Verifier {
     pub secrets: Vec<String>,
 }
 
+/// One recorded request.
+#[derive(Debug)]
+struct Entry {
+    n: u64,
+    now: std::time::Duration,
+    request: Arc<RequestRecord>,
+    answer: Answer,
+    verdict: Option<Verdict>,
+}
+
+impl Entry {
+    fn json(&self) -> Value {
+        let r = &self.request;
+        let signature = self.verdict.as_ref().map(|v| match v {
+            Verdict::Invalid(why) => json!({ "verdict": "invalid", "why": why }),
+            other => json!({ "verdict": other.label() }),
+        });
+        let body = match std::str::from_utf8(&r.body) {
+            Ok(s) => json!(s),
+            Err(_) => {
+                use base64::Engine as _;
+                json!({ "base64": base64::engine::general_purpose::STANDARD.encode(&r.body) })
+            }
+        };
+        json!({
+            "n": self.n,
+            "at": clock::iso_z(self.now),
+            "wall_ms": self.now.as_millis() as u64,
+            "method": r.method,
+            "path": r.path,
+            "headers": r.headers.iter().map(|(k, v)| json!([k, redact(k, v)])).collect::<Vec<_>>(),
+            "body": body,
+            "answer": self.answer.label(),
+            "signature": signature,
+        })
+    }
+}
+
 /// Where the receiver writes what arrived.
 #[derive(Debug)]
 pub struct RequestLog {
@@ -36,7 +74,7 @@ pub struct RequestLog {
     verifier: Option<Verifier>,
     journal: Option<Mutex<std::fs::File>>,
     echo: bool,
-    listing: Mutex<std::collections::VecDeque<Value>>,
+    listing: Mutex<std::collections::VecDeque<Entry>>,
     seq: AtomicU64,
 }
 
@@ -72,8 +110,9 @@ impl RequestLog {
         self
     }
 
-    /// Records one request and the answer chosen for it.
-    pub fn record(&self, r: &RequestRecord, answer: &Answer) {
+    /// Records one request and the answer chosen for it. The JSON line is built only when
+    /// a journal is written; the listing keeps the record and builds JSON when asked.
+    pub fn record(&self, r: &Arc<RequestRecord>, answer: &Answer) {
         let n = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         let now = self.clock.now();
         let verdict = self.verifier.as_ref().map(|v| {
@@ -81,35 +120,21 @@ impl RequestLog {
                 .scheme
                 .verify(&v.secrets, &r.headers, &r.body, now)
         });
-        let signature = verdict.as_ref().map(|v| match v {
-            Verdict::Invalid(why) => json!({ "verdict": "invalid", "why": why }),
-            other => json!({ "verdict": other.label() }),
-        });
-        let body = match std::str::from_utf8(&r.body) {
-            Ok(s) => json!(s),
-            Err(_) => {
-                use base64::Engine as _;
-                json!({ "base64": base64::engine::general_purpose::STANDARD.encode(&r.body) })
-            }
+        let entry = Entry {
+            n,
+            now,
+            request: Arc::clone(r),
+            answer: answer.clone(),
+            verdict,
         };
-        let line = json!({
-            "n": n,
-            "at": clock::iso_z(now),
-            "wall_ms": now.as_millis() as u64,
-            "method": r.method,
-            "path": r.path,
-            "headers": r.headers.iter().map(|(k, v)| json!([k, redact(k, v)])).collect::<Vec<_>>(),
-            "body": body,
-            "answer": answer.label(),
-            "signature": signature,
-        });
         if let Some(j) = &self.journal {
+            let line = entry.json();
             let mut f = j.lock().unwrap_or_else(|e| e.into_inner());
             // A full disk must not stop the receiver: the request is still answered.
             let _ = writeln!(f, "{line}").and_then(|()| f.flush());
         }
         if self.echo {
-            let sig = match &verdict {
+            let sig = match &entry.verdict {
                 Some(Verdict::Invalid(why)) => format!("  sig invalid ({why})"),
                 Some(v) => format!("  sig {}", v.label()),
                 None => String::new(),
@@ -127,13 +152,13 @@ impl RequestLog {
         if l.len() == LISTING_LIMIT {
             l.pop_front();
         }
-        l.push_back(line);
+        l.push_back(entry);
     }
 
     /// What arrived, as a JSON array (oldest first).
     pub fn listing(&self) -> String {
         let l = self.listing.lock().unwrap_or_else(|e| e.into_inner());
-        let items: Vec<&Value> = l.iter().collect();
+        let items: Vec<Value> = l.iter().map(Entry::json).collect();
         serde_json::to_string(&items).unwrap_or_else(|_| "[]".into())
     }
 

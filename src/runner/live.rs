@@ -42,12 +42,11 @@ pub fn run_live(
     for (i, s) in scenarios.iter().enumerate() {
         let scaled = scale_scenario(s, scale);
         let wall_start = SystemClock.now();
-        let events = rt.block_on(live_scenario(i, &scaled, opts))?;
-        for e in events {
+        rt.block_on(live_scenario(i, &scaled, opts, &mut |e| {
             let e = unscale(e, scale);
             observe(&e);
             state.apply(e);
-        }
+        }))?;
         let mut checked = s.clone();
         // Real sockets and real time are never exact: live checks are never tighter than
         // the live default, whatever the scenario says for sim mode.
@@ -66,11 +65,13 @@ pub fn run_live(
     Ok(state)
 }
 
+/// Runs one scenario, handing each engine event to `emit` as it happens.
 async fn live_scenario(
     index: usize,
     s: &Scenario,
     opts: &RunOptions,
-) -> std::io::Result<Vec<EngineEvent>> {
+    emit: &mut dyn FnMut(EngineEvent),
+) -> std::io::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _ = tx.send(EngineEvent::ScenarioStarted {
         scenario: index,
@@ -125,15 +126,19 @@ async fn live_scenario(
             sender::deliver(&ctx, &delivery).await
         });
     }
-    while tasks.join_next().await.is_some() {}
+    drop(tx);
+    loop {
+        tokio::select! {
+            Some(e) = rx.recv() => emit(e),
+            joined = tasks.join_next() => if joined.is_none() { break },
+        }
+    }
     server.stop().await;
     drop(ctx);
-    drop(tx);
-    let mut events = Vec::new();
     while let Some(e) = rx.recv().await {
-        events.push(e);
+        emit(e);
     }
-    Ok(events)
+    Ok(())
 }
 
 /// A copy of the scenario with every duration multiplied by `scale`.

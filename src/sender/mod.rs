@@ -167,7 +167,10 @@ async fn deliver_inner(
                 body: request.body.clone(),
             }),
         });
-        let (result, response, requests) = attempt(ctx, d, n, request.headers, request.body).await;
+        // Boxed: the attempt's future (a router call or an HTTP exchange) is large, and a
+        // delivery waiting to retry should not carry its space through the wait.
+        let (result, response, requests) =
+            Box::pin(attempt(ctx, d, n, request.headers, request.body)).await;
         let latency = started.elapsed();
         let status = response.as_ref().map(|r| r.status);
         let retry_after = response

@@ -1,0 +1,318 @@
+//! Live-mode benchmarks (not timed tests). `benches/live.sh` runs them side by side and
+//! prints the ratios; each can also run alone:
+//!
+//! - `cargo bench --bench live -- serve-axum PORT` / `serve-wiremock PORT`: the baselines
+//!   the load generator (oha) is pointed at beside `hookrig receive`;
+//! - `cargo bench --bench live -- sender URL N C`: N signed llamacloud deliveries with C in
+//!   flight, every attempt written to a JSON Lines journal; prints deliveries per second;
+//! - `cargo bench --bench live -- accuracy`: 24 deliveries × 11 attempts at time scale 1
+//!   against a live receiver answering 503; prints p50/p99 of each retry's start error
+//!   (actual start − (previous attempt's end + scheduled wait));
+//! - `cargo bench --bench live -- memory N`: N deliveries whose first attempt failed, all
+//!   waiting an hour to retry; prints the process's resident memory.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use hookrig::clock::SystemClock;
+use hookrig::engine::EngineEvent;
+use hookrig::profile::{self, Endpoint, Profile};
+use hookrig::receiver::faults::{Action, FaultPlan, Step};
+use hookrig::receiver::{Receiver, live};
+use hookrig::retry::Backoff;
+use hookrig::rng::RunRng;
+use hookrig::sender::{self, Delivery, SenderCtx, Transport};
+use tokio::sync::mpsc;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    match args.first().map(String::as_str) {
+        Some("serve-axum") => rt.block_on(serve_axum(port(&args))),
+        Some("serve-wiremock") => rt.block_on(serve_wiremock(port(&args))),
+        Some("sender") => {
+            let url = args.get(1).expect("URL").clone();
+            let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+            let c = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50);
+            rt.block_on(sender_bench(url, n, c));
+        }
+        Some("accuracy") => rt.block_on(accuracy()),
+        Some("memory") => {
+            let n = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+            rt.block_on(memory(n));
+        }
+        _ => eprintln!(
+            "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C | accuracy | memory N)"
+        ),
+    }
+}
+
+fn port(args: &[String]) -> u16 {
+    args.get(1).and_then(|s| s.parse().ok()).expect("PORT")
+}
+
+async fn serve_axum(port: u16) {
+    let app = axum::Router::new().fallback(|| async { "" });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
+    println!("bare axum on {port}");
+    axum::serve(listener, app).await.expect("serve");
+}
+
+async fn serve_wiremock(port: u16) {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind");
+    let server = wiremock::MockServer::builder()
+        .listener(listener)
+        .start()
+        .await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    println!("wiremock on {}", server.uri());
+    std::future::pending::<()>().await;
+}
+
+fn llamacloud() -> Profile {
+    profile::builtin("llamacloud").expect("built-in")
+}
+
+async fn sender_bench(url: String, n: usize, c: usize) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let journal_path = std::env::temp_dir().join("hookrig-bench-sender.jsonl");
+    let mut journal =
+        std::io::BufWriter::new(std::fs::File::create(&journal_path).expect("journal"));
+    let ctx = SenderCtx {
+        profile: Arc::new(llamacloud()),
+        endpoint: Arc::new(Endpoint {
+            secrets: vec!["bench-secret".into()],
+            ..Endpoint::default()
+        }),
+        transport: Transport::http().expect("client"),
+        clock: Arc::new(SystemClock),
+        events: tx,
+        disabled: Arc::new(AtomicBool::new(false)),
+        url,
+        scenario: 0,
+        start: tokio::time::Instant::now(),
+    };
+    let writer = tokio::spawn(async move {
+        let mut attempts = 0usize;
+        while let Some(e) = rx.recv().await {
+            if let EngineEvent::AttemptFinished {
+                delivery,
+                n,
+                result,
+                latency,
+                ..
+            } = e
+            {
+                attempts += 1;
+                let _ = writeln!(
+                    journal,
+                    r#"{{"delivery":{delivery},"n":{n},"result":"{result:?}","latency_us":{}}}"#,
+                    latency.as_micros()
+                );
+            }
+        }
+        let _ = journal.flush();
+        attempts
+    });
+    let started = Instant::now();
+    let sem = Arc::new(tokio::sync::Semaphore::new(c));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut rng = RunRng::new(1);
+    for i in 0..n {
+        let permit = Arc::clone(&sem).acquire_owned().await.expect("semaphore");
+        let ctx = ctx.clone();
+        let d = Delivery {
+            index: i,
+            event_type: "parse.success".into(),
+            data: llamacloud().generate_data("parse.success", &mut rng),
+            ids: llamacloud().new_ids(&mut rng),
+        };
+        tasks.spawn(async move {
+            let o = sender::deliver(&ctx, &d).await;
+            drop(permit);
+            o
+        });
+    }
+    let mut delivered = 0usize;
+    while let Some(r) = tasks.join_next().await {
+        if matches!(r, Ok(hookrig::engine::Outcome::Delivered)) {
+            delivered += 1;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    drop(ctx);
+    let attempts = writer.await.unwrap_or(0);
+    println!(
+        "sender: {delivered} of {n} deliveries in {secs:.2} s = {:.0} deliveries/s (signed, {attempts} attempts journaled, concurrency {c})",
+        delivered as f64 / secs
+    );
+}
+
+async fn accuracy() {
+    let mut p = llamacloud();
+    p.retry.attempts = 11;
+    p.retry.backoff = Backoff::Table(
+        [20, 50, 100, 30, 70, 150, 40, 90, 60, 120]
+            .iter()
+            .map(|ms| Duration::from_millis(*ms))
+            .collect(),
+    );
+    let plan = FaultPlan::new(vec![Step {
+        when_event: None,
+        action: Action::status(503),
+    }]);
+    let listener = live::bind("127.0.0.1:0").await.expect("bind");
+    let server = live::spawn(listener, Receiver::new(plan).into_app()).expect("serve");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let ctx = SenderCtx {
+        profile: Arc::new(p.clone()),
+        endpoint: Arc::new(Endpoint::default()),
+        transport: Transport::http().expect("client"),
+        clock: Arc::new(SystemClock),
+        events: tx,
+        disabled: Arc::new(AtomicBool::new(false)),
+        url: format!("http://{}/x", server.addr),
+        scenario: 0,
+        start: tokio::time::Instant::now(),
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut rng = RunRng::new(2);
+    for i in 0..24 {
+        let ctx = ctx.clone();
+        let d = Delivery {
+            index: i,
+            event_type: "parse.success".into(),
+            data: p.generate_data("parse.success", &mut rng),
+            ids: p.new_ids(&mut rng),
+        };
+        tasks.spawn(async move { sender::deliver(&ctx, &d).await });
+    }
+    while tasks.join_next().await.is_some() {}
+    drop(ctx);
+    // Per delivery: when each attempt started and ended, and the wait scheduled after it.
+    let mut starts: std::collections::HashMap<(usize, u32), Duration> = Default::default();
+    let mut ends: std::collections::HashMap<(usize, u32), Duration> = Default::default();
+    let mut waits: std::collections::HashMap<(usize, u32), Duration> = Default::default();
+    while let Some(e) = rx.recv().await {
+        match e {
+            EngineEvent::AttemptStarted {
+                delivery, n, at, ..
+            } => {
+                starts.insert((delivery, n), at);
+            }
+            EngineEvent::AttemptFinished {
+                delivery,
+                n,
+                latency,
+                ..
+            } => {
+                ends.insert((delivery, n), latency);
+            }
+            EngineEvent::RetryScheduled {
+                delivery, n, wait, ..
+            } => {
+                waits.insert((delivery, n), wait);
+            }
+            _ => {}
+        }
+    }
+    let mut errors: Vec<f64> = Vec::new();
+    for (&(d, n), &wait) in &waits {
+        let (Some(s), Some(l), Some(next)) = (
+            starts.get(&(d, n)),
+            ends.get(&(d, n)),
+            starts.get(&(d, n + 1)),
+        ) else {
+            continue;
+        };
+        let due = *s + *l + wait;
+        errors.push(next.as_secs_f64() * 1e3 - due.as_secs_f64() * 1e3);
+    }
+    errors.sort_by(|a, b| a.total_cmp(b));
+    let pct = |q: f64| errors[((errors.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "schedule accuracy at time scale 1: {} retries, start error p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        errors.len(),
+        pct(0.5),
+        pct(0.99),
+        errors.last().copied().unwrap_or_default()
+    );
+    server.stop().await;
+}
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+async fn memory(n: usize) {
+    let mut p = llamacloud();
+    p.retry.attempts = 2;
+    p.retry.backoff = Backoff::Table(vec![Duration::from_secs(3600)]);
+    let plan = FaultPlan::new(vec![Step {
+        when_event: None,
+        action: Action::status(503),
+    }]);
+    let router = Receiver::new(plan).into_app();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let ctx = SenderCtx {
+        profile: Arc::new(p.clone()),
+        endpoint: Arc::new(Endpoint {
+            secrets: vec!["s".into()],
+            ..Endpoint::default()
+        }),
+        transport: Transport::InProcess(router),
+        clock: Arc::new(SystemClock),
+        events: tx,
+        disabled: Arc::new(AtomicBool::new(false)),
+        url: "/x".into(),
+        scenario: 0,
+        start: tokio::time::Instant::now(),
+    };
+    let before = rss_mib();
+    let mut rng = RunRng::new(3);
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let ctx = ctx.clone();
+        let d = Delivery {
+            index: i,
+            event_type: "parse.success".into(),
+            data: p.generate_data("parse.success", &mut rng),
+            ids: p.new_ids(&mut rng),
+        };
+        tasks.push(tokio::spawn(async move { sender::deliver(&ctx, &d).await }));
+    }
+    drop(ctx);
+    let mut waiting = 0usize;
+    while waiting < n {
+        match rx.recv().await {
+            Some(EngineEvent::RetryScheduled { .. }) => waiting += 1,
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let after = rss_mib();
+    println!(
+        "memory: {waiting} deliveries waiting to retry (1 h): resident {after:.1} MiB (process before: {before:.1} MiB)"
+    );
+    for t in tasks {
+        t.abort();
+    }
+}

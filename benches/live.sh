@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Live benchmarks, side by side in one run, with the ratios the targets are stated in.
+#
+#   bash benches/live.sh
+#
+# Installs oha (cargo install oha --locked) when it is missing, builds hookrig and the
+# `live` bench binary in release mode, then:
+#   1. receiver: oha against `hookrig receive`, a wiremock-rs MockServer and a bare axum
+#      handler answering 200 — same body, same concurrency, same request count;
+#   2. sender: hookrig's sender (signed llamacloud deliveries, every attempt journaled)
+#      against the bare axum receiver, beside oha against the same receiver;
+#   3. schedule accuracy at time scale 1 (p50/p99 over 240 retries);
+#   4. resident memory with 100,000 deliveries waiting to retry.
+# Everything listens on 127.0.0.1 only; every loop is bounded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${N:-20000}"   # requests per oha run
+C="${C:-50}"      # concurrency
+BODY='{"event_id":"149744dd-9002-4411-a6c7-9635da372caa","event_type":"parse.success","timestamp":1753985275.1154444,"data":{"id":"a9a57884","job_id":"a9a57884"}}'
+
+command -v oha >/dev/null 2>&1 || cargo install oha --locked
+cargo build --release --locked --quiet
+cargo bench --locked --bench live --no-run --quiet 2>/dev/null || cargo bench --locked --bench live --no-run
+bench="$(ls -t target/release/deps/live-* | grep -v '\.d$' | head -n 1)"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
+
+rate() { # URL -> requests per second
+  oha -n "$N" -c "$C" -m POST -d "$BODY" -H 'Content-Type: application/json' --no-tui --output-format json "$1" \
+    | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["summary"]["requestsPerSec"])'
+}
+
+./target/release/hookrig receive --listen 127.0.0.1:18081 --quiet > /dev/null & pids+=($!)
+"$bench" serve-wiremock 18082 > /dev/null & pids+=($!)
+"$bench" serve-axum 18083 > /dev/null & pids+=($!)
+wait_port 18081; wait_port 18082; wait_port 18083
+
+rate http://127.0.0.1:18083/warmup > /dev/null
+hookrig=$(rate http://127.0.0.1:18081/hooks)
+wiremock=$(rate http://127.0.0.1:18082/hooks)
+axum=$(rate http://127.0.0.1:18083/hooks)
+sender_line=$("$bench" sender http://127.0.0.1:18083/hooks "$N" "$C")
+sender=$(echo "$sender_line" | sed -E 's/.*= ([0-9]+) deliveries.*/\1/')
+oha_axum=$(rate http://127.0.0.1:18083/hooks)
+
+ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+echo "receiver (oha, $N POSTs, concurrency $C):"
+echo "  hookrig receive  $hookrig req/s"
+echo "  wiremock-rs      $wiremock req/s   -> hookrig / wiremock = $(ratio "$hookrig" "$wiremock") (target >= 3)"
+echo "  bare axum        $axum req/s   -> hookrig / axum = $(ratio "$hookrig" "$axum") (target >= 0.70)"
+echo "sender: $sender_line"
+echo "  oha against the same bare axum receiver: $oha_axum req/s -> sender / oha = $(ratio "$sender" "$oha_axum") (target >= 0.70)"
+"$bench" accuracy
+"$bench" memory 100000
