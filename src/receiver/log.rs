@@ -14,7 +14,7 @@ use super::Answer;
 use crate::clock::{self, SharedClock};
 use crate::engine::RequestRecord;
 use crate::profile::Profile;
-use crate::scenario::expect::redact;
+use crate::report::journal::{body_json, headers_json};
 use crate::signing::Verdict;
 
 /// The most requests `GET /_hookrig/requests` lists (the oldest are dropped first).
@@ -46,21 +46,14 @@ impl Entry {
             Verdict::Invalid(why) => json!({ "verdict": "invalid", "why": why }),
             other => json!({ "verdict": other.label() }),
         });
-        let body = match std::str::from_utf8(&r.body) {
-            Ok(s) => json!(s),
-            Err(_) => {
-                use base64::Engine as _;
-                json!({ "base64": base64::engine::general_purpose::STANDARD.encode(&r.body) })
-            }
-        };
         json!({
             "n": self.n,
             "at": clock::iso_z(self.now),
             "wall_ms": self.now.as_millis() as u64,
             "method": r.method,
             "path": r.path,
-            "headers": r.headers.iter().map(|(k, v)| json!([k, redact(k, v)])).collect::<Vec<_>>(),
-            "body": body,
+            "headers": headers_json(&r.headers),
+            "body": body_json(&r.body),
             "answer": self.answer.label(),
             "signature": signature,
         })

@@ -60,11 +60,13 @@ fn push(out: &mut String, v: &Value) {
     out.push('\n');
 }
 
-fn headers_json(h: &[(String, String)]) -> Value {
+/// Headers as `[[name, value], …]`, secret-bearing values redacted.
+pub fn headers_json(h: &[(String, String)]) -> Value {
     Value::Array(h.iter().map(|(k, v)| json!([k, redact(k, v)])).collect())
 }
 
-fn body_json(b: &[u8]) -> Value {
+/// A body as JSON: the text when it is UTF-8, else `{"base64": …}`.
+pub fn body_json(b: &[u8]) -> Value {
     match std::str::from_utf8(b) {
         Ok(s) => json!(s),
         Err(_) => {

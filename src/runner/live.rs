@@ -19,9 +19,8 @@ use crate::engine::{EngineEvent, RunState};
 use crate::receiver::faults::{Action, FaultPlan, Step};
 use crate::receiver::{DELIVERY_PATH, Receiver, live};
 use crate::retry::Backoff;
-use crate::rng::RunRng;
 use crate::scenario::{Scenario, expect};
-use crate::sender::{self, Delivery, SenderCtx, Transport};
+use crate::sender::{self, SenderCtx, Transport};
 
 /// The least schedule tolerance in live mode: 50 ms of real time (divided by the time
 /// scale, in scenario time). A scenario's own `tolerance` applies when it is larger.
@@ -99,17 +98,7 @@ async fn live_scenario(
     };
     let mut tasks = tokio::task::JoinSet::new();
     for (i, ev) in s.events.iter().enumerate() {
-        let mut rng = RunRng::derive(opts.seed, &format!("{}/{i}", s.name));
-        let data = ev
-            .data
-            .clone()
-            .unwrap_or_else(|| s.profile.generate_data(&ev.event_type, &mut rng));
-        let delivery = Delivery {
-            index: i,
-            event_type: ev.event_type.clone(),
-            data,
-            ids: s.profile.new_ids(&mut rng),
-        };
+        let delivery = super::delivery_for(s, i, opts.seed);
         let _ = tx.send(EngineEvent::DeliveryCreated {
             scenario: index,
             delivery: i,

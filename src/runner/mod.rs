@@ -99,17 +99,7 @@ async fn sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<Engine
     };
     let mut tasks = tokio::task::JoinSet::new();
     for (i, ev) in scenario.events.iter().enumerate() {
-        let mut rng = RunRng::derive(opts.seed, &format!("{}/{i}", scenario.name));
-        let data = ev
-            .data
-            .clone()
-            .unwrap_or_else(|| scenario.profile.generate_data(&ev.event_type, &mut rng));
-        let delivery = Delivery {
-            index: i,
-            event_type: ev.event_type.clone(),
-            data,
-            ids: scenario.profile.new_ids(&mut rng),
-        };
+        let delivery = delivery_for(scenario, i, opts.seed);
         let _ = tx.send(EngineEvent::DeliveryCreated {
             scenario: index,
             delivery: i,
@@ -130,4 +120,22 @@ async fn sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<Engine
         events.push(e);
     }
     events
+}
+
+/// The delivery of a scenario's `i`-th event: its data (as given, or generated) and ids
+/// drawn from a generator derived from the seed, the scenario name and the index, so the
+/// order in which deliveries run never changes what they send.
+pub fn delivery_for(scenario: &Scenario, i: usize, seed: u64) -> Delivery {
+    let ev = &scenario.events[i];
+    let mut rng = RunRng::derive(seed, &format!("{}/{i}", scenario.name));
+    let data = ev
+        .data
+        .clone()
+        .unwrap_or_else(|| scenario.profile.generate_data(&ev.event_type, &mut rng));
+    Delivery {
+        index: i,
+        event_type: ev.event_type.clone(),
+        data,
+        ids: scenario.profile.new_ids(&mut rng),
+    }
 }
