@@ -4,10 +4,10 @@
 use std::io::Write;
 
 use crate::cli::{Cli, Command, ProfilesArgs, RunArgs, ValidateArgs};
+use crate::profile;
 use crate::report::{self, Format};
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, InputError};
-use crate::{profile, scenario::load::nearest};
 
 /// How a command ended (the process exit code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,20 +232,13 @@ fn profiles(
             )?;
             Ok(ExitStatus::Success)
         }
-        Some(name) => match profile::builtin(&name) {
-            Some(p) => {
+        Some(name) => match profile::lookup(&name) {
+            Ok(p) => {
                 write!(out, "{}", p.describe())?;
                 Ok(ExitStatus::Success)
             }
-            None => {
-                let hint = nearest(&name, profile::BUILTIN_NAMES)
-                    .map(|n| format!(": did you mean `{n}`?"))
-                    .unwrap_or_default();
-                writeln!(
-                    err,
-                    "error: unknown profile `{name}`{hint} (built-in: {})",
-                    profile::BUILTIN_NAMES.join(", ")
-                )?;
+            Err(e) => {
+                writeln!(err, "error: {e}")?;
                 Ok(ExitStatus::BadInput)
             }
         },

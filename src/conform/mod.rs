@@ -386,17 +386,12 @@ pub fn command(
     err: &mut dyn std::io::Write,
 ) -> std::io::Result<crate::ExitStatus> {
     use crate::ExitStatus;
-    let Some(profile) = crate::profile::builtin(&a.profile) else {
-        let hint = crate::scenario::load::nearest(&a.profile, crate::profile::BUILTIN_NAMES)
-            .map(|n| format!(": did you mean `{n}`?"))
-            .unwrap_or_default();
-        writeln!(
-            err,
-            "error: unknown profile `{}`{hint} (built-in: {})",
-            a.profile,
-            crate::profile::BUILTIN_NAMES.join(", ")
-        )?;
-        return Ok(ExitStatus::BadInput);
+    let profile = match crate::profile::lookup(&a.profile) {
+        Ok(p) => p,
+        Err(e) => {
+            writeln!(err, "error: {e}")?;
+            return Ok(ExitStatus::BadInput);
+        }
     };
     let opts = Options {
         secret: a.secret,

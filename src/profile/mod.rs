@@ -52,6 +52,20 @@ pub fn builtin(name: &str) -> Option<Profile> {
     })
 }
 
+/// A built-in profile by name, or an error naming the nearest built-in one and listing
+/// them all: `unknown profile `perfectparsr`: did you mean `perfectparser`? (built-in: …)`.
+pub fn lookup(name: &str) -> Result<Profile, String> {
+    builtin(name).ok_or_else(|| {
+        let hint = crate::scenario::load::nearest(name, BUILTIN_NAMES)
+            .map(|n| format!(": did you mean `{n}`?"))
+            .unwrap_or_default();
+        format!(
+            "unknown profile `{name}`{hint} (built-in: {})",
+            BUILTIN_NAMES.join(", ")
+        )
+    })
+}
+
 /// Every built-in profile.
 pub fn builtins() -> Vec<Profile> {
     BUILTIN_NAMES.iter().filter_map(|n| builtin(n)).collect()

@@ -11,7 +11,7 @@ use super::{DEFAULT_BODY_LIMIT, Receiver, live};
 use crate::app::ExitStatus;
 use crate::clock::{Clock, SystemClock};
 use crate::profile;
-use crate::scenario::load::{load_faults, nearest};
+use crate::scenario::load::load_faults;
 
 /// `hookrig receive`.
 #[derive(Debug, Parser)]
@@ -63,17 +63,10 @@ pub fn command(
         None => Default::default(),
     };
     let profile = match &a.profile {
-        Some(name) => match profile::builtin(name) {
-            Some(p) => Some(Arc::new(p)),
-            None => {
-                let hint = nearest(name, profile::BUILTIN_NAMES)
-                    .map(|n| format!(": did you mean `{n}`?"))
-                    .unwrap_or_default();
-                writeln!(
-                    err,
-                    "error: --profile: unknown profile `{name}`{hint} (built-in: {})",
-                    profile::BUILTIN_NAMES.join(", ")
-                )?;
+        Some(name) => match profile::lookup(name) {
+            Ok(p) => Some(Arc::new(p)),
+            Err(e) => {
+                writeln!(err, "error: --profile: {e}")?;
                 return Ok(ExitStatus::BadInput);
             }
         },

@@ -16,23 +16,7 @@ pub fn render(state: &RunState) -> String {
             let _ = writeln!(s, "      {}", delivery_line(d));
         }
         for f in &sc.failures {
-            let mut whr = Vec::new();
-            if let Some(e) = &f.event {
-                whr.push(format!("event {e}"));
-            }
-            if let Some(n) = f.attempt {
-                whr.push(format!("attempt {n}"));
-            }
-            let whr = if whr.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", whr.join(", "))
-            };
-            let _ = writeln!(
-                s,
-                "      ✗ {}{whr}: expected {}, got {}",
-                f.check, f.expected, f.actual
-            );
+            let _ = writeln!(s, "      ✗ {}", super::failure_line(f));
         }
     }
     let _ = writeln!(

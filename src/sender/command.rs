@@ -67,15 +67,7 @@ fn new_delivery(a: &SendArgs) -> Result<Option<Stored>, String> {
         }
         return Ok(None);
     };
-    let Some(p) = profile::builtin(name) else {
-        let hint = nearest(name, profile::BUILTIN_NAMES)
-            .map(|n| format!(": did you mean `{n}`?"))
-            .unwrap_or_default();
-        return Err(format!(
-            "--profile: unknown profile `{name}`{hint} (built-in: {})",
-            profile::BUILTIN_NAMES.join(", ")
-        ));
-    };
+    let p = profile::lookup(name).map_err(|e| format!("--profile: {e}"))?;
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
         Ok(u) => {
