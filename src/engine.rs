@@ -233,6 +233,8 @@ pub struct AttemptState {
     pub response: Option<Arc<ResponseRecord>>,
     /// Start to end.
     pub latency: Option<Duration>,
+    /// Requests the sender made in it (1 + redirect hops), once finished.
+    pub requests: u32,
     /// The wait scheduled after it.
     pub wait_after: Option<Duration>,
 }
@@ -333,12 +335,13 @@ impl RunState {
                 result,
                 response,
                 latency,
-                ..
+                requests,
             } => {
                 let a = self.attempt_mut(scenario, delivery, n);
                 a.result = Some(result);
                 a.response = response;
                 a.latency = Some(latency);
+                a.requests = requests;
             }
             EngineEvent::RetryScheduled {
                 scenario,

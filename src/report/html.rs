@@ -410,7 +410,7 @@ fn half_width(label: &str) -> f64 {
 /// The two lines under an attempt's box: `#3` (with the request count when redirects
 /// made it more than one) and its start offset.
 fn attempt_label(a: &AttemptState, start: u64) -> (String, String) {
-    let hops = a.received.len();
+    let hops = a.requests;
     let mut n = format!("#{}", a.n);
     if hops > 1 {
         n.push_str(&format!(" · {hops} requests"));

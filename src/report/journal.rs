@@ -33,7 +33,7 @@ pub fn render(state: &RunState, epoch: Duration) -> String {
                     "error": a.error(),
                     "latency_ms": a.latency.map(|l| l.as_millis() as u64),
                     "wait_after_ms": a.wait_after.map(|w| w.as_millis() as u64),
-                    "requests": a.received.len().max(1),
+                    "requests": a.requests.max(1),
                     "request": request,
                     "response": a.response.as_deref().map(response_json),
                 });

@@ -146,6 +146,7 @@ fn apply(out: &mut Parsed, keys: &mut Vec<(String, String)>, v: &Value) -> Resul
                     .get("wait_after_ms")
                     .and_then(Value::as_u64)
                     .map(Duration::from_millis),
+                requests: v.get("requests").and_then(Value::as_u64).unwrap_or(1) as u32,
             };
             let idx = n as usize - 1;
             while d.attempts.len() <= idx {

@@ -282,7 +282,7 @@ fn attempt_view(
         error: a.error().map(str::to_owned),
         latency: a.latency,
         wait_after: a.wait_after,
-        requests: a.received.len().max(1),
+        requests: a.requests.max(1) as usize,
         request: req.map(request_message),
         response: a.response.as_deref().map(|r| Message {
             line: r.status.to_string(),
