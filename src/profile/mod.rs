@@ -345,13 +345,10 @@ impl Profile {
         now: Duration,
     ) -> Result<OutgoingRequest, ConfigError> {
         let ts = clock::unix_secs(now);
-        let body_json = self.envelope_body(endpoint, event_type, data, ids, now)?;
-        let mut body =
-            serde_json::to_vec(&body_json).map_err(|e| ConfigError::Data(e.to_string()))?;
+        let mut body = self.envelope_bytes(endpoint, event_type, data, ids, now)?;
         if self.envelope == Envelope::LlamaCloud && endpoint.output_format == OutputFormat::String {
             let inner = String::from_utf8(body).unwrap_or_default();
-            body = serde_json::to_vec(&Value::String(inner))
-                .map_err(|e| ConfigError::Data(e.to_string()))?;
+            body = serde_json::to_vec(&inner).map_err(|e| ConfigError::Data(e.to_string()))?;
         }
 
         let mut headers: Vec<(String, String)> = self
@@ -418,79 +415,123 @@ impl Profile {
     }
 
     /// The body as JSON (before LlamaCloud's string encoding).
-    fn envelope_body(
+    /// The body's bytes. The three envelopes that wrap `data` whole are written straight
+    /// from borrowed fields, without copying `data` into a new tree first (this runs once
+    /// per attempt); the two that lay out or pick `data`'s fields are built as a tree.
+    fn envelope_bytes(
         &self,
         endpoint: &Endpoint,
         event_type: &str,
         data: &Value,
         ids: &DeliveryIds,
         now: Duration,
-    ) -> Result<Value, ConfigError> {
-        Ok(match self.envelope {
-            Envelope::LlamaCloud => json!({
-                "event_id": ids.message_id,
-                "event_type": event_type,
-                "timestamp": clock::unix_float(now),
-                "data": data,
+    ) -> Result<Vec<u8>, ConfigError> {
+        #[derive(serde::Serialize)]
+        struct LlamaCloud<'a> {
+            event_id: &'a str,
+            event_type: &'a str,
+            timestamp: f64,
+            data: &'a Value,
+        }
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Extend<'a> {
+            event_id: &'a str,
+            event_type: &'a str,
+            payload: &'a Value,
+        }
+        #[derive(serde::Serialize)]
+        struct Standard<'a> {
+            #[serde(rename = "type")]
+            event_type: &'a str,
+            timestamp: String,
+            data: &'a Value,
+        }
+        let bytes = match self.envelope {
+            Envelope::LlamaCloud => serde_json::to_vec(&LlamaCloud {
+                event_id: &ids.message_id,
+                event_type,
+                timestamp: clock::unix_float(now),
+                data,
             }),
-            Envelope::Extend => json!({
-                "eventId": ids.message_id,
-                "eventType": event_type,
-                "payload": data,
+            Envelope::Extend => serde_json::to_vec(&Extend {
+                event_id: &ids.message_id,
+                event_type,
+                payload: data,
             }),
-            Envelope::StandardWebhooks => json!({
-                "type": event_type,
-                "timestamp": clock::iso_z(now),
-                "data": data,
+            Envelope::StandardWebhooks => serde_json::to_vec(&Standard {
+                event_type,
+                timestamp: clock::iso_z(now),
+                data,
             }),
             Envelope::PerfectParser => {
-                let Value::Object(fields) = data else {
-                    return Err(ConfigError::Data(format!(
-                        "perfectparser event data must be a mapping (its fields are sent at the top level), got {}",
-                        json_kind(data)
-                    )));
-                };
-                let mut body = Map::new();
-                body.insert("event".into(), json!(event_type));
-                body.insert("created_at".into(), json!(clock::iso_z(now)));
-                for (k, v) in fields {
-                    body.insert(k.clone(), v.clone());
-                }
-                Value::Object(body)
+                serde_json::to_vec(&Self::perfectparser_body(event_type, data, now)?)
             }
             Envelope::Crawl4ai => {
-                let Value::Object(fields) = data else {
-                    return Err(ConfigError::Data(format!(
-                        "crawl4ai event data must be a mapping with task_id, urls and result or error, got {}",
-                        json_kind(data)
-                    )));
-                };
-                let (task_type, status) = event_type.split_once('.').unwrap_or((event_type, ""));
-                let mut body = Map::new();
-                if let Some(id) = fields.get("task_id") {
-                    body.insert("task_id".into(), id.clone());
-                }
-                body.insert("task_type".into(), json!(task_type));
-                body.insert("status".into(), json!(status));
-                body.insert("timestamp".into(), json!(clock::iso_python_utc(now)));
-                body.insert(
-                    "urls".into(),
-                    fields.get("urls").cloned().unwrap_or_else(|| json!([])),
-                );
-                if let Some(result) = fields.get("result").filter(|_| endpoint.data_in_payload) {
-                    let d = if task_type == "llm_extraction" {
-                        json!({ "extracted_content": result })
-                    } else {
-                        result.clone()
-                    };
-                    body.insert("data".into(), d);
-                }
-                if let Some(err) = fields.get("error") {
-                    body.insert("error".into(), err.clone());
-                }
-                Value::Object(body)
+                serde_json::to_vec(&Self::crawl4ai_body(endpoint, event_type, data, now)?)
             }
-        })
+        };
+        bytes.map_err(|e| ConfigError::Data(e.to_string()))
+    }
+
+    /// PerfectParser's body: `event`, `created_at`, then `data`'s fields at the top level.
+    fn perfectparser_body(
+        event_type: &str,
+        data: &Value,
+        now: Duration,
+    ) -> Result<Value, ConfigError> {
+        let Value::Object(fields) = data else {
+            return Err(ConfigError::Data(format!(
+                "perfectparser event data must be a mapping (its fields are sent at the top level), got {}",
+                json_kind(data)
+            )));
+        };
+        let mut body = Map::new();
+        body.insert("event".into(), json!(event_type));
+        body.insert("created_at".into(), json!(clock::iso_z(now)));
+        for (k, v) in fields {
+            body.insert(k.clone(), v.clone());
+        }
+        Ok(Value::Object(body))
+    }
+
+    /// Crawl4AI's body: picked from `data`'s fields, `data` only when the endpoint asks.
+    fn crawl4ai_body(
+        endpoint: &Endpoint,
+        event_type: &str,
+        data: &Value,
+        now: Duration,
+    ) -> Result<Value, ConfigError> {
+        let Value::Object(fields) = data else {
+            return Err(ConfigError::Data(format!(
+                "crawl4ai event data must be a mapping with task_id, urls and result or error, got {}",
+                json_kind(data)
+            )));
+        };
+        let (task_type, status) = event_type.split_once('.').unwrap_or((event_type, ""));
+        let mut body = Map::new();
+        if let Some(id) = fields.get("task_id") {
+            body.insert("task_id".into(), id.clone());
+        }
+        body.insert("task_type".into(), json!(task_type));
+        body.insert("status".into(), json!(status));
+        body.insert("timestamp".into(), json!(clock::iso_python_utc(now)));
+        body.insert(
+            "urls".into(),
+            fields.get("urls").cloned().unwrap_or_else(|| json!([])),
+        );
+        if let Some(result) = fields.get("result").filter(|_| endpoint.data_in_payload) {
+            let d = if task_type == "llm_extraction" {
+                json!({ "extracted_content": result })
+            } else {
+                result.clone()
+            };
+            body.insert("data".into(), d);
+        }
+        if let Some(err) = fields.get("error") {
+            body.insert("error".into(), err.clone());
+        }
+        Ok(Value::Object(body))
     }
 
     /// The event type a received body names (for `when:` steps on a live receiver).
