@@ -277,7 +277,7 @@ fn check_headers(fails: &mut RequestFailures, x: &Expectation, n: u32, req: &Req
 }
 
 /// Header values that carry secrets are never printed.
-pub fn redact(name: &str, value: &str) -> String {
+pub fn redact<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
     const SECRET: &[&str] = &[
         "authorization",
         "x-webhook-secret",
@@ -285,9 +285,9 @@ pub fn redact(name: &str, value: &str) -> String {
         "cookie",
     ];
     if SECRET.iter().any(|s| s.eq_ignore_ascii_case(name)) {
-        format!("<redacted, {} chars>", value.chars().count())
+        format!("<redacted, {} chars>", value.chars().count()).into()
     } else {
-        value.to_owned()
+        value.into()
     }
 }
 

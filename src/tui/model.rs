@@ -309,7 +309,9 @@ pub(crate) fn request_message(r: &RequestRecord) -> Message {
 }
 
 fn redacted(h: &[(String, String)]) -> Vec<(String, String)> {
-    h.iter().map(|(k, v)| (k.clone(), redact(k, v))).collect()
+    h.iter()
+        .map(|(k, v)| (k.clone(), redact(k, v).into_owned()))
+        .collect()
 }
 
 /// A body for reading: JSON pretty-printed (a JSON string that itself holds JSON, as
