@@ -1,14 +1,22 @@
 //! Transports: how a request reaches the receiver.
 //!
 //! [`Transport::InProcess`] calls an axum [`Router`] with `tower::ServiceExt::oneshot` —
-//! no socket, so it runs under paused (virtual) time. [`Transport::Http`] is reqwest over
-//! real sockets; it never follows redirects itself (the sender does, when the profile
-//! says so). Timeouts are the sender's job, not the transport's.
+//! no socket, so it runs under paused (virtual) time. [`Transport::Http`] is real sockets:
+//! `https://` URLs go through reqwest (rustls), plain `http://` URLs through hyper-util's
+//! pooled client directly — the same hyper engine reqwest drives, without the layers
+//! reqwest puts in front of it (URL re-parsing, redirect and retry services), which cost
+//! about a third of the sender's throughput (`bash benches/live.sh`). Both put the same
+//! bytes on the wire: the caller's headers in order, then `accept: */*`, `host` and
+//! `content-length`. Neither follows redirects (the sender does, when the profile says so)
+//! and neither times out (that is the sender's job).
 
 use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::ServiceExt;
 
 use crate::receiver::{ConnectionFault, DeliveryTag};
@@ -56,27 +64,57 @@ pub enum TransportError {
 pub enum Transport {
     /// The receiver's router, called in-process.
     InProcess(Router),
-    /// Real HTTP.
-    Http(reqwest::Client),
+    /// Real HTTP (behind an `Arc`: every delivery holds a clone of its transport).
+    Http(std::sync::Arc<HttpClients>),
+}
+
+/// The two clients behind [`Transport::Http`]: hyper-util for `http://`, reqwest for
+/// `https://`. Both pool connections (keep-alive) per host.
+#[derive(Clone)]
+pub struct HttpClients {
+    plain: HyperClient<HttpConnector, Full<Bytes>>,
+    tls: reqwest::Client,
+}
+
+impl std::fmt::Debug for HttpClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HttpClients { plain: hyper-util, tls: reqwest }")
+    }
 }
 
 impl Transport {
     /// An HTTP transport that never follows redirects.
     pub fn http() -> Result<Self, TransportError> {
-        reqwest::Client::builder()
+        let tls = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map(Transport::Http)
-            .map_err(|e| TransportError::Request(e.to_string()))
+            .map_err(|e| TransportError::Request(e.to_string()))?;
+        let plain = HyperClient::builder(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .build_http();
+        Ok(Transport::Http(std::sync::Arc::new(HttpClients {
+            plain,
+            tls,
+        })))
     }
 
     /// Sends one POST and reads the answer.
     pub async fn send(&self, req: WireRequest) -> Result<WireResponse, TransportError> {
         match self {
             Transport::InProcess(router) => send_in_process(router, req).await,
-            Transport::Http(client) => send_http(client, req).await,
+            Transport::Http(clients) if is_plain_http(&req.url) => {
+                send_plain(&clients.plain, req).await
+            }
+            Transport::Http(clients) => send_http(&clients.tls, req).await,
         }
     }
+}
+
+/// Whether a URL is `http://` (scheme compared without regard to case).
+fn is_plain_http(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
 }
 
 /// The path-and-query part of a URL (the URL itself when it has no scheme).
@@ -159,6 +197,57 @@ async fn send_in_process(
     })
 }
 
+async fn send_plain(
+    client: &HyperClient<HttpConnector, Full<Bytes>>,
+    req: WireRequest,
+) -> Result<WireResponse, TransportError> {
+    let uri: http::Uri = req
+        .url
+        .parse()
+        .map_err(|e| TransportError::Request(format!("{}: {e}", req.url)))?;
+    let mut builder = http::Request::builder().method("POST").uri(uri);
+    for (k, v) in &req.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    if !req
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+    {
+        builder = builder.header("accept", "*/*");
+    }
+    let request = builder
+        .body(Full::new(req.body))
+        .map_err(|e| TransportError::Request(e.to_string()))?;
+    let response = client
+        .request(request)
+        .await
+        .map_err(|e| TransportError::Connection(error_chain(&e)))?;
+    let status = response.status().as_u16();
+    let headers = header_pairs(response.headers());
+    let mut body = response.into_body();
+    let mut kept = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            TransportError::Connection(format!("body cut off: {}", error_chain(&e)))
+        })?;
+        if let Some(chunk) = frame.data_ref() {
+            keep(&mut kept, chunk);
+        }
+    }
+    Ok(WireResponse {
+        status,
+        headers,
+        body: Bytes::from(kept),
+    })
+}
+
+/// Appends as much of `chunk` as fits under [`RESPONSE_BODY_LIMIT`].
+fn keep(body: &mut Vec<u8>, chunk: &[u8]) {
+    let room = RESPONSE_BODY_LIMIT.saturating_sub(body.len());
+    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+}
+
 async fn send_http(
     client: &reqwest::Client,
     req: WireRequest,
@@ -179,12 +268,7 @@ async fn send_http(
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() < RESPONSE_BODY_LIMIT {
-                    let room = RESPONSE_BODY_LIMIT - body.len();
-                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                }
-            }
+            Ok(Some(chunk)) => keep(&mut body, &chunk),
             Ok(None) => break,
             Err(e) => {
                 return Err(TransportError::Connection(format!(

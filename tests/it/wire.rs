@@ -1,4 +1,4 @@
-//! On the wire: the sender over real HTTP (reqwest) against a wiremock `MockServer`, in
+//! On the wire: the sender over real HTTP (hyper for http://, reqwest for https://) against a wiremock `MockServer`, in
 //! real time with the waits shrunk to milliseconds. What arrives must be exactly what the
 //! profile builds: the header set, the body bytes, one request per attempt.
 
@@ -567,4 +567,96 @@ async fn sim_and_http_receivers_see_the_same_header_names() {
     wire_names.sort();
     sim_names.sort();
     assert_eq!(sim_names, wire_names);
+}
+
+/// Accepts connections on 127.0.0.1 and hands back the raw bytes of each request's head
+/// and body (one read each, enough for small requests), answering 200.
+async fn raw_capture() -> (String, mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut got = 0;
+                // Read until the head and the whole (content-length) body are in.
+                loop {
+                    let Ok(n) = socket.read(&mut buf[got..]).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    got += n;
+                    let text = String::from_utf8_lossy(&buf[..got]).into_owned();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length: "))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if got >= end + 4 + len {
+                            let _ = tx.send(text);
+                            let _ = socket
+                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                                .await;
+                            got = 0;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn plain_http_puts_the_same_bytes_on_the_wire_as_reqwest_does() {
+    // hookrig sends http:// through hyper directly and https:// through reqwest; a receiver
+    // must not be able to tell which one it got.
+    let (url, mut rx) = raw_capture().await;
+    let built = profile::builtin("standard-webhooks")
+        .unwrap()
+        .build_request(
+            &standard_endpoint(),
+            "invoice.paid",
+            &json!({"id": "in_1", "amount": 4200}),
+            &DeliveryIds {
+                message_id: "msg_wire".into(),
+            },
+            epoch(),
+        )
+        .unwrap();
+
+    let transport = Transport::http().unwrap();
+    let req = hookrig::sender::WireRequest {
+        url: url.clone(),
+        headers: built.headers.clone(),
+        body: built.body.clone(),
+        tag: hookrig::receiver::DeliveryTag {
+            delivery: 0,
+            event_type: "invoice.paid".into(),
+            attempt: 1,
+            hop: 0,
+        },
+    };
+    assert_eq!(transport.send(req).await.unwrap().status, 200);
+    let ours = rx.recv().await.unwrap();
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut rb = client.post(&url);
+    for (k, v) in &built.headers {
+        rb = rb.header(k.as_str(), v.as_str());
+    }
+    assert_eq!(rb.body(built.body).send().await.unwrap().status(), 200);
+    let theirs = rx.recv().await.unwrap();
+
+    assert_eq!(ours, theirs);
+    assert!(ours.starts_with("POST /hooks HTTP/1.1\r\nwebhook-id: msg_wire\r\n"));
 }
