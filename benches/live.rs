@@ -3,13 +3,17 @@
 //!
 //! - `cargo bench --bench live -- serve-axum PORT` / `serve-wiremock PORT`: the baselines
 //!   the load generator (oha) is pointed at beside `hookrig receive`;
-//! - `cargo bench --bench live -- sender URL N C`: N signed llamacloud deliveries with C in
-//!   flight, every attempt written to a JSON Lines journal; prints deliveries per second;
+//! - `cargo bench --bench live -- sender URL N C`: N signed llamacloud deliveries, C
+//!   workers each delivering one after another (as oha's C connections each send one
+//!   request after another), every attempt written to a JSON Lines journal with its
+//!   request headers and body; on one thread, as `hookrig send` runs; prints deliveries
+//!   per second;
 //! - `cargo bench --bench live -- accuracy`: 24 deliveries × 11 attempts at time scale 1
 //!   against a live receiver answering 503; prints p50/p99 of each retry's start error
 //!   (actual start − (previous attempt's end + scheduled wait));
 //! - `cargo bench --bench live -- memory N`: N deliveries whose first attempt failed, all
-//!   waiting an hour to retry; prints the process's resident memory.
+//!   waiting an hour to retry, on one thread as `hookrig send` runs; prints the process's
+//!   resident memory.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -21,8 +25,9 @@ use hookrig::engine::EngineEvent;
 use hookrig::profile::{self, Endpoint, Profile};
 use hookrig::receiver::faults::{Action, FaultPlan, Step};
 use hookrig::receiver::{Receiver, live};
-use hookrig::retry::Backoff;
+use hookrig::retry::{AttemptResult, Backoff};
 use hookrig::rng::RunRng;
+use hookrig::scenario::expect::redact;
 use hookrig::sender::{self, Delivery, SenderCtx, Transport};
 use tokio::sync::mpsc;
 
@@ -31,28 +36,39 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     match args.first().map(String::as_str) {
-        Some("serve-axum") => rt.block_on(serve_axum(port(&args))),
-        Some("serve-wiremock") => rt.block_on(serve_wiremock(port(&args))),
+        Some("serve-axum") => many_threads().block_on(serve_axum(port(&args))),
+        Some("serve-wiremock") => many_threads().block_on(serve_wiremock(port(&args))),
+        // The sender runs as `hookrig send` runs it: on one thread (see sender::command).
         Some("sender") => {
             let url = args.get(1).expect("URL").clone();
             let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
             let c = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50);
-            rt.block_on(sender_bench(url, n, c));
+            one_thread().block_on(sender_bench(url, n, c));
         }
-        Some("accuracy") => rt.block_on(accuracy()),
+        Some("accuracy") => many_threads().block_on(accuracy()),
         Some("memory") => {
             let n = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
-            rt.block_on(memory(n));
+            one_thread().block_on(memory(n));
         }
         _ => eprintln!(
             "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C | accuracy | memory N)"
         ),
     }
+}
+
+fn many_threads() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn one_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 fn port(args: &[String]) -> u16 {
@@ -86,6 +102,18 @@ fn llamacloud() -> Profile {
     profile::builtin("llamacloud").expect("built-in")
 }
 
+/// One journal line: the attempt, its answer, and the request as sent (secrets redacted).
+#[derive(serde::Serialize)]
+struct JournalLine<'a> {
+    delivery: usize,
+    n: u32,
+    at_us: u64,
+    status: Option<u16>,
+    latency_us: u64,
+    headers: Vec<(&'a str, std::borrow::Cow<'a, str>)>,
+    body: std::borrow::Cow<'a, str>,
+}
+
 async fn sender_bench(url: String, n: usize, c: usize) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let journal_path = std::env::temp_dir().join("hookrig-bench-sender.jsonl");
@@ -105,52 +133,89 @@ async fn sender_bench(url: String, n: usize, c: usize) {
         scenario: 0,
         start: tokio::time::Instant::now(),
     };
+    // The journal: one JSON line per attempt with the request as sent (headers, secrets
+    // redacted, and body), the answer's status or error and the latency.
     let writer = tokio::spawn(async move {
         let mut attempts = 0usize;
+        let mut sent = std::collections::HashMap::new();
         while let Some(e) = rx.recv().await {
-            if let EngineEvent::AttemptFinished {
-                delivery,
-                n,
-                result,
-                latency,
-                ..
-            } = e
-            {
-                attempts += 1;
-                let _ = writeln!(
-                    journal,
-                    r#"{{"delivery":{delivery},"n":{n},"result":"{result:?}","latency_us":{}}}"#,
-                    latency.as_micros()
-                );
+            match e {
+                EngineEvent::AttemptStarted {
+                    delivery,
+                    n,
+                    at,
+                    request,
+                    ..
+                } => {
+                    sent.insert((delivery, n), (at, request));
+                }
+                EngineEvent::AttemptFinished {
+                    delivery,
+                    n,
+                    result,
+                    latency,
+                    ..
+                } => {
+                    attempts += 1;
+                    let Some((at, request)) = sent.remove(&(delivery, n)) else {
+                        continue;
+                    };
+                    let line = JournalLine {
+                        delivery,
+                        n,
+                        at_us: at.as_micros() as u64,
+                        status: match result {
+                            AttemptResult::Status(s) => Some(s),
+                            _ => None,
+                        },
+                        latency_us: latency.as_micros() as u64,
+                        headers: request
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), redact(k, v)))
+                            .collect(),
+                        body: String::from_utf8_lossy(&request.body),
+                    };
+                    let _ = serde_json::to_writer(&mut journal, &line);
+                    let _ = journal.write_all(b"\n");
+                }
+                _ => {}
             }
         }
         let _ = journal.flush();
         attempts
     });
+    // C workers, each delivering one event after another (as oha's C connections each send
+    // one request after another); every delivery gets fresh data and ids.
+    let profile = Arc::new(llamacloud());
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
-    let sem = Arc::new(tokio::sync::Semaphore::new(c));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut rng = RunRng::new(1);
-    for i in 0..n {
-        let permit = Arc::clone(&sem).acquire_owned().await.expect("semaphore");
-        let ctx = ctx.clone();
-        let d = Delivery {
-            index: i,
-            event_type: "parse.success".into(),
-            data: llamacloud().generate_data("parse.success", &mut rng),
-            ids: llamacloud().new_ids(&mut rng),
-        };
-        tasks.spawn(async move {
-            let o = sender::deliver(&ctx, &d).await;
-            drop(permit);
-            o
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..c {
+        let (ctx, profile, next) = (ctx.clone(), Arc::clone(&profile), Arc::clone(&next));
+        workers.spawn(async move {
+            let mut rng = RunRng::derive(1, &format!("worker {w}"));
+            let mut delivered = 0usize;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    break delivered;
+                }
+                let d = Delivery {
+                    index: i,
+                    event_type: "parse.success".into(),
+                    data: profile.generate_data("parse.success", &mut rng),
+                    ids: profile.new_ids(&mut rng),
+                };
+                if sender::deliver(&ctx, &d).await == hookrig::engine::Outcome::Delivered {
+                    delivered += 1;
+                }
+            }
         });
     }
     let mut delivered = 0usize;
-    while let Some(r) = tasks.join_next().await {
-        if matches!(r, Ok(hookrig::engine::Outcome::Delivered)) {
-            delivered += 1;
-        }
+    while let Some(r) = workers.join_next().await {
+        delivered += r.unwrap_or(0);
     }
     let secs = started.elapsed().as_secs_f64();
     drop(ctx);
