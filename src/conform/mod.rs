@@ -342,7 +342,7 @@ impl<'a> Ctx<'a> {
             Some(t) => {
                 let wire = WireRequest {
                     url: self.opts.url.clone(),
-                    headers: req.headers.clone(),
+                    headers: &req.headers,
                     body: req.body.clone(),
                     tag: DeliveryTag {
                         delivery: 0,

@@ -155,22 +155,23 @@ async fn deliver_inner(
                 );
             }
         };
+        let record = Arc::new(RequestRecord {
+            method: "POST".into(),
+            path: ctx.url.clone(),
+            headers: request.headers,
+            body: request.body,
+        });
         ctx.emit(EngineEvent::AttemptStarted {
             scenario: ctx.scenario,
             delivery: d.index,
             n,
             at: started - ctx.start,
-            request: Arc::new(RequestRecord {
-                method: "POST".into(),
-                path: ctx.url.clone(),
-                headers: request.headers.clone(),
-                body: request.body.clone(),
-            }),
+            request: Arc::clone(&record),
         });
         // Boxed: the attempt's future (a router call or an HTTP exchange) is large, and a
         // delivery waiting to retry should not carry its space through the wait.
-        let (result, response, requests) =
-            Box::pin(attempt(ctx, d, n, request.headers, request.body)).await;
+        let (result, response, requests) = Box::pin(attempt(ctx, d, n, &record)).await;
+        drop(record); // not held through the wait before the next attempt
         let latency = started.elapsed();
         let status = response.as_ref().map(|r| r.status);
         let retry_after = response
@@ -229,8 +230,7 @@ async fn attempt(
     ctx: &SenderCtx,
     d: &Delivery,
     n: u32,
-    headers: Vec<(String, String)>,
-    body: bytes::Bytes,
+    request: &RequestRecord,
 ) -> (AttemptResult, Option<ResponseRecord>, u32) {
     let policy = &ctx.profile.retry;
     let mut url = ctx.url.clone();
@@ -238,8 +238,8 @@ async fn attempt(
     loop {
         let req = WireRequest {
             url: url.clone(),
-            headers: headers.clone(),
-            body: body.clone(),
+            headers: &request.headers,
+            body: request.body.clone(),
             tag: DeliveryTag {
                 delivery: d.index,
                 event_type: d.event_type.clone(),

@@ -24,13 +24,14 @@ use crate::receiver::{ConnectionFault, DeliveryTag};
 /// Response bodies are read up to this many bytes; the rest is dropped.
 pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
 
-/// A request on its way out.
+/// A request on its way out (its headers borrowed from the attempt's record: one attempt
+/// may send them several times, once per redirect hop).
 #[derive(Debug, Clone)]
-pub struct WireRequest {
+pub struct WireRequest<'a> {
     /// Full URL (live) or path (in-process; a full URL's path is used).
     pub url: String,
     /// Headers in order.
-    pub headers: Vec<(String, String)>,
+    pub headers: &'a [(String, String)],
     /// Raw body.
     pub body: Bytes,
     /// The attempt it belongs to (in-process only; never on the wire).
@@ -100,7 +101,7 @@ impl Transport {
     }
 
     /// Sends one POST and reads the answer.
-    pub async fn send(&self, req: WireRequest) -> Result<WireResponse, TransportError> {
+    pub async fn send(&self, req: WireRequest<'_>) -> Result<WireResponse, TransportError> {
         match self {
             Transport::InProcess(router) => send_in_process(router, req).await,
             Transport::Http(clients) if is_plain_http(&req.url) => {
@@ -139,12 +140,12 @@ pub const SIM_HOST: &str = "hookrig.sim";
 
 async fn send_in_process(
     router: &Router,
-    req: WireRequest,
+    req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
     let mut builder = http::Request::builder()
         .method("POST")
         .uri(path_of(&req.url));
-    for (k, v) in &req.headers {
+    for (k, v) in req.headers {
         builder = builder.header(k.as_str(), v.as_str());
     }
     let has = |name: &str| {
@@ -199,14 +200,14 @@ async fn send_in_process(
 
 async fn send_plain(
     client: &HyperClient<HttpConnector, Full<Bytes>>,
-    req: WireRequest,
+    req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
     let uri: http::Uri = req
         .url
         .parse()
         .map_err(|e| TransportError::Request(format!("{}: {e}", req.url)))?;
     let mut builder = http::Request::builder().method("POST").uri(uri);
-    for (k, v) in &req.headers {
+    for (k, v) in req.headers {
         builder = builder.header(k.as_str(), v.as_str());
     }
     if !req
@@ -250,10 +251,10 @@ fn keep(body: &mut Vec<u8>, chunk: &[u8]) {
 
 async fn send_http(
     client: &reqwest::Client,
-    req: WireRequest,
+    req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
     let mut rb = client.post(&req.url);
-    for (k, v) in &req.headers {
+    for (k, v) in req.headers {
         rb = rb.header(k.as_str(), v.as_str());
     }
     let mut response = rb.body(req.body).send().await.map_err(|e| {

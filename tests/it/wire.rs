@@ -543,7 +543,7 @@ async fn sim_and_http_receivers_see_the_same_header_names() {
     Transport::InProcess(router)
         .send(sender::WireRequest {
             url: "/hooks".into(),
-            headers: built.headers,
+            headers: &built.headers,
             body: built.body,
             tag: hookrig::receiver::DeliveryTag {
                 delivery: 0,
@@ -634,7 +634,7 @@ async fn plain_http_puts_the_same_bytes_on_the_wire_as_reqwest_does() {
     let transport = Transport::http().unwrap();
     let req = hookrig::sender::WireRequest {
         url: url.clone(),
-        headers: built.headers.clone(),
+        headers: &built.headers,
         body: built.body.clone(),
         tag: hookrig::receiver::DeliveryTag {
             delivery: 0,
