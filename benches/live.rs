@@ -3,11 +3,11 @@
 //!
 //! - `cargo bench --bench live -- serve-axum PORT` / `serve-wiremock PORT`: the baselines
 //!   the load generator (oha) is pointed at beside `hookrig receive`;
-//! - `cargo bench --bench live -- sender URL N C`: N signed llamacloud deliveries, C
-//!   workers each delivering one after another (as oha's C connections each send one
-//!   request after another), every attempt written to a JSON Lines journal with its
-//!   request headers and body; on one thread, as `hookrig send` runs; prints deliveries
-//!   per second;
+//! - `cargo bench --bench live -- sender URL N C [THREADS]`: N signed llamacloud
+//!   deliveries, C workers each delivering one after another (as oha's C connections each
+//!   send one request after another), every attempt written to a JSON Lines journal with
+//!   its request headers and body; on THREADS threads (default 1, as `hookrig send` runs),
+//!   each a one-thread runtime with its own connection pool; prints deliveries per second;
 //! - `cargo bench --bench live -- accuracy`: 24 deliveries × 11 attempts at time scale 1
 //!   against a live receiver answering 503; prints p50/p99 of each retry's start error
 //!   (actual start − (previous attempt's end + scheduled wait));
@@ -39,12 +39,13 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("serve-axum") => many_threads().block_on(serve_axum(port(&args))),
         Some("serve-wiremock") => many_threads().block_on(serve_wiremock(port(&args))),
-        // The sender runs as `hookrig send` runs it: on one thread (see sender::command).
+        // One single-thread runtime per thread asked for (`hookrig send` uses one).
         Some("sender") => {
             let url = args.get(1).expect("URL").clone();
             let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
             let c = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50);
-            one_thread().block_on(sender_bench(url, n, c));
+            let threads = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(1usize);
+            sender_bench(url, n, c.max(1), threads.clamp(1, c.max(1)));
         }
         Some("accuracy") => many_threads().block_on(accuracy()),
         Some("memory") => {
@@ -52,7 +53,7 @@ fn main() {
             one_thread().block_on(memory(n));
         }
         _ => eprintln!(
-            "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C | accuracy | memory N)"
+            "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C [THREADS] | accuracy | memory N)"
         ),
     }
 }
@@ -114,11 +115,48 @@ struct JournalLine<'a> {
     body: std::borrow::Cow<'a, str>,
 }
 
-async fn sender_bench(url: String, n: usize, c: usize) {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+/// N deliveries over `shards` threads, each a one-thread runtime with its own connection
+/// pool and C / shards workers; prints the rate.
+fn sender_bench(url: String, n: usize, c: usize, shards: usize) {
     let journal_path = std::env::temp_dir().join("hookrig-bench-sender.jsonl");
-    let mut journal =
-        std::io::BufWriter::new(std::fs::File::create(&journal_path).expect("journal"));
+    let journal = Arc::new(std::sync::Mutex::new(
+        std::fs::File::create(&journal_path).expect("journal"),
+    ));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..shards)
+        .map(|s| {
+            let (url, journal, next) = (url.clone(), Arc::clone(&journal), Arc::clone(&next));
+            let workers = c / shards + usize::from(s < c % shards);
+            std::thread::spawn(move || {
+                one_thread().block_on(sender_shard(url, n, workers, s, next, journal))
+            })
+        })
+        .collect();
+    let (mut delivered, mut attempts) = (0, 0);
+    for t in threads {
+        let (d, a) = t.join().unwrap_or((0, 0));
+        delivered += d;
+        attempts += a;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "sender: {delivered} of {n} deliveries in {secs:.2} s = {:.0} deliveries/s (signed, {attempts} attempts journaled, concurrency {c}, {shards} thread(s))",
+        delivered as f64 / secs
+    );
+}
+
+/// One thread's share: `workers` tasks taking delivery numbers from `next` until `n`;
+/// journal lines are gathered here and appended to the shared file 64 KiB at a time.
+async fn sender_shard(
+    url: String,
+    n: usize,
+    workers: usize,
+    shard: usize,
+    next: Arc<std::sync::atomic::AtomicUsize>,
+    file: Arc<std::sync::Mutex<std::fs::File>>,
+) -> (usize, usize) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
     let ctx = SenderCtx {
         profile: Arc::new(llamacloud()),
         endpoint: Arc::new(Endpoint {
@@ -138,6 +176,13 @@ async fn sender_bench(url: String, n: usize, c: usize) {
     let writer = tokio::spawn(async move {
         let mut attempts = 0usize;
         let mut sent = std::collections::HashMap::new();
+        let mut buf = Vec::with_capacity(80 * 1024);
+        let flush = |buf: &mut Vec<u8>| {
+            if let Ok(mut f) = file.lock() {
+                let _ = f.write_all(buf);
+            }
+            buf.clear();
+        };
         while let Some(e) = rx.recv().await {
             match e {
                 EngineEvent::AttemptStarted {
@@ -176,25 +221,26 @@ async fn sender_bench(url: String, n: usize, c: usize) {
                             .collect(),
                         body: String::from_utf8_lossy(&request.body),
                     };
-                    let _ = serde_json::to_writer(&mut journal, &line);
-                    let _ = journal.write_all(b"\n");
+                    let _ = serde_json::to_writer(&mut buf, &line);
+                    buf.push(b'\n');
+                    if buf.len() >= 64 * 1024 {
+                        flush(&mut buf);
+                    }
                 }
                 _ => {}
             }
         }
-        let _ = journal.flush();
+        flush(&mut buf);
         attempts
     });
-    // C workers, each delivering one event after another (as oha's C connections each send
-    // one request after another); every delivery gets fresh data and ids.
+    // Workers deliver one event after another (as oha's connections each send one request
+    // after another); every delivery gets fresh data and ids.
     let profile = Arc::new(llamacloud());
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = tokio::task::JoinSet::new();
-    for w in 0..c {
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..workers {
         let (ctx, profile, next) = (ctx.clone(), Arc::clone(&profile), Arc::clone(&next));
-        workers.spawn(async move {
-            let mut rng = RunRng::derive(1, &format!("worker {w}"));
+        tasks.spawn(async move {
+            let mut rng = RunRng::derive(1, &format!("shard {shard} worker {w}"));
             let mut delivered = 0usize;
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -214,16 +260,11 @@ async fn sender_bench(url: String, n: usize, c: usize) {
         });
     }
     let mut delivered = 0usize;
-    while let Some(r) = workers.join_next().await {
+    while let Some(r) = tasks.join_next().await {
         delivered += r.unwrap_or(0);
     }
-    let secs = started.elapsed().as_secs_f64();
     drop(ctx);
-    let attempts = writer.await.unwrap_or(0);
-    println!(
-        "sender: {delivered} of {n} deliveries in {secs:.2} s = {:.0} deliveries/s (signed, {attempts} attempts journaled, concurrency {c})",
-        delivered as f64 / secs
-    );
+    (delivered, writer.await.unwrap_or(0))
 }
 
 async fn accuracy() {

@@ -8,7 +8,9 @@
 #   1. receiver: oha against `hookrig receive`, a wiremock-rs MockServer and a bare axum
 #      handler answering 200 — same body, same concurrency, same request count;
 #   2. sender: hookrig's sender (signed llamacloud deliveries, every attempt journaled)
-#      against the bare axum receiver, beside oha against the same receiver;
+#      against the bare axum receiver, beside oha against the same receiver — on one
+#      thread (as `hookrig send` runs) and on one single-thread runtime per core (as a
+#      service embedding the sender would run it, and as oha runs: on every core);
 #   3. schedule accuracy at time scale 1 (p50/p99 over 240 retries);
 #   4. resident memory with 100,000 deliveries waiting to retry.
 # Throughput figures are the median of ROUNDS interleaved rounds (default 5): on a shared
@@ -48,24 +50,28 @@ median() { python3 -c 'import statistics,sys; print("%.0f" % statistics.median(f
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
 rate http://127.0.0.1:18083/warmup > /dev/null
-hs=(); ws=(); as=(); ss=(); os=()
+CORES="$(nproc)"
+sender_rate() { # THREADS -> deliveries per second
+  "$bench" sender http://127.0.0.1:18083/hooks "$N" "$C" "$1" | sed -E 's/.*= ([0-9]+) deliveries.*/\1/'
+}
+hs=(); ws=(); as=(); s1s=(); sns=(); os=()
 for r in $(seq 1 "$ROUNDS"); do
   h=$(rate http://127.0.0.1:18081/hooks); w=$(rate http://127.0.0.1:18082/hooks); a=$(rate http://127.0.0.1:18083/hooks)
-  line=$("$bench" sender http://127.0.0.1:18083/hooks "$N" "$C")
-  s=$(echo "$line" | sed -E 's/.*= ([0-9]+) deliveries.*/\1/')
+  s1=$(sender_rate 1); sn=$(sender_rate "$CORES")
   o=$(rate http://127.0.0.1:18083/hooks)
-  echo "round $r: hookrig receive $h, wiremock-rs $w, bare axum $a req/s; sender $s deliveries/s, oha $o req/s"
-  hs+=("$h"); ws+=("$w"); as+=("$a"); ss+=("$s"); os+=("$o")
+  echo "round $r: hookrig receive $h, wiremock-rs $w, bare axum $a req/s; sender $s1 (1 thread) / $sn ($CORES threads) deliveries/s, oha $o req/s"
+  hs+=("$h"); ws+=("$w"); as+=("$a"); s1s+=("$s1"); sns+=("$sn"); os+=("$o")
 done
 hookrig=$(median "${hs[@]}"); wiremock=$(median "${ws[@]}"); axum=$(median "${as[@]}")
-sender=$(median "${ss[@]}"); oha_axum=$(median "${os[@]}")
+sender1=$(median "${s1s[@]}"); sender=$(median "${sns[@]}"); oha_axum=$(median "${os[@]}")
 
 echo "receiver (oha, $N POSTs, concurrency $C, median of $ROUNDS rounds):"
 echo "  hookrig receive  $hookrig req/s"
 echo "  wiremock-rs      $wiremock req/s   -> hookrig / wiremock = $(ratio "$hookrig" "$wiremock") (target >= 3)"
 echo "  bare axum        $axum req/s   -> hookrig / axum = $(ratio "$hookrig" "$axum") (target >= 0.70)"
 echo "sender (signed llamacloud deliveries, every attempt journaled, $N per round, concurrency $C, median of $ROUNDS rounds):"
-echo "  hookrig sender   $sender deliveries/s"
-echo "  oha              $oha_axum req/s against the same bare axum receiver -> sender / oha = $(ratio "$sender" "$oha_axum") (target >= 0.70)"
+echo "  oha                           $oha_axum req/s against the same bare axum receiver (oha uses every core)"
+echo "  hookrig sender, $CORES threads      $sender deliveries/s -> sender / oha = $(ratio "$sender" "$oha_axum") (target >= 0.70)"
+echo "  hookrig sender, 1 thread      $sender1 deliveries/s -> sender / oha = $(ratio "$sender1" "$oha_axum") (as hookrig send runs)"
 "$bench" accuracy
 "$bench" memory 100000
