@@ -51,7 +51,7 @@ pub struct RunArgs {
     /// Seed for ids and generated data: the same seed gives the same output.
     #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
     pub seed: u64,
-    /// Run over real sockets in real time (receiver on 127.0.0.1, sender over reqwest).
+    /// Run over real sockets in real time (receiver on 127.0.0.1, sender over real HTTP).
     #[arg(long)]
     pub live: bool,
     /// With --live: multiply every wait, delay, timeout and offset by this factor

@@ -9,7 +9,8 @@
 //! - [`signing`] — pure sign/verify functions for every scheme; time passed in.
 //! - [`retry`] — pure schedule and classification of attempt results.
 //! - [`sender`] — one event to one endpoint through a [`sender::Transport`]
-//!   (in-process router or reqwest), durable sends in SQLite, and `hookrig send`.
+//!   (in-process router, or real HTTP: hyper for `http://`, reqwest for `https://`),
+//!   durable sends in SQLite, and `hookrig send`.
 //! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, the
 //!   HTTP/1.1 socket server with connection faults, and `hookrig receive`.
 //! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.

@@ -1,9 +1,9 @@
 //! Live mode: the same scenarios over real sockets, in real time.
 //!
 //! Each scenario gets a receiver bound on 127.0.0.1 port 0 (or the endpoint's own `url`),
-//! the sender goes over reqwest, and waits, delays, timeouts and `at:` offsets are
-//! multiplied by the time scale (0.001 turns PerfectParser's 155 minutes into 9.3 s).
-//! Reports stay in scenario time: offsets and waits are divided by the scale again before
+//! the sender goes over real HTTP (hyper for `http://`, reqwest for `https://`), and waits,
+//! delays, timeouts and `at:` offsets are multiplied by the time scale (0.001 turns
+//! PerfectParser's 155 minutes into 9.3 s). Reports stay in scenario time: offsets and waits are divided by the scale again before
 //! they reach the run state, so a schedule reads as written. Each delivery posts to its
 //! own path, `/hookrig/{delivery}`, which gives it its own receiver step counter.
 
