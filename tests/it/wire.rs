@@ -660,3 +660,45 @@ async fn plain_http_puts_the_same_bytes_on_the_wire_as_reqwest_does() {
     assert_eq!(ours, theirs);
     assert!(ours.starts_with("POST /hooks HTTP/1.1\r\nwebhook-id: msg_wire\r\n"));
 }
+
+#[tokio::test]
+async fn an_https_url_is_spoken_to_in_tls_so_a_plain_http_listener_is_a_connection_error() {
+    use tokio::io::AsyncWriteExt;
+    // A listener that answers plain HTTP to whatever arrives, then closes: a plain-HTTP
+    // client would read a 200 from it; a TLS client cannot finish its handshake.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let req = hookrig::sender::WireRequest {
+        url: format!("https://{addr}/hooks"),
+        headers: &headers,
+        body: bytes::Bytes::from_static(b"{}"),
+        tag: hookrig::receiver::DeliveryTag {
+            delivery: 0,
+            event_type: "x".into(),
+            attempt: 1,
+            hop: 0,
+        },
+    };
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        Transport::http().unwrap().send(req),
+    )
+    .await
+    .expect("the TLS handshake fails quickly");
+    match answer {
+        // rustls read the plain-HTTP answer as a TLS record and gave up.
+        Err(sender::TransportError::Connection(e)) => {
+            assert!(e.contains("corrupt message"), "not a TLS failure: {e}");
+        }
+        other => panic!("expected a connection error, got {other:?}"),
+    }
+}
