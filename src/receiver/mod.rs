@@ -2,7 +2,7 @@
 //!
 //! [`app`] builds the router; every request, on any path and method, goes to one handler
 //! that records it (headers, raw body, arrival time on the tokio clock), picks the
-//! delivery's next step from the [`FaultPlan`](faults::FaultPlan) and answers. The same
+//! delivery's next step from the [`faults::FaultPlan`] and answers. The same
 //! router serves the in-process transport of sim mode (through `tower::ServiceExt::oneshot`)
 //! and a real socket in live mode. `faults.rs` holds the plan; this file the handler and
 //! the recorder.

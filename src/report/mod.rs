@@ -1,4 +1,4 @@
-//! Reports: views over a finished [`RunState`].
+//! Reports: views over a finished [`RunState`](crate::engine::RunState).
 //!
 //! `text.rs` writes what a person reads in a terminal or a CI log; `json.rs` the machine
 //! form of DESIGN.md (`--format json`); `journal.rs` every attempt as JSON Lines;

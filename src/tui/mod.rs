@@ -10,8 +10,8 @@
 //!
 //! Live views ([`live`]) show events as they arrive: `tui --live` runs the scenarios on
 //! a thread of their own and reduces the engine's events with the engine's reducer;
-//! `receive --tui` ([`receive`]) reduces a standalone receiver's requests with a small
-//! reducer of the TUI's own. Both share [`live_loop`]: each tick it drains the channel,
+//! `receive --tui` ([`receive()`]) reduces a standalone receiver's requests with a small
+//! reducer of the TUI's own. Both share `live_loop`: each tick it drains the channel,
 //! applies what arrived unless the view is paused, and rebuilds the model.
 
 pub mod app;
