@@ -480,12 +480,10 @@ impl Profile {
         data: &Value,
         now: Duration,
     ) -> Result<Value, ConfigError> {
-        let Value::Object(fields) = data else {
-            return Err(ConfigError::Data(format!(
-                "perfectparser event data must be a mapping (its fields are sent at the top level), got {}",
-                json_kind(data)
-            )));
-        };
+        let fields = mapping(
+            data,
+            "perfectparser event data must be a mapping (its fields are sent at the top level)",
+        )?;
         let mut body = Map::new();
         body.insert("event".into(), json!(event_type));
         body.insert("created_at".into(), json!(clock::iso_z(now)));
@@ -502,12 +500,10 @@ impl Profile {
         data: &Value,
         now: Duration,
     ) -> Result<Value, ConfigError> {
-        let Value::Object(fields) = data else {
-            return Err(ConfigError::Data(format!(
-                "crawl4ai event data must be a mapping with task_id, urls and result or error, got {}",
-                json_kind(data)
-            )));
-        };
+        let fields = mapping(
+            data,
+            "crawl4ai event data must be a mapping with task_id, urls and result or error",
+        )?;
         let (task_type, status) = event_type.split_once('.').unwrap_or((event_type, ""));
         let mut body = Map::new();
         if let Some(id) = fields.get("task_id") {
@@ -738,6 +734,17 @@ fn retry_words(r: &RetryPolicy) -> String {
         s.push_str("; Retry-After on 429/503 lengthens the wait (≤ 24 h)");
     }
     s
+}
+
+/// `data`'s fields, or `what` and the kind `data` is instead.
+fn mapping<'a>(data: &'a Value, what: &str) -> Result<&'a Map<String, Value>, ConfigError> {
+    match data {
+        Value::Object(fields) => Ok(fields),
+        other => Err(ConfigError::Data(format!(
+            "{what}, got {}",
+            json_kind(other)
+        ))),
+    }
 }
 
 fn json_kind(v: &Value) -> &'static str {
