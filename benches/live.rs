@@ -8,6 +8,9 @@
 //!   send one request after another), every attempt written to a JSON Lines journal with
 //!   its request headers and body; on THREADS threads (default 1, as `hookrig send` runs),
 //!   each a one-thread runtime with its own connection pool; prints deliveries per second;
+//! - `cargo bench --bench live -- clients URL N C`: the two HTTP clients alone, nothing
+//!   built, signed or journaled — N POSTs of one fixed body with C in flight through raw
+//!   reqwest, then through hyper-util's pooled client — to show what each costs;
 //! - `cargo bench --bench live -- accuracy`: 24 deliveries × 11 attempts at time scale 1
 //!   against a live receiver answering 503; prints p50/p99 of each retry's start error
 //!   (actual start − (previous attempt's end + scheduled wait));
@@ -47,13 +50,19 @@ fn main() {
             let threads = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(1usize);
             sender_bench(url, n, c.max(1), threads.clamp(1, c.max(1)));
         }
+        Some("clients") => {
+            let url = args.get(1).expect("URL").clone();
+            let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+            let c = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50);
+            many_threads().block_on(clients(url, n, c.max(1)));
+        }
         Some("accuracy") => many_threads().block_on(accuracy()),
         Some("memory") => {
             let n = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
             one_thread().block_on(memory(n));
         }
         _ => eprintln!(
-            "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C [THREADS] | accuracy | memory N)"
+            "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C [THREADS] | clients URL N C | accuracy | memory N)"
         ),
     }
 }
@@ -421,4 +430,67 @@ async fn memory(n: usize) {
     for t in tasks {
         t.abort();
     }
+}
+
+/// N POSTs of one fixed body, C workers, through raw reqwest and then through hyper-util's
+/// pooled client; prints each one's rate.
+async fn clients(url: String, n: usize, c: usize) {
+    use http_body_util::{BodyExt, Full};
+    let body = bytes::Bytes::from_static(
+        br#"{"event_id":"149744dd-9002-4411-a6c7-9635da372caa","event_type":"parse.success","timestamp":1753985275.1154444,"data":{"id":"a9a57884","job_id":"a9a57884"}}"#,
+    );
+    let per = n / c;
+    let reqwest_client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest");
+    let parsed = reqwest::Url::parse(&url).expect("URL");
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..c {
+        let (client, url, body) = (reqwest_client.clone(), parsed.clone(), body.clone());
+        workers.spawn(async move {
+            for _ in 0..per {
+                let sent = client
+                    .post(url.clone())
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                if let Ok(r) = sent {
+                    let _ = r.bytes().await;
+                }
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    let reqwest_rate = (per * c) as f64 / started.elapsed().as_secs_f64();
+
+    let hyper_client: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    let uri: http::Uri = url.parse().expect("URI");
+    let started = Instant::now();
+    for _ in 0..c {
+        let (client, uri, body) = (hyper_client.clone(), uri.clone(), body.clone());
+        workers.spawn(async move {
+            for _ in 0..per {
+                let Ok(req) = http::Request::post(uri.clone())
+                    .header("content-type", "application/json")
+                    .body(Full::new(body.clone()))
+                else {
+                    return;
+                };
+                if let Ok(r) = client.request(req).await {
+                    let _ = r.into_body().collect().await;
+                }
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    let hyper_rate = (per * c) as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "clients alone ({} POSTs, concurrency {c}): reqwest {reqwest_rate:.0} req/s, hyper-util {hyper_rate:.0} req/s",
+        per * c
+    );
 }

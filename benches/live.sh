@@ -11,8 +11,9 @@
 #      against the bare axum receiver, beside oha against the same receiver — on one
 #      thread (as `hookrig send` runs) and on one single-thread runtime per core (as a
 #      service embedding the sender would run it, and as oha runs: on every core);
-#   3. schedule accuracy at time scale 1 (p50/p99 over 240 retries);
-#   4. resident memory with 100,000 deliveries waiting to retry.
+#   3. the two HTTP clients alone (raw reqwest, raw hyper-util) against the same receiver;
+#   4. schedule accuracy at time scale 1 (p50/p99 over 240 retries);
+#   5. resident memory with 100,000 deliveries waiting to retry.
 # Throughput figures are the median of ROUNDS interleaved rounds (default 5): on a shared
 # 2-core machine one run can differ from the next by a third, and interleaving keeps a
 # slow minute from landing on one side only. Every round's figures are printed too.
@@ -73,5 +74,14 @@ echo "sender (signed llamacloud deliveries, every attempt journaled, $N per roun
 echo "  oha                           $oha_axum req/s against the same bare axum receiver (oha uses every core)"
 echo "  hookrig sender, $CORES threads      $sender deliveries/s -> sender / oha = $(ratio "$sender" "$oha_axum") (target >= 0.70)"
 echo "  hookrig sender, 1 thread      $sender1 deliveries/s -> sender / oha = $(ratio "$sender1" "$oha_axum") (as hookrig send runs)"
+cl=()
+for r in $(seq 1 "$ROUNDS"); do
+  cl+=("$("$bench" clients http://127.0.0.1:18083/hooks "$N" "$C")")
+done
+printf '%s\n' "${cl[@]}" | python3 -c '
+import re, statistics, sys
+rows = [tuple(map(int, re.findall(r"(\d+) req/s", l))) for l in sys.stdin if "req/s" in l]
+print("HTTP clients alone, no signing or journal (median of %d rounds): reqwest %d req/s, hyper-util %d req/s"
+      % (len(rows), statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)))'
 "$bench" accuracy
 "$bench" memory 100000

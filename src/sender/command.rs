@@ -175,10 +175,10 @@ pub fn command(
     } else if let Some(d) = fresh {
         todo.push(Stored { id: 1, ..d });
     }
-    // One thread: a sender waits on sockets and timers, and does little work per attempt;
-    // on one thread no attempt wakes another thread, which measured up to 1.4× the
-    // deliveries per second of two worker threads on the benchmark machine
-    // (`bash benches/live.sh`).
+    // One thread: a sender waits on sockets and timers, and does little work per attempt.
+    // On two worker threads every answer woke the other thread (futex wake-ups and
+    // context switches were a fifth of the profile), and the same deliveries ran up to
+    // 1.4× slower when this was measured (perf and the sender bench in benches/live.rs).
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
