@@ -108,6 +108,16 @@ async fn serve_wiremock(port: u16) {
     std::future::pending::<()>().await;
 }
 
+/// Delivery `index`: a `parse.success` event with fresh data and ids from `rng`.
+fn parse_success(p: &Profile, index: usize, rng: &mut RunRng) -> Delivery {
+    Delivery {
+        index,
+        event_type: "parse.success".into(),
+        data: p.generate_data("parse.success", rng),
+        ids: p.new_ids(rng),
+    }
+}
+
 fn llamacloud() -> Profile {
     profile::builtin("llamacloud").expect("built-in")
 }
@@ -256,12 +266,7 @@ async fn sender_shard(
                 if i >= n {
                     break delivered;
                 }
-                let d = Delivery {
-                    index: i,
-                    event_type: "parse.success".into(),
-                    data: profile.generate_data("parse.success", &mut rng),
-                    ids: profile.new_ids(&mut rng),
-                };
+                let d = parse_success(&profile, i, &mut rng);
                 if sender::deliver(&ctx, &d).await == hookrig::engine::Outcome::Delivered {
                     delivered += 1;
                 }
@@ -307,12 +312,7 @@ async fn accuracy() {
     let mut rng = RunRng::new(2);
     for i in 0..24 {
         let ctx = ctx.clone();
-        let d = Delivery {
-            index: i,
-            event_type: "parse.success".into(),
-            data: p.generate_data("parse.success", &mut rng),
-            ids: p.new_ids(&mut rng),
-        };
+        let d = parse_success(&p, i, &mut rng);
         tasks.spawn(async move { sender::deliver(&ctx, &d).await });
     }
     while tasks.join_next().await.is_some() {}
@@ -406,12 +406,7 @@ async fn memory(n: usize) {
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
         let ctx = ctx.clone();
-        let d = Delivery {
-            index: i,
-            event_type: "parse.success".into(),
-            data: p.generate_data("parse.success", &mut rng),
-            ids: p.new_ids(&mut rng),
-        };
+        let d = parse_success(&p, i, &mut rng);
         tasks.push(tokio::spawn(async move { sender::deliver(&ctx, &d).await }));
     }
     drop(ctx);
