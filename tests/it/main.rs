@@ -6,6 +6,8 @@
 //! - `bad_input` — every kind of bad scenario is exit 2 with `PATH:LINE:COL:` and a hint.
 //! - `timing` — retry schedules, timeouts, 410, `Retry-After`, deliveries side by side.
 //! - `wire` — the sender over real HTTP against a wiremock `MockServer`.
+//! - `receiver` — the receiver's socket as raw TCP sees it: protocol edge cases, the body
+//!   limit, the faults on the wire, a timed dribble, HTTP/2, `hookrig receive` itself.
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
@@ -21,6 +23,7 @@ mod conform;
 mod fixtures;
 mod live;
 mod properties;
+mod receiver;
 mod reports;
 mod schemas;
 mod send;
