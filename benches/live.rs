@@ -34,6 +34,12 @@ use hookrig::scenario::expect::redact;
 use hookrig::sender::{self, Delivery, SenderCtx, Transport};
 use tokio::sync::mpsc;
 
+/// The allocator the `hookrig` binary uses, so that the sender measured here is the one
+/// `hookrig send` runs and the baselines (bare axum, wiremock-rs) allocate as hookrig does.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)

@@ -146,11 +146,19 @@ impl RequestLog {
                 size
             );
         }
-        let mut l = self.listing.lock().unwrap_or_else(|e| e.into_inner());
-        if l.len() == LISTING_LIMIT {
-            l.pop_front();
-        }
-        l.push_back(entry);
+        let evicted = {
+            let mut l = self.listing.lock().unwrap_or_else(|e| e.into_inner());
+            let evicted = if l.len() == LISTING_LIMIT {
+                l.pop_front()
+            } else {
+                None
+            };
+            l.push_back(entry);
+            evicted
+        };
+        // The oldest request is freed outside the lock: the other worker thread may be
+        // waiting to record its own.
+        drop(evicted);
     }
 
     /// What arrived, as a JSON array (oldest first).

@@ -262,7 +262,7 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         Err(e @ BodyError::TooLarge(size)) => (Bytes::new(), size, Some(e)),
         Err(e @ BodyError::Malformed(size)) => (Bytes::new(), size, Some(e)),
     };
-    let method = parts.method.to_string();
+    let method = parts.method.as_str().to_owned();
     let action = if refused.is_some() {
         None
     } else {
