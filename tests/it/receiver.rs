@@ -515,6 +515,31 @@ async fn a_dribble_sends_exactly_its_chunks_evenly_over_its_time() {
 }
 
 #[tokio::test]
+async fn an_answer_body_larger_than_the_head_limit_arrives_whole() {
+    let body = "x".repeat(4 * live::MAX_HEAD);
+    let server = start(Receiver::new(plan(Action::Respond {
+        status: 200,
+        body: body.clone(),
+        headers: Vec::new(),
+        after: Duration::ZERO,
+    })))
+    .await;
+
+    let got = reqwest::Client::new()
+        .post(format!("http://{}/big", server.addr))
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert_eq!(got.len(), body.len());
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn an_http2_client_with_prior_knowledge_gets_the_routers_answers_and_the_limit() {
     let server = start(Receiver::new(plan(Action::status(202))).with_body_limit(100_000)).await;
     let client = reqwest::Client::builder()
@@ -564,8 +589,9 @@ fn hookrig_receive_prints_its_address_and_on_ctrl_c_how_many_requests_it_recorde
     s.read_to_string(&mut answer).unwrap();
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // Ctrl-C, through the shell's own `kill`.
+    let killed = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .unwrap();
     let mut rest = String::new();
