@@ -16,6 +16,7 @@ fn names(r: &OutgoingRequest) -> Vec<&str> {
 fn ids(m: &str) -> DeliveryIds {
     DeliveryIds {
         message_id: m.into(),
+        event_time: None,
     }
 }
 

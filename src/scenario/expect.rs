@@ -110,16 +110,21 @@ fn check_schedule(f: &mut Checker<'_>, want: &[Duration], attempts: &[AttemptSta
         .map(|a| a.at().saturating_sub(first))
         .collect();
     let tol = f.x.tolerance;
-    let off = got.len() != want.len() || got.iter().zip(want).any(|(g, w)| g.abs_diff(*w) > tol);
+    let pct = f.x.tolerance_percent;
+    let bad = |g: &Duration, w: &Duration| g.abs_diff(*w) > f.x.allowed(*w);
+    let off = got.len() != want.len() || got.iter().zip(want).any(|(g, w)| bad(g, w));
     if off {
         let first_bad = got
             .iter()
             .zip(want)
-            .position(|(g, w)| g.abs_diff(*w) > tol)
+            .position(|(g, w)| bad(g, w))
             .map(|i| i as u32 + 1);
         let mut expected = fmt_list(want);
-        if !tol.is_zero() {
-            expected.push_str(&format!(" ± {}", fmt_duration(tol)));
+        match (tol.is_zero(), pct) {
+            (true, 0) => {}
+            (false, 0) => expected.push_str(&format!(" ± {}", fmt_duration(tol))),
+            (true, p) => expected.push_str(&format!(" ± {p}%")),
+            (false, p) => expected.push_str(&format!(" ± max({}, {p}%)", fmt_duration(tol))),
         }
         f.fail("schedule", first_bad, expected, fmt_list(&got));
     }

@@ -70,6 +70,9 @@ pub struct RawEndpoint {
     /// LlamaCloud `webhook_output_format`.
     #[serde(default)]
     pub output_format: Option<Spanned<String>>,
+    /// Extend: the API version whose event catalogue the endpoint receives.
+    #[serde(default)]
+    pub api_version: Option<Spanned<String>>,
 }
 
 /// One event of `events:`.
@@ -150,7 +153,7 @@ pub struct RawExpect {
     /// Attempt start offsets from the first attempt.
     #[serde(default)]
     pub schedule: Option<Vec<Spanned<String>>>,
-    /// Allowed schedule error.
+    /// Allowed schedule error: a duration, or a percentage of each expected offset.
     #[serde(default)]
     pub tolerance: Option<Spanned<String>>,
     /// Header checks.

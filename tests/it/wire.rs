@@ -74,7 +74,9 @@ async fn deliver(
         data,
         ids: DeliveryIds {
             message_id: message_id.to_owned(),
+            event_time: None,
         },
+        jitter_seed: 0,
     };
     let outcome = sender::deliver(&ctx, &delivery).await;
     drop(ctx);
@@ -170,6 +172,7 @@ async fn one_exchange(
             &data,
             &DeliveryIds {
                 message_id: id.into(),
+                event_time: None,
             },
             epoch(),
         )
@@ -534,6 +537,7 @@ async fn sim_and_http_receivers_see_the_same_header_names() {
             &json!({ "id": "user_1" }),
             &DeliveryIds {
                 message_id: SW_ID.into(),
+                event_time: None,
             },
             epoch(),
         )
@@ -626,6 +630,7 @@ async fn plain_http_puts_the_same_bytes_on_the_wire_as_reqwest_does() {
             &json!({"id": "in_1", "amount": 4200}),
             &DeliveryIds {
                 message_id: "msg_wire".into(),
+                event_time: None,
             },
             epoch(),
         )
