@@ -609,9 +609,10 @@ impl Cx<'_> {
                 Err(m) => self.err(loc(v), format!("endpoint.api_version: {m}")),
             }
         }
+        let secret_at = raw.secret.as_ref().map_or(at, loc);
         let mut e = Endpoint {
             url: raw.url,
-            secrets: raw.secret.map(OneOrMany::into_vec).unwrap_or_default(),
+            secrets: raw.secret.map(|s| s.value.into_vec()).unwrap_or_default(),
             static_secret: raw.static_secret,
             data_in_payload: raw.data_in_payload.unwrap_or(false),
             ..Endpoint::default()
@@ -652,6 +653,7 @@ impl Cx<'_> {
                 profile::ConfigError::Header { name, .. } => header_positions
                     .position_of(name)
                     .map_or(headers_at, |(l, c)| (Some(l), Some(c))),
+                profile::ConfigError::Secret(_) | profile::ConfigError::Rotation(_) => secret_at,
                 _ => at,
             };
             self.err(at, format!("endpoint: {err}"));

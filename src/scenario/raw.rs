@@ -54,7 +54,7 @@ pub struct RawEndpoint {
     pub url: Option<String>,
     /// One secret or a list (rotation).
     #[serde(default)]
-    pub secret: Option<OneOrMany<String>>,
+    pub secret: Option<Spanned<OneOrMany<String>>>,
     /// PerfectParser `X-Webhook-Secret`.
     #[serde(default)]
     pub static_secret: Option<String>,

@@ -7,6 +7,7 @@
 //! - `timing` — retry schedules, timeouts, 410, `Retry-After`, deliveries side by side.
 //! - `wire` — the sender over real HTTP against a wiremock `MockServer`.
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
+//! - `pyjson` — Python `json.dumps` bytes: hookrig's writer against a real CPython.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
@@ -21,6 +22,7 @@ mod conform;
 mod fixtures;
 mod live;
 mod properties;
+mod pyjson;
 mod reports;
 mod schemas;
 mod send;
