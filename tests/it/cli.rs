@@ -657,3 +657,24 @@ fn svix_jitter_is_the_same_for_the_same_seed_and_moves_with_another() {
     assert_eq!(a, again);
     assert_ne!(a, b);
 }
+
+#[test]
+fn docs_profiles_md_holds_what_hookrig_profiles_prints_for_each_profile() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/profiles.md")).expect("docs/profiles.md");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+
+    for p in hookrig::profile::builtins() {
+        let block = format!("### `{}`\n\n```text\n{}```\n", p.name, p.describe());
+        assert!(
+            doc.contains(&block),
+            "docs/profiles.md is out of date for {}; the section should read:\n{block}",
+            p.name
+        );
+        assert!(
+            readme.contains(&format!("| [`{}`](docs/profiles.md#", p.name)),
+            "README's profile table does not link {} to docs/profiles.md",
+            p.name
+        );
+    }
+}
