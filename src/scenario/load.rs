@@ -1015,6 +1015,7 @@ impl Cx<'_> {
                 x.schema = self.schema_ref(s);
             }
             x.subset = p.subset;
+            x.identical = p.identical.unwrap_or(false);
         }
         (self.errors.len() == before).then_some(x)
     }

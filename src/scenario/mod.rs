@@ -119,6 +119,9 @@ pub struct Expectation {
     pub schema: Option<SchemaRef>,
     /// Subset every body must contain.
     pub subset: Option<Value>,
+    /// Every attempt's body must be byte for byte the first attempt's (the provider
+    /// builds its payload once and re-sends it).
+    pub identical: bool,
 }
 
 /// A validated scenario.

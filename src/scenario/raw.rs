@@ -192,6 +192,9 @@ pub struct RawPayload {
     /// A subset the body must contain.
     #[serde(default, rename = "match")]
     pub subset: Option<Value>,
+    /// Every attempt's body is byte for byte the first attempt's.
+    #[serde(default)]
+    pub identical: Option<bool>,
 }
 
 /// A single value or a list of them.
