@@ -142,7 +142,8 @@ async fn deliver_inner(
         event_time: Some(d.ids.event_time.unwrap_or_else(|| ctx.clock.now())),
         ..d.ids.clone()
     };
-    let mut jitter = RunRng::new(d.jitter_seed);
+    // Only profiles that jitter draw from the delivery's stream (and pay for it).
+    let mut jitter = (policy.jitter_percent > 0).then(|| RunRng::new(d.jitter_seed));
     for n in first..=attempts {
         if ctx.disabled.load(Ordering::SeqCst) {
             return ctx.finish(
@@ -218,7 +219,10 @@ async fn deliver_inner(
             }
             Verdict::Retry if n < attempts => {
                 let planned = policy.planned_wait(n, result, retry_after);
-                let wait = policy.jittered(planned, jitter.u64());
+                let wait = match &mut jitter {
+                    Some(rng) => policy.jittered(planned, rng.u64()),
+                    None => planned,
+                };
                 hooks.retry_scheduled(d, n + 1, wait);
                 ctx.emit(EngineEvent::RetryScheduled {
                     scenario: ctx.scenario,
