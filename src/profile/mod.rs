@@ -8,9 +8,9 @@
 //! Layout: one file per built-in provider (`llamacloud.rs`, `crawl4ai.rs`, `extend.rs`,
 //! `perfectparser.rs`, `standard_webhooks.rs`, `svix.rs`) holding only its table — the
 //! rules and, beside each, where it comes from (`rules.rs`); `catalogue/` holds each
-//! provider's event types with their JSON Schemas and data generators; this file has the
-//! shared types, the envelope builders, the header rules and the words `hookrig profiles`
-//! prints.
+//! provider's event types with their JSON Schemas and data generators; `describe.rs` the
+//! words `hookrig profiles NAME` prints, computed from the data; this file has the shared
+//! types, the envelope builders and the header rules.
 
 use std::sync::Arc;
 use std::time::Duration;
