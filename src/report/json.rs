@@ -16,6 +16,9 @@ struct ScenarioOut<'a> {
     name: &'a str,
     file: &'a str,
     passed: bool,
+    /// The endpoint secret the run generated (a provider that always signs, none given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generated_secret: Option<&'a str>,
     failures: &'a [Failure],
     deliveries: Vec<DeliveryOut<'a>>,
 }
@@ -24,16 +27,20 @@ struct ScenarioOut<'a> {
 struct DeliveryOut<'a> {
     event_type: &'a str,
     outcome: Option<&'static str>,
-    attempts: Vec<AttemptOut>,
+    attempts: Vec<AttemptOut<'a>>,
 }
 
 #[derive(Serialize)]
-struct AttemptOut {
+struct AttemptOut<'a> {
     n: u32,
     at_ms: u64,
     status: Option<u16>,
     error: Option<&'static str>,
     latency_ms: Option<u64>,
+    /// The provider's status word for the delivery after this attempt, where the
+    /// profile names one (PerfectParser's `pending_retry`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider_status: Option<&'a str>,
 }
 
 /// The run as one pretty-printed JSON object (with a trailing newline).
@@ -48,6 +55,7 @@ pub fn render(state: &RunState) -> String {
                 name: &s.name,
                 file: &s.file,
                 passed: s.passed(),
+                generated_secret: s.generated_secret.as_deref(),
                 failures: &s.failures,
                 deliveries: s
                     .deliveries
@@ -64,6 +72,7 @@ pub fn render(state: &RunState) -> String {
                                 status: a.status(),
                                 error: a.error(),
                                 latency_ms: a.latency.map(|l| l.as_millis() as u64),
+                                provider_status: a.status_after.as_deref(),
                             })
                             .collect(),
                     })

@@ -12,6 +12,12 @@ pub fn render(state: &RunState) -> String {
     for sc in &state.scenarios {
         let mark = if sc.passed() { "PASS" } else { "FAIL" };
         let _ = writeln!(s, "{mark}  {}  ({})", sc.name, sc.file);
+        if let Some(secret) = &sc.generated_secret {
+            let _ = writeln!(
+                s,
+                "      signed with a secret generated from the seed (none given): {secret}"
+            );
+        }
         for d in &sc.deliveries {
             let _ = writeln!(s, "      {}", delivery_line(d));
         }

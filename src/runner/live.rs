@@ -18,7 +18,6 @@ use crate::clock::{Clock, SystemClock};
 use crate::engine::{EngineEvent, RunState};
 use crate::receiver::faults::{Action, FaultPlan, Step};
 use crate::receiver::{DELIVERY_PATH, Receiver, live};
-use crate::retry::Backoff;
 use crate::scenario::{Scenario, expect};
 use crate::sender::{self, SenderCtx, Transport};
 
@@ -39,6 +38,8 @@ pub fn run_live(
         .build()?;
     let mut state = RunState::default();
     for (i, s) in scenarios.iter().enumerate() {
+        let prepared = s.for_run(opts.seed);
+        let s = prepared.as_ref().unwrap_or(s);
         let scaled = scale_scenario(s, scale);
         let wall_start = SystemClock.now();
         rt.block_on(live_scenario(i, &scaled, opts, &mut |e| {
@@ -77,6 +78,7 @@ async fn live_scenario(
         name: s.name.clone(),
         file: s.file.display().to_string(),
     });
+    super::announce_secret(index, s, &tx);
     let start = tokio::time::Instant::now();
     let receiver = Receiver::new(s.receiver.clone())
         .with_events(index, tx.clone())
@@ -135,14 +137,7 @@ pub fn scale_scenario(s: &Scenario, scale: f64) -> Scenario {
     let mut s = s.clone();
     let d = |x: Duration| x.mul_f64(scale);
     let mut p = (*s.profile).clone();
-    p.retry.timeout = d(p.retry.timeout);
-    p.retry.backoff = match &p.retry.backoff {
-        Backoff::Exponential { initial, cap } => Backoff::Exponential {
-            initial: d(*initial),
-            cap: d(*cap),
-        },
-        Backoff::Table(t) => Backoff::Table(t.iter().map(|w| d(*w)).collect()),
-    };
+    p.retry = p.retry.scaled(scale);
     s.profile = Arc::new(p);
     for e in &mut s.events {
         e.at = d(e.at);

@@ -110,16 +110,21 @@ fn check_schedule(f: &mut Checker<'_>, want: &[Duration], attempts: &[AttemptSta
         .map(|a| a.at().saturating_sub(first))
         .collect();
     let tol = f.x.tolerance;
-    let off = got.len() != want.len() || got.iter().zip(want).any(|(g, w)| g.abs_diff(*w) > tol);
+    let pct = f.x.tolerance_percent;
+    let bad = |g: &Duration, w: &Duration| g.abs_diff(*w) > f.x.allowed(*w);
+    let off = got.len() != want.len() || got.iter().zip(want).any(|(g, w)| bad(g, w));
     if off {
         let first_bad = got
             .iter()
             .zip(want)
-            .position(|(g, w)| g.abs_diff(*w) > tol)
+            .position(|(g, w)| bad(g, w))
             .map(|i| i as u32 + 1);
         let mut expected = fmt_list(want);
-        if !tol.is_zero() {
-            expected.push_str(&format!(" ± {}", fmt_duration(tol)));
+        match (tol.is_zero(), pct) {
+            (true, 0) => {}
+            (false, 0) => expected.push_str(&format!(" ± {}", fmt_duration(tol))),
+            (true, p) => expected.push_str(&format!(" ± {p}%")),
+            (false, p) => expected.push_str(&format!(" ± max({}, {p}%)", fmt_duration(tol))),
         }
         f.fail("schedule", first_bad, expected, fmt_list(&got));
     }
@@ -225,6 +230,22 @@ fn check_requests(
             }
         }
     }
+    if x.identical
+        && let Some(first) = attempts.first().and_then(|a| a.requests().first().copied())
+    {
+        for a in attempts {
+            for req in a.requests() {
+                if req.body != first.body {
+                    fails.add(
+                        "payload.identical".into(),
+                        a.n,
+                        "the first attempt's body, byte for byte".into(),
+                        first_difference(&first.body, &req.body),
+                    );
+                }
+            }
+        }
+    }
     for (check, (expected, actual, ns)) in fails.0 {
         let actual = if ns.len() > 1 {
             let others: Vec<String> = ns[1..].iter().map(u32::to_string).collect();
@@ -234,6 +255,24 @@ fn check_requests(
         };
         f.fail(&check, ns.first().copied(), expected, actual);
     }
+}
+
+/// Where `got` first differs from `want`, with a little context from each.
+fn first_difference(want: &[u8], got: &[u8]) -> String {
+    let i = want
+        .iter()
+        .zip(got)
+        .position(|(a, b)| a != b)
+        .unwrap_or(want.len().min(got.len()));
+    let around = |b: &[u8]| {
+        let from = i.saturating_sub(20);
+        String::from_utf8_lossy(&b[from.min(b.len())..(i + 20).min(b.len())]).into_owned()
+    };
+    format!(
+        "a body that differs at byte {i}: …{}… where the first attempt had …{}…",
+        around(got),
+        around(want)
+    )
 }
 
 fn check_headers(fails: &mut RequestFailures, x: &Expectation, n: u32, req: &RequestRecord) {
@@ -345,6 +384,54 @@ mod tests {
         assert_eq!(
             contains(&body, &json!({"z": 1}), ""),
             Err("/z is missing".into())
+        );
+    }
+
+    #[test]
+    fn payload_identical_names_the_attempt_whose_body_changed() {
+        // Arrange: a scenario that asks for identical bodies, and a run whose second
+        // attempt carried another timestamp.
+        let text = "name: t\nprofile: llamacloud\nevents:\n  - type: parse.success\nexpect:\n  payload: { identical: true }\n";
+        let (scenario, _) = crate::scenario::load::parse_str(std::path::Path::new("t.yaml"), text)
+            .expect("valid")
+            .remove(0);
+        let req = |body: &str| {
+            std::sync::Arc::new(RequestRecord {
+                method: "POST".into(),
+                path: "/".into(),
+                headers: Vec::new(),
+                body: bytes::Bytes::from(body.to_owned()),
+            })
+        };
+        let attempt = |n, body: &str| AttemptState {
+            n,
+            received: vec![req(body)],
+            ..AttemptState::default()
+        };
+        let state = ScenarioState {
+            deliveries: vec![crate::engine::DeliveryState {
+                event_type: "parse.success".into(),
+                attempts: vec![
+                    attempt(1, r#"{"timestamp":1735689600.0}"#),
+                    attempt(2, r#"{"timestamp":1735689601.0}"#),
+                    attempt(3, r#"{"timestamp":1735689600.0}"#),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+
+        // Act
+        let failures = evaluate(&scenario, &state, &|d| d);
+
+        // Assert
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert_eq!(failures[0].check, "payload.identical");
+        assert_eq!(failures[0].attempt, Some(2));
+        assert!(
+            failures[0].actual.contains("differs at byte 22"),
+            "{}",
+            failures[0].actual
         );
     }
 

@@ -9,6 +9,7 @@
 //! - `receiver` — the receiver's socket as raw TCP sees it: protocol edge cases, the body
 //!   limit, the faults on the wire, a timed dribble, HTTP/2, `hookrig receive` itself.
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
+//! - `pyjson` — Python `json.dumps` bytes: hookrig's writer against a real CPython.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
@@ -23,6 +24,7 @@ mod conform;
 mod fixtures;
 mod live;
 mod properties;
+mod pyjson;
 mod receiver;
 mod reports;
 mod schemas;
