@@ -189,6 +189,7 @@ async fn sender_shard(
         url,
         scenario: 0,
         start: tokio::time::Instant::now(),
+        time_scale: 1.0,
     };
     // The journal: one JSON line per attempt with the request as sent (headers, secrets
     // redacted, and body), the answer's status or error and the latency.
@@ -307,6 +308,7 @@ async fn accuracy() {
         url: format!("http://{}/x", server.addr),
         scenario: 0,
         start: tokio::time::Instant::now(),
+        time_scale: 1.0,
     };
     let mut tasks = tokio::task::JoinSet::new();
     let mut rng = RunRng::new(2);
@@ -400,6 +402,7 @@ async fn memory(n: usize) {
         url: "/x".into(),
         scenario: 0,
         start: tokio::time::Instant::now(),
+        time_scale: 1.0,
     };
     let before = rss_mib();
     let mut rng = RunRng::new(3);

@@ -120,6 +120,21 @@ impl RetryPolicy {
         }
     }
 
+    /// The shortest and the longest wait the policy can schedule after attempt `k` given
+    /// the answer's status and `Retry-After`: one value while the policy is exact; a rule
+    /// that draws or clamps waits (jitter) widens the range here, and live mode's time
+    /// scale reads it (`runner::scale`) so a drawn wait can never be too short to tell
+    /// apart.
+    pub fn wait_range(
+        &self,
+        k: u32,
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+    ) -> (Duration, Duration) {
+        let w = self.wait_with_retry_after(k, status, retry_after);
+        (w, w)
+    }
+
     /// What the sender does after an attempt that ended with `result`.
     pub fn classify(&self, result: AttemptResult) -> Verdict {
         match result {

@@ -179,6 +179,11 @@ impl Receiver {
         self
     }
 
+    /// When its clock started: arrival offsets are measured from it.
+    pub fn started_at(&self) -> tokio::time::Instant {
+        self.start
+    }
+
     /// The router serving this receiver.
     pub fn into_app(self) -> Router {
         app(Arc::new(self))

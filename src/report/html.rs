@@ -116,7 +116,7 @@ fn summary(h: &mut String, state: &RunState, seed: u64, passed: usize, failed: u
     if failed > 0 {
         h.push_str("<nav class=\"failed\"><h2>Failed</h2><ol>");
         for (i, sc) in state.scenarios.iter().enumerate() {
-            if !sc.passed() {
+            if sc.failed() {
                 let _ = write!(
                     h,
                     "<li><a href=\"#s{i}\">{}</a> <small>{}</small></li>",
@@ -132,19 +132,28 @@ fn summary(h: &mut String, state: &RunState, seed: u64, passed: usize, failed: u
         let _ = write!(
             h,
             "<li class=\"{}\"><a href=\"#s{i}\">{}</a></li>",
-            if sc.passed() { "pass" } else { "fail" },
+            status_of(sc).0,
             esc(&sc.name)
         );
     }
     h.push_str("</ol></details>\n</header>\n");
 }
 
-fn scenario_section(h: &mut String, i: usize, sc: &ScenarioState, scenario: Option<&Scenario>) {
-    let (class, badge) = if sc.passed() {
+/// The CSS class and badge of a scenario.
+fn status_of(sc: &ScenarioState) -> (&'static str, &'static str) {
+    if sc.passed() {
         ("pass", "PASS")
+    } else if sc.skipped.is_some() {
+        ("skip", "SKIP")
+    } else if sc.interrupted {
+        ("skip", "STOP")
     } else {
         ("fail", "FAIL")
-    };
+    }
+}
+
+fn scenario_section(h: &mut String, i: usize, sc: &ScenarioState, scenario: Option<&Scenario>) {
+    let (class, badge) = status_of(sc);
     let _ = write!(
         h,
         "<section class=\"scenario {class}\" id=\"s{i}\">\n<h2><span class=\"badge\">{badge}</span> {}</h2>\n<p class=\"meta\">{}",
@@ -161,7 +170,24 @@ fn scenario_section(h: &mut String, i: usize, sc: &ScenarioState, scenario: Opti
         if sc.deliveries.len() == 1 { "y" } else { "ies" },
         esc(&short(virtual_span(sc)))
     );
-    if !sc.checked {
+    if let Some(t) = &sc.timing {
+        let _ = writeln!(
+            h,
+            "<p class=\"meta\">Live, {}.</p>",
+            esc(&crate::report::timing_line(t))
+        );
+    }
+    if let Some(reason) = &sc.skipped {
+        let _ = writeln!(
+            h,
+            "<p class=\"unchecked\">Skipped in live mode: {}</p>",
+            esc(reason)
+        );
+    } else if sc.interrupted {
+        h.push_str(
+            "<p class=\"unchecked\">The run was interrupted before this scenario finished.</p>\n",
+        );
+    } else if !sc.checked {
         h.push_str("<p class=\"unchecked\">The checks of this scenario were not evaluated.</p>\n");
     }
     if !sc.failures.is_empty() {
@@ -898,9 +924,11 @@ summary{cursor:pointer}
 main{max-width:1240px;margin:0 auto;padding:8px 24px 40px}
 section.scenario{margin:22px 0;padding:2px 0 6px 16px;border-left:5px solid var(--pass)}
 section.scenario.fail{border-left-color:var(--fail)}
+section.scenario.skip{border-left-color:var(--muted)}
 section.scenario h2{font-size:16px;margin:6px 0 2px}
 .badge{display:inline-block;font-size:11px;font-weight:700;letter-spacing:.04em;color:#fff;background:var(--pass);border-radius:4px;padding:1px 6px;vertical-align:2px}
 .fail .badge{background:var(--fail)}
+.skip .badge{background:var(--muted)}
 .meta{margin:0 0 8px;color:var(--muted);font-size:12.5px}
 ul.failures{list-style:none;margin:8px 0 12px;padding:0}
 ul.failures>li{margin:4px 0;border:1px solid #ffcecb;background:#ffebe9;border-radius:6px;padding:6px 10px}

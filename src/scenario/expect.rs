@@ -110,16 +110,27 @@ fn check_schedule(f: &mut Checker<'_>, want: &[Duration], attempts: &[AttemptSta
         .map(|a| a.at().saturating_sub(first))
         .collect();
     let tol = f.x.tolerance;
-    let off = got.len() != want.len() || got.iter().zip(want).any(|(g, w)| g.abs_diff(*w) > tol);
-    if off {
-        let first_bad = got
-            .iter()
-            .zip(want)
-            .position(|(g, w)| g.abs_diff(*w) > tol)
-            .map(|i| i as u32 + 1);
+    // Each attempt against its expected offset — or, stepwise, its distance from the
+    // attempt before against the expected distance.
+    let bad = |i: usize| -> bool {
+        let (g, w) = (got[i], want[i]);
+        if f.x.stepwise && i > 0 {
+            (g.saturating_sub(got[i - 1])).abs_diff(w.saturating_sub(want[i - 1])) > tol
+        } else {
+            g.abs_diff(w) > tol
+        }
+    };
+    let n = got.len().min(want.len());
+    let first_bad = (0..n).find(|i| bad(*i)).map(|i| i as u32 + 1);
+    if got.len() != want.len() || first_bad.is_some() {
         let mut expected = fmt_list(want);
         if !tol.is_zero() {
-            expected.push_str(&format!(" ± {}", fmt_duration(tol)));
+            let step = if f.x.stepwise {
+                " from the attempt before"
+            } else {
+                ""
+            };
+            expected.push_str(&format!(" ± {}{step}", fmt_duration(tol)));
         }
         f.fail("schedule", first_bad, expected, fmt_list(&got));
     }

@@ -104,6 +104,10 @@ pub struct Expectation {
     pub tolerance: Duration,
     /// Whether the scenario gave `tolerance` (live mode has a default of its own).
     pub tolerance_given: bool,
+    /// Whether the tolerance holds each attempt's offset from the attempt before it rather
+    /// than from the first (live mode: every attempt adds the real latency of a round
+    /// trip, which would otherwise add up along a long schedule).
+    pub stepwise: bool,
     /// Header names that must be on every request.
     pub headers_present: Vec<String>,
     /// Header names that must not be.
@@ -135,4 +139,7 @@ pub struct Scenario {
     pub receiver: FaultPlan,
     /// Checks.
     pub expect: Vec<Expectation>,
+    /// Why the scenario cannot run live (`live: {skip: …}`): live runs skip it and report
+    /// this reason; sim runs ignore it.
+    pub live_skip: Option<String>,
 }

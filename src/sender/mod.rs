@@ -47,6 +47,11 @@ pub struct SenderCtx {
     pub scenario: usize,
     /// When the scenario started (offsets are measured from it).
     pub start: Instant,
+    /// Real time = engine time × this (1 in sim mode and for real sends; live runs
+    /// compress time with it). Every duration the sender computes — waits, `Retry-After`,
+    /// timeouts — is engine time; it is scaled only where the sender sleeps or times out,
+    /// and real elapsed times are divided by it before they are reported.
+    pub time_scale: f64,
 }
 
 /// One event to deliver.
@@ -63,6 +68,24 @@ pub struct Delivery {
 }
 
 impl SenderCtx {
+    /// The real duration of engine duration `d`.
+    pub fn real(&self, d: Duration) -> Duration {
+        if self.time_scale == 1.0 {
+            d
+        } else {
+            d.mul_f64(self.time_scale)
+        }
+    }
+
+    /// The engine duration of real duration `d`.
+    pub fn engine(&self, d: Duration) -> Duration {
+        if self.time_scale == 1.0 {
+            d
+        } else {
+            d.div_f64(self.time_scale)
+        }
+    }
+
     fn emit(&self, e: EngineEvent) {
         let _ = self.events.send(e);
     }
@@ -165,14 +188,14 @@ async fn deliver_inner(
             scenario: ctx.scenario,
             delivery: d.index,
             n,
-            at: started - ctx.start,
+            at: ctx.engine(started - ctx.start),
             request: Arc::clone(&record),
         });
         // Boxed: the attempt's future (a router call or an HTTP exchange) is large, and a
         // delivery waiting to retry should not carry its space through the wait.
         let (result, response, requests) = Box::pin(attempt(ctx, d, n, &record)).await;
         drop(record); // not held through the wait before the next attempt
-        let latency = started.elapsed();
+        let latency = ctx.engine(started.elapsed());
         let status = response.as_ref().map(|r| r.status);
         let retry_after = response
             .as_ref()
@@ -213,7 +236,7 @@ async fn deliver_inner(
                     n,
                     wait,
                 });
-                tokio::time::sleep(wait).await;
+                tokio::time::sleep(ctx.real(wait)).await;
             }
             Verdict::Retry => {}
         }
@@ -247,11 +270,12 @@ async fn attempt(
                 hop,
             },
         };
-        let answer = match tokio::time::timeout(policy.timeout, ctx.transport.send(req)).await {
-            Err(_) => return (AttemptResult::Timeout, None, hop + 1),
-            Ok(Err(_)) => return (AttemptResult::Connection, None, hop + 1),
-            Ok(Ok(r)) => r,
-        };
+        let answer =
+            match tokio::time::timeout(ctx.real(policy.timeout), ctx.transport.send(req)).await {
+                Err(_) => return (AttemptResult::Timeout, None, hop + 1),
+                Ok(Err(_)) => return (AttemptResult::Connection, None, hop + 1),
+                Ok(Ok(r)) => r,
+            };
         let response = ResponseRecord {
             status: answer.status,
             headers: answer.headers,

@@ -115,10 +115,14 @@ fn apply(out: &mut Parsed, keys: &mut Vec<(String, String)>, v: &Value) -> Resul
                 return Err(format!("attempt number {n} is out of range"));
             }
             let at = Duration::from_millis(u64_field(v, "at_ms")?);
-            if let Some(wall) = v.get("wall_ms").and_then(Value::as_u64)
+            let wall = v
+                .get("wall_ms")
+                .and_then(Value::as_u64)
+                .map(Duration::from_millis);
+            if let Some(wall) = wall
                 && out.epoch.is_none()
             {
-                out.epoch = Some(Duration::from_millis(wall).saturating_sub(at));
+                out.epoch = Some(wall.saturating_sub(at));
             }
             let status = v.get("status").and_then(Value::as_u64).map(|s| s as u16);
             let error = v.get("error").and_then(Value::as_str);
@@ -147,6 +151,7 @@ fn apply(out: &mut Parsed, keys: &mut Vec<(String, String)>, v: &Value) -> Resul
                     .and_then(Value::as_u64)
                     .map(Duration::from_millis),
                 requests: v.get("requests").and_then(Value::as_u64).unwrap_or(1) as u32,
+                wall,
             };
             let idx = n as usize - 1;
             while d.attempts.len() <= idx {

@@ -67,6 +67,7 @@ async fn deliver(
         url,
         scenario: 0,
         start: tokio::time::Instant::now(),
+        time_scale: 1.0,
     };
     let delivery = Delivery {
         index: 0,
