@@ -32,7 +32,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use super::RunOptions;
 use super::scale::{self, Choice, TimeScale};
 use crate::clock::{Clock, SystemClock};
-use crate::engine::{EngineEvent, LiveTiming, RunState};
+use crate::engine::{EngineEvent, Failure, LiveTiming, RunState};
 use crate::receiver::faults::{Action, FaultPlan, Step};
 use crate::receiver::{DeliveryTag, Receiver, live};
 use crate::scenario::{Scenario, expect};
@@ -168,11 +168,12 @@ pub fn run_live(
         order.sort_by_key(|(_, c)| std::cmp::Reverse(c.real_duration()));
         let slots = Arc::new(Semaphore::new(live.jobs.clamp(1, MAX_JOBS)));
         let mut tasks = tokio::task::JoinSet::new();
+        let mut ids = std::collections::HashMap::new();
         for (i, choice) in order {
             let s = scenarios[i].clone();
             let (tx, slots, seed, choice) =
                 (tx.clone(), Arc::clone(&slots), opts.seed, choice.clone());
-            tasks.spawn(async move {
+            let task = tasks.spawn(async move {
                 let Ok(_slot) = slots.acquire_owned().await else {
                     return;
                 };
@@ -189,6 +190,7 @@ pub fn run_live(
                     }
                 }
             });
+            ids.insert(task.id(), i);
         }
         drop(tx);
         loop {
@@ -205,6 +207,22 @@ pub fn run_live(
                         return Err(e);
                     }
                 },
+                Some(Err(e)) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    // A scenario whose run panicked fails; the others go on.
+                    if let Some(&i) = ids.get(&e.id()) {
+                        let e = EngineEvent::ScenarioChecked {
+                            scenario: i,
+                            failures: vec![Failure {
+                                check: "run".into(),
+                                event: None,
+                                attempt: None,
+                                expected: "the scenario to run to its end".into(),
+                                actual: format!("its live run stopped: {e}"),
+                            }],
+                        };
+                        apply(&mut run.state, e);
+                    }
+                }
                 () = stop.notified() => {
                     tasks.abort_all();
                     run.interrupted = true;
