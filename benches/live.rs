@@ -115,6 +115,7 @@ fn parse_success(p: &Profile, index: usize, rng: &mut RunRng) -> Delivery {
         event_type: "parse.success".into(),
         data: p.generate_data("parse.success", rng),
         ids: p.new_ids(rng),
+        jitter_seed: 0,
     }
 }
 

@@ -290,9 +290,13 @@ fn profiles(
                     .iter()
                     .map(|d| scenario::expect::fmt_duration(*d))
                     .collect();
+                let jitter = match p.retry.jitter_percent {
+                    0 => String::new(),
+                    j => format!(" ±{j} %"),
+                };
                 writeln!(
                     out,
-                    "{:<18} {:<44} {} attempts at {}; timeout {}",
+                    "{:<18} {:<45} {} attempts at {}{jitter}; timeout {}",
                     p.name,
                     p.provider,
                     p.retry.attempts,
@@ -302,7 +306,7 @@ fn profiles(
             }
             writeln!(
                 out,
-                "\n`hookrig profiles NAME` prints one profile's rules and events."
+                "\n`hookrig profiles NAME` prints one profile's rules, each with its source, and its events (docs/profiles.md)."
             )?;
             Ok(ExitStatus::Success)
         }

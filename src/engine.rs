@@ -137,6 +137,26 @@ pub enum EngineEvent {
         /// The wait.
         wait: Duration,
     },
+    /// The provider's own status word for a delivery waiting to retry (PerfectParser's
+    /// `pending_retry`), for profiles that name one.
+    DeliveryStatus {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// The attempt after which the delivery has this status.
+        after: u32,
+        /// The word.
+        status: &'static str,
+    },
+    /// The run generated the endpoint's secret (a provider that signs every delivery,
+    /// no secret given); reports and the journal show it.
+    SecretGenerated {
+        /// Scenario index.
+        scenario: usize,
+        /// The secret.
+        secret: String,
+    },
     /// A delivery ended.
     DeliveryFinished {
         /// Scenario index.
@@ -247,6 +267,8 @@ pub struct ScenarioState {
     pub skipped: Option<String>,
     /// The run was interrupted before its checks were evaluated.
     pub interrupted: bool,
+    /// The endpoint secret the run generated, when it did.
+    pub generated_secret: Option<String>,
 }
 
 impl ScenarioState {
@@ -284,6 +306,17 @@ pub struct DeliveryState {
     pub reason: Option<String>,
 }
 
+impl DeliveryState {
+    /// The provider's own status word for the delivery now, where the profile names one:
+    /// the word after its latest attempt while it waits to retry.
+    pub fn provider_status(&self) -> Option<&str> {
+        if self.outcome.is_some() {
+            return None;
+        }
+        self.attempts.last().and_then(|a| a.status_after.as_deref())
+    }
+}
+
 /// One attempt's state.
 #[derive(Debug, Clone, Default)]
 pub struct AttemptState {
@@ -310,6 +343,8 @@ pub struct AttemptState {
     /// The wall-clock time it was made at, when a journal recorded it (a run knows it
     /// from its scenario's clock: [`ScenarioState::wall_of`]).
     pub wall: Option<Duration>,
+    /// The provider's status word for the delivery after this attempt (`pending_retry`).
+    pub status_after: Option<String>,
 }
 
 impl AttemptState {
@@ -423,6 +458,17 @@ impl RunState {
                 wait,
             } => {
                 self.attempt_mut(scenario, delivery, n).wait_after = Some(wait);
+            }
+            EngineEvent::DeliveryStatus {
+                scenario,
+                delivery,
+                after,
+                status,
+            } => {
+                self.attempt_mut(scenario, delivery, after).status_after = Some(status.to_owned());
+            }
+            EngineEvent::SecretGenerated { scenario, secret } => {
+                self.scenario_mut(scenario).generated_secret = Some(secret);
             }
             EngineEvent::DeliveryFinished {
                 scenario,

@@ -25,6 +25,7 @@
 //! - [`fixtures`] — signed, schema-valid example requests with edge-value variants, as
 //!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
+//! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
 //! - [`cli`] and [`app`] — arguments, and the commands they drive.
 
 pub mod app;
@@ -34,6 +35,7 @@ pub mod conform;
 pub mod engine;
 pub mod fixtures;
 pub mod profile;
+pub mod pyjson;
 pub mod receiver;
 pub mod report;
 pub mod retry;

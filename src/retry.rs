@@ -33,10 +33,70 @@ pub struct RetryPolicy {
     pub retry_on: RetryOn,
     /// Redirect hops followed by hand inside one attempt (0 = a 3xx is just an answer).
     pub max_redirects: u8,
-    /// Whether `Retry-After` on 429/503 lengthens the wait.
-    pub honour_retry_after: bool,
+    /// The statuses that are redirects to follow (with a `Location`), when
+    /// `max_redirects` is above 0.
+    pub redirect_statuses: &'static [u16],
+    /// What a `Retry-After` on a failed answer does to the next wait.
+    pub retry_after: RetryAfter,
+    /// A longer least wait after an overload (a timeout, a 429), if the provider has one.
+    pub overload: Option<Overload>,
+    /// The wait is drawn uniformly within ± this many percent of its planned length
+    /// (0 = exact).
+    pub jitter_percent: u8,
+    /// A connection error within this long of the request's start is sent once more at
+    /// once, inside the same attempt (svix-server's "insta-retry").
+    pub resend_quick_connection_error: Option<Duration>,
     /// Whether 410 Gone disables the endpoint.
     pub disable_on_410: bool,
+}
+
+/// The redirect statuses Crawl4AI follows (`deploy/docker/webhook.py`).
+pub const REDIRECT_STATUSES: &[u16] = &[301, 302, 303, 307, 308];
+
+/// What a `Retry-After` header on a failed answer does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// Nothing.
+    Ignored,
+    /// On these statuses the wait becomes max(scheduled wait, Retry-After), at most `cap`.
+    Lengthens {
+        /// The statuses it is read on.
+        statuses: Vec<u16>,
+        /// The longest wait it can make.
+        cap: Duration,
+    },
+    /// On any failed answer the wait becomes Retry-After clamped to
+    /// [scheduled wait, `max_factor` × scheduled wait] (svix-server's `limit_retry_delay`).
+    Clamped {
+        /// The most the wait can grow to, as a multiple of the scheduled wait.
+        max_factor: u32,
+    },
+}
+
+impl RetryAfter {
+    /// The Standard Webhooks rule: 429 and 503 lengthen the wait, at most 24 h.
+    pub fn standard() -> Self {
+        RetryAfter::Lengthens {
+            statuses: vec![429, 503],
+            cap: RETRY_AFTER_CAP,
+        }
+    }
+
+    /// Whether any `Retry-After` is read.
+    pub fn honoured(&self) -> bool {
+        !matches!(self, RetryAfter::Ignored)
+    }
+}
+
+/// After an overload the next wait is at least `min_wait`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overload {
+    /// The least wait after an overload.
+    pub min_wait: Duration,
+    /// Whether a timeout counts as an overload.
+    pub on_timeout: bool,
+    /// The statuses that count as an overload.
+    pub statuses: Vec<u16>,
 }
 
 /// Which answers are retried.
@@ -105,34 +165,85 @@ impl RetryPolicy {
         (1..self.attempts).map(|k| self.wait_after(k)).collect()
     }
 
-    /// The wait after attempt `k` given the answer's `Retry-After` (already parsed), if
-    /// the profile honours it for this status.
-    pub fn wait_with_retry_after(
+    /// The wait after failed attempt `k` that ended with `result`, given the answer's
+    /// `Retry-After` (already parsed), before jitter: the scheduled wait, raised after an
+    /// overload, then changed by `Retry-After` as the profile's rule says.
+    pub fn planned_wait(
         &self,
         k: u32,
-        status: Option<u16>,
+        result: AttemptResult,
         retry_after: Option<Duration>,
     ) -> Duration {
-        let base = self.wait_after(k);
-        match (self.honour_retry_after, status, retry_after) {
-            (true, Some(429 | 503), Some(ra)) => base.max(ra.min(RETRY_AFTER_CAP)),
-            _ => base,
+        let mut wait = self.wait_after(k);
+        if let Some(o) = &self.overload {
+            let overloaded = match result {
+                AttemptResult::Timeout => o.on_timeout,
+                AttemptResult::Status(s) => o.statuses.contains(&s),
+                _ => false,
+            };
+            if overloaded {
+                wait = wait.max(o.min_wait);
+            }
+        }
+        let status = match result {
+            AttemptResult::Status(s) => Some(s),
+            _ => None,
+        };
+        match (&self.retry_after, status, retry_after) {
+            (RetryAfter::Lengthens { statuses, cap }, Some(s), Some(ra))
+                if statuses.contains(&s) =>
+            {
+                wait.max(ra.min(*cap))
+            }
+            (RetryAfter::Clamped { max_factor }, Some(_), Some(ra)) => {
+                ra.clamp(wait, wait.saturating_mul(*max_factor))
+            }
+            _ => wait,
         }
     }
 
-    /// The shortest and the longest wait the policy can schedule after attempt `k` given
-    /// the answer's status and `Retry-After`: one value while the policy is exact; a rule
-    /// that draws or clamps waits (jitter) widens the range here, and live mode's time
-    /// scale reads it (`runner::scale`) so a drawn wait can never be too short to tell
-    /// apart.
+    /// `wait` with the profile's jitter applied, `draw` being a uniformly random number:
+    /// a whole number of milliseconds in [wait − p %, wait + p %].
+    pub fn jittered(&self, wait: Duration, draw: u64) -> Duration {
+        if self.jitter_percent == 0 {
+            return wait;
+        }
+        let (lo, hi) = self.jitter_bounds(wait);
+        let (lo, hi) = (lo.as_millis() as u64, hi.as_millis() as u64);
+        Duration::from_millis(lo + draw % (hi - lo + 1))
+    }
+
+    /// The shortest and longest a jittered `wait` can be (whole milliseconds).
+    pub fn jitter_bounds(&self, wait: Duration) -> (Duration, Duration) {
+        let ms = wait.as_millis() as u64;
+        let p = u64::from(self.jitter_percent);
+        let lo = ms.saturating_mul(100 - p.min(100)) / 100;
+        let hi = ms.saturating_mul(100 + p).div_ceil(100);
+        (Duration::from_millis(lo), Duration::from_millis(hi))
+    }
+
+    /// Whether a redirect answer with this status is followed.
+    pub fn follows(&self, status: u16) -> bool {
+        self.max_redirects > 0 && self.redirect_statuses.contains(&status)
+    }
+
+    /// The shortest and the longest wait the policy can schedule after failed attempt `k`
+    /// that ended with `result`, given the answer's `Retry-After`: the planned wait (the
+    /// overload floor and the `Retry-After` rule applied, a clamp included), widened by
+    /// the jitter a jittering policy draws from it. Live mode's time scale reads it
+    /// (`runner::scale`), so a drawn wait can never be too short to tell apart.
     pub fn wait_range(
         &self,
         k: u32,
-        status: Option<u16>,
+        result: AttemptResult,
         retry_after: Option<Duration>,
     ) -> (Duration, Duration) {
-        let w = self.wait_with_retry_after(k, status, retry_after);
-        (w, w)
+        let planned = self.planned_wait(k, result, retry_after);
+        if self.jitter_percent == 0 {
+            (planned, planned)
+        } else {
+            self.jitter_bounds(planned)
+        }
     }
 
     /// What the sender does after an attempt that ended with `result`.
@@ -165,8 +276,26 @@ mod tests {
             timeout: Duration::from_secs(30),
             retry_on: RetryOn::AnyFailure,
             max_redirects: 0,
-            honour_retry_after: false,
+            redirect_statuses: &[],
+            retry_after: RetryAfter::Ignored,
+            overload: None,
+            jitter_percent: 0,
+            resend_quick_connection_error: None,
             disable_on_410: false,
+        }
+    }
+
+    fn svix_like() -> RetryPolicy {
+        RetryPolicy {
+            backoff: Backoff::Table(vec![Duration::from_secs(5), Duration::from_secs(300)]),
+            retry_after: RetryAfter::Clamped { max_factor: 2 },
+            overload: Some(Overload {
+                min_wait: Duration::from_secs(60),
+                on_timeout: true,
+                statuses: vec![429],
+            }),
+            jitter_percent: 20,
+            ..exp(1, 1, 3)
         }
     }
 
@@ -195,22 +324,98 @@ mod tests {
     #[test]
     fn retry_after_lengthens_but_never_shortens_the_wait() {
         let mut p = exp(300, 300, 3);
-        p.honour_retry_after = true;
+        p.retry_after = RetryAfter::standard();
+        let ra = |s: u64| Some(Duration::from_secs(s));
         assert_eq!(
-            p.wait_with_retry_after(1, Some(429), Some(Duration::from_secs(10))),
+            p.planned_wait(1, AttemptResult::Status(429), ra(10)),
             Duration::from_secs(300)
         );
         assert_eq!(
-            p.wait_with_retry_after(1, Some(503), Some(Duration::from_secs(900))),
+            p.planned_wait(1, AttemptResult::Status(503), ra(900)),
             Duration::from_secs(900)
         );
         assert_eq!(
-            p.wait_with_retry_after(1, Some(500), Some(Duration::from_secs(900))),
+            p.planned_wait(1, AttemptResult::Status(500), ra(900)),
             Duration::from_secs(300)
         );
         assert_eq!(
-            p.wait_with_retry_after(1, Some(429), Some(Duration::from_secs(999_999))),
+            p.planned_wait(1, AttemptResult::Status(429), ra(999_999)),
             RETRY_AFTER_CAP
         );
+    }
+
+    #[test]
+    fn a_clamped_retry_after_stays_between_the_wait_and_twice_the_wait() {
+        let p = svix_like();
+        let ra = |s: u64| Some(Duration::from_secs(s));
+        let at = |s, r| p.planned_wait(1, AttemptResult::Status(s), r);
+        assert_eq!(at(500, ra(1)), Duration::from_secs(5));
+        assert_eq!(at(500, ra(7)), Duration::from_secs(7));
+        assert_eq!(at(404, ra(3600)), Duration::from_secs(10));
+        assert_eq!(at(302, None), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_timeout_or_a_429_waits_at_least_the_overload_penalty() {
+        let p = svix_like();
+        assert_eq!(
+            p.planned_wait(1, AttemptResult::Timeout, None),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            p.planned_wait(1, AttemptResult::Status(429), None),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            p.planned_wait(1, AttemptResult::Status(503), None),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            p.planned_wait(2, AttemptResult::Timeout, None),
+            Duration::from_secs(300),
+            "the penalty is a floor, not an addition"
+        );
+        // The penalty comes first, then Retry-After is clamped around it.
+        assert_eq!(
+            p.planned_wait(
+                1,
+                AttemptResult::Status(429),
+                Some(Duration::from_secs(3600))
+            ),
+            Duration::from_secs(120)
+        );
+    }
+
+    #[test]
+    fn jitter_stays_within_twenty_percent_and_covers_the_range() {
+        let p = svix_like();
+        let wait = Duration::from_secs(300);
+        let (lo, hi) = p.jitter_bounds(wait);
+        assert_eq!(
+            (lo, hi),
+            (Duration::from_secs(240), Duration::from_secs(360))
+        );
+        let draws: Vec<Duration> = (0..10_000u64)
+            .map(|i| p.jittered(wait, i.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+            .collect();
+        assert!(draws.iter().all(|d| (lo..=hi).contains(d)));
+        assert!(draws.iter().any(|d| *d < Duration::from_secs(250)));
+        assert!(draws.iter().any(|d| *d > Duration::from_secs(350)));
+        assert_eq!(exp(1, 1, 2).jittered(wait, 12345), wait, "no jitter, exact");
+    }
+
+    #[test]
+    fn only_the_listed_redirect_statuses_are_followed() {
+        let mut p = exp(1, 1, 2);
+        p.max_redirects = 5;
+        p.redirect_statuses = REDIRECT_STATUSES;
+        for s in [301, 302, 303, 307, 308] {
+            assert!(p.follows(s), "{s}");
+        }
+        for s in [300, 304, 305, 306] {
+            assert!(!p.follows(s), "{s}");
+        }
+        p.max_redirects = 0;
+        assert!(!p.follows(302));
     }
 }

@@ -10,11 +10,17 @@
 //! | [`Scheme::PerfectParser`] | `X-PerfectParser-Signature` | body | lowercase hex |
 //! | [`Scheme::Extend`] | `x-extend-request-timestamp`, `x-extend-request-signature` | `v0:{ts}:{body}` | lowercase hex |
 //! | [`Scheme::StandardWebhooks`] | `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,…` | `{id}.{ts}.{body}` | base64, key = base64-decoded secret after `whsec_` |
+//! | [`Scheme::Svix`] | `svix-id`, `svix-timestamp`, `svix-signature: v1,…` | `{id}.{ts}.{body}` | as Standard Webhooks |
+//!
+//! A `whsec_` secret is read as the reference libraries read it: base64 with or without
+//! its `=` padding (the Python library decodes `secret + "=="`), and trailing bits are not
+//! judged; anything outside the base64 alphabet is an error.
 
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -39,15 +45,55 @@ pub enum Scheme {
     PerfectParser,
     /// Extend: hex HMAC-SHA256 of `v0:{timestamp}:{body}`.
     Extend,
-    /// Standard Webhooks / Svix: `v1,<base64 HMAC-SHA256>` of `{id}.{timestamp}.{body}`.
+    /// Standard Webhooks: `v1,<base64 HMAC-SHA256>` of `{id}.{timestamp}.{body}` in
+    /// `webhook-*` headers.
     StandardWebhooks,
+    /// Svix: the Standard Webhooks scheme in `svix-*` headers (svix-server's default,
+    /// `whitelabel_headers = false`).
+    Svix,
 }
+
+/// The three headers of a Standard Webhooks-style scheme: id, timestamp, signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StandardHeaders {
+    /// The message id header (`webhook-id`).
+    pub id: &'static str,
+    /// The timestamp header (`webhook-timestamp`).
+    pub timestamp: &'static str,
+    /// The signature header (`webhook-signature`).
+    pub signature: &'static str,
+}
+
+/// `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+pub const WEBHOOK_HEADERS: StandardHeaders = StandardHeaders {
+    id: "webhook-id",
+    timestamp: "webhook-timestamp",
+    signature: "webhook-signature",
+};
+
+/// `svix-id`, `svix-timestamp`, `svix-signature`.
+pub const SVIX_HEADERS: StandardHeaders = StandardHeaders {
+    id: "svix-id",
+    timestamp: "svix-timestamp",
+    signature: "svix-signature",
+};
+
+/// Base64 as the Standard Webhooks reference libraries decode a secret: the standard
+/// alphabet, padding optional, trailing bits not judged.
+const LENIENT_B64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
 
 /// Why a secret cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     /// A Standard Webhooks secret that is not base64 after its `whsec_` prefix.
-    #[error("a standard-webhooks secret must be base64 (optionally prefixed `whsec_`)")]
+    #[error(
+        "a whsec_ secret must be base64 after `whsec_` (letters, digits, `+`, `/`, padding optional), e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    )]
     NotBase64,
     /// An empty secret.
     #[error("the secret is empty")]
@@ -125,13 +171,20 @@ pub fn sign_extend(secret: &str, timestamp: i64, body: &[u8]) -> String {
     ))
 }
 
-/// The key bytes of a Standard Webhooks secret: base64-decoded, after an optional `whsec_`.
+/// The key bytes of a Standard Webhooks secret: base64-decoded, after an optional
+/// `whsec_`, padded or not (as the reference libraries take it).
 pub fn standard_key(secret: &str) -> Result<Vec<u8>, SecretError> {
     let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
     if b64.is_empty() {
         return Err(SecretError::Empty);
     }
-    B64.decode(b64).map_err(|_| SecretError::NotBase64)
+    let key = LENIENT_B64
+        .decode(b64)
+        .map_err(|_| SecretError::NotBase64)?;
+    if key.is_empty() {
+        return Err(SecretError::Empty);
+    }
+    Ok(key)
 }
 
 /// One Standard Webhooks signature, `v1,<base64>`.
@@ -147,8 +200,8 @@ pub fn sign_standard(
     Ok(format!("v1,{}", B64.encode(mac)))
 }
 
-/// Verifies a Standard Webhooks `webhook-signature` header value (one or more
-/// space-separated `v1,<base64>` entries) against any of `secrets`, at wall time `now`.
+/// Verifies a Standard Webhooks signature header value (one or more space-separated
+/// `v1,<base64>` entries) against any of `secrets`, at wall time `now`.
 pub fn verify_standard(
     secrets: &[String],
     id: &str,
@@ -158,7 +211,7 @@ pub fn verify_standard(
     now: Duration,
 ) -> Verdict {
     let Ok(ts) = timestamp.trim().parse::<i64>() else {
-        return Verdict::Invalid(format!("webhook-timestamp `{timestamp}` is not an integer"));
+        return Verdict::Invalid(format!("timestamp `{timestamp}` is not an integer"));
     };
     let now_s = now.as_secs() as i64;
     let tol = STANDARD_TOLERANCE.as_secs() as i64;
@@ -219,26 +272,35 @@ impl Scheme {
             Scheme::LlamaCloud => Some("LC-Signature"),
             Scheme::PerfectParser => Some("X-PerfectParser-Signature"),
             Scheme::Extend => Some("x-extend-request-signature"),
-            Scheme::StandardWebhooks => Some("webhook-signature"),
+            Scheme::StandardWebhooks | Scheme::Svix => self.standard_headers().map(|h| h.signature),
+        }
+    }
+
+    /// The id, timestamp and signature headers of a Standard Webhooks-style scheme.
+    pub fn standard_headers(self) -> Option<StandardHeaders> {
+        match self {
+            Scheme::StandardWebhooks => Some(WEBHOOK_HEADERS),
+            Scheme::Svix => Some(SVIX_HEADERS),
+            _ => None,
         }
     }
 
     /// Whether the scheme accepts several secrets at once (key rotation).
     pub fn supports_rotation(self) -> bool {
-        matches!(self, Scheme::StandardWebhooks)
+        self.standard_headers().is_some()
     }
 
     /// Checks a secret before any request is made.
     pub fn check_secret(self, secret: &str) -> Result<(), SecretError> {
         match self {
-            Scheme::StandardWebhooks => standard_key(secret).map(drop),
+            Scheme::StandardWebhooks | Scheme::Svix => standard_key(secret).map(drop),
             _ if secret.is_empty() => Err(SecretError::Empty),
             _ => Ok(()),
         }
     }
 
     /// The signature headers for a request (none when there are no secrets). Standard
-    /// Webhooks' `webhook-id` and `webhook-timestamp` are envelope headers, added by the
+    /// Webhooks' (and Svix's) id and timestamp headers are envelope headers, added by the
     /// profile, not here; Extend's timestamp header is added here because it is part of the
     /// signature.
     pub fn sign(
@@ -271,12 +333,13 @@ impl Scheme {
                     sign_extend(first, input.timestamp, input.body),
                 ),
             ],
-            Scheme::StandardWebhooks => {
+            Scheme::StandardWebhooks | Scheme::Svix => {
                 let sigs = secrets
                     .iter()
                     .map(|s| sign_standard(s, input.id, input.timestamp, input.body))
                     .collect::<Result<Vec<_>, _>>()?;
-                vec![("webhook-signature".into(), sigs.join(" "))]
+                let name = self.signature_header().unwrap_or("webhook-signature");
+                vec![(name.into(), sigs.join(" "))]
             }
         })
     }
@@ -361,12 +424,13 @@ impl Scheme {
                     Verdict::Invalid("x-extend-request-signature does not match".into())
                 }
             }
-            Scheme::StandardWebhooks => {
-                let Some(id) = header(headers, "webhook-id") else {
-                    return Verdict::Invalid("webhook-id is missing".into());
+            Scheme::StandardWebhooks | Scheme::Svix => {
+                let names = self.standard_headers().unwrap_or(WEBHOOK_HEADERS);
+                let Some(id) = header(headers, names.id) else {
+                    return Verdict::Invalid(format!("{} is missing", names.id));
                 };
-                let Some(ts) = header(headers, "webhook-timestamp") else {
-                    return Verdict::Invalid("webhook-timestamp is missing".into());
+                let Some(ts) = header(headers, names.timestamp) else {
+                    return Verdict::Invalid(format!("{} is missing", names.timestamp));
                 };
                 verify_standard(secrets, id, ts, sig, body, now)
             }
@@ -469,9 +533,48 @@ mod tests {
 
     #[test]
     fn a_malformed_standard_secret_is_refused() {
+        for bad in ["whsec_***", "whsec_abc$def", "whsec_a", "whsec_===="] {
+            assert!(
+                Scheme::StandardWebhooks.check_secret(bad).is_err(),
+                "{bad} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unpadded_whsec_secret_gives_the_same_key_as_its_padded_form() {
+        // 23 bytes: base64 needs one `=` of padding; the Python reference library decodes
+        // `secret + "=="`, so the unpadded form is the same key.
+        let padded = "whsec_aG9va3JpZy11bnBhZGRlZC1zZWNyZXQ=";
+        let unpadded = padded.trim_end_matches('=');
+
+        let a = standard_key(padded).unwrap();
+        let b = standard_key(unpadded).unwrap();
+
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 23);
         assert_eq!(
-            Scheme::StandardWebhooks.check_secret("whsec_***"),
-            Err(SecretError::NotBase64)
+            sign_standard(unpadded, SW_ID, SW_TS, SW_BODY).unwrap(),
+            sign_standard(padded, SW_ID, SW_TS, SW_BODY).unwrap()
         );
+    }
+
+    #[test]
+    fn svix_signs_and_verifies_in_its_own_headers() {
+        let headers = vec![
+            ("svix-id".to_owned(), SW_ID.to_owned()),
+            ("svix-timestamp".to_owned(), SW_TS.to_string()),
+            (
+                "svix-signature".to_owned(),
+                sign_standard(SW_SECRET, SW_ID, SW_TS, SW_BODY).unwrap(),
+            ),
+        ];
+        let now = Duration::from_secs(SW_TS as u64);
+
+        let svix = Scheme::Svix.verify(&[SW_SECRET.into()], &headers, SW_BODY, now);
+        let plain = Scheme::StandardWebhooks.verify(&[SW_SECRET.into()], &headers, SW_BODY, now);
+
+        assert_eq!(svix, Verdict::Valid);
+        assert_eq!(plain, Verdict::Absent, "webhook-signature is not there");
     }
 }

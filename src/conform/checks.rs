@@ -177,7 +177,7 @@ pub fn large_body_size(profile: &Profile) -> (usize, &'static str) {
 pub fn always_signs(profile: &Profile) -> bool {
     matches!(
         profile.scheme,
-        Scheme::Extend | Scheme::StandardWebhooks | Scheme::PerfectParser
+        Scheme::Extend | Scheme::StandardWebhooks | Scheme::Svix | Scheme::PerfectParser
     )
 }
 
@@ -199,7 +199,10 @@ pub(crate) fn applies(def: &CheckDef, ctx: &Ctx<'_>) -> Result<(), String> {
         }
     };
     let unsigned = || format!("profile `{}` does not sign deliveries", p.name);
-    let timestamped = matches!(p.scheme, Scheme::Extend | Scheme::StandardWebhooks);
+    let timestamped = matches!(
+        p.scheme,
+        Scheme::Extend | Scheme::StandardWebhooks | Scheme::Svix
+    );
     match def.id {
         "accepts-valid"
         | "answers-in-time"
@@ -269,9 +272,9 @@ pub(crate) fn applies(def: &CheckDef, ctx: &Ctx<'_>) -> Result<(), String> {
             }
         }
         "accepts-rotated-signatures" => {
-            if p.scheme != Scheme::StandardWebhooks {
+            if !p.scheme.supports_rotation() {
                 return Err(format!(
-                    "profile `{}` has no key rotation header (standard-webhooks only)",
+                    "profile `{}` has no key rotation header (standard-webhooks and svix only)",
                     p.name
                 ));
             }
@@ -617,10 +620,10 @@ async fn rejects_foreign_scheme(ctx: &mut Ctx<'_>) -> Outcome {
             signing::sign_hex_body(&secret, &body),
             false,
         ),
-        Scheme::StandardWebhooks => {
+        Scheme::StandardWebhooks | Scheme::Svix => {
             let key = signing::standard_key(&secret).map_err(|e| e.to_string())?;
             (
-                "webhook-signature holding a MAC over the body alone (LlamaCloud's and PerfectParser's input)",
+                "the signature header holding a MAC over the body alone (LlamaCloud's and PerfectParser's input)",
                 format!("v1,{}", B64.encode(signing::hmac_sha256(&key, &[&body]))),
                 false,
             )
@@ -712,25 +715,25 @@ async fn timestamp(ctx: &mut Ctx<'_>, skew: Skew) -> Outcome {
 async fn rotated(ctx: &mut Ctx<'_>) -> Outcome {
     let mut b = valid(ctx, &first_event(ctx.profile()))?;
     let wrong = wrong_secret(ctx);
-    let ts: i64 = header(&b.req.headers, "webhook-timestamp")
+    let names = ctx
+        .profile()
+        .scheme
+        .standard_headers()
+        .unwrap_or(signing::WEBHOOK_HEADERS);
+    let ts: i64 = header(&b.req.headers, names.timestamp)
         .and_then(|t| t.parse().ok())
         .unwrap_or_default();
     let bad = signing::sign_standard(&wrong, &b.ids.message_id, ts, &b.req.body)
         .map_err(|e| e.to_string())?;
-    let good = header(&b.req.headers, "webhook-signature")
+    let good = header(&b.req.headers, names.signature)
         .unwrap_or_default()
         .to_owned();
-    set_header(
-        &mut b.req.headers,
-        "webhook-signature",
-        format!("{bad} {good}"),
+    set_header(&mut b.req.headers, names.signature, format!("{bad} {good}"));
+    let label = format!(
+        "{} with an old key's signature first, then a valid one",
+        names.signature
     );
-    let x = ctx
-        .send(
-            "webhook-signature with an old key's signature first, then a valid one",
-            b.req,
-        )
-        .await;
+    let x = ctx.send(&label, b.req).await;
     Ok(vec![judge(ctx, x, Expect::Accept)])
 }
 
@@ -865,10 +868,15 @@ fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
 /// Signs the request's current body afresh with the endpoint's secrets, keeping its id
 /// and timestamp.
 fn resign(ctx: &Ctx<'_>, req: &mut OutgoingRequest) -> Result<(), String> {
-    let id = header(&req.headers, "webhook-id")
+    let names = ctx
+        .profile()
+        .scheme
+        .standard_headers()
+        .unwrap_or(signing::WEBHOOK_HEADERS);
+    let id = header(&req.headers, names.id)
         .unwrap_or_default()
         .to_owned();
-    let ts = header(&req.headers, "webhook-timestamp")
+    let ts = header(&req.headers, names.timestamp)
         .or_else(|| header(&req.headers, "x-extend-request-timestamp"))
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| ctx.now().as_secs() as i64);

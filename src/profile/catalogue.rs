@@ -31,6 +31,7 @@ impl std::fmt::Debug for EventSpec {
 
 pub mod crawl4ai;
 pub mod extend;
+pub mod extend_2026;
 pub mod llamacloud;
 pub mod perfectparser;
 pub mod standard_webhooks;
@@ -47,10 +48,16 @@ mod tests {
                 "llamacloud",
                 llamacloud::catalogue(),
                 Some("event_type"),
-                16,
+                17,
             ),
             ("crawl4ai", crawl4ai::catalogue(), None, 4),
             ("extend", extend::catalogue(), Some("eventType"), 15),
+            (
+                "extend 2026-02-09",
+                extend_2026::catalogue(),
+                Some("eventType"),
+                40,
+            ),
             (
                 "perfectparser",
                 perfectparser::catalogue(),

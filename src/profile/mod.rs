@@ -6,11 +6,12 @@
 //! attempt sends, and the sender reads [`Profile::retry`] to know what to do next.
 //!
 //! Layout: one file per built-in provider (`llamacloud.rs`, `crawl4ai.rs`, `extend.rs`,
-//! `perfectparser.rs`, `standard_webhooks.rs`) holding only its table; `catalogue/` holds
-//! each provider's event types with their JSON Schemas and data generators; this file has
-//! the shared types, the envelope builders and the header rules.
+//! `perfectparser.rs`, `standard_webhooks.rs`, `svix.rs`) holding only its table — the
+//! rules and, beside each, where it comes from (`rules.rs`); `catalogue/` holds each
+//! provider's event types with their JSON Schemas and data generators; `describe.rs` the
+//! words `hookrig profiles NAME` prints, computed from the data; this file has the shared
+//! types, the envelope builders and the header rules.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,18 +19,22 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use crate::clock;
-use crate::retry::{Backoff, RetryOn, RetryPolicy};
+use crate::retry::RetryPolicy;
 use crate::rng::RunRng;
 use crate::signing::{Scheme, SecretError, SignInput};
 
 pub mod catalogue;
 mod crawl4ai;
+mod describe;
 mod extend;
 mod llamacloud;
 mod perfectparser;
+pub mod rules;
 mod standard_webhooks;
+mod svix;
 
 pub use catalogue::EventSpec;
+pub use rules::{Rule, Source, Sourced};
 
 /// The names of the built-in profiles, in display order.
 pub const BUILTIN_NAMES: &[&str] = &[
@@ -38,6 +43,7 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "extend",
     "perfectparser",
     "standard-webhooks",
+    "svix",
 ];
 
 /// A built-in profile by name.
@@ -48,6 +54,7 @@ pub fn builtin(name: &str) -> Option<Profile> {
         "extend" => extend::profile(),
         "perfectparser" => perfectparser::profile(),
         "standard-webhooks" => standard_webhooks::profile(),
+        "svix" => svix::profile(),
         _ => return None,
     })
 }
@@ -86,15 +93,44 @@ pub enum Envelope {
     StandardWebhooks,
 }
 
+/// How the body's bytes are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// Compact JSON, no spaces, UTF-8 text as is (serde_json, Go, JavaScript).
+    Compact,
+    /// Python's `json.dumps` defaults: `", "` and `": "`, non-ASCII as `\uXXXX`.
+    PythonJsonDumps,
+}
+
 /// How a provider treats custom endpoint headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderRules {
-    /// Header names a custom header can never replace (case-insensitive).
+    /// Header names a custom header can never replace (case-insensitive); such a custom
+    /// header is dropped.
     pub protected: Vec<&'static str>,
     /// `Content-Type` is forced after custom headers (Crawl4AI).
     pub content_type_last: bool,
-    /// Crawl4AI's configuration-time limits (name pattern, count, value length, deny-list).
-    pub crawl4ai_limits: bool,
+    /// Custom headers the provider refuses when the endpoint is configured.
+    pub limits: Option<HeaderLimits>,
+}
+
+/// A provider's configuration-time limits on custom headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderLimits {
+    /// The provider, in error messages (`Crawl4AI`).
+    pub provider: &'static str,
+    /// Names must match `^[A-Za-z0-9-]{1,N}$` with this N.
+    pub name_max_chars: Option<usize>,
+    /// At most this many custom headers.
+    pub max_count: Option<usize>,
+    /// Values at most this long (characters).
+    pub max_value_chars: Option<usize>,
+    /// Values may not hold CR, LF or NUL.
+    pub no_control_chars: bool,
+    /// Refused names (lowercase).
+    pub denied: &'static [&'static str],
+    /// Refused name prefixes (lowercase).
+    pub denied_prefixes: &'static [&'static str],
 }
 
 /// Crawl4AI refuses these custom header names at configuration time.
@@ -113,6 +149,45 @@ pub const CRAWL4AI_DENIED_HEADERS: &[&str] = &[
     "trailer",
 ];
 
+/// Whether an endpoint needs a secret, and the form of one the provider generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretRule {
+    /// Signing is optional: without a secret, requests go unsigned.
+    Optional,
+    /// The provider signs every delivery (every endpoint has a secret): without one
+    /// given, hookrig generates one of this form from the run's seed.
+    Generated(SecretForm),
+}
+
+/// The form of a generated secret: a prefix and random characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretForm {
+    /// `wss_`, `whsec_`, or empty.
+    pub prefix: &'static str,
+    /// What follows the prefix.
+    pub body: SecretBody,
+}
+
+/// What follows a generated secret's prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretBody {
+    /// This many letters and digits.
+    Alnum(usize),
+    /// This many lowercase hex digits.
+    Hex(usize),
+    /// This many random bytes, base64-encoded (Svix: 24).
+    Base64Bytes(usize),
+}
+
+/// One API version of a provider whose catalogue changes with it (Extend).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiVersion {
+    /// The version's name, e.g. `2026-02-09`.
+    pub name: &'static str,
+    /// Its event catalogue.
+    pub catalogue: fn() -> Vec<EventSpec>,
+}
+
 /// A provider's delivery rules.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -120,26 +195,35 @@ pub struct Profile {
     pub name: String,
     /// The provider, in words.
     pub provider: &'static str,
+    /// The release, server or API version the rules are read from.
+    pub version: &'static str,
     /// Body envelope.
     pub envelope: Envelope,
+    /// How the body's bytes are written.
+    pub body_encoding: BodyEncoding,
     /// Fixed headers every request carries, in order.
     pub static_headers: Vec<(&'static str, &'static str)>,
     /// What custom headers may do.
     pub header_rules: HeaderRules,
     /// Signing scheme.
     pub scheme: Scheme,
+    /// Whether a secret is needed, and the form of a generated one.
+    pub secret: SecretRule,
     /// Attempts, waits, timeout and what is retried.
     pub retry: RetryPolicy,
-    /// Event types the provider sends.
+    /// Event types the provider sends (of the selected API version).
     pub catalogue: Vec<EventSpec>,
+    /// The API versions whose catalogues differ, the default first; empty when the
+    /// provider has one catalogue.
+    pub api_versions: Vec<ApiVersion>,
+    /// The selected API version, when the provider has several.
+    pub api_version: Option<&'static str>,
     /// Whether event types outside the catalogue are allowed (Standard Webhooks).
     pub open_catalogue: bool,
-    /// The delivery status shown between attempts, when the provider names one.
+    /// The delivery status the provider shows between attempts, when it names one.
     pub pending_status: Option<&'static str>,
-    /// Where the rules come from.
-    pub sources: Vec<&'static str>,
-    /// Rules that are assumptions, not published facts.
-    pub assumptions: Vec<&'static str>,
+    /// Every rule with its sources, in the order `hookrig profiles NAME` prints them.
+    pub rules: Vec<Sourced>,
 }
 
 /// Body encoding for LlamaCloud (`webhook_output_format`).
@@ -169,6 +253,9 @@ pub struct Endpoint {
     pub data_in_payload: bool,
     /// LlamaCloud: body encoding.
     pub output_format: OutputFormat,
+    /// The secret was generated by hookrig from the run's seed (a provider that always
+    /// signs, no secret given): reports and the journal show it.
+    pub secret_generated: bool,
 }
 
 impl Endpoint {
@@ -204,12 +291,19 @@ pub enum ConfigError {
     Data(String),
 }
 
-/// The ids that stay the same across every attempt of one delivery.
+/// What stays the same across every attempt of one delivery: its ids and the time the
+/// event happened. The providers build the payload once and re-post it, so every body
+/// field that says when the event happened repeats unchanged on each retry; only the
+/// header timestamps that belong to a signature are fresh per attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryIds {
     /// LlamaCloud `event_id`, Extend `eventId`, Standard Webhooks `webhook-id`; empty when
     /// the provider has none.
     pub message_id: String,
+    /// When the event happened (wall clock, since the Unix epoch): the body's
+    /// `timestamp`/`created_at`. `None` until the sender fixes it at the first attempt;
+    /// a request built while it is `None` uses the time it is built at.
+    pub event_time: Option<Duration>,
 }
 
 /// One attempt's request: headers in order and the body exactly as sent.
@@ -222,6 +316,64 @@ pub struct OutgoingRequest {
 }
 
 impl Profile {
+    /// The profile with the catalogue of API version `name`, or an error listing the
+    /// valid versions.
+    pub fn with_api_version(mut self, name: &str) -> Result<Profile, String> {
+        let names: Vec<&str> = self.api_versions.iter().map(|v| v.name).collect();
+        if names.is_empty() {
+            return Err(format!(
+                "profile `{}` has one event catalogue; `api_version` is for extend",
+                self.name
+            ));
+        }
+        let Some(v) = self.api_versions.iter().find(|v| v.name == name).copied() else {
+            let hint = crate::scenario::load::nearest(name, &names)
+                .map(|n| format!(": did you mean `{n}`?"))
+                .unwrap_or_default();
+            return Err(format!(
+                "unknown api_version `{name}` for {}{hint} (valid: {}; default {})",
+                self.name,
+                names.join(", "),
+                names[0]
+            ));
+        };
+        self.catalogue = (v.catalogue)();
+        self.api_version = Some(v.name);
+        Ok(self)
+    }
+
+    /// A secret in the provider's own form, drawn from `rng`, when the provider signs
+    /// every delivery; `None` when signing is optional.
+    pub fn generate_secret(&self, rng: &mut RunRng) -> Option<String> {
+        let SecretRule::Generated(form) = self.secret else {
+            return None;
+        };
+        let body = match form.body {
+            SecretBody::Alnum(n) => rng.alnum(n),
+            SecretBody::Hex(n) => rng.hex(n),
+            SecretBody::Base64Bytes(n) => {
+                use base64::Engine as _;
+                let bytes: Vec<u8> = (0..n).map(|_| rng.u64() as u8).collect();
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            }
+        };
+        Some(format!("{}{body}", form.prefix))
+    }
+
+    /// `endpoint` as the run sends to it: with a secret generated from `rng` when the
+    /// provider signs every delivery and none was given; unchanged otherwise.
+    pub fn endpoint_for_run(&self, endpoint: &Endpoint, rng: &mut RunRng) -> Option<Endpoint> {
+        if !endpoint.secrets.is_empty() {
+            return None;
+        }
+        let secret = self.generate_secret(rng)?;
+        Some(Endpoint {
+            secrets: vec![secret],
+            secret_generated: true,
+            ..endpoint.clone()
+        })
+    }
+
     /// The catalogue entry for `event_type`.
     pub fn event(&self, event_type: &str) -> Option<&EventSpec> {
         self.catalogue.iter().find(|e| e.name == event_type)
@@ -256,10 +408,14 @@ impl Profile {
         let message_id = match self.envelope {
             Envelope::LlamaCloud => rng.uuid(),
             Envelope::Extend => format!("event_{}", rng.alnum(20)),
+            // Svix and Standard Webhooks: `msg_` and a 27-character KSUID.
             Envelope::StandardWebhooks => format!("msg_{}", rng.alnum(27)),
             Envelope::Crawl4ai | Envelope::PerfectParser => String::new(),
         };
-        DeliveryIds { message_id }
+        DeliveryIds {
+            message_id,
+            event_time: None,
+        }
     }
 
     /// Checks an endpoint against the provider's configuration rules.
@@ -278,46 +434,66 @@ impl Profile {
             name: name.to_owned(),
             reason,
         };
-        if self.header_rules.crawl4ai_limits && headers.len() > 20 {
+        if let Some(l) = &self.header_rules.limits
+            && let Some(max) = l.max_count
+            && headers.len() > max
+        {
             return Err(refuse(
-                &headers[20].0,
+                &headers[max].0,
                 format!(
-                    "Crawl4AI accepts at most 20 custom headers, {} given",
+                    "{} accepts at most {max} custom headers, {} given",
+                    l.provider,
                     headers.len()
                 ),
             ));
         }
         for (name, value) in headers {
-            if self.header_rules.crawl4ai_limits {
-                let ok_name = !name.is_empty()
-                    && name.len() <= 64
-                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-                if !ok_name {
-                    return Err(refuse(
-                        name,
-                        "Crawl4AI header names must match ^[A-Za-z0-9-]{1,64}$".into(),
-                    ));
+            if let Some(l) = &self.header_rules.limits {
+                if let Some(max) = l.name_max_chars {
+                    let ok_name = !name.is_empty()
+                        && name.len() <= max
+                        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                    if !ok_name {
+                        return Err(refuse(
+                            name,
+                            format!(
+                                "{} header names must match ^[A-Za-z0-9-]{{1,{max}}}$",
+                                l.provider
+                            ),
+                        ));
+                    }
                 }
                 let lower = name.to_ascii_lowercase();
-                if CRAWL4AI_DENIED_HEADERS.contains(&lower.as_str()) {
+                if l.denied.contains(&lower.as_str()) {
                     return Err(refuse(
                         name,
                         format!(
-                            "Crawl4AI refuses this header (denied: {})",
-                            CRAWL4AI_DENIED_HEADERS.join(", ")
+                            "{} refuses this header (denied: {})",
+                            l.provider,
+                            l.denied.join(", ")
                         ),
                     ));
                 }
-                if value.chars().count() > 2048 {
+                if let Some(p) = l.denied_prefixes.iter().find(|p| lower.starts_with(*p)) {
                     return Err(refuse(
                         name,
                         format!(
-                            "value is {} characters; Crawl4AI allows 2048",
-                            value.chars().count()
+                            "{} refuses header names starting with `{p}` (denied prefixes: {})",
+                            l.provider,
+                            l.denied_prefixes.join(", ")
                         ),
                     ));
                 }
-                if value.contains(['\r', '\n', '\0']) {
+                if let Some(max) = l.max_value_chars {
+                    let n = value.chars().count();
+                    if n > max {
+                        return Err(refuse(
+                            name,
+                            format!("value is {n} characters; {} allows {max}", l.provider),
+                        ));
+                    }
+                }
+                if l.no_control_chars && value.contains(['\r', '\n', '\0']) {
                     return Err(refuse(name, "value contains CR, LF or NUL".into()));
                 }
             }
@@ -334,8 +510,9 @@ impl Profile {
         Ok(())
     }
 
-    /// The request for one attempt: envelope, headers, signature, all computed afresh at
-    /// wall time `now`.
+    /// The request for one attempt at wall time `now`: the body (whose event-time fields
+    /// read `ids.event_time`, fixed for the delivery), the headers, and the signature
+    /// with its header timestamp, both computed afresh at `now`.
     pub fn build_request(
         &self,
         endpoint: &Endpoint,
@@ -345,10 +522,11 @@ impl Profile {
         now: Duration,
     ) -> Result<OutgoingRequest, ConfigError> {
         let ts = clock::unix_secs(now);
-        let mut body = self.envelope_bytes(endpoint, event_type, data, ids, now)?;
+        let event_time = ids.event_time.unwrap_or(now);
+        let mut body = self.envelope_bytes(endpoint, event_type, data, ids, event_time)?;
         if self.envelope == Envelope::LlamaCloud && endpoint.output_format == OutputFormat::String {
             let inner = String::from_utf8(body).unwrap_or_default();
-            body = serde_json::to_vec(&inner).map_err(|e| ConfigError::Data(e.to_string()))?;
+            body = self.encode(&inner)?;
         }
 
         let mut headers: Vec<(String, String)> = self
@@ -362,8 +540,12 @@ impl Profile {
                 headers.push(("X-Webhook-Event-Type".into(), event_type.to_owned()));
             }
             Envelope::StandardWebhooks => {
-                headers.insert(0, ("webhook-id".into(), ids.message_id.clone()));
-                headers.insert(1, ("webhook-timestamp".into(), ts.to_string()));
+                let names = self
+                    .scheme
+                    .standard_headers()
+                    .unwrap_or(crate::signing::WEBHOOK_HEADERS);
+                headers.insert(0, (names.id.into(), ids.message_id.clone()));
+                headers.insert(1, (names.timestamp.into(), ts.to_string()));
             }
             Envelope::PerfectParser => {
                 if let Some(s) = &endpoint.static_secret {
@@ -401,9 +583,13 @@ impl Profile {
                 body: &body,
             },
         )?;
+        let after = self
+            .scheme
+            .standard_headers()
+            .map_or("webhook-timestamp", |h| h.timestamp);
         let at = headers
             .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case("webhook-timestamp"))
+            .position(|(k, _)| k.eq_ignore_ascii_case(after))
             .map_or(headers.len(), |p| p + 1);
         for (i, h) in sig.into_iter().enumerate() {
             headers.insert((at + i).min(headers.len()), h);
@@ -414,8 +600,17 @@ impl Profile {
         })
     }
 
-    /// The body as JSON (before LlamaCloud's string encoding).
-    /// The body's bytes. The three envelopes that wrap `data` whole are written straight
+    /// `value` in the profile's body encoding.
+    fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>, ConfigError> {
+        match self.body_encoding {
+            BodyEncoding::Compact => serde_json::to_vec(value),
+            BodyEncoding::PythonJsonDumps => crate::pyjson::to_vec(value),
+        }
+        .map_err(|e| ConfigError::Data(e.to_string()))
+    }
+
+    /// The body's bytes (before LlamaCloud's string encoding), its event-time fields
+    /// reading `at`. The three envelopes that wrap `data` whole are written straight
     /// from borrowed fields, without copying `data` into a new tree first (this runs once
     /// per attempt); the two that lay out or pick `data`'s fields are built as a tree.
     fn envelope_bytes(
@@ -424,7 +619,7 @@ impl Profile {
         event_type: &str,
         data: &Value,
         ids: &DeliveryIds,
-        now: Duration,
+        at: Duration,
     ) -> Result<Vec<u8>, ConfigError> {
         #[derive(serde::Serialize)]
         struct LlamaCloud<'a> {
@@ -447,38 +642,37 @@ impl Profile {
             timestamp: String,
             data: &'a Value,
         }
-        let bytes = match self.envelope {
-            Envelope::LlamaCloud => serde_json::to_vec(&LlamaCloud {
+        match self.envelope {
+            Envelope::LlamaCloud => self.encode(&LlamaCloud {
                 event_id: &ids.message_id,
                 event_type,
-                timestamp: clock::unix_float(now),
+                timestamp: clock::unix_float(at),
                 data,
             }),
-            Envelope::Extend => serde_json::to_vec(&Extend {
+            Envelope::Extend => self.encode(&Extend {
                 event_id: &ids.message_id,
                 event_type,
                 payload: data,
             }),
-            Envelope::StandardWebhooks => serde_json::to_vec(&Standard {
+            Envelope::StandardWebhooks => self.encode(&Standard {
                 event_type,
-                timestamp: clock::iso_z(now),
+                timestamp: clock::iso_z(at),
                 data,
             }),
             Envelope::PerfectParser => {
-                serde_json::to_vec(&Self::perfectparser_body(event_type, data, now)?)
+                self.encode(&Self::perfectparser_body(event_type, data, at)?)
             }
             Envelope::Crawl4ai => {
-                serde_json::to_vec(&Self::crawl4ai_body(endpoint, event_type, data, now)?)
+                self.encode(&Self::crawl4ai_body(endpoint, event_type, data, at)?)
             }
-        };
-        bytes.map_err(|e| ConfigError::Data(e.to_string()))
+        }
     }
 
     /// PerfectParser's body: `event`, `created_at`, then `data`'s fields at the top level.
     fn perfectparser_body(
         event_type: &str,
         data: &Value,
-        now: Duration,
+        at: Duration,
     ) -> Result<Value, ConfigError> {
         let fields = mapping(
             data,
@@ -486,19 +680,22 @@ impl Profile {
         )?;
         let mut body = Map::new();
         body.insert("event".into(), json!(event_type));
-        body.insert("created_at".into(), json!(clock::iso_z(now)));
+        body.insert("created_at".into(), json!(clock::iso_z(at)));
         for (k, v) in fields {
             body.insert(k.clone(), v.clone());
         }
         Ok(Value::Object(body))
     }
 
-    /// Crawl4AI's body: picked from `data`'s fields, `data` only when the endpoint asks.
+    /// Crawl4AI's body, in the order `notify_job_completion` builds it: `task_id`,
+    /// `task_type`, `status`, `timestamp`, `urls`, then `error` (failed jobs) and `data`
+    /// (only when the endpoint asks and the job has a result: a crawl job's whole `/crawl`
+    /// response, an LLM job's `{extracted_content}`).
     fn crawl4ai_body(
         endpoint: &Endpoint,
         event_type: &str,
         data: &Value,
-        now: Duration,
+        at: Duration,
     ) -> Result<Value, ConfigError> {
         let fields = mapping(
             data,
@@ -511,11 +708,14 @@ impl Profile {
         }
         body.insert("task_type".into(), json!(task_type));
         body.insert("status".into(), json!(status));
-        body.insert("timestamp".into(), json!(clock::iso_python_utc(now)));
+        body.insert("timestamp".into(), json!(clock::iso_python_utc(at)));
         body.insert(
             "urls".into(),
             fields.get("urls").cloned().unwrap_or_else(|| json!([])),
         );
+        if let Some(err) = fields.get("error") {
+            body.insert("error".into(), err.clone());
+        }
         if let Some(result) = fields.get("result").filter(|_| endpoint.data_in_payload) {
             let d = if task_type == "llm_extraction" {
                 json!({ "extracted_content": result })
@@ -523,9 +723,6 @@ impl Profile {
                 result.clone()
             };
             body.insert("data".into(), d);
-        }
-        if let Some(err) = fields.get("error") {
-            body.insert("error".into(), err.clone());
         }
         Ok(Value::Object(body))
     }
@@ -554,122 +751,10 @@ impl Profile {
             other => Ok(other),
         }
     }
-
-    /// The rules in words, for `hookrig profiles NAME`.
-    pub fn describe(&self) -> String {
-        let mut s = String::new();
-        let r = &self.retry;
-        let _ = writeln!(s, "{} — {}", self.name, self.provider);
-        let _ = writeln!(s);
-        let _ = writeln!(s, "body        {}", envelope_words(self.envelope));
-        let _ = writeln!(s, "headers     {}", self.header_words());
-        let _ = writeln!(s, "signature   {}", scheme_words(self.scheme));
-        let waits: Vec<String> = r
-            .waits()
-            .iter()
-            .map(|d| humantime::format_duration(*d).to_string())
-            .collect();
-        let _ = writeln!(
-            s,
-            "attempts    {} (waits {})",
-            r.attempts,
-            if waits.is_empty() {
-                "none".into()
-            } else {
-                waits.join(", ")
-            }
-        );
-        if let Backoff::Exponential { initial, cap } = &r.backoff {
-            let _ = writeln!(
-                s,
-                "backoff     exponential from {}, doubling, each wait capped at {}",
-                humantime::format_duration(*initial),
-                humantime::format_duration(*cap)
-            );
-        }
-        let starts = retry_starts(r);
-        let _ = writeln!(
-            s,
-            "starts      {} (with instant failures)",
-            starts
-                .iter()
-                .map(|d| humantime::format_duration(*d).to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let _ = writeln!(
-            s,
-            "timeout     {} per attempt",
-            humantime::format_duration(r.timeout)
-        );
-        let _ = writeln!(s, "retry on    {}", retry_words(r));
-        if let Some(p) = self.pending_status {
-            let _ = writeln!(s, "between     delivery status `{p}`");
-        }
-        let _ = writeln!(s);
-        let _ = writeln!(
-            s,
-            "events ({}{}):",
-            self.catalogue.len(),
-            if self.open_catalogue {
-                ", any other type name is accepted too"
-            } else {
-                ""
-            }
-        );
-        for e in &self.catalogue {
-            let _ = writeln!(s, "  {:<34} {}", e.name, e.description);
-        }
-        if !self.assumptions.is_empty() {
-            let _ = writeln!(s);
-            let _ = writeln!(s, "assumptions (not published by the provider):");
-            for a in &self.assumptions {
-                let _ = writeln!(s, "  - {a}");
-            }
-        }
-        let _ = writeln!(s);
-        let _ = writeln!(s, "sources:");
-        for src in &self.sources {
-            let _ = writeln!(s, "  - {src}");
-        }
-        s
-    }
-
-    fn header_words(&self) -> String {
-        let mut parts: Vec<String> = self
-            .static_headers
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
-        match self.envelope {
-            Envelope::LlamaCloud => parts.push("X-Webhook-Event-ID, X-Webhook-Event-Type".into()),
-            Envelope::StandardWebhooks => {
-                parts.insert(0, "webhook-id, webhook-timestamp (unix s)".into())
-            }
-            Envelope::PerfectParser => {
-                parts.push("X-Webhook-Secret (when a static secret is set)".into())
-            }
-            _ => {}
-        }
-        if let Some(h) = self.scheme.signature_header() {
-            parts.push(format!("{h} (with a secret)"));
-        }
-        let mut s = parts.join(", ");
-        if self.header_rules.crawl4ai_limits {
-            s.push_str("; custom headers win over defaults, Content-Type forced last; names ^[A-Za-z0-9-]{1,64}$, at most 20, values ≤ 2048 chars without CR/LF/NUL; refused: ");
-            s.push_str(&CRAWL4AI_DENIED_HEADERS.join(", "));
-        } else if !self.header_rules.protected.is_empty() {
-            let _ = write!(
-                s,
-                "; custom headers cannot override {}",
-                self.header_rules.protected.join(", ")
-            );
-        }
-        s
-    }
 }
 
-/// Every attempt's start offset when each attempt fails at once: 0, w1, w1+w2, …
+/// Every attempt's start offset when each attempt fails at once: 0, w1, w1+w2, … (the
+/// planned waits: without jitter, overload or `Retry-After`).
 pub fn retry_starts(policy: &RetryPolicy) -> Vec<Duration> {
     let mut t = Duration::ZERO;
     let mut out = vec![t];
@@ -678,62 +763,6 @@ pub fn retry_starts(policy: &RetryPolicy) -> Vec<Duration> {
         out.push(t);
     }
     out
-}
-
-fn envelope_words(e: Envelope) -> &'static str {
-    match e {
-        Envelope::LlamaCloud => {
-            "{event_id: uuid, event_type, timestamp: float unix s, data: {id, job_id, …}}; output_format `string` (default) sends it JSON-encoded as a string"
-        }
-        Envelope::Crawl4ai => {
-            "{task_id, task_type, status, timestamp: ISO-8601 +00:00, urls} + data (data_in_payload and a result; LLM jobs {extracted_content}) + error (failed)"
-        }
-        Envelope::Extend => "{eventId: event_…, eventType, payload: {object, id, …}}",
-        Envelope::PerfectParser => "flat {event, created_at: ISO-8601, …event fields}",
-        Envelope::StandardWebhooks => "{type, timestamp: ISO-8601, data}",
-    }
-}
-
-fn scheme_words(s: Scheme) -> &'static str {
-    match s {
-        Scheme::None => "none",
-        Scheme::LlamaCloud => "optional: LC-Signature: sha256=<hex HMAC-SHA256(secret, body)>",
-        Scheme::PerfectParser => {
-            "X-PerfectParser-Signature: <hex HMAC-SHA256(signing secret, raw body)>"
-        }
-        Scheme::Extend => {
-            "x-extend-request-signature: hex HMAC-SHA256(secret, \"v0:{timestamp}:{body}\"); verifiers reject age > 300 s or > 60 s in the future"
-        }
-        Scheme::StandardWebhooks => {
-            "webhook-signature: v1,<base64 HMAC-SHA256(base64-decoded secret, \"{id}.{timestamp}.{body}\")>, space-separated during key rotation; tolerance 5 min"
-        }
-    }
-}
-
-fn retry_words(r: &RetryPolicy) -> String {
-    let mut s = match r.retry_on {
-        RetryOn::AnyFailure => "any non-2xx answer, timeout, connection error".to_owned(),
-        RetryOn::ServerErrors => {
-            "status ≥ 500, timeout, connection error; any other non-2xx ends the delivery"
-                .to_owned()
-        }
-    };
-    if r.max_redirects > 0 {
-        let _ = write!(
-            s,
-            "; redirects followed by hand re-sending the POST, ≤ {} hops (each with its own timeout)",
-            r.max_redirects
-        );
-    } else {
-        s.push_str("; 3xx is a failed attempt, never followed");
-    }
-    if r.disable_on_410 {
-        s.push_str("; 410 disables the endpoint");
-    }
-    if r.honour_retry_after {
-        s.push_str("; Retry-After on 429/503 lengthens the wait (≤ 24 h)");
-    }
-    s
 }
 
 /// `data`'s fields, or `what` and the kind `data` is instead.

@@ -16,6 +16,7 @@ fn names(r: &OutgoingRequest) -> Vec<&str> {
 fn ids(m: &str) -> DeliveryIds {
     DeliveryIds {
         message_id: m.into(),
+        event_time: None,
     }
 }
 
@@ -330,4 +331,128 @@ fn only_standard_webhooks_accepts_several_secrets() {
             .check_endpoint(&sw)
             .is_ok()
     );
+}
+
+#[test]
+fn every_profile_sources_every_rule_it_has() {
+    use super::rules::Rule;
+    for p in builtins() {
+        let has = |r: Rule| p.rules.iter().any(|s| s.rule == r);
+        let mut must = vec![
+            Rule::Version,
+            Rule::Body,
+            Rule::BodyBytes,
+            Rule::Headers,
+            Rule::Signature,
+            Rule::Secret,
+            Rule::Attempts,
+            Rule::Waits,
+            Rule::Timeout,
+            Rule::RetryOn,
+            Rule::Redirects,
+            Rule::Events,
+        ];
+        let r = &p.retry;
+        if r.jitter_percent > 0 {
+            must.push(Rule::Jitter);
+        }
+        if r.overload.is_some() {
+            must.push(Rule::Overload);
+        }
+        if r.retry_after.honoured() {
+            must.push(Rule::RetryAfter);
+        }
+        if r.resend_quick_connection_error.is_some() {
+            must.push(Rule::Resend);
+        }
+        if r.disable_on_410 {
+            must.push(Rule::Gone);
+        }
+        if p.pending_status.is_some() {
+            must.push(Rule::Status);
+        }
+        if p.header_rules.limits.is_some() || !p.header_rules.protected.is_empty() {
+            must.push(Rule::CustomHeaders);
+        }
+        for rule in must {
+            assert!(has(rule), "{}: no source for `{}`", p.name, rule.label());
+        }
+        for s in &p.rules {
+            assert!(
+                !s.sources.is_empty(),
+                "{}: `{}` has no source",
+                p.name,
+                s.rule.label()
+            );
+            let same = p.rules.iter().filter(|o| o.rule == s.rule).count();
+            assert_eq!(same, 1, "{}: `{}` listed twice", p.name, s.rule.label());
+        }
+    }
+}
+
+#[test]
+fn the_event_time_in_the_body_stays_while_the_signature_timestamp_moves() {
+    let p = builtin("standard-webhooks").unwrap();
+    let e = Endpoint {
+        secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+        ..Endpoint::default()
+    };
+    let ids = DeliveryIds {
+        message_id: "msg_1".into(),
+        event_time: Some(epoch(60)),
+    };
+    let data = json!({"id": "u"});
+
+    let first = p
+        .build_request(&e, "user.created", &data, &ids, epoch(60))
+        .unwrap();
+    let retry = p
+        .build_request(&e, "user.created", &data, &ids, epoch(3600))
+        .unwrap();
+
+    assert_eq!(first.body, retry.body);
+    let body: serde_json::Value = serde_json::from_slice(&retry.body).unwrap();
+    assert_eq!(body["timestamp"], "2025-01-01T00:01:00.000Z");
+    assert_eq!(
+        crate::signing::header(&retry.headers, "webhook-timestamp"),
+        Some((SIM_EPOCH_UNIX + 3600).to_string().as_str())
+    );
+    assert_ne!(
+        crate::signing::header(&first.headers, "webhook-signature"),
+        crate::signing::header(&retry.headers, "webhook-signature")
+    );
+}
+
+#[test]
+fn extend_selects_the_catalogue_of_its_api_version() {
+    let p = builtin("extend").unwrap();
+    assert_eq!(p.api_version, Some("2024-12-23"));
+    assert!(p.knows_event("processor_run.processed"));
+    assert!(!p.knows_event("extract_run.processed"));
+
+    let newer = p.clone().with_api_version("2026-02-09").unwrap();
+
+    assert!(newer.knows_event("extract_run.processed"));
+    assert!(newer.knows_event("workflow_run.cancelled"));
+    assert!(!newer.knows_event("processor_run.processed"));
+    let err = p.with_api_version("2025-04-2").unwrap_err();
+    assert!(err.contains("valid: 2024-12-23, 2026-02-09"), "{err}");
+}
+
+#[test]
+fn generated_secrets_have_the_providers_forms_and_follow_the_seed() {
+    let secret = |name: &str, seed| {
+        builtin(name)
+            .unwrap()
+            .generate_secret(&mut RunRng::new(seed))
+    };
+    let extend = secret("extend", 1).unwrap();
+    assert!(extend.starts_with("wss_") && extend.len() == 36, "{extend}");
+    let svix = secret("svix", 1).unwrap();
+    assert_eq!(crate::signing::standard_key(&svix).unwrap().len(), 24);
+    assert_eq!(secret("perfectparser", 1).unwrap().len(), 64);
+    assert_eq!(secret("extend", 1), secret("extend", 1));
+    assert_ne!(secret("extend", 1), secret("extend", 2));
+    assert_eq!(secret("llamacloud", 1), None, "signing is optional there");
+    assert_eq!(secret("crawl4ai", 1), None);
 }

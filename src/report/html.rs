@@ -238,7 +238,7 @@ fn scenario_section(h: &mut String, i: usize, sc: &ScenarioState, scenario: Opti
                 .find(|x| x.delivery == d && x.schedule.is_some())
         });
         let schedule = expect.and_then(|x| x.schedule.as_deref());
-        let tolerance = expect.map(|x| x.tolerance).unwrap_or_default();
+        let tolerance = expect.map(|x| (x.tolerance, x.tolerance_percent));
         let flagged = flagged_attempts(sc, d, scenario);
         delivery_block(h, &format!("s{i}-d{d}"), del, schedule, tolerance, &flagged);
     }
@@ -276,7 +276,7 @@ fn delivery_block(
     id: &str,
     d: &DeliveryState,
     schedule: Option<&[Duration]>,
-    tolerance: Duration,
+    tolerance: Option<(Duration, u32)>,
     flagged: &[u32],
 ) {
     let outcome = d.outcome.map_or("unfinished", |o| o.as_str());
@@ -449,7 +449,7 @@ fn timeline(
     id: &str,
     d: &DeliveryState,
     schedule: Option<&[Duration]>,
-    tolerance: Duration,
+    tolerance: Option<(Duration, u32)>,
     flagged: &[u32],
 ) {
     let starts: Vec<u64> = d.attempts.iter().map(|a| ms(rel(a, d))).collect();
@@ -543,7 +543,11 @@ fn timeline(
         let x = axis.x(*e);
         let actual = starts.get(k).copied();
         let off = match actual {
-            Some(s) => s.abs_diff(*e) > ms(tolerance),
+            Some(s) => {
+                // The larger of the scenario's tolerance and its percentage of `e`.
+                let (tol, pct) = tolerance.unwrap_or_default();
+                s.abs_diff(*e) > ms(tol).max(*e * u64::from(pct) / 100)
+            }
             None => true,
         };
         let _ = write!(h, "<g class=\"{}\">", if off { "exp off" } else { "exp" });

@@ -4,14 +4,18 @@
 //! An attempt line carries the request as the receiver got it (headers in order, the body
 //! exactly as sent), the answer, the arrival offset `at_ms` and the wall-clock time
 //! `wall_ms` at which signatures were judged (in live mode the real clock: the scenario's
-//! wall-clock start plus the offset times its time scale). Header values that carry secrets
-//! (`X-Webhook-Secret`, `Authorization`, …) are redacted.
+//! wall-clock start plus the offset times its time scale), and — where the profile names
+//! one — the provider's status word for the delivery after the attempt
+//! (`provider_status`, PerfectParser's `pending_retry`). Header values that carry secrets
+//! (`X-Webhook-Secret`, `Authorization`, …) are redacted; a secret the run generated
+//! itself (no secret given to a provider that always signs) is shown as
+//! `generated_secret`, so the journal's signatures can be checked.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::engine::{RequestRecord, ResponseRecord, RunState};
+use crate::engine::{RequestRecord, ResponseRecord, RunState, ScenarioState};
 use crate::scenario::expect::redact;
 
 /// The journal text for a run whose offset zero is wall-clock `epoch` (sim scenarios; a
@@ -40,7 +44,7 @@ pub fn render(state: &RunState, epoch: Duration) -> String {
                     "request": request,
                     "response": a.response.as_deref().map(response_json),
                 });
-                push(&mut out, &line);
+                push(&mut out, &extend(line, s, a.status_after.as_deref()));
             }
             let line = json!({
                 "kind": "delivery",
@@ -52,10 +56,22 @@ pub fn render(state: &RunState, epoch: Duration) -> String {
                 "attempts": d.attempts.len(),
                 "reason": d.reason,
             });
-            push(&mut out, &line);
+            push(&mut out, &extend(line, s, None));
         }
     }
     out
+}
+
+/// `line` with the fields only some runs have: the provider's status word after an
+/// attempt, and the secret the run generated.
+fn extend(mut line: Value, s: &ScenarioState, status: Option<&str>) -> Value {
+    if let Some(status) = status {
+        line["provider_status"] = json!(status);
+    }
+    if let Some(secret) = &s.generated_secret {
+        line["generated_secret"] = json!(secret);
+    }
+    line
 }
 
 fn push(out: &mut String, v: &Value) {

@@ -42,6 +42,9 @@ struct ScenarioOut<'a> {
     /// The run was interrupted before it finished.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     interrupted: bool,
+    /// The endpoint secret the run generated (a provider that always signs, none given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generated_secret: Option<&'a str>,
     failures: &'a [Failure],
     deliveries: Vec<DeliveryOut<'a>>,
 }
@@ -56,16 +59,20 @@ struct MarginOut<'a> {
 struct DeliveryOut<'a> {
     event_type: &'a str,
     outcome: Option<&'static str>,
-    attempts: Vec<AttemptOut>,
+    attempts: Vec<AttemptOut<'a>>,
 }
 
 #[derive(Serialize)]
-struct AttemptOut {
+struct AttemptOut<'a> {
     n: u32,
     at_ms: u64,
     status: Option<u16>,
     error: Option<&'static str>,
     latency_ms: Option<u64>,
+    /// The provider's status word for the delivery after this attempt, where the
+    /// profile names one (PerfectParser's `pending_retry`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider_status: Option<&'a str>,
 }
 
 /// The run as one pretty-printed JSON object (with a trailing newline).
@@ -92,6 +99,7 @@ pub fn render(state: &RunState) -> String {
                 }),
                 skipped: s.skipped.as_deref(),
                 interrupted: s.interrupted,
+                generated_secret: s.generated_secret.as_deref(),
                 failures: &s.failures,
                 deliveries: s
                     .deliveries
@@ -108,6 +116,7 @@ pub fn render(state: &RunState) -> String {
                                 status: a.status(),
                                 error: a.error(),
                                 latency_ms: a.latency.map(|l| l.as_millis() as u64),
+                                provider_status: a.status_after.as_deref(),
                             })
                             .collect(),
                     })

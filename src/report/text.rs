@@ -29,6 +29,12 @@ pub fn render(state: &RunState) -> String {
         if let Some(t) = &sc.timing {
             let _ = writeln!(s, "      {}", super::timing_line(t));
         }
+        if let Some(secret) = &sc.generated_secret {
+            let _ = writeln!(
+                s,
+                "      signed with a secret generated from the seed (none given): {secret}"
+            );
+        }
         for d in &sc.deliveries {
             let _ = writeln!(s, "      {}", delivery_line(d));
         }

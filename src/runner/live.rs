@@ -132,6 +132,13 @@ pub fn run_live(
         .worker_threads(threads)
         .enable_all()
         .build()?;
+    // A provider that signs every delivery gets the secret the seed generates when the
+    // scenario gives none: its requests are signed with it and its checks judge them so.
+    let prepared: Vec<Scenario> = scenarios
+        .iter()
+        .map(|s| s.for_run(opts.seed).unwrap_or_else(|| s.clone()))
+        .collect();
+    let scenarios = &prepared[..];
     let mut run = LiveRun::default();
     let mut apply = |state: &mut RunState, e: EngineEvent| {
         observe(&e);
@@ -334,6 +341,7 @@ async fn live_scenario(
             narrowest: choice.narrowest.clone(),
         },
     });
+    super::announce_secret(index, s, &tx);
     let receiver = Arc::new(receiver);
     let mut servers = Vec::new();
     let mut urls = Vec::new();

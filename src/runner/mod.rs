@@ -4,7 +4,9 @@
 //! the receiver's router is called in-process, waits and timeouts advance the virtual
 //! clock instantly, and the wall clock is [`SIM_EPOCH_UNIX`] plus virtual time. Each
 //! delivery draws its ids and generated data from a generator derived from the run seed,
-//! the scenario name and the delivery index, so the same seed gives the same bytes.
+//! the scenario name and the delivery index, so the same seed gives the same bytes. A
+//! provider that signs every delivery gets a secret generated from the seed when the
+//! scenario gives none ([`Scenario::for_run`]).
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -47,6 +49,8 @@ pub fn run_sim(
 ) -> RunState {
     let mut state = RunState::default();
     for (i, s) in scenarios.iter().enumerate() {
+        let prepared = s.for_run(opts.seed);
+        let s = prepared.as_ref().unwrap_or(s);
         for e in run_scenario_sim(i, s, opts) {
             observe(&e);
             state.apply(e);
@@ -83,6 +87,9 @@ async fn sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<Engine
         name: scenario.name.clone(),
         file: scenario.file.display().to_string(),
     });
+    let prepared = scenario.for_run(opts.seed);
+    let scenario = prepared.as_ref().unwrap_or(scenario);
+    announce_secret(index, scenario, &tx);
     let start = tokio::time::Instant::now();
     let router = Receiver::new(scenario.receiver.clone())
         .with_events(index, tx.clone())
@@ -124,9 +131,19 @@ async fn sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<Engine
     events
 }
 
-/// The delivery of a scenario's `i`-th event: its data (as given, or generated) and ids
-/// drawn from a generator derived from the seed, the scenario name and the index, so the
-/// order in which deliveries run never changes what they send.
+/// Tells the run state the endpoint secret the run generated, if it did.
+pub fn announce_secret(index: usize, scenario: &Scenario, tx: &mpsc::UnboundedSender<EngineEvent>) {
+    if let Some(secret) = scenario.generated_secret() {
+        let _ = tx.send(EngineEvent::SecretGenerated {
+            scenario: index,
+            secret: secret.to_owned(),
+        });
+    }
+}
+
+/// The delivery of a scenario's `i`-th event: its data (as given, or generated), ids and
+/// jitter stream drawn from a generator derived from the seed, the scenario name and the
+/// index, so the order in which deliveries run never changes what they send.
 pub fn delivery_for(scenario: &Scenario, i: usize, seed: u64) -> Delivery {
     let ev = &scenario.events[i];
     let mut rng = RunRng::derive(seed, &format!("{}/{i}", scenario.name));
@@ -134,10 +151,12 @@ pub fn delivery_for(scenario: &Scenario, i: usize, seed: u64) -> Delivery {
         .data
         .clone()
         .unwrap_or_else(|| scenario.profile.generate_data(&ev.event_type, &mut rng));
+    let ids = scenario.profile.new_ids(&mut rng);
     Delivery {
         index: i,
         event_type: ev.event_type.clone(),
         data,
-        ids: scenario.profile.new_ids(&mut rng),
+        ids,
+        jitter_seed: rng.u64(),
     }
 }

@@ -226,12 +226,12 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
             let Some(waited) = a.wait_after else {
                 continue;
             };
-            let status = a.status();
+            let result = a.result.unwrap_or(crate::retry::AttemptResult::Connection);
             let retry_after = a.response.as_ref().and_then(|r| {
                 let now = Duration::from_secs(crate::clock::SIM_EPOCH_UNIX as u64) + a.at();
                 crate::sender::retry_after(&r.headers, now)
             });
-            let (shortest, _) = policy.wait_range(a.n, status, retry_after);
+            let (shortest, _) = policy.wait_range(a.n, result, retry_after);
             let wait = shortest.min(waited);
             out.push(Margin {
                 what: format!("the {} wait after attempt {}{of}", fmt_duration(wait), a.n),

@@ -110,27 +110,36 @@ fn check_schedule(f: &mut Checker<'_>, want: &[Duration], attempts: &[AttemptSta
         .map(|a| a.at().saturating_sub(first))
         .collect();
     let tol = f.x.tolerance;
+    let pct = f.x.tolerance_percent;
     // Each attempt against its expected offset — or, stepwise, its distance from the
-    // attempt before against the expected distance.
+    // attempt before against the expected distance. A percentage tolerance is of that
+    // expected offset (or distance).
     let bad = |i: usize| -> bool {
         let (g, w) = (got[i], want[i]);
         if f.x.stepwise && i > 0 {
-            (g.saturating_sub(got[i - 1])).abs_diff(w.saturating_sub(want[i - 1])) > tol
+            let (g, w) = (g.saturating_sub(got[i - 1]), w.saturating_sub(want[i - 1]));
+            g.abs_diff(w) > f.x.allowed(w)
         } else {
-            g.abs_diff(w) > tol
+            g.abs_diff(w) > f.x.allowed(w)
         }
     };
     let n = got.len().min(want.len());
     let first_bad = (0..n).find(|i| bad(*i)).map(|i| i as u32 + 1);
     if got.len() != want.len() || first_bad.is_some() {
         let mut expected = fmt_list(want);
-        if !tol.is_zero() {
+        let allowed = match (tol.is_zero(), pct) {
+            (true, 0) => None,
+            (false, 0) => Some(fmt_duration(tol)),
+            (true, p) => Some(format!("{p}%")),
+            (false, p) => Some(format!("max({}, {p}%)", fmt_duration(tol))),
+        };
+        if let Some(allowed) = allowed {
             let step = if f.x.stepwise {
                 " from the attempt before"
             } else {
                 ""
             };
-            expected.push_str(&format!(" ± {}{step}", fmt_duration(tol)));
+            expected.push_str(&format!(" ± {allowed}{step}"));
         }
         f.fail("schedule", first_bad, expected, fmt_list(&got));
     }
@@ -236,6 +245,22 @@ fn check_requests(
             }
         }
     }
+    if x.identical
+        && let Some(first) = attempts.first().and_then(|a| a.requests().first().copied())
+    {
+        for a in attempts {
+            for req in a.requests() {
+                if req.body != first.body {
+                    fails.add(
+                        "payload.identical".into(),
+                        a.n,
+                        "the first attempt's body, byte for byte".into(),
+                        first_difference(&first.body, &req.body),
+                    );
+                }
+            }
+        }
+    }
     for (check, (expected, actual, ns)) in fails.0 {
         let actual = if ns.len() > 1 {
             let others: Vec<String> = ns[1..].iter().map(u32::to_string).collect();
@@ -245,6 +270,24 @@ fn check_requests(
         };
         f.fail(&check, ns.first().copied(), expected, actual);
     }
+}
+
+/// Where `got` first differs from `want`, with a little context from each.
+fn first_difference(want: &[u8], got: &[u8]) -> String {
+    let i = want
+        .iter()
+        .zip(got)
+        .position(|(a, b)| a != b)
+        .unwrap_or(want.len().min(got.len()));
+    let around = |b: &[u8]| {
+        let from = i.saturating_sub(20);
+        String::from_utf8_lossy(&b[from.min(b.len())..(i + 20).min(b.len())]).into_owned()
+    };
+    format!(
+        "a body that differs at byte {i}: …{}… where the first attempt had …{}…",
+        around(got),
+        around(want)
+    )
 }
 
 fn check_headers(fails: &mut RequestFailures, x: &Expectation, n: u32, req: &RequestRecord) {
@@ -356,6 +399,54 @@ mod tests {
         assert_eq!(
             contains(&body, &json!({"z": 1}), ""),
             Err("/z is missing".into())
+        );
+    }
+
+    #[test]
+    fn payload_identical_names_the_attempt_whose_body_changed() {
+        // Arrange: a scenario that asks for identical bodies, and a run whose second
+        // attempt carried another timestamp.
+        let text = "name: t\nprofile: llamacloud\nevents:\n  - type: parse.success\nexpect:\n  payload: { identical: true }\n";
+        let (scenario, _) = crate::scenario::load::parse_str(std::path::Path::new("t.yaml"), text)
+            .expect("valid")
+            .remove(0);
+        let req = |body: &str| {
+            std::sync::Arc::new(RequestRecord {
+                method: "POST".into(),
+                path: "/".into(),
+                headers: Vec::new(),
+                body: bytes::Bytes::from(body.to_owned()),
+            })
+        };
+        let attempt = |n, body: &str| AttemptState {
+            n,
+            received: vec![req(body)],
+            ..AttemptState::default()
+        };
+        let state = ScenarioState {
+            deliveries: vec![crate::engine::DeliveryState {
+                event_type: "parse.success".into(),
+                attempts: vec![
+                    attempt(1, r#"{"timestamp":1735689600.0}"#),
+                    attempt(2, r#"{"timestamp":1735689601.0}"#),
+                    attempt(3, r#"{"timestamp":1735689600.0}"#),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+
+        // Act
+        let failures = evaluate(&scenario, &state, &|d| d);
+
+        // Assert
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert_eq!(failures[0].check, "payload.identical");
+        assert_eq!(failures[0].attempt, Some(2));
+        assert!(
+            failures[0].actual.contains("differs at byte 22"),
+            "{}",
+            failures[0].actual
         );
     }
 

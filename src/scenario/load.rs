@@ -19,7 +19,7 @@ use super::{Expectation, InputError, Scenario, ScenarioEvent, SchemaRef, Signatu
 use crate::engine::Outcome;
 use crate::profile::{self, Endpoint, OutputFormat, Profile};
 use crate::receiver::faults::{Action, FaultPlan, Step};
-use crate::retry::{Backoff, RetryOn};
+use crate::retry::{Backoff, REDIRECT_STATUSES, RetryAfter, RetryOn};
 
 /// A 1-based (line, column) in a file, when known.
 pub type Position = (Option<u64>, Option<u64>);
@@ -343,6 +343,8 @@ struct RawProfile {
     honour_retry_after: Option<bool>,
     #[serde(default)]
     disable_on_410: Option<bool>,
+    #[serde(default)]
+    jitter_percent: Option<i64>,
 }
 
 const PROFILE_KEYS: &[&str] = &[
@@ -356,6 +358,7 @@ const PROFILE_KEYS: &[&str] = &[
     "max_redirects",
     "honour_retry_after",
     "disable_on_410",
+    "jitter_percent",
 ];
 
 struct Cx<'a> {
@@ -391,8 +394,8 @@ impl Cx<'_> {
         if name.is_empty() {
             self.err(loc(&raw.name), "name: must not be empty");
         }
-        let profile = self.profile(&raw.profile);
-        let endpoint = match (&profile, raw.endpoint) {
+        let mut profile = self.profile(&raw.profile);
+        let endpoint = match (&mut profile, raw.endpoint) {
             (Some(p), Some(e)) => self.endpoint(p, e),
             (_, None) => Some(Endpoint::default()),
             (None, Some(_)) => None,
@@ -564,10 +567,27 @@ impl Cx<'_> {
                 );
             } else {
                 p.retry.max_redirects = m as u8;
+                if m > 0 && p.retry.redirect_statuses.is_empty() {
+                    p.retry.redirect_statuses = REDIRECT_STATUSES;
+                }
             }
         }
         if let Some(b) = o.honour_retry_after {
-            p.retry.honour_retry_after = b;
+            match (b, p.retry.retry_after.honoured()) {
+                (false, _) => p.retry.retry_after = RetryAfter::Ignored,
+                (true, false) => p.retry.retry_after = RetryAfter::standard(),
+                (true, true) => {}
+            }
+        }
+        if let Some(j) = o.jitter_percent {
+            if !(0..=100).contains(&j) {
+                self.err(
+                    at,
+                    format!("profile.jitter_percent: {j} is out of range (0 to 100)"),
+                );
+            } else {
+                p.retry.jitter_percent = j as u8;
+            }
         }
         if let Some(b) = o.disable_on_410 {
             p.retry.disable_on_410 = b;
@@ -590,13 +610,21 @@ impl Cx<'_> {
         false
     }
 
-    fn endpoint(&mut self, p: &Profile, raw: Spanned<raw::RawEndpoint>) -> Option<Endpoint> {
+    fn endpoint(&mut self, p: &mut Profile, raw: Spanned<raw::RawEndpoint>) -> Option<Endpoint> {
         let at = loc(&raw);
         let raw = raw.value;
         let before = self.errors.len();
+        // The API version picks the catalogue the event names below are checked against.
+        if let Some(v) = &raw.api_version {
+            match p.clone().with_api_version(&v.value) {
+                Ok(selected) => *p = selected,
+                Err(m) => self.err(loc(v), format!("endpoint.api_version: {m}")),
+            }
+        }
+        let secret_at = raw.secret.as_ref().map_or(at, loc);
         let mut e = Endpoint {
             url: raw.url,
-            secrets: raw.secret.map(OneOrMany::into_vec).unwrap_or_default(),
+            secrets: raw.secret.map(|s| s.value.into_vec()).unwrap_or_default(),
             static_secret: raw.static_secret,
             data_in_payload: raw.data_in_payload.unwrap_or(false),
             ..Endpoint::default()
@@ -637,6 +665,7 @@ impl Cx<'_> {
                 profile::ConfigError::Header { name, .. } => header_positions
                     .position_of(name)
                     .map_or(headers_at, |(l, c)| (Some(l), Some(c))),
+                profile::ConfigError::Secret(_) | profile::ConfigError::Rotation(_) => secret_at,
                 _ => at,
             };
             self.err(at, format!("endpoint: {err}"));
@@ -670,6 +699,7 @@ impl Cx<'_> {
             if let (Some(data), Some(endpoint)) = (&ev.data, endpoint) {
                 let ids = profile::DeliveryIds {
                     message_id: "check".into(),
+                    event_time: None,
                 };
                 if let Err(e) =
                     p.build_request(endpoint, &ev.kind.value, data, &ids, Duration::ZERO)
@@ -953,7 +983,21 @@ impl Cx<'_> {
             );
         }
         if let Some(t) = &r.tolerance {
-            x.tolerance = self.duration(t, "expect.tolerance").unwrap_or_default();
+            match t.value.trim().strip_suffix('%') {
+                Some(pct) => match pct.trim().parse::<u32>() {
+                    Ok(p) if p <= 100 => x.tolerance_percent = p,
+                    _ => self.err(
+                        loc(t),
+                        format!(
+                            "expect.tolerance: `{}` is not a whole percentage from 0% to 100%; give a duration (`500ms`) or a percentage of each expected offset (`20%`)",
+                            t.value.trim()
+                        ),
+                    ),
+                },
+                None => {
+                    x.tolerance = self.duration(t, "expect.tolerance").unwrap_or_default();
+                }
+            }
             x.tolerance_given = true;
         }
         if let Some(h) = r.headers {
@@ -983,6 +1027,7 @@ impl Cx<'_> {
                 x.schema = self.schema_ref(s);
             }
             x.subset = p.subset;
+            x.identical = p.identical.unwrap_or(false);
         }
         (self.errors.len() == before).then_some(x)
     }

@@ -102,6 +102,9 @@ pub struct Expectation {
     pub schedule: Option<Vec<Duration>>,
     /// Allowed schedule error.
     pub tolerance: Duration,
+    /// Allowed schedule error as a percentage of each expected offset (for jittered
+    /// profiles); the larger of the two applies.
+    pub tolerance_percent: u32,
     /// Whether the scenario gave `tolerance` (live mode has a default of its own).
     pub tolerance_given: bool,
     /// Whether the tolerance holds each attempt's offset from the attempt before it rather
@@ -120,6 +123,9 @@ pub struct Expectation {
     pub schema: Option<SchemaRef>,
     /// Subset every body must contain.
     pub subset: Option<Value>,
+    /// Every attempt's body must be byte for byte the first attempt's (the provider
+    /// builds its payload once and re-sends it).
+    pub identical: bool,
 }
 
 /// A validated scenario.
@@ -142,4 +148,35 @@ pub struct Scenario {
     /// Why the scenario cannot run live (`live: {skip: …}`): live runs skip it and report
     /// this reason; sim runs ignore it.
     pub live_skip: Option<String>,
+}
+
+impl Expectation {
+    /// How far an attempt expected at `want` may be from it: the tolerance, or the
+    /// percentage of `want`, whichever is larger.
+    pub fn allowed(&self, want: Duration) -> Duration {
+        self.tolerance
+            .max(want.mul_f64(f64::from(self.tolerance_percent) / 100.0))
+    }
+}
+
+impl Scenario {
+    /// The scenario as a run with `seed` plays it: when its provider signs every delivery
+    /// and the endpoint gives no secret, with a secret generated from the seed and the
+    /// scenario's name (the same seed, the same secret); `None` when nothing changes.
+    pub fn for_run(&self, seed: u64) -> Option<Scenario> {
+        let mut rng = crate::rng::RunRng::derive(seed, &format!("{}/secret", self.name));
+        let endpoint = self.profile.endpoint_for_run(&self.endpoint, &mut rng)?;
+        Some(Scenario {
+            endpoint: Arc::new(endpoint),
+            ..self.clone()
+        })
+    }
+
+    /// The secret the run generated for the endpoint, if it did.
+    pub fn generated_secret(&self) -> Option<&str> {
+        self.endpoint
+            .secret_generated
+            .then(|| self.endpoint.secrets.first().map(String::as_str))
+            .flatten()
+    }
 }

@@ -65,7 +65,7 @@ pub struct RawEndpoint {
     pub url: Option<String>,
     /// One secret or a list (rotation).
     #[serde(default)]
-    pub secret: Option<OneOrMany<String>>,
+    pub secret: Option<Spanned<OneOrMany<String>>>,
     /// PerfectParser `X-Webhook-Secret`.
     #[serde(default)]
     pub static_secret: Option<String>,
@@ -81,6 +81,9 @@ pub struct RawEndpoint {
     /// LlamaCloud `webhook_output_format`.
     #[serde(default)]
     pub output_format: Option<Spanned<String>>,
+    /// Extend: the API version whose event catalogue the endpoint receives.
+    #[serde(default)]
+    pub api_version: Option<Spanned<String>>,
 }
 
 /// One event of `events:`.
@@ -161,7 +164,7 @@ pub struct RawExpect {
     /// Attempt start offsets from the first attempt.
     #[serde(default)]
     pub schedule: Option<Vec<Spanned<String>>>,
-    /// Allowed schedule error.
+    /// Allowed schedule error: a duration, or a percentage of each expected offset.
     #[serde(default)]
     pub tolerance: Option<Spanned<String>>,
     /// Header checks.
@@ -200,6 +203,9 @@ pub struct RawPayload {
     /// A subset the body must contain.
     #[serde(default, rename = "match")]
     pub subset: Option<Value>,
+    /// Every attempt's body is byte for byte the first attempt's.
+    #[serde(default)]
+    pub identical: Option<bool>,
 }
 
 /// A single value or a list of them.

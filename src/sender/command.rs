@@ -1,6 +1,8 @@
 //! `hookrig send`: one delivery with a profile's full rules to a real URL, printing each
 //! attempt as it happens; with `--state FILE`, pending deliveries live in SQLite and a
-//! restarted process resumes them at their scheduled times.
+//! restarted process resumes them at their scheduled times (with the same body, event
+//! time, secrets and static secret). A profile that signs every delivery, given no
+//! `--secret`, signs with one generated from the seed, printed once.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -37,7 +39,9 @@ pub struct SendArgs {
     /// Event data as a JSON or YAML file; generated from the catalogue when omitted.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Signing secret (repeat for key rotation with standard-webhooks).
+    /// Signing secret (repeat for key rotation with standard-webhooks and svix). Extend,
+    /// PerfectParser and Svix always sign: without one, a secret is generated from the
+    /// seed and printed.
     #[arg(long)]
     pub secret: Vec<String>,
     /// PerfectParser's static `X-Webhook-Secret`.
@@ -59,8 +63,11 @@ fn now_ms() -> i64 {
     SystemClock.now().as_millis() as i64
 }
 
+/// A new delivery to store or send, and the secret generated for it (if one was).
+type NewDelivery = (Stored, Option<String>);
+
 /// Validates the arguments into a new delivery to store or send.
-fn new_delivery(a: &SendArgs) -> Result<Option<Stored>, String> {
+fn new_delivery(a: &SendArgs) -> Result<Option<NewDelivery>, String> {
     let (Some(name), Some(url), Some(event)) = (&a.profile, &a.url, &a.event) else {
         if a.profile.is_some() || a.url.is_some() || a.event.is_some() {
             return Err("--profile, --url and --event go together".into());
@@ -94,17 +101,30 @@ fn new_delivery(a: &SendArgs) -> Result<Option<Stored>, String> {
         };
         headers.push((k.trim().to_owned(), v.trim().to_owned()));
     }
-    let endpoint = Endpoint {
+    if a.static_secret.is_some() && p.envelope != profile::Envelope::PerfectParser {
+        return Err(format!(
+            "--static-secret: profile `{name}` has no static secret (X-Webhook-Secret is PerfectParser's)"
+        ));
+    }
+    if a.static_secret.as_deref() == Some("") {
+        return Err("--static-secret: the static secret is empty".into());
+    }
+    let mut endpoint = Endpoint {
         secrets: a.secret.clone(),
         static_secret: a.static_secret.clone(),
         headers: headers.clone(),
         ..Endpoint::default()
     };
-    p.check_endpoint(&endpoint).map_err(|e| e.to_string())?;
+    p.check_endpoint(&endpoint)
+        .map_err(|e| format!("--secret or --header: {e}"))?;
     let seed = a
         .seed
         .unwrap_or_else(|| SystemClock.now().as_nanos() as u64);
     let mut rng = RunRng::new(seed);
+    let generated = p.endpoint_for_run(&endpoint, &mut RunRng::derive(seed, "secret"));
+    if let Some(e) = generated {
+        endpoint = e;
+    }
     let data = match &a.data {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -116,21 +136,30 @@ fn new_delivery(a: &SendArgs) -> Result<Option<Stored>, String> {
         None => p.generate_data(event, &mut rng),
     };
     let ids = p.new_ids(&mut rng);
-    p.build_request(&endpoint, event, &data, &ids, SystemClock.now())
+    let now = SystemClock.now();
+    p.build_request(&endpoint, event, &data, &ids, now)
         .map_err(|e| format!("--data: {e}"))?;
-    Ok(Some(Stored {
-        id: 0,
-        profile: name.clone(),
-        url: url.clone(),
-        event_type: event.clone(),
-        data,
-        message_id: ids.message_id,
-        secrets: a.secret.clone(),
-        headers,
-        next_attempt: 1,
-        due_ms: now_ms(),
-        status: String::new(),
-    }))
+    let generated = endpoint
+        .secret_generated
+        .then(|| endpoint.secrets[0].clone());
+    Ok(Some((
+        Stored {
+            id: 0,
+            profile: name.clone(),
+            url: url.clone(),
+            event_type: event.clone(),
+            data,
+            message_id: ids.message_id,
+            secrets: endpoint.secrets,
+            static_secret: endpoint.static_secret,
+            event_ms: Some(now.as_millis() as i64),
+            headers,
+            next_attempt: 1,
+            due_ms: now_ms(),
+            status: String::new(),
+        },
+        generated,
+    )))
 }
 
 /// Runs `hookrig send`.
@@ -145,6 +174,19 @@ pub fn command(
             writeln!(err, "error: {msg}")?;
             return Ok(ExitStatus::BadInput);
         }
+    };
+    let fresh = match fresh {
+        Some((d, generated)) => {
+            if let Some(secret) = generated {
+                writeln!(
+                    out,
+                    "hookrig send: {} signs every delivery and no --secret was given: signing with the generated secret {secret}",
+                    d.profile
+                )?;
+            }
+            Some(d)
+        }
+        None => None,
     };
     let store = match &a.state {
         Some(path) => match StateStore::open(path) {
@@ -200,6 +242,7 @@ async fn send_all(
         let endpoint = Endpoint {
             url: Some(s.url.clone()),
             secrets: s.secrets.clone(),
+            static_secret: s.static_secret.clone(),
             headers: s.headers.clone(),
             ..Endpoint::default()
         };

@@ -1,11 +1,13 @@
 //! The sender: one event to one endpoint, with a profile's full rules.
 //!
-//! [`deliver`] builds each attempt's request afresh (ids kept, timestamps and signatures
-//! regenerated), sends it through a [`Transport`] under the profile's per-attempt timeout,
+//! [`deliver`] fixes the event's time at the first attempt, then builds each attempt's
+//! request (ids and body kept — the event's time too —, header timestamps and signatures
+//! fresh), sends it through a [`Transport`] under the profile's per-attempt timeout,
 //! follows redirects by hand where the profile does, classifies the result with the
-//! profile's [`RetryPolicy`](crate::retry::RetryPolicy), and waits the scheduled time on
-//! the tokio clock before the next attempt. Everything it does is reported as
-//! [`EngineEvent`]s. `transport.rs` holds the two transports.
+//! profile's [`RetryPolicy`](crate::retry::RetryPolicy), and waits the planned time
+//! (jittered from the delivery's seeded stream where the profile jitters) on the tokio
+//! clock before the next attempt. Everything it does is reported as [`EngineEvent`]s.
+//! `transport.rs` holds the two transports.
 
 pub mod command;
 pub mod state;
@@ -24,6 +26,7 @@ use crate::engine::{EngineEvent, Outcome, RequestRecord, ResponseRecord};
 use crate::profile::{DeliveryIds, Endpoint, Profile};
 use crate::receiver::DeliveryTag;
 use crate::retry::{AttemptResult, Verdict};
+use crate::rng::RunRng;
 pub use transport::{Transport, TransportError, WireRequest, WireResponse};
 
 /// Everything deliveries to one endpoint share.
@@ -63,8 +66,11 @@ pub struct Delivery {
     pub event_type: String,
     /// Event data.
     pub data: Value,
-    /// Ids that stay the same across attempts.
+    /// Ids (and the event's time) that stay the same across attempts.
     pub ids: DeliveryIds,
+    /// Seed of the delivery's jitter stream, drawn from the run's seeded RNG (used only by
+    /// profiles that jitter their waits).
+    pub jitter_seed: u64,
 }
 
 impl SenderCtx {
@@ -153,6 +159,14 @@ async fn deliver_inner(
     }
     let attempts = policy.attempts.max(1);
     let mut last = String::new();
+    // The event happened when its first attempt is made (or when a stored delivery says):
+    // every attempt's body carries that time.
+    let ids = DeliveryIds {
+        event_time: Some(d.ids.event_time.unwrap_or_else(|| ctx.clock.now())),
+        ..d.ids.clone()
+    };
+    // Only profiles that jitter draw from the delivery's stream (and pay for it).
+    let mut jitter = (policy.jitter_percent > 0).then(|| RunRng::new(d.jitter_seed));
     for n in first..=attempts {
         if ctx.disabled.load(Ordering::SeqCst) {
             return ctx.finish(
@@ -166,7 +180,7 @@ async fn deliver_inner(
             &ctx.endpoint,
             &d.event_type,
             &d.data,
-            &d.ids,
+            &ids,
             ctx.clock.now(),
         ) {
             Ok(r) => r,
@@ -196,7 +210,6 @@ async fn deliver_inner(
         let (result, response, requests) = Box::pin(attempt(ctx, d, n, &record)).await;
         drop(record); // not held through the wait before the next attempt
         let latency = ctx.engine(started.elapsed());
-        let status = response.as_ref().map(|r| r.status);
         let retry_after = response
             .as_ref()
             .and_then(|r| retry_after(&r.headers, ctx.clock.now()));
@@ -228,7 +241,11 @@ async fn deliver_inner(
                 );
             }
             Verdict::Retry if n < attempts => {
-                let wait = policy.wait_with_retry_after(n, status, retry_after);
+                let planned = policy.planned_wait(n, result, retry_after);
+                let wait = match &mut jitter {
+                    Some(rng) => policy.jittered(planned, rng.u64()),
+                    None => planned,
+                };
                 hooks.retry_scheduled(d, n + 1, wait);
                 ctx.emit(EngineEvent::RetryScheduled {
                     scenario: ctx.scenario,
@@ -236,6 +253,14 @@ async fn deliver_inner(
                     n,
                     wait,
                 });
+                if let Some(status) = profile.pending_status {
+                    ctx.emit(EngineEvent::DeliveryStatus {
+                        scenario: ctx.scenario,
+                        delivery: d.index,
+                        after: n,
+                        status,
+                    });
+                }
                 tokio::time::sleep(ctx.real(wait)).await;
             }
             Verdict::Retry => {}
@@ -248,7 +273,8 @@ async fn deliver_inner(
     )
 }
 
-/// One attempt: the first request and any redirect hops, each under the timeout.
+/// One attempt: the first request and any redirect hops, each under the timeout (and,
+/// where the profile does it, one immediate resend after a quick connection error).
 async fn attempt(
     ctx: &SenderCtx,
     d: &Delivery,
@@ -258,7 +284,9 @@ async fn attempt(
     let policy = &ctx.profile.retry;
     let mut url = ctx.url.clone();
     let mut hop = 0u32;
+    let mut resent = false;
     loop {
+        let sent_at = Instant::now();
         let req = WireRequest {
             url: url.clone(),
             headers: &request.headers,
@@ -273,7 +301,19 @@ async fn attempt(
         let answer =
             match tokio::time::timeout(ctx.real(policy.timeout), ctx.transport.send(req)).await {
                 Err(_) => return (AttemptResult::Timeout, None, hop + 1),
-                Ok(Err(_)) => return (AttemptResult::Connection, None, hop + 1),
+                Ok(Err(_)) => {
+                    // Real time, never scaled: the window tells a socket that fails at
+                    // once from one that fails slowly.
+                    let quick = policy
+                        .resend_quick_connection_error
+                        .is_some_and(|within| sent_at.elapsed() < within);
+                    if quick && !resent {
+                        resent = true;
+                        hop += 1;
+                        continue;
+                    }
+                    return (AttemptResult::Connection, None, hop + 1);
+                }
                 Ok(Ok(r)) => r,
             };
         let response = ResponseRecord {
@@ -283,7 +323,7 @@ async fn attempt(
         };
         let location = crate::signing::header(&response.headers, "location").map(str::to_owned);
         match location {
-            Some(loc) if policy.max_redirects > 0 && (300..400).contains(&response.status) => {
+            Some(loc) if policy.follows(response.status) => {
                 if hop >= u32::from(policy.max_redirects) {
                     return (AttemptResult::TooManyRedirects, Some(response), hop + 1);
                 }
@@ -311,11 +351,18 @@ fn resolve(base: &str, location: &str) -> String {
     }
 }
 
-/// `Retry-After` as a duration: delta-seconds or an HTTP date relative to `now`.
+/// `Retry-After` as a duration: seconds (a fraction rounded up, as svix-server reads it)
+/// or an HTTP date relative to `now`.
 pub fn retry_after(headers: &[(String, String)], now: Duration) -> Option<Duration> {
     let v = crate::signing::header(headers, "retry-after")?.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>()
+        && secs.is_finite()
+        && secs >= 0.0
+    {
+        return Some(Duration::from_secs(secs.ceil().min(u64::MAX as f64) as u64));
     }
     let at = httpdate::parse_http_date(v).ok()?;
     let at = at.duration_since(std::time::UNIX_EPOCH).ok()?;

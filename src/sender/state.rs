@@ -1,7 +1,10 @@
 //! Durable sends: pending deliveries kept in SQLite (`hookrig send --state FILE`).
 //!
 //! A row holds everything needed to make the next attempt — profile, URL, event, data,
-//! ids, secrets, custom headers — and the attempt number and wall-clock time it is due.
+//! ids, the event's time, secrets (the static `X-Webhook-Secret` too), custom headers —
+//! and the attempt number and wall-clock time it is due. A file written before a column
+//! existed is migrated when opened: the column is added, empty for old rows (an old row
+//! has no static secret; its event time is fixed at its next attempt).
 //! The row is written before the sender starts waiting, so a process killed with SIGKILL
 //! at any moment resumes every delivery at its scheduled time: none is lost, none is sent
 //! before it is due. (An attempt cut off while in flight is sent again on resume: webhooks
@@ -36,6 +39,11 @@ pub struct Stored {
     pub message_id: String,
     /// Signing secrets.
     pub secrets: Vec<String>,
+    /// PerfectParser's static `X-Webhook-Secret`.
+    pub static_secret: Option<String>,
+    /// When the event happened (ms since the Unix epoch); `None` in rows from before the
+    /// column existed.
+    pub event_ms: Option<i64>,
     /// Custom headers.
     pub headers: Vec<(String, String)>,
     /// The next attempt's number (1-based).
@@ -55,7 +63,11 @@ impl Stored {
             data: self.data.clone(),
             ids: DeliveryIds {
                 message_id: self.message_id.clone(),
+                event_time: self
+                    .event_ms
+                    .map(|ms| Duration::from_millis(ms.max(0) as u64)),
             },
+            jitter_seed: crate::rng::RunRng::derive(self.id as u64, &self.message_id).u64(),
         }
     }
 }
@@ -99,6 +111,7 @@ impl StateStore {
              );",
         )
         .map_err(sql_err)?;
+        migrate(&conn).map_err(sql_err)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -112,8 +125,8 @@ impl StateStore {
     pub fn insert(&self, mut s: Stored) -> std::io::Result<Stored> {
         let c = self.conn();
         c.execute(
-            "INSERT INTO deliveries (profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending')",
+            "INSERT INTO deliveries (profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status, static_secret, event_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11)",
             params![
                 s.profile,
                 s.url,
@@ -124,6 +137,8 @@ impl StateStore {
                 serde_json::to_string(&s.headers).unwrap_or_default(),
                 s.next_attempt,
                 s.due_ms,
+                s.static_secret,
+                s.event_ms,
             ],
         )
         .map_err(sql_err)?;
@@ -137,7 +152,7 @@ impl StateStore {
         let c = self.conn();
         let mut stmt = c
             .prepare(
-                "SELECT id, profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status
+                "SELECT id, profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status, static_secret, event_ms
                  FROM deliveries WHERE status = 'pending' ORDER BY id",
             )
             .map_err(sql_err)?;
@@ -155,6 +170,8 @@ impl StateStore {
                     next_attempt: r.get(8)?,
                     due_ms: r.get(9)?,
                     status: r.get(10)?,
+                    static_secret: r.get(11)?,
+                    event_ms: r.get(12)?,
                 })
             })
             .map_err(sql_err)?;
@@ -170,6 +187,28 @@ impl StateStore {
             .optional()
             .map_err(sql_err)
     }
+}
+
+/// Columns added after the first release of the file format, with their SQL types: a file
+/// without one gets it (NULL in its old rows).
+const ADDED_COLUMNS: &[(&str, &str)] = &[("static_secret", "TEXT"), ("event_ms", "INTEGER")];
+
+/// Brings a state file written by an older hookrig up to the current columns.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let mut have = Vec::new();
+    {
+        let mut stmt = conn.prepare("PRAGMA table_info(deliveries)")?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+        for n in names {
+            have.push(n?);
+        }
+    }
+    for (name, ty) in ADDED_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            conn.execute_batch(&format!("ALTER TABLE deliveries ADD COLUMN {name} {ty};"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Hooks that keep a delivery's row up to date; `now_ms` reads the wall clock.
@@ -220,6 +259,8 @@ mod tests {
                 data: json!({"id": "j"}),
                 message_id: "m".into(),
                 secrets: vec!["s".into()],
+                static_secret: Some("static-1".into()),
+                event_ms: Some(900),
                 headers: vec![("X-A".into(), "b".into())],
                 next_attempt: 1,
                 due_ms: 1000,
@@ -239,6 +280,55 @@ mod tests {
         assert_eq!(again.len(), 1);
         assert_eq!((again[0].next_attempt, again[0].due_ms), (2, 7_000));
         assert_eq!(again[0].headers, s.headers);
+        assert_eq!(again[0].static_secret.as_deref(), Some("static-1"));
+        assert_eq!(again[0].event_ms, Some(900));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_state_file_from_before_the_static_secret_column_is_migrated_and_resumes() {
+        // Arrange: a file in the old format, one pending row.
+        let dir = std::env::temp_dir().join(format!("hookrig-state-old-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("old.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE deliveries (
+                     id INTEGER PRIMARY KEY AUTOINCREMENT, profile TEXT NOT NULL, url TEXT NOT NULL,
+                     event_type TEXT NOT NULL, data TEXT NOT NULL, message_id TEXT NOT NULL,
+                     secrets TEXT NOT NULL, headers TEXT NOT NULL, next_attempt INTEGER NOT NULL,
+                     due_ms INTEGER NOT NULL, status TEXT NOT NULL);
+                 INSERT INTO deliveries (profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status)
+                 VALUES ('perfectparser', 'http://127.0.0.1:1/x', 'batch.completed', '{}', '', '[\"k\"]', '[]', 2, 5, 'pending');",
+            )
+            .unwrap();
+        }
+
+        // Act: open it with this version, and store a new delivery beside the old one.
+        let store = StateStore::open(&path).unwrap();
+        let old = store.pending().unwrap();
+        store
+            .insert(Stored {
+                static_secret: Some("static-2".into()),
+                event_ms: Some(1),
+                ..old[0].clone()
+            })
+            .unwrap();
+        let all = store.pending().unwrap();
+
+        // Assert: the old row reads with no static secret; the new one keeps its own.
+        assert_eq!(old.len(), 1);
+        assert_eq!(
+            (old[0].static_secret.clone(), old[0].event_ms),
+            (None, None)
+        );
+        assert_eq!(old[0].secrets, ["k"]);
+        assert_eq!(all[1].static_secret.as_deref(), Some("static-2"));
+        drop(store);
+        let again = StateStore::open(&path).unwrap().pending().unwrap();
+        assert_eq!(again.len(), 2, "opening twice migrates once");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -152,6 +152,10 @@ fn apply(out: &mut Parsed, keys: &mut Vec<(String, String)>, v: &Value) -> Resul
                     .map(Duration::from_millis),
                 requests: v.get("requests").and_then(Value::as_u64).unwrap_or(1) as u32,
                 wall,
+                status_after: v
+                    .get("provider_status")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             };
             let idx = n as usize - 1;
             while d.attempts.len() <= idx {

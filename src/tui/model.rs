@@ -52,6 +52,9 @@ pub struct DeliveryView {
     pub expected: Option<Vec<Duration>>,
     /// Failed checks about this delivery.
     pub failures: Vec<Failure>,
+    /// The provider's status word while it waits to retry (`pending_retry`), where the
+    /// profile names one.
+    pub status: Option<String>,
 }
 
 /// How an attempt ended, in the classes the timeline colours.
@@ -129,6 +132,8 @@ pub struct AttemptView {
     pub latency: Option<Duration>,
     /// The wait scheduled after it.
     pub wait_after: Option<Duration>,
+    /// The provider's status word for the delivery after it (`pending_retry`).
+    pub status_after: Option<String>,
     /// Requests made (1 + redirect hops).
     pub requests: usize,
     /// The (first) request as received.
@@ -205,6 +210,20 @@ pub(crate) fn scenario_view(
     passed: Option<bool>,
     failures: &[Failure],
 ) -> ScenarioView {
+    // A secret the run generated judges the signatures when the scenario gives none.
+    let with_secret;
+    let scenario = match (scenario, &s.generated_secret) {
+        (Some(sc), Some(secret)) if sc.endpoint.secrets.is_empty() => {
+            let mut endpoint = (*sc.endpoint).clone();
+            endpoint.secrets = vec![secret.clone()];
+            with_secret = Scenario {
+                endpoint: std::sync::Arc::new(endpoint),
+                ..sc.clone()
+            };
+            Some(&with_secret)
+        }
+        _ => scenario,
+    };
     let several = s.deliveries.len() > 1;
     let deliveries = s
         .deliveries
@@ -255,6 +274,7 @@ fn delivery_view(
             .collect(),
         expected,
         failures,
+        status: d.provider_status().map(str::to_owned),
     }
 }
 
@@ -283,6 +303,7 @@ fn attempt_view(
         error: a.error().map(str::to_owned),
         latency: a.latency,
         wait_after: a.wait_after,
+        status_after: a.status_after.clone(),
         requests: a.requests.max(1) as usize,
         request: req.map(request_message),
         response: a.response.as_deref().map(|r| Message {

@@ -161,6 +161,7 @@ fn group_view(g: &Group) -> DeliveryView {
                     error,
                     latency: None,
                     wait_after: None,
+                    status_after: None,
                     requests: 1,
                     request: Some(request_message(&a.request)),
                     response: Some(Message {
@@ -174,6 +175,7 @@ fn group_view(g: &Group) -> DeliveryView {
             .collect(),
         expected: None,
         failures: Vec::new(),
+        status: None,
     }
 }
 

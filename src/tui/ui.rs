@@ -216,6 +216,7 @@ fn list(app: &App, frame: &mut Frame, area: Rect) {
         let d = &s.deliveries[di];
         let n = d.attempts.len();
         let outcome = d.outcome.as_deref();
+        let shown = outcome.or(d.status.as_deref()).unwrap_or("unfinished");
         let failed = if d.failures.is_empty() {
             String::new()
         } else {
@@ -223,10 +224,7 @@ fn list(app: &App, frame: &mut Frame, area: Rect) {
         };
         let mut line = Line::from(vec![
             Span::raw(format!("     {:<26} ", clip(&d.event_type, 26))),
-            Span::styled(
-                format!("{:<10}", outcome.unwrap_or("unfinished")),
-                outcome_style(outcome),
-            ),
+            Span::styled(format!("{shown:<10}"), outcome_style(outcome)),
             Span::raw(format!(" {n} attempt{}", if n == 1 { "" } else { "s" })),
             Span::styled(failed, Style::default().fg(Color::Red)),
         ]);
@@ -670,7 +668,14 @@ pub fn detail_lines(
         ])),
     }
     let then = match (a.wait_after, &d.outcome) {
-        (Some(w), _) => format!("wait {} before attempt {}", short(w), a.n + 1),
+        (Some(w), _) => match &a.status_after {
+            Some(st) => format!(
+                "wait {} before attempt {} · delivery status {st}",
+                short(w),
+                a.n + 1
+            ),
+            None => format!("wait {} before attempt {}", short(w), a.n + 1),
+        },
         (None, Some(o)) if i + 1 == d.attempts.len() => match &d.reason {
             Some(r) => format!("no further attempt: {o} ({r})"),
             None => format!("no further attempt: {o}"),

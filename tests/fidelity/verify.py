@@ -11,6 +11,11 @@ ATTEMPT'S OWN WALL-CLOCK TIME (`wall_ms`): each library's notion of "now" is fro
 
 Verifiers, by profile:
 
+* svix — PyPI `svix` (`svix.webhooks.Webhook(secret).verify(body, headers)`) on requests
+  that carry the svix-* headers only (svix-id, svix-timestamp, svix-signature; a request
+  with any webhook-* header is a mismatch), and a stdlib re-implementation reading the
+  svix-* headers. Scenarios with no `endpoint.secret` are signed with the secret the run
+  generated from its seed; the journal shows it (`generated_secret`) and it is used.
 * standard-webhooks — PyPI `standardwebhooks` (`standardwebhooks.Webhook(secret).verify`,
   the Standard Webhooks reference library) and PyPI `svix` (`svix.webhooks.Webhook(secret)
   .verify(body, headers)`). Note: since svix 1.x, `svix.webhooks.Webhook` is a thin
@@ -28,6 +33,8 @@ Verifiers, by profile:
   and rejects age > 300 s or > 60 s in the future. Clock: it calls `time.time()` through
   the module's `time` name, which is patched. A stdlib re-implementation of the documented
   scheme runs beside it.
+* crawl4ai — unsigned; its body bytes must be what CPython's `json.dumps` writes (the
+  default separators, `\\uXXXX` escapes): `json.dumps(json.loads(body)) == body`.
 * llamacloud (`LC-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`) and
   perfectparser (`X-PerfectParser-Signature: <hex HMAC-SHA256(secret, raw body)>`) — no
   public verifier library exists for either provider, so these are checked with Python's
@@ -37,7 +44,9 @@ Negative controls, so the check cannot pass vacuously: for every attempt and eve
 verifier, a copy of the body with one byte changed and a wrong secret must both be
 REJECTED; for the timestamped schemes the untouched request must also be rejected when
 judged too late (timestamp + 301 s) and too early (timestamp - 301 s for Standard
-Webhooks, - 61 s for Extend). Each profile must have at least one attempt and one retry.
+Webhooks and Svix, - 61 s for Extend). Each profile must have at least one attempt and
+one retry, and a whsec_ secret without its base64 padding must be among the checked ones
+(the reference library decodes `secret + "=="`).
 
 Prints one line per profile with counts and exits 1 on any mismatch (each named by
 scenario, event, attempt and library), 2 on unusable input. Secrets are never printed.
@@ -69,9 +78,10 @@ from svix.webhooks import Webhook as SvixWebhook
 import extend_ai.wrapper.webhooks as extend_module
 from extend_ai import Extend
 
-PROFILES = ("standard-webhooks", "extend", "llamacloud", "perfectparser")
+PROFILES = ("standard-webhooks", "svix", "extend", "llamacloud", "perfectparser", "crawl4ai")
 SIG_HEADER = {
     "standard-webhooks": "webhook-signature",
+    "svix": "svix-signature",
     "extend": "x-extend-request-signature",
     "llamacloud": "lc-signature",
     "perfectparser": "x-perfectparser-signature",
@@ -146,17 +156,28 @@ def v_svix(body, headers, secret):
         return f"{type(e).__name__}: {e}"
 
 
-def v_standard_stdlib(body, headers, secret):
+def v_svix_only(body, headers, secret):
+    """The svix library on the svix-* headers alone."""
+    webhook = [k for k in headers if k.startswith("webhook-")]
+    if webhook:
+        return f"webhook-* headers present beside svix-*: {webhook}"
+    svix_only = {k: v for k, v in headers.items() if k.startswith("svix-")}
+    if sorted(svix_only) != ["svix-id", "svix-signature", "svix-timestamp"]:
+        return f"svix-* headers are {sorted(svix_only)}"
+    return v_svix(body, svix_only, secret)
+
+
+def _standard_stdlib(body, headers, secret, prefix):
     """Independent re-implementation of the Standard Webhooks spec (5 min tolerance)."""
     try:
-        msg_id, ts, sig = headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"]
+        msg_id, ts, sig = headers[f"{prefix}-id"], headers[f"{prefix}-timestamp"], headers[f"{prefix}-signature"]
     except KeyError as e:
         return f"missing header {e}"
     if not ts.isdigit():
         return f"webhook-timestamp {ts!r} is not an integer"
     if abs(int(_Clock.now_s) - int(ts)) > 300:
         return "timestamp outside the 5 min tolerance"
-    key = base64.b64decode(secret.removeprefix("whsec_"))
+    key = base64.b64decode(secret.removeprefix("whsec_") + "==")  # padding optional
     expected = hmac.new(key, f"{msg_id}.{ts}.".encode() + body.encode("utf-8"), hashlib.sha256).digest()
     for entry in sig.split(" "):
         version, _, b64 = entry.partition(",")
@@ -167,6 +188,23 @@ def v_standard_stdlib(body, headers, secret):
             except ValueError:
                 continue
     return "no v1 signature matched"
+
+
+def v_standard_stdlib(body, headers, secret):
+    return _standard_stdlib(body, headers, secret, "webhook")
+
+
+def v_svix_stdlib(body, headers, secret):
+    return _standard_stdlib(body, headers, secret, "svix")
+
+
+def v_python_json_dumps(body, headers, secret):
+    """Crawl4AI: the body must be byte for byte what json.dumps writes for it."""
+    again = json.dumps(json.loads(body))
+    if again != body:
+        i = next((k for k, (a, b) in enumerate(zip(body, again)) if a != b), min(len(body), len(again)))
+        return f"json.dumps writes {again[max(0, i - 30):i + 30]!r} where hookrig sent {body[max(0, i - 30):i + 30]!r}"
+    return None
 
 
 _EXTEND = Extend(token="unused-no-network-call").webhooks
@@ -232,13 +270,21 @@ VERIFIERS = {
         (_ver("svix"), v_svix),
         ("stdlib hmac", v_standard_stdlib),
     ],
+    "svix": [
+        (_ver("svix") + " (svix-* headers only)", v_svix_only),
+        ("stdlib hmac", v_svix_stdlib),
+    ],
     "extend": [(_ver("extend-ai"), v_extend_ai), ("stdlib hmac", v_extend_stdlib)],
     "llamacloud": [("stdlib hmac (no public verifier exists)", v_llamacloud_stdlib)],
     "perfectparser": [("stdlib hmac (no public verifier exists)", v_perfectparser_stdlib)],
+    "crawl4ai": [(f"CPython {sys.version.split()[0]} json.dumps", v_python_json_dumps)],
 }
+# Profiles whose check is on the body's bytes, not a signature.
+UNSIGNED = {"crawl4ai"}
 # (label, offset of "now" from the header timestamp) at which an untouched request must fail.
 WINDOW_CONTROLS = {
     "standard-webhooks": ("webhook-timestamp", [("too late (+301 s)", 301), ("too early (-301 s)", -301)]),
+    "svix": ("svix-timestamp", [("too late (+301 s)", 301), ("too early (-301 s)", -301)]),
     "extend": ("x-extend-request-timestamp", [("too late (+301 s)", 301), ("too early (-61 s)", -61)]),
 }
 
@@ -321,7 +367,8 @@ def main(argv=None) -> int:
 
     failures: list[str] = []
     stats = defaultdict(lambda: {"attempts": 0, "first": 0, "retries": 0, "rejected": 0, "span_ms": 0,
-                                 "scenarios": set(), "events": set(), "rotation": 0})
+                                 "scenarios": set(), "events": set(), "rotation": 0,
+                                 "generated": 0, "unpadded": 0})
     first_wall: dict[tuple, int] = {}
 
     with frozen_clock():
@@ -334,9 +381,13 @@ def main(argv=None) -> int:
                 print(f"verify.py: {where}: {e}", file=sys.stderr)
                 return 2
             secrets = secrets_of(sc)
+            generated = not secrets and bool(a.get("generated_secret"))
+            if generated:
+                # A provider that always signs, no secret given: the run's own secret.
+                secrets = [a["generated_secret"]]
             req = a.get("request")
-            if not secrets:
-                failures.append(f"{where}: the scenario has no endpoint.secret, so nothing is checked")
+            if not secrets and profile not in UNSIGNED:
+                failures.append(f"{where}: the scenario has no endpoint.secret and the journal no generated_secret, so nothing is checked")
                 continue
             if not req or not isinstance(req.get("body"), str):
                 failures.append(f"{where}: no request, or a body that is not UTF-8 text, in the journal")
@@ -347,7 +398,7 @@ def main(argv=None) -> int:
                 continue
             headers = dict(req["headers"])
             body = req["body"]
-            if SIG_HEADER[profile] not in headers:
+            if profile not in UNSIGNED and SIG_HEADER[profile] not in headers:
                 failures.append(f"{where}: no {SIG_HEADER[profile]} header: {req['headers']}")
                 continue
 
@@ -364,8 +415,16 @@ def main(argv=None) -> int:
                 st["span_ms"] = max(st["span_ms"], a["wall_ms"] - first_wall.get(key, a["wall_ms"]))
             if len(secrets) > 1:
                 st["rotation"] += 1
+            st["generated"] += generated
+            st["unpadded"] += any(s.startswith("whsec_") and len(s[6:]) % 4 for s in secrets)
 
-            wrong = WRONG_SW_SECRET if profile == "standard-webhooks" else WRONG_PLAIN_SECRET
+            if profile in UNSIGNED:
+                for lib, verify in VERIFIERS[profile]:
+                    why = verify(body, headers, None)
+                    if why is not None:
+                        failures.append(f"MISMATCH {where}: {lib}: {why}")
+                continue
+            wrong = WRONG_SW_SECRET if profile in ("standard-webhooks", "svix") else WRONG_PLAIN_SECRET
             bad_body = tamper(body)
             for lib, verify in VERIFIERS[profile]:
                 _Clock.now_s = a["wall_ms"] / 1000.0
@@ -404,17 +463,27 @@ def main(argv=None) -> int:
         names = [lib for lib, _ in VERIFIERS[profile]]
         libs = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         if not st or st["attempts"] == 0:
-            failures.append(f"{profile}: no signed attempts in the journal: the check would be vacuous")
+            failures.append(f"{profile}: no attempts in the journal: the check would be vacuous")
             continue
         if st["retries"] == 0:
             failures.append(f"{profile}: no retries in the journal: retries are not exercised")
+        if profile in ("standard-webhooks", "svix") and st["unpadded"] == 0:
+            failures.append(f"{profile}: no attempt signed with an unpadded whsec_ secret")
+        if profile in UNSIGNED:
+            print(
+                f"{profile}: {st['attempts']} bodies ({st['first']} first attempts and {st['retries']} retries, "
+                f"{len(st['events'])} event types) are byte for byte what {libs} writes"
+            )
+            continue
         controls_desc = "tampered body, wrong secret" + (
             ", timestamp outside the window" if profile in WINDOW_CONTROLS else "")
         rot = f", {st['rotation']} under key rotation (each secret alone)" if st["rotation"] else ""
+        gen = f", {st['generated']} with the run's generated secret" if st["generated"] else ""
+        unpadded = f", {st['unpadded']} with an unpadded whsec_ secret" if st["unpadded"] else ""
         print(
             f"{profile}: {st['attempts']} attempts verified with {libs} "
             f"({st['first']} first attempts and {st['retries']} retries, up to {fmt_ms(st['span_ms'])} "
-            f"after the first{rot}; {len(st['events'])} event types, {len(st['scenarios'])} scenario(s)), "
+            f"after the first{rot}{gen}{unpadded}; {len(st['events'])} event types, {len(st['scenarios'])} scenario(s)), "
             f"{st['rejected']} forgeries rejected ({controls_desc})"
         )
 

@@ -419,3 +419,171 @@ fn a_response_header_with_an_invalid_name_is_refused() {
     assert_contains(&stderr, &located(&file, &text, "Retry After: 600"));
     assert_contains(&stderr, "Retry After");
 }
+
+#[test]
+fn an_unknown_extend_api_version_is_refused_listing_the_valid_ones() {
+    let text = yaml(
+        "
+        name: extend with a made-up API version
+        profile: extend
+        endpoint:
+          api_version: 2025-13-40
+        events:
+          - type: workflow.created
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "2025-13-40"));
+    assert_contains(
+        &stderr,
+        "endpoint.api_version: unknown api_version `2025-13-40`",
+    );
+    assert_contains(&stderr, "valid: 2024-12-23, 2026-02-09; default 2024-12-23");
+}
+
+#[test]
+fn an_event_of_another_api_version_is_refused_with_that_versions_names() {
+    let text = yaml(
+        "
+        name: extend 2026 event under the default version
+        profile: extend
+        events:
+          - type: extract_run.processed
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "extract_run.processed"));
+    assert_contains(&stderr, "unknown event type for profile extend");
+}
+
+#[test]
+fn api_version_on_a_profile_with_one_catalogue_is_refused() {
+    let text = yaml(
+        "
+        name: llamacloud has no API versions
+        profile: llamacloud
+        endpoint:
+          api_version: 2026-02-09
+        events:
+          - type: parse.success
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "2026-02-09"));
+    assert_contains(&stderr, "`api_version` is for extend");
+}
+
+#[test]
+fn a_malformed_whsec_secret_is_refused_where_it_stands_without_echoing_it() {
+    for profile in ["standard-webhooks", "svix"] {
+        let text = yaml(&format!(
+            "
+            name: {profile} with a secret that is not base64
+            profile: {profile}
+            endpoint:
+              secret: whsec_not*base64!
+            events:
+              - type: user.created
+            "
+        ));
+
+        let (file, stderr) = refused(&text);
+
+        assert_contains(&stderr, &located(&file, &text, "whsec_not"));
+        assert_contains(&stderr, "a whsec_ secret must be base64 after `whsec_`");
+        assert!(
+            !stderr.contains("not*base64"),
+            "the secret is never printed:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn profile_overrides_out_of_range_are_refused_with_their_range() {
+    for (overrides, message) in [
+        (
+            "{base: svix, jitter_percent: 150}",
+            "profile.jitter_percent: 150 is out of range (0 to 100)",
+        ),
+        (
+            "{base: crawl4ai, max_redirects: 21}",
+            "profile.max_redirects: 21 is out of range (0 to 20)",
+        ),
+        (
+            "{base: extend, attempts: 0}",
+            "profile.attempts: 0 is out of range (1 to 1000)",
+        ),
+    ] {
+        let text = yaml(&format!(
+            "
+            name: an override out of range
+            profile: {overrides}
+            events:
+              - type: {event}
+            ",
+            event = if overrides.contains("svix") {
+                "user.created"
+            } else if overrides.contains("crawl4ai") {
+                "crawl.completed"
+            } else {
+                "workflow.created"
+            }
+        ));
+
+        let (file, stderr) = refused(&text);
+
+        assert_contains(&stderr, &located(&file, &text, "{base"));
+        assert_contains(&stderr, message);
+    }
+}
+
+#[test]
+fn svix_refuses_custom_headers_it_forbids() {
+    for (name, why) in [
+        ("svix-foo", "starting with `svix-`"),
+        ("User-Agent", "Svix refuses this header"),
+    ] {
+        let text = yaml(&format!(
+            "
+            name: svix with a forbidden header
+            profile: svix
+            endpoint:
+              headers:
+                X-Tenant: acme
+                {name}: v
+            events:
+              - type: user.created
+            "
+        ));
+
+        let (file, stderr) = refused(&text);
+
+        assert_contains(&stderr, &located(&file, &text, name));
+        assert_contains(&stderr, why);
+    }
+}
+
+#[test]
+fn a_tolerance_percentage_over_100_is_refused() {
+    let text = yaml(
+        "
+        name: tolerance as a percentage
+        profile: svix
+        events:
+          - type: user.created
+        expect:
+          tolerance: 120%
+        ",
+    );
+
+    let (file, stderr) = refused(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "120%"));
+    assert_contains(&stderr, "a whole percentage from 0% to 100%");
+}

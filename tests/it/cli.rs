@@ -332,20 +332,20 @@ fn profiles_extend_says_its_retry_schedule_is_an_assumption() {
     let out = hookrig(["profiles", "extend"]);
 
     assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
-    let assumptions = out
+    let summary = out
         .stdout
-        .split("assumptions")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no assumptions section:\n{}", out.stdout));
-    let schedule_line = assumptions
         .lines()
-        .find(|l| l.contains("retry schedule"))
-        .unwrap_or_else(|| {
-            panic!("the retry schedule is not among the assumptions:\n{assumptions}")
-        });
-    assert_contains(schedule_line, "unpublished");
-    assert_contains(schedule_line, "5 attempts");
-    assert_contains(schedule_line, "1 s, 2 s, 4 s, 8 s");
+        .find(|l| l.starts_with("assumptions"))
+        .unwrap_or_else(|| panic!("no assumptions line:\n{}", out.stdout));
+    assert_contains(summary, "attempts, waits");
+    assert_contains(
+        &out.stdout,
+        "source: assumption: the number of attempts is not published: 5 assumed",
+    );
+    assert_contains(
+        &out.stdout,
+        "source: assumption: \"exponential backoff\" without a schedule: waits 1 s, 2 s, 4 s, 8 s assumed",
+    );
 }
 
 #[test]
@@ -441,4 +441,240 @@ fn the_real_binary_runs_a_scenario_and_exits_with_the_status_of_its_checks() {
     assert!(String::from_utf8_lossy(&pass.stdout).contains("PASS"));
     assert_eq!(fail.status.code(), Some(1), "{fail:?}");
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+}
+
+#[test]
+fn profiles_name_prints_a_source_under_every_rule_of_every_profile() {
+    for name in hookrig::profile::BUILTIN_NAMES {
+        let out = hookrig(["profiles", name]);
+
+        assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+        let rules: Vec<&str> = out
+            .stdout
+            .lines()
+            .skip(2)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert!(rules.len() > 10, "{name}: {rules:?}");
+        // Every rule's lines end with one or more `source:` lines, each of a known kind.
+        let mut unsourced = Vec::new();
+        let mut label = "";
+        let mut sourced = true;
+        for l in &rules {
+            if !l.starts_with(' ') {
+                if !sourced {
+                    unsourced.push(label.to_owned());
+                }
+                label = l.split_whitespace().next().unwrap_or_default();
+                sourced = false;
+            } else if let Some(src) = l.trim_start().strip_prefix("source: ") {
+                assert!(
+                    [
+                        "seed doc ../shared/reference/",
+                        "code ",
+                        "doc https://",
+                        "assumption: "
+                    ]
+                    .iter()
+                    .any(|k| src.starts_with(k)),
+                    "{name}: {src}"
+                );
+                sourced = true;
+            }
+        }
+        if !sourced {
+            unsourced.push(label.to_owned());
+        }
+        assert!(
+            unsourced.is_empty(),
+            "{name}: rules without a source: {unsourced:?}"
+        );
+    }
+}
+
+#[test]
+fn profiles_svix_cites_the_server_constants() {
+    let out = hookrig(["profiles", "svix"]);
+
+    for constant in [
+        "JITTER_DELTA = 0.2",
+        "OVERLOAD_PENALTY_SECS = 60",
+        "limit_retry_delay",
+        "retry_schedule = [5,300,1800,7200,18000,36000,36000]",
+        "worker_request_timeout = 30",
+        "server/svix-server/src/worker.rs",
+        "server/svix-server/config.default.toml",
+    ] {
+        assert_contains(&out.stdout, constant);
+    }
+    assert_contains(&out.stdout, "15s with Svix");
+}
+
+#[test]
+fn profiles_standard_webhooks_cites_the_spec_not_svix() {
+    let out = hookrig(["profiles", "standard-webhooks"]);
+
+    assert_contains(&out.stdout, "spec/standard-webhooks.md");
+    assert!(!out.stdout.contains("svix-server"), "{}", out.stdout);
+}
+
+#[test]
+fn profiles_crawl4ai_names_its_version_and_the_docs_simplified_data() {
+    let out = hookrig(["profiles", "crawl4ai"]);
+
+    assert_contains(&out.stdout, "Crawl4AI 0.9.0–0.9.2");
+    assert_contains(&out.stdout, "`profile: {base: crawl4ai, max_redirects: 0}`");
+    assert_contains(
+        &out.stdout,
+        "Example 2 shows data as {markdown, html, links, metadata}: a simplified shape",
+    );
+    assert_contains(&out.stdout, "301, 302, 303, 307, 308");
+}
+
+const PENDING: &str = "
+    name: perfectparser waits in pending_retry
+    profile: perfectparser
+    events:
+      - type: batch.completed
+    receiver:
+      - respond: 503
+      - respond: 200
+";
+
+#[test]
+fn the_journal_and_the_json_report_show_pending_retry_and_the_generated_secret() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(PENDING));
+    let journal = scratch.path().join("journal.jsonl");
+
+    let out = hookrig([
+        "run".into(),
+        file.clone().into_os_string(),
+        "--format".into(),
+        "json".into(),
+        "--journal".into(),
+        journal.clone().into_os_string(),
+    ]);
+
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    let report = out.json();
+    let sc = &report["scenarios"][0];
+    let secret = sc["generated_secret"].as_str().expect("a generated secret");
+    assert_eq!(secret.len(), 64, "{secret}");
+    let attempts = &sc["deliveries"][0]["attempts"];
+    assert_eq!(attempts[0]["provider_status"], "pending_retry");
+    assert!(attempts[1].get("provider_status").is_none(), "{attempts}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["provider_status"], "pending_retry");
+    assert!(lines[1].get("provider_status").is_none());
+    assert!(lines.iter().all(|l| l["generated_secret"] == secret));
+    // The journal's signature verifies with the secret it shows.
+    let req = &lines[0]["request"];
+    let sig = req["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h[0] == "x-perfectparser-signature")
+        .map(|h| h[1].as_str().unwrap().to_owned())
+        .expect("signed");
+    assert_eq!(
+        sig,
+        hookrig::signing::sign_hex_body(secret, req["body"].as_str().unwrap().as_bytes())
+    );
+}
+
+#[test]
+fn a_user_given_secret_is_never_shown_in_reports_or_the_journal() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(
+        "
+        name: extend with its own secret
+        profile: extend
+        endpoint:
+          secret: wss_user_given_never_printed
+        events:
+          - type: workflow.created
+        ",
+    ));
+    let journal = scratch.path().join("j.jsonl");
+
+    let text = hookrig([
+        "run".into(),
+        file.clone().into_os_string(),
+        "--journal".into(),
+        journal.clone().into_os_string(),
+    ]);
+    let json = hookrig([
+        "run".into(),
+        file.into_os_string(),
+        "--format".into(),
+        "json".into(),
+    ]);
+
+    for out in [
+        &text.stdout,
+        &json.stdout,
+        &std::fs::read_to_string(&journal).unwrap(),
+    ] {
+        assert!(!out.contains("wss_user_given_never_printed"), "{out}");
+        assert!(!out.contains("generated"), "{out}");
+    }
+}
+
+#[test]
+fn svix_jitter_is_the_same_for_the_same_seed_and_moves_with_another() {
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(
+        "
+        name: svix jitter
+        profile: svix
+        events:
+          - type: user.created
+        receiver:
+          - respond: 500
+        ",
+    ));
+    let run = |seed: &str| {
+        hookrig([
+            "run".into(),
+            file.clone().into_os_string(),
+            "--format".into(),
+            "json".into(),
+            "--seed".into(),
+            seed.into(),
+        ])
+        .stdout
+    };
+
+    let a = run("1");
+    let again = run("1");
+    let b = run("2");
+
+    assert_eq!(a, again);
+    assert_ne!(a, b);
+}
+
+#[test]
+fn docs_profiles_md_holds_what_hookrig_profiles_prints_for_each_profile() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/profiles.md")).expect("docs/profiles.md");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+
+    for p in hookrig::profile::builtins() {
+        let block = format!("### `{}`\n\n```text\n{}```\n", p.name, p.describe());
+        assert!(
+            doc.contains(&block),
+            "docs/profiles.md is out of date for {}; the section should read:\n{block}",
+            p.name
+        );
+        assert!(
+            readme.contains(&format!("| [`{}`](docs/profiles.md#", p.name)),
+            "README's profile table does not link {} to docs/profiles.md",
+            p.name
+        );
+    }
 }

@@ -201,7 +201,7 @@ fn every_committed_fixture_is_valid_under_its_schema_and_verifies_at_its_timesta
             checked += 1;
         }
     }
-    assert_eq!(checked, (16 + 4 + 15 + 5 + 5) * 4);
+    assert_eq!(checked, (17 + 4 + 15 + 5 + 5 + 5) * 4);
 }
 
 #[test]
@@ -335,7 +335,7 @@ fn many_variants_are_all_valid_and_cover_every_kind_of_edge_value() {
             }
         }
     }
-    assert_eq!(variants, 45 * 40);
+    assert_eq!(variants, 51 * 40);
     assert_eq!(seen.len(), EDGE_KINDS.len(), "kinds seen: {seen:?}");
 }
 
@@ -386,7 +386,7 @@ fn each_edge_case_points_at_its_edge_value_in_the_body() {
             }
         }
     }
-    assert!(checked > 45 * 12, "{checked}");
+    assert!(checked > 51 * 12, "{checked}");
 }
 
 #[test]
@@ -587,7 +587,7 @@ fn bad_input_is_exit_2_with_a_hint_and_writes_nothing() {
         "--out",
         &o,
     ]);
-    assert_contains(&e, "secret: a standard-webhooks secret must be base64");
+    assert_contains(&e, "secret: a whsec_ secret must be base64");
     let e = refused(&[
         "--profile",
         "standard-webhooks",

@@ -65,7 +65,9 @@ async fn deliver_to(url: String) -> (Outcome, Vec<AttemptResult>) {
         data: json!({"task_id": "crawl_0123abcd", "urls": ["https://example.com"]}),
         ids: DeliveryIds {
             message_id: String::new(),
+            event_time: None,
         },
+        jitter_seed: 0,
     };
     let outcome = sender::deliver(&ctx, &d).await;
     drop(ctx);
@@ -238,6 +240,7 @@ async fn the_journal_holds_each_request_with_its_answer_and_signature_verdict_as
             &data,
             &DeliveryIds {
                 message_id: String::new(),
+                event_time: None,
             },
             hookrig::clock::Clock::now(&SystemClock),
         )

@@ -11,6 +11,7 @@
 //!   scenarios, a run stopped by a signal.
 //! - `parity` — the same scenario in sim and live mode: same outcome, attempts, schedule.
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
+//! - `pyjson` — Python `json.dumps` bytes: hookrig's writer against a real CPython.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
@@ -27,6 +28,7 @@ mod live;
 mod live_run;
 mod parity;
 mod properties;
+mod pyjson;
 mod reports;
 mod schemas;
 mod send;

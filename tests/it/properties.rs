@@ -10,7 +10,7 @@ use base64::Engine as _;
 use hookrig::engine::{AttemptState, EngineEvent, Outcome};
 use hookrig::profile::{self, Endpoint};
 use hookrig::receiver::faults::{Action, FaultPlan, Step};
-use hookrig::retry::{AttemptResult, Backoff, RETRY_AFTER_CAP, RetryOn, RetryPolicy};
+use hookrig::retry::{AttemptResult, Backoff, RETRY_AFTER_CAP, RetryAfter, RetryOn, RetryPolicy};
 use hookrig::runner::{RunOptions, run_sim};
 use hookrig::scenario::{Scenario, ScenarioEvent};
 use hookrig::signing::{Scheme, SignInput, Verdict};
@@ -187,7 +187,11 @@ fn exponential(initial_ms: u64, cap_ms: u64, attempts: u32) -> RetryPolicy {
         timeout: Duration::from_secs(30),
         retry_on: RetryOn::AnyFailure,
         max_redirects: 0,
-        honour_retry_after: true,
+        redirect_statuses: &[],
+        retry_after: RetryAfter::standard(),
+        overload: None,
+        jitter_percent: 0,
+        resend_quick_connection_error: None,
         disable_on_410: false,
     }
 }
@@ -257,19 +261,36 @@ proptest! {
     fn retry_after_never_pushes_a_wait_past_a_day_or_below_the_schedule(
         p in prop::sample::select(profile::BUILTIN_NAMES.to_vec()),
         k in 1u32..=12,
-        status in prop::sample::select(vec![429u16, 503, 500]),
+        status in prop::sample::select(vec![429u16, 503, 500, 404, 302]),
         retry_after_s in 0u64..=10 * 24 * 3600,
     ) {
         let policy = profile::builtin(p).expect("built-in").retry;
+        let result = AttemptResult::Status(status);
+        let planned = policy.planned_wait(k, result, None);
 
-        let wait = policy.wait_with_retry_after(
-            k,
-            Some(status),
-            Some(Duration::from_secs(retry_after_s)),
-        );
+        let wait = policy.planned_wait(k, result, Some(Duration::from_secs(retry_after_s)));
 
-        prop_assert!(wait >= policy.wait_after(k));
-        prop_assert!(wait <= policy.wait_after(k).max(RETRY_AFTER_CAP));
+        prop_assert!(planned >= policy.wait_after(k));
+        prop_assert!(wait >= planned);
+        prop_assert!(wait <= planned.max(RETRY_AFTER_CAP).max(planned * 2));
+    }
+
+    #[test]
+    fn a_jittered_wait_stays_within_the_profiles_percentage(
+        p in prop::sample::select(profile::BUILTIN_NAMES.to_vec()),
+        k in 1u32..=12,
+        draw in any::<u64>(),
+    ) {
+        let policy = profile::builtin(p).expect("built-in").retry;
+        let planned = policy.wait_after(k);
+        let pct = u64::from(policy.jitter_percent);
+
+        let wait = policy.jittered(planned, draw);
+
+        let ms = planned.as_millis() as u64;
+        let got = wait.as_millis() as u64;
+        prop_assert!(got >= ms * (100 - pct) / 100, "{got} < {ms} - {pct}%");
+        prop_assert!(got <= (ms * (100 + pct)).div_ceil(100), "{got} > {ms} + {pct}%");
     }
 }
 
@@ -354,7 +375,10 @@ proptest! {
             prop_assert!(d.attempts.iter().all(|a| a.result.is_some()),
                 "every attempt ends");
         }
-        let cap = policy.max_wait();
+        // No plan here answers with Retry-After: the longest wait is the longest scheduled
+        // one, raised to the overload floor (a timeout), plus the profile's jitter.
+        let floor = policy.overload.as_ref().map(|o| o.min_wait).unwrap_or_default();
+        let (_, cap) = policy.jitter_bounds(policy.max_wait().max(floor));
         prop_assert!(waits.iter().all(|w| *w <= cap), "{:?} over {:?}", waits, cap);
     }
 }

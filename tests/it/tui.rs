@@ -738,3 +738,32 @@ fn receive_tui_without_a_terminal_says_so_and_exits_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_detail_pane_shows_perfectparsers_pending_retry_and_judges_a_generated_secret() {
+    // Arrange: PerfectParser with no secret given: the run generates one, and attempt 1
+    // fails so the delivery waits as `pending_retry`.
+    let model = model_of(&["name: pp pending
+profile: perfectparser
+events:
+  - type: batch.completed
+receiver:
+  - respond: 503
+  - respond: 200
+"]);
+    let s = &model.scenarios[0];
+    let d = &s.deliveries[0];
+
+    // Act
+    let text: String = hookrig::tui::ui::detail_lines(s, d, 0, 100)
+        .iter()
+        .map(|l| l.to_string() + "\n")
+        .collect();
+
+    // Assert
+    assert!(
+        text.contains("wait 5m before attempt 2 · delivery status pending_retry"),
+        "{text}"
+    );
+    assert_eq!(d.attempts[0].signature.as_deref(), Some("valid"), "{text}");
+}

@@ -75,7 +75,9 @@ async fn deliver(
         data,
         ids: DeliveryIds {
             message_id: message_id.to_owned(),
+            event_time: None,
         },
+        jitter_seed: 0,
     };
     let outcome = sender::deliver(&ctx, &delivery).await;
     drop(ctx);
@@ -171,6 +173,7 @@ async fn one_exchange(
             &data,
             &DeliveryIds {
                 message_id: id.into(),
+                event_time: None,
             },
             epoch(),
         )
@@ -535,6 +538,7 @@ async fn sim_and_http_receivers_see_the_same_header_names() {
             &json!({ "id": "user_1" }),
             &DeliveryIds {
                 message_id: SW_ID.into(),
+                event_time: None,
             },
             epoch(),
         )
@@ -627,6 +631,7 @@ async fn plain_http_puts_the_same_bytes_on_the_wire_as_reqwest_does() {
             &json!({"id": "in_1", "amount": 4200}),
             &DeliveryIds {
                 message_id: "msg_wire".into(),
+                event_time: None,
             },
             epoch(),
         )
@@ -702,4 +707,294 @@ async fn an_https_url_is_spoken_to_in_tls_so_a_plain_http_listener_is_a_connecti
         }
         other => panic!("expected a connection error, got {other:?}"),
     }
+}
+
+/// A secret every built-in profile that signs can use.
+fn secret_for(p: &Profile) -> Vec<String> {
+    match p.scheme {
+        hookrig::signing::Scheme::None => Vec::new(),
+        s if s.standard_headers().is_some() => vec![SW_SECRET.into()],
+        hookrig::signing::Scheme::Extend => vec!["wss_wire_retry_secret".into()],
+        _ => vec!["wire-retry-secret".into()],
+    }
+}
+
+#[tokio::test]
+async fn every_profile_re_sends_the_same_body_bytes_and_signs_each_retry_afresh() {
+    for name in profile::BUILTIN_NAMES {
+        // Arrange: two failures (500: retried by every profile), then 200; a clock that
+        // moves one second on every read.
+        let server = server_answering(500, 2, 200).await;
+        let p = fast(name);
+        let endpoint = Endpoint {
+            secrets: secret_for(&p),
+            output_format: profile::OutputFormat::Json,
+            ..Endpoint::default()
+        };
+        let event = p.catalogue[0].name;
+        let data = p.generate_data(event, &mut hookrig::rng::RunRng::new(3));
+
+        // Act
+        let (outcome, _) = deliver(
+            &p,
+            &endpoint,
+            Arc::new(TickingClock::default()),
+            format!("{}/hooks", server.uri()),
+            event,
+            data,
+            "msg_2Lh9bE1yQn8TQXj5cWm0Kp3RzVa",
+        )
+        .await;
+
+        // Assert: three requests, byte-identical bodies; whatever the provider
+        // regenerates (header timestamps, signatures) differs and verifies when it came.
+        assert_eq!(outcome, Outcome::Delivered, "{name}");
+        let received = server.received_requests().await.expect("recording on");
+        assert_eq!(received.len(), 3, "{name}");
+        assert!(
+            received.iter().all(|r| r.body == received[0].body),
+            "{name}: a retry changed the body:\n{}\n{}",
+            String::from_utf8_lossy(&received[0].body),
+            String::from_utf8_lossy(&received[1].body)
+        );
+        let ts_header = match p.scheme.standard_headers() {
+            Some(h) => Some(h.timestamp),
+            None if p.scheme == hookrig::signing::Scheme::Extend => {
+                Some("x-extend-request-timestamp")
+            }
+            None => None,
+        };
+        if let Some(ts_header) = ts_header {
+            let stamps: Vec<&str> = received.iter().map(|r| header(r, ts_header)).collect();
+            assert!(
+                stamps[0] != stamps[1] && stamps[1] != stamps[2],
+                "{name}: {stamps:?}"
+            );
+        }
+        for req in &received {
+            let headers: Vec<(String, String)> = profile_headers(req).into_iter().collect();
+            let at = ts_header
+                .map(|h| Duration::from_secs(header(req, h).parse().expect("integer")))
+                .unwrap_or_else(epoch);
+            let verdict = p.scheme.verify(&endpoint.secrets, &headers, &req.body, at);
+            let want = if p.scheme == hookrig::signing::Scheme::None {
+                Verdict::Absent
+            } else {
+                Verdict::Valid
+            };
+            assert_eq!(verdict, want, "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn crawl4ai_puts_python_json_dumps_bytes_on_the_wire() {
+    // Arrange: non-ASCII text, an emoji, quotes, a newline and floats Python writes in
+    // exponent form. The expected bytes are what CPython 3.11's json.dumps printed for
+    // the same payload.
+    let server = server_always(200).await;
+    let p = fast("crawl4ai");
+    let endpoint = Endpoint {
+        data_in_payload: true,
+        ..Endpoint::default()
+    };
+    let data = json!({
+        "task_id": "crawl_5e6f7a8b",
+        "urls": ["https://example.com/café"],
+        "result": {
+            "success": true,
+            "results": [{
+                "url": "https://example.com/café",
+                "markdown": "# Café — ✓ 🚀",
+                "html": "<p>\"quoted\"\n</p>",
+            }],
+            "server_processing_time_s": 2.5e-05,
+            "server_memory_delta_mb": 1e16,
+            "server_peak_memory_mb": 214.0,
+        },
+    });
+
+    // Act
+    let (outcome, _) = deliver(
+        &p,
+        &endpoint,
+        Arc::new(FixedClock(epoch())),
+        format!("{}/hooks", server.uri()),
+        "crawl.completed",
+        data,
+        "",
+    )
+    .await;
+
+    // Assert
+    assert_eq!(outcome, Outcome::Delivered);
+    let received = server.received_requests().await.expect("recording on");
+    let python = r##"{"task_id": "crawl_5e6f7a8b", "task_type": "crawl", "status": "completed", "timestamp": "2025-01-01T00:00:00+00:00", "urls": ["https://example.com/caf\u00e9"], "data": {"success": true, "results": [{"url": "https://example.com/caf\u00e9", "markdown": "# Caf\u00e9 \u2014 \u2713 \ud83d\ude80", "html": "<p>\"quoted\"\n</p>"}], "server_processing_time_s": 2.5e-05, "server_memory_delta_mb": 1e+16, "server_peak_memory_mb": 214.0}}"##;
+    assert_eq!(String::from_utf8_lossy(&received[0].body), python);
+}
+
+#[tokio::test]
+async fn svix_sends_only_its_own_header_set() {
+    let server = server_always(200).await;
+    let p = fast("svix");
+    let endpoint = standard_endpoint();
+
+    let (outcome, _) = deliver(
+        &p,
+        &endpoint,
+        Arc::new(FixedClock(epoch())),
+        format!("{}/hooks", server.uri()),
+        "invoice.paid",
+        json!({ "id": "inv_1" }),
+        SW_ID,
+    )
+    .await;
+
+    assert_eq!(outcome, Outcome::Delivered);
+    let received = server.received_requests().await.expect("recording on");
+    let headers = profile_headers(&received[0]);
+    let names: Vec<&str> = headers.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "content-type",
+            "svix-id",
+            "svix-signature",
+            "svix-timestamp",
+            "user-agent"
+        ]
+    );
+    assert_eq!(headers["user-agent"], "Svix-Webhooks/1.100.0");
+    assert_eq!(headers["svix-id"], SW_ID);
+    assert_eq!(headers["svix-timestamp"], SIM_EPOCH_UNIX.to_string());
+}
+
+/// A socket that closes the first `drops` connections as soon as their request is in,
+/// then answers 200; returns its URL and the number of requests it has read so far.
+async fn dropping_server(drops: usize) -> (String, Arc<AtomicU64>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicU64::new(0));
+    let count = Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let count = Arc::clone(&count);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut got = 0;
+                loop {
+                    let Ok(n) = socket.read(&mut buf[got..]).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    got += n;
+                    let text = String::from_utf8_lossy(&buf[..got]).into_owned();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length: "))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if got < end + 4 + len {
+                        continue;
+                    }
+                    let n = count.fetch_add(1, Ordering::SeqCst) as usize;
+                    if n < drops {
+                        return; // close without answering
+                    }
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                    got = 0;
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn svix_resends_a_quickly_dropped_request_once_inside_the_same_attempt() {
+    // One drop: the request goes again at once and the first attempt delivers.
+    let (url, seen) = dropping_server(1).await;
+    let p = fast("svix");
+
+    let (outcome, events) = deliver(
+        &p,
+        &standard_endpoint(),
+        Arc::new(FixedClock(epoch())),
+        url,
+        "user.created",
+        json!({ "id": "user_1" }),
+        SW_ID,
+    )
+    .await;
+
+    assert_eq!(outcome, Outcome::Delivered);
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "two requests reached the socket"
+    );
+    let attempts: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::AttemptFinished { n, requests, .. } => Some(*n * 100 + *requests),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, [102], "attempt 1, made of 2 requests");
+
+    // Two drops in a row: the attempt fails after its one resend, attempt 2 delivers.
+    let (url, seen) = dropping_server(2).await;
+    let (outcome, events) = deliver(
+        &p,
+        &standard_endpoint(),
+        Arc::new(FixedClock(epoch())),
+        url,
+        "user.created",
+        json!({ "id": "user_1" }),
+        SW_ID,
+    )
+    .await;
+    assert_eq!(outcome, Outcome::Delivered);
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+    let finished = events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::AttemptFinished { .. }))
+        .count();
+    assert_eq!(finished, 2);
+}
+
+#[tokio::test]
+async fn llamacloud_does_not_resend_a_dropped_request_inside_the_attempt() {
+    let (url, seen) = dropping_server(1).await;
+    let p = fast("llamacloud");
+
+    let (outcome, events) = deliver(
+        &p,
+        &llamacloud_endpoint(),
+        Arc::new(FixedClock(epoch())),
+        url,
+        "parse.success",
+        json!({ "id": LC_ID, "job_id": LC_ID }),
+        LC_ID,
+    )
+    .await;
+
+    assert_eq!(outcome, Outcome::Delivered);
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+    let finished = events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::AttemptFinished { .. }))
+        .count();
+    assert_eq!(
+        finished, 2,
+        "the drop failed attempt 1; attempt 2 delivered"
+    );
 }

@@ -3,13 +3,18 @@
 //! (`task_id`, `task_type`, `status`, an ISO-8601 UTC `timestamp`, `urls`, then `data` when
 //! the job asked for data in the payload and `error` when it failed) and the task id forms
 //! (`crawl_<8 hex>`, `llm_<unix seconds>_<number>`) come from Crawl4AI's webhook examples
-//! (`reference/crawl4ai-webhooks.txt`). The docs elide the crawl result (`"links": {...}`),
-//! so the fields generated inside it follow Crawl4AI's crawl result (`markdown`, `html`,
-//! `links.internal`/`links.external`, `metadata`) and are described but not required.
+//! (`reference/crawl4ai-webhooks.txt`). A crawl job's `data` is what the code sends
+//! (unclecode/crawl4ai v0.9.2 `deploy/docker/api.py`, `handle_crawl_job`): the whole
+//! `/crawl` response, `{success, results, server_processing_time_s,
+//! server_memory_delta_mb, server_peak_memory_mb}`, with one `CrawlResult.model_dump()` per
+//! URL of the job in `results` (`crawl4ai/models.py`: its fields in declaration order, then
+//! `markdown`). The seed doc's Example 2 shows a simplified `data`; its own Flask handler
+//! reads `data['results']`.
 //!
 //! The generated data is `{task_id, urls, result}` for a completed job and
 //! `{task_id, urls, error}` for a failed one; the sender puts `result` under `data` (LLM
-//! jobs as `{extracted_content: result}`) only when data in payload is on.
+//! jobs as `{extracted_content: result}`) only when data in payload is on. Given data is
+//! sent as given: a crawl job's `result` is the `/crawl` response.
 
 use super::EventSpec;
 use crate::rng::RunRng;
@@ -124,20 +129,52 @@ fn body_schema(task: Task, status: Status) -> Value {
     })
 }
 
-/// `data` of a crawl job: the crawl result, present only with data in payload.
+/// `data` of a crawl job: the whole `/crawl` response, present only with data in payload.
 fn crawl_data_schema() -> Value {
     let links = json!({ "type": "array", "items": { "type": "object" } });
+    let number_or_null = json!({ "type": ["number", "null"] });
     json!({
-        "description": "The crawl result; sent only when the job set webhook_data_in_payload.",
+        "description": "The /crawl response (one result per URL); sent only when the job set webhook_data_in_payload.",
         "type": "object",
+        "required": [
+            "success",
+            "results",
+            "server_processing_time_s",
+            "server_memory_delta_mb",
+            "server_peak_memory_mb"
+        ],
         "properties": {
-            "markdown": { "type": "string" },
-            "html": { "type": "string" },
-            "links": {
-                "type": "object",
-                "properties": { "internal": links, "external": links },
+            "success": { "type": "boolean" },
+            "results": {
+                "description": "One CrawlResult per URL of the job.",
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["url", "html", "success"],
+                    "properties": {
+                        "url": { "type": "string" },
+                        "html": { "type": "string" },
+                        "success": { "type": "boolean" },
+                        "links": {
+                            "type": "object",
+                            "properties": { "internal": links, "external": links },
+                        },
+                        "metadata": { "type": ["object", "null"] },
+                        "markdown": {
+                            "type": "object",
+                            "properties": {
+                                "raw_markdown": { "type": "string" },
+                                "markdown_with_citations": { "type": "string" },
+                                "references_markdown": { "type": "string" },
+                            },
+                        },
+                    },
+                    "additionalProperties": true,
+                },
             },
-            "metadata": { "type": "object" },
+            "server_processing_time_s": { "type": "number" },
+            "server_memory_delta_mb": number_or_null,
+            "server_peak_memory_mb": number_or_null,
         },
         "additionalProperties": true,
     })
@@ -238,22 +275,70 @@ fn urls_of(pages: &[usize]) -> Value {
     json!(pages.iter().map(|&i| PAGES[i].0).collect::<Vec<_>>())
 }
 
-/// The crawl result of one page.
+/// The `CrawlResult.model_dump()` of one page: the model's fields in declaration order,
+/// then `markdown` (a MarkdownGenerationResult), as `crawl4ai/models.py` dumps them.
 fn crawl_result(page: usize) -> Value {
     let (url, title, text) = PAGES[page];
     let origin = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    let html = format!(
+        "<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
+    );
+    let markdown = format!("# {title}\n\n{text}\n");
     json!({
         "url": url,
-        "markdown": format!("# {title}\n\n{text}\n"),
-        "html": format!(
-            "<html><head><title>{title}</title></head>\
-             <body><h1>{title}</h1><p>{text}</p></body></html>"
-        ),
+        "html": html,
+        "fit_html": null,
+        "success": true,
+        "cleaned_html": format!("<div><h1>{title}</h1><p>{text}</p></div>"),
+        "media": { "images": [], "videos": [], "audios": [] },
         "links": {
             "internal": [link(&format!("{origin}/about"), "About")],
             "external": [link("https://www.iana.org/domains/example", "More information")],
         },
+        "downloaded_files": null,
+        "js_execution_result": null,
+        "screenshot": null,
+        "pdf": null,
+        "mhtml": null,
+        "extracted_content": null,
         "metadata": { "title": title, "description": text },
+        "error_message": "",
+        "session_id": null,
+        "response_headers": { "content-type": "text/html; charset=UTF-8" },
+        "status_code": 200,
+        "ssl_certificate": null,
+        "dispatch_result": null,
+        "redirected_url": url,
+        "redirected_status_code": null,
+        "network_requests": null,
+        "console_messages": null,
+        "tables": [],
+        "head_fingerprint": null,
+        "cached_at": null,
+        "cache_status": "miss",
+        "crawl_stats": null,
+        "markdown": {
+            "raw_markdown": markdown,
+            "markdown_with_citations": markdown,
+            "references_markdown": "",
+            "fit_markdown": "",
+            "fit_html": "",
+        },
+    })
+}
+
+/// The `/crawl` response for these pages: one result per URL and the server's figures.
+fn crawl_response(rng: &mut RunRng, pages: &[usize]) -> Value {
+    let results: Vec<Value> = pages.iter().map(|&p| crawl_result(p)).collect();
+    let seconds = rng.range(800, 9_000) as f64 / 1000.0 + 0.000_123;
+    let delta = rng.range(0, 4_000) as f64 / 100.0;
+    let peak = 180.0 + rng.range(0, 12_000) as f64 / 100.0;
+    json!({
+        "success": true,
+        "results": results,
+        "server_processing_time_s": seconds,
+        "server_memory_delta_mb": delta,
+        "server_peak_memory_mb": peak,
     })
 }
 
@@ -265,7 +350,8 @@ fn link(href: &str, text: &str) -> Value {
 fn crawl_completed(rng: &mut RunRng) -> Value {
     let task_id = crawl_task_id(rng);
     let pages = crawl_pages(rng);
-    json!({ "task_id": task_id, "urls": urls_of(&pages), "result": crawl_result(pages[0]) })
+    let result = crawl_response(rng, &pages);
+    json!({ "task_id": task_id, "urls": urls_of(&pages), "result": result })
 }
 
 fn crawl_failed(rng: &mut RunRng) -> Value {
@@ -307,6 +393,21 @@ mod tests {
                 props["status"]["const"].as_str().unwrap()
             );
             assert_eq!(name, spec.name);
+        }
+    }
+
+    #[test]
+    fn a_completed_crawl_carries_one_result_per_url_of_the_job() {
+        for seed in 0..20 {
+            let d = crawl_completed(&mut RunRng::new(seed));
+            let urls = d["urls"].as_array().unwrap();
+            let results = d["result"]["results"].as_array().unwrap();
+            assert_eq!(results.len(), urls.len());
+            for (r, u) in results.iter().zip(urls) {
+                assert_eq!(&r["url"], u);
+            }
+            assert_eq!(d["result"]["success"], true);
+            assert!(d["result"]["server_processing_time_s"].is_f64());
         }
     }
 

@@ -8,6 +8,9 @@
 //! "dpr_…", Workflow "workflow_…", Processor `document_processor` "dp_…", ProcessorVersion
 //! `document_processor_version` "dpv_…"). The schemas require only `object` and `id` in the
 //! payload and describe the rest.
+//!
+//! This is the catalogue of API version 2024-12-23, the version of the seed page; the
+//! catalogue of API version 2026-02-09 is in `extend_2026.rs`.
 
 use super::EventSpec;
 use crate::rng::RunRng;
@@ -115,7 +118,7 @@ pub fn catalogue() -> Vec<EventSpec> {
     ]
 }
 
-fn event(
+pub(super) fn event(
     name: &'static str,
     description: &'static str,
     body_schema: fn() -> Value,
@@ -131,12 +134,12 @@ fn event(
 
 /// What a payload is: its `object` value and the prefix of its `id`.
 #[derive(Clone, Copy)]
-struct Family {
-    object: &'static str,
-    id_prefix: &'static str,
+pub(super) struct Family {
+    pub(super) object: &'static str,
+    pub(super) id_prefix: &'static str,
 }
 
-const WORKFLOW_RUN: Family = Family {
+pub(super) const WORKFLOW_RUN: Family = Family {
     object: "workflow_run",
     id_prefix: "workflow_run_",
 };
@@ -144,7 +147,7 @@ const PROCESSOR_RUN: Family = Family {
     object: "document_processor_run",
     id_prefix: "dpr_",
 };
-const WORKFLOW: Family = Family {
+pub(super) const WORKFLOW: Family = Family {
     object: "workflow",
     id_prefix: "workflow_",
 };
@@ -159,7 +162,7 @@ const PROCESSOR_VERSION: Family = Family {
 
 /// The whole body of an `event_type` delivery whose payload is of `family`; `status`, when
 /// given, is the payload's status for that event.
-fn body_schema(event_type: &str, family: Family, status: Option<&str>) -> Value {
+pub(super) fn body_schema(event_type: &str, family: Family, status: Option<&str>) -> Value {
     let mut payload = json!({
         "description": "The object the event is about.",
         "type": "object",
@@ -191,15 +194,15 @@ fn body_schema(event_type: &str, family: Family, status: Option<&str>) -> Value 
     })
 }
 
-const CREATED_AT: &str = "2024-12-31T23:58:12.417Z";
-const UPDATED_AT: &str = "2025-01-01T00:00:00.000Z";
+pub(super) const CREATED_AT: &str = "2024-12-31T23:58:12.417Z";
+pub(super) const UPDATED_AT: &str = "2025-01-01T00:00:00.000Z";
 
 /// A use case: workflow name, processor name, file name stem, and how to fill its output.
-struct UseCase {
-    workflow: &'static str,
-    processor: &'static str,
-    file_stem: &'static str,
-    output: fn(&mut RunRng) -> Value,
+pub(super) struct UseCase {
+    pub(super) workflow: &'static str,
+    pub(super) processor: &'static str,
+    pub(super) file_stem: &'static str,
+    pub(super) output: fn(&mut RunRng) -> Value,
 }
 
 const USE_CASES: &[UseCase] = &[
@@ -258,16 +261,16 @@ fn statement_output(rng: &mut RunRng) -> Value {
     })
 }
 
-fn pick_use_case(rng: &mut RunRng) -> &'static UseCase {
+pub(super) fn pick_use_case(rng: &mut RunRng) -> &'static UseCase {
     rng.pick(USE_CASES)
 }
 
-fn id(rng: &mut RunRng, prefix: &str) -> String {
+pub(super) fn id(rng: &mut RunRng, prefix: &str) -> String {
     format!("{prefix}{}", rng.alnum(22))
 }
 
 /// A WorkflowRun of `use_case` in `status`.
-fn workflow_run_of(rng: &mut RunRng, use_case: &UseCase, status: &str) -> Value {
+pub(super) fn workflow_run_of(rng: &mut RunRng, use_case: &UseCase, status: &str) -> Value {
     let run_id = id(rng, WORKFLOW_RUN.id_prefix);
     let file_name = format!("{}-{}.pdf", use_case.file_stem, rng.range(1000, 9999));
     let mut run = json!({
@@ -331,7 +334,7 @@ fn processor_run_of(rng: &mut RunRng, use_case: &UseCase, status: &str) -> Value
     run
 }
 
-fn workflow_run(rng: &mut RunRng, status: &str) -> Value {
+pub(super) fn workflow_run(rng: &mut RunRng, status: &str) -> Value {
     let use_case = pick_use_case(rng);
     workflow_run_of(rng, use_case, status)
 }
@@ -360,7 +363,7 @@ fn processor_run(rng: &mut RunRng, status: &str) -> Value {
     processor_run_of(rng, use_case, status)
 }
 
-fn workflow(rng: &mut RunRng) -> Value {
+pub(super) fn workflow(rng: &mut RunRng) -> Value {
     let use_case = pick_use_case(rng);
     json!({
         "object": WORKFLOW.object,

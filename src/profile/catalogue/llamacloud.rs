@@ -1,9 +1,11 @@
-//! LlamaCloud's job events: the five `extract.*` and five `parse.*` states and the six
-//! `classify.*` states. The names, the envelope (`event_id`, `event_type`, a float Unix
-//! `timestamp`, `data`) and the `data` fields `id` and `job_id` (both the job's UUID) come
-//! from LlamaCloud's webhook docs (`reference/llamacloud-webhooks.txt`). The docs show no
-//! other `data` field; the `error` message generated for `*.error` events is an assumption,
-//! so the schemas describe it without requiring it.
+//! LlamaCloud's job events: the five `extract.*` states, the six `parse.*` states and the
+//! six `classify.*` states. The names, the envelope (`event_id`, `event_type`, a float
+//! Unix `timestamp`, `data`) and the `data` fields `id` and `job_id` (both the job's UUID)
+//! come from LlamaCloud's webhook docs (`reference/llamacloud-webhooks.txt`);
+//! `parse.running`, which the docs do not list, from the `webhook_events` values of
+//! LlamaCloud's SDK (run-llama/llama-cloud-py `src/llama_cloud/types/llama_parse_parameters.py`).
+//! The docs show no other `data` field; the `error` message generated for `*.error` events
+//! is an assumption, so the schemas describe it without requiring it.
 
 use super::EventSpec;
 use crate::rng::RunRng;
@@ -49,6 +51,12 @@ pub fn catalogue() -> Vec<EventSpec> {
             "parse.pending",
             "A parse job has been queued and waits to be processed.",
             || body_schema("parse.pending"),
+            job,
+        ),
+        event(
+            "parse.running",
+            "A parse job has started processing (named by LlamaCloud's SDK, not its webhook docs).",
+            || body_schema("parse.running"),
             job,
         ),
         event(
