@@ -405,6 +405,37 @@ mod tests {
     }
 
     #[test]
+    fn the_wait_range_spans_the_jitter_around_the_overload_floor_and_the_retry_after_clamp() {
+        let p = svix_like();
+        let secs = |s: u64| Duration::from_secs(s);
+
+        // A plain failure: 5 s ± 20 %.
+        assert_eq!(
+            p.wait_range(1, AttemptResult::Status(500), None),
+            (secs(4), secs(6))
+        );
+        // A timeout: the 60 s overload floor, ± 20 %.
+        assert_eq!(
+            p.wait_range(1, AttemptResult::Timeout, None),
+            (secs(48), secs(72))
+        );
+        // Retry-After 3600 clamped to twice the 5 s wait, ± 20 %.
+        assert_eq!(
+            p.wait_range(1, AttemptResult::Status(500), Some(secs(3600))),
+            (secs(8), secs(12))
+        );
+        // An exact policy: one value.
+        let exact = RetryPolicy {
+            jitter_percent: 0,
+            ..svix_like()
+        };
+        assert_eq!(
+            exact.wait_range(1, AttemptResult::Status(429), None),
+            (secs(60), secs(60))
+        );
+    }
+
+    #[test]
     fn only_the_listed_redirect_statuses_are_followed() {
         let mut p = exp(1, 1, 2);
         p.max_redirects = 5;

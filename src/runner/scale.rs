@@ -7,7 +7,8 @@
 //! - between an answer's delay (`after:`) and the profile's timeout, so the answer
 //!   reliably comes before (or after) the timeout fires;
 //! - between a wait and the schedule tolerance (live: never under [`LIVE_TOLERANCE`] of
-//!   real time), so a wait that was not made, or made twice, fails the schedule check;
+//!   real time; a percentage tolerance, a jittered profile's, plus that), so a wait that
+//!   was not made, or made twice, fails the schedule check;
 //!   an attempt that lasts (delayed answer, timeout) is held to the same margin, for the
 //!   same reason (a delivery without a `schedule` check only needs each wait and each
 //!   attempt's duration to be 50 ms of real time);
@@ -15,7 +16,8 @@
 //!
 //! [`margins`] lists a scenario's margins from its sim replay (which waits happen, after
 //! which answer, with which `Retry-After`) and the retry policy's own bounds on each wait
-//! ([`RetryPolicy::wait_range`], which a jittered policy widens), and [`choose`] picks the
+//! ([`RetryPolicy::wait_range`]: the overload floor and `Retry-After` clamp applied, then
+//! the shortest wait the policy's jitter can draw), and [`choose`] picks the
 //! smallest scale that keeps all of them at [`MIN_MARGIN`] — so no scenario runs longer
 //! than its own margins force — or, for an explicit scale, names those that fall short.
 //!
@@ -23,7 +25,7 @@
 
 use std::time::Duration;
 
-use crate::engine::ScenarioState;
+use crate::engine::{AttemptState, ScenarioState};
 use crate::receiver::faults::Action;
 use crate::scenario::Scenario;
 use crate::scenario::expect::fmt_duration;
@@ -85,6 +87,9 @@ pub struct Margin {
     pub against_tolerance: bool,
     /// The scenario's own tolerance for the delivery it belongs to.
     pub tolerance: Duration,
+    /// Its percentage tolerance, as a duration: the percentage of the expected distance
+    /// between the attempt and the next (a live check adds the live tolerance to it).
+    pub tolerance_percent_of_step: Duration,
 }
 
 impl Margin {
@@ -107,7 +112,11 @@ impl Margin {
     pub fn real_at(&self, scale: f64) -> Duration {
         let span = self.span.mul_f64(scale);
         if self.against_tolerance {
-            span.saturating_sub(live_tolerance(self.tolerance, scale))
+            span.saturating_sub(live_tolerance(
+                self.tolerance,
+                self.tolerance_percent_of_step,
+                scale,
+            ))
         } else {
             span
         }
@@ -119,19 +128,25 @@ impl Margin {
         let span = self.span.as_secs_f64();
         let m = MIN_MARGIN.as_secs_f64();
         if self.against_tolerance {
-            // span·s − max(tol·s, LIVE) ≥ m  ⇔  (span − tol)·s ≥ m  and  span·s ≥ m + LIVE
+            // span·s − max(tol·s, pct·s + LIVE) ≥ m
+            //   ⇔  (span − tol)·s ≥ m  and  (span − pct)·s ≥ m + LIVE
             let clear = span - self.tolerance.as_secs_f64();
-            (clear > 0.0).then(|| (m / clear).max((m + LIVE_TOLERANCE.as_secs_f64()) / span))
+            let clear_of_pct = span - self.tolerance_percent_of_step.as_secs_f64();
+            (clear > 0.0 && clear_of_pct > 0.0)
+                .then(|| (m / clear).max((m + LIVE_TOLERANCE.as_secs_f64()) / clear_of_pct))
         } else {
             (span > 0.0).then(|| m / span)
         }
     }
 }
 
-/// The live schedule tolerance at `scale`, in real time: the scenario's own, or
-/// [`LIVE_TOLERANCE`] when that is larger.
-pub fn live_tolerance(tolerance: Duration, scale: f64) -> Duration {
-    tolerance.mul_f64(scale).max(LIVE_TOLERANCE)
+/// The live schedule tolerance at `scale`, in real time: the scenario's own, or its
+/// percentage (`percent`, as a duration of scenario time) plus [`LIVE_TOLERANCE`], or
+/// [`LIVE_TOLERANCE`] alone, whichever is largest (as a live check allows).
+pub fn live_tolerance(tolerance: Duration, percent: Duration, scale: f64) -> Duration {
+    tolerance
+        .mul_f64(scale)
+        .max(percent.mul_f64(scale) + LIVE_TOLERANCE)
 }
 
 /// The scale a scenario runs at, and how its margins fare there.
@@ -192,6 +207,7 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
             span: delay.abs_diff(timeout),
             against_tolerance: false,
             tolerance: Duration::ZERO,
+            tolerance_percent_of_step: Duration::ZERO,
         };
         if !out.contains(&m) {
             out.push(m);
@@ -207,6 +223,20 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
             .find(|x| x.delivery == di && x.schedule.is_some());
         let against_tolerance = checked.is_some();
         let tolerance = checked.map(|x| x.tolerance).unwrap_or_default();
+        // A percentage tolerance is of the expected distance from an attempt to the next:
+        // the schedule's, or the replay's past the end of the schedule.
+        let percent_of_step = |a: &AttemptState| -> Duration {
+            let Some(x) = checked.filter(|x| x.tolerance_percent > 0) else {
+                return Duration::ZERO;
+            };
+            let want = x.schedule.as_deref().unwrap_or_default();
+            let n = a.n as usize;
+            let step = match (n.checked_sub(1).and_then(|i| want.get(i)), want.get(n)) {
+                (Some(this), Some(next)) => next.saturating_sub(*this),
+                _ => a.latency.unwrap_or_default() + a.wait_after.unwrap_or_default(),
+            };
+            step.mul_f64(f64::from(x.tolerance_percent) / 100.0)
+        };
         let of = if several {
             format!(" of event {di}")
         } else {
@@ -221,6 +251,7 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
                     span: lat,
                     against_tolerance,
                     tolerance,
+                    tolerance_percent_of_step: percent_of_step(a),
                 });
             }
             let Some(waited) = a.wait_after else {
@@ -238,6 +269,7 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
                 span: wait,
                 against_tolerance,
                 tolerance,
+                tolerance_percent_of_step: percent_of_step(a),
             });
         }
     }
@@ -254,6 +286,7 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
             span: pair[1] - pair[0],
             against_tolerance: false,
             tolerance: Duration::ZERO,
+            tolerance_percent_of_step: Duration::ZERO,
         });
     }
     out
@@ -265,12 +298,18 @@ pub fn choose(s: &Scenario, trace: &ScenarioState, scale: TimeScale) -> Choice {
     if ms.is_empty() && s.profile.retry.attempts > 1 {
         // Nothing in the replay waits; should the live run diverge and retry, its first
         // wait still has to be told apart, and must not take the profile's full time.
-        let wait = s.profile.retry.wait_after(1);
+        // A plain failure (no overload, no Retry-After): the shortest first wait the
+        // policy can draw.
+        let (wait, _) =
+            s.profile
+                .retry
+                .wait_range(1, crate::retry::AttemptResult::Status(500), None);
         ms.push(Margin {
             what: format!("the profile's first wait ({})", fmt_duration(wait)),
             span: wait,
             against_tolerance: true,
             tolerance: Duration::ZERO,
+            tolerance_percent_of_step: Duration::ZERO,
         });
     }
     let needed = ms
@@ -350,6 +389,7 @@ mod tests {
             span: Duration::from_secs(secs),
             against_tolerance: true,
             tolerance: Duration::from_secs(tol),
+            tolerance_percent_of_step: Duration::ZERO,
         }
     }
 
@@ -386,9 +426,51 @@ mod tests {
             span: Duration::from_secs(1),
             against_tolerance: false,
             tolerance: Duration::ZERO,
+            tolerance_percent_of_step: Duration::ZERO,
         };
 
         assert!((m.min_scale().unwrap() - 0.05).abs() < 1e-9);
+    }
+
+    /// `text` loaded, replayed in sim mode and given its auto scale.
+    fn auto_choice(text: &str) -> Choice {
+        let (s, _) = crate::scenario::load::parse_str(std::path::Path::new("t.yaml"), text)
+            .expect("valid")
+            .remove(0);
+        let mut trace = crate::engine::RunState::default();
+        for e in crate::runner::run_scenario_sim(0, &s, &crate::runner::RunOptions::default()) {
+            trace.apply(e);
+        }
+        choose(&s, &trace.scenarios[0], TimeScale::Auto)
+    }
+
+    #[test]
+    fn a_jittered_wait_is_held_at_its_shortest_draw_clear_of_its_percentage_and_the_live_tolerance()
+    {
+        // svix: 5 s, drawn within ±20 % (4 s at the least); the check allows 20 % of the
+        // 5 s step (1 s) plus the live tolerance: (4 − 1)·s ≥ 50 ms + 50 ms.
+        let c = auto_choice(
+            "name: t\nprofile: svix\nevents:\n  - type: user.created\nreceiver:\n  - respond: 500\n  - respond: 200\nexpect:\n  schedule: [0s, 5s]\n  tolerance: 20%\n",
+        );
+
+        assert_eq!(c.scale, 0.0334);
+        let (real, what) = c.narrowest.expect("a margin");
+        assert_eq!(what, "the 4s wait after attempt 1");
+        assert_eq!(real.as_millis(), 50);
+    }
+
+    #[test]
+    fn the_overload_floor_and_the_retry_after_clamp_set_the_wait_a_scale_is_chosen_for() {
+        // svix, no jitter: a 429 with Retry-After 1 s after attempt 1 waits
+        // clamp(1 s, max(5 s, 60 s), 120 s) = 60 s — not the scheduled 5 s.
+        let c = auto_choice(
+            "name: t\nprofile: { base: svix, jitter_percent: 0 }\nevents:\n  - type: user.created\nreceiver:\n  - respond: 429\n    headers: { Retry-After: \"1\" }\n  - respond: 200\nexpect:\n  schedule: [0s, 1m]\n",
+        );
+
+        // The immediate answer against the 30 s timeout is the narrowest, not a 5 s wait.
+        assert_eq!(c.scale, 0.00167);
+        let (_, what) = c.narrowest.expect("a margin");
+        assert_eq!(what, "an immediate answer and the 30s timeout");
     }
 
     #[test]

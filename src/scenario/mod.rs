@@ -111,6 +111,10 @@ pub struct Expectation {
     /// than from the first (live mode: every attempt adds the real latency of a round
     /// trip, which would otherwise add up along a long schedule).
     pub stepwise: bool,
+    /// What a live run's real clock adds to a percentage tolerance, in scenario time (zero
+    /// in sim mode): a jittered wait may use all of its percentage, and the real round
+    /// trip and timer come on top of it.
+    pub slack: Duration,
     /// Header names that must be on every request.
     pub headers_present: Vec<String>,
     /// Header names that must not be.
@@ -152,10 +156,10 @@ pub struct Scenario {
 
 impl Expectation {
     /// How far an attempt expected at `want` may be from it: the tolerance, or the
-    /// percentage of `want`, whichever is larger.
+    /// percentage of `want` (plus the live slack), whichever is larger.
     pub fn allowed(&self, want: Duration) -> Duration {
         self.tolerance
-            .max(want.mul_f64(f64::from(self.tolerance_percent) / 100.0))
+            .max(want.mul_f64(f64::from(self.tolerance_percent) / 100.0) + self.slack)
     }
 }
 

@@ -126,6 +126,43 @@ fn retry_after_is_a_wait_and_is_scaled_like_every_other_wait() {
 }
 
 #[test]
+fn svix_s_jitter_retry_after_clamp_and_overload_floor_are_scaled_live_as_in_sim() {
+    // Retry-After 30 s on a 500 clamped to twice the 1 s wait, a 429 raised to the 60 s
+    // overload floor, both jittered ±20 % from the seed: live draws the same waits as sim
+    // and sleeps them at the scale, once (scaled twice they would be far shorter).
+    let dir = Scratch::new();
+    let path = dir.scenario(&yaml(
+        "
+        name: Svix waits a clamped Retry-After, then its overload floor, jittered
+        profile: { base: svix, waits: [1s, 2s, 3s] }
+        events:
+          - type: user.created
+        receiver:
+          - respond: 500
+            headers: { Retry-After: \"30\" }
+          - respond: 429
+          - respond: 200
+        expect:
+          outcome: delivered
+          attempts: 3
+        ",
+    ));
+
+    let (live, took) = sim_and_live_agree(&path, &[]);
+
+    // Within the jitter's bounds (plus the live tolerance, 50 ms of real time).
+    let scale = live["scenarios"][0]["time_scale"].as_f64().unwrap();
+    let slack = (50.0 / scale) as u64;
+    let at = crate::utils::at_ms(&live, 0);
+    assert!((1_600..=2_400 + slack).contains(&at[1]), "{at:?}");
+    assert!(
+        (48_000..=72_000 + slack).contains(&(at[2] - at[1])),
+        "{at:?}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+#[test]
 fn the_shipped_retry_after_scenario_passes_live_in_a_second_or_so() {
     let (live, took) =
         sim_and_live_agree(&shipped("standard-webhooks/retry-after-on-429.yaml"), &[]);
