@@ -102,6 +102,10 @@ fn apply(out: &mut Parsed, keys: &mut Vec<(String, String)>, v: &Value) -> Resul
         }
     };
     let s = &mut out.state.scenarios[si];
+    // A secret the run generated judges the signatures when the scenario gives none.
+    if let Some(secret) = v.get("generated_secret").and_then(Value::as_str) {
+        s.generated_secret = Some(secret.to_owned());
+    }
     if s.deliveries.len() <= delivery {
         s.deliveries
             .resize_with(delivery + 1, DeliveryState::default);

@@ -266,3 +266,22 @@ fn a_live_journal_carries_real_wall_times_and_its_signatures_verify_in_the_tui()
         .collect();
     assert_eq!(verdicts, [Some("valid".into()), Some("valid".into())]);
 }
+
+#[test]
+fn a_live_journal_signed_with_a_generated_secret_verifies_in_the_tui() {
+    // Extend always signs: with no secret given the run generates one, writes it in the
+    // journal, and the journal's real wall times verify with it.
+    let dir = Scratch::new();
+    let journal = dir.path().join("run.jsonl");
+    let path = shipped("extend/signs-with-a-generated-secret.yaml");
+
+    sim_and_live_agree(&path, &["--journal", journal.to_str().unwrap()]);
+
+    let model = hookrig::tui::journal::load(&journal).unwrap();
+    let verdicts: Vec<Option<String>> = model.scenarios[0].deliveries[0]
+        .attempts
+        .iter()
+        .map(|a| a.signature.clone())
+        .collect();
+    assert_eq!(verdicts, [Some("valid".into()), Some("valid".into())]);
+}
