@@ -30,8 +30,8 @@ use serde_json::Value;
 
 use crate::engine::{AttemptState, DeliveryState, Failure, RequestRecord, RunState, ScenarioState};
 use crate::report::{failure_line, junit::virtual_span};
-use crate::scenario::Scenario;
 use crate::scenario::expect::redact;
+use crate::scenario::{Expectation, Scenario};
 
 /// Bodies longer than this are cut in the page (the journal keeps them whole).
 const BODY_LIMIT: usize = 32 * 1024;
@@ -237,10 +237,13 @@ fn scenario_section(h: &mut String, i: usize, sc: &ScenarioState, scenario: Opti
                 .iter()
                 .find(|x| x.delivery == d && x.schedule.is_some())
         });
-        let schedule = expect.and_then(|x| x.schedule.as_deref());
-        let tolerance = expect.map(|x| (x.tolerance, x.tolerance_percent));
+        // A live run's timeline is judged as its checks were: at the live tolerance.
+        let expect = expect.map(|x| match &sc.timing {
+            Some(t) => x.for_live(crate::runner::live::LIVE_TOLERANCE.div_f64(t.scale)),
+            None => x.clone(),
+        });
         let flagged = flagged_attempts(sc, d, scenario);
-        delivery_block(h, &format!("s{i}-d{d}"), del, schedule, tolerance, &flagged);
+        delivery_block(h, &format!("s{i}-d{d}"), del, expect.as_ref(), &flagged);
     }
     h.push_str("</section>\n");
 }
@@ -275,8 +278,7 @@ fn delivery_block(
     h: &mut String,
     id: &str,
     d: &DeliveryState,
-    schedule: Option<&[Duration]>,
-    tolerance: Option<(Duration, u32)>,
+    expect: Option<&Expectation>,
     flagged: &[u32],
 ) {
     let outcome = d.outcome.map_or("unfinished", |o| o.as_str());
@@ -300,7 +302,7 @@ fn delivery_block(
         );
     }
     h.push_str("</h3>\n<div class=\"tl\">");
-    timeline(h, id, d, schedule, tolerance, flagged);
+    timeline(h, id, d, expect, flagged);
     h.push_str("</div>\n");
     if !d.attempts.is_empty() {
         let _ = writeln!(
@@ -448,10 +450,10 @@ fn timeline(
     h: &mut String,
     id: &str,
     d: &DeliveryState,
-    schedule: Option<&[Duration]>,
-    tolerance: Option<(Duration, u32)>,
+    expect: Option<&Expectation>,
     flagged: &[u32],
 ) {
+    let schedule = expect.and_then(|x| x.schedule.as_deref());
     let starts: Vec<u64> = d.attempts.iter().map(|a| ms(rel(a, d))).collect();
     let ends: Vec<u64> = d
         .attempts
@@ -538,17 +540,17 @@ fn timeline(
             esc(&short(wait))
         );
     }
-    // Expected starts: diamonds, red, labelled and joined to their attempt when off.
+    // Expected starts: diamonds, red, labelled and joined to their attempt when off (as
+    // the schedule check judges it).
+    let got: Vec<Duration> = d.attempts.iter().map(|a| rel(a, d)).collect();
+    let want = schedule.unwrap_or_default();
     for (k, e) in expected.iter().enumerate() {
         let x = axis.x(*e);
         let actual = starts.get(k).copied();
-        let off = match actual {
-            Some(s) => {
-                // The larger of the scenario's tolerance and its percentage of `e`.
-                let (tol, pct) = tolerance.unwrap_or_default();
-                s.abs_diff(*e) > ms(tol).max(*e * u64::from(pct) / 100)
-            }
-            None => true,
+        let off = match (actual, expect) {
+            (Some(_), Some(x)) => x.misses(&got, want, k),
+            (Some(_), None) => false,
+            (None, _) => true,
         };
         let _ = write!(h, "<g class=\"{}\">", if off { "exp off" } else { "exp" });
         if let (true, Some(s)) = (off, actual) {

@@ -298,16 +298,11 @@ fn check(i: usize, s: &Scenario, state: &RunState) -> EngineEvent {
     let scale = st.timing.as_ref().map_or(1.0, |t| t.scale);
     let mut checked = s.clone();
     // Real sockets and real time are never exact: live checks are never tighter than
-    // the live tolerance, whatever the scenario says for sim mode.
-    // Each attempt adds a round trip's real latency, so the tolerance holds each wait
-    // (an attempt's distance from the one before), not the sum along the schedule. A
-    // percentage tolerance (a jittered profile's) gets the live tolerance on top: a draw
-    // may use all of its percentage, and the real clock's noise still comes on top.
+    // the live tolerance, whatever the scenario says for sim mode, and hold each wait
+    // rather than the sum along the schedule (Expectation::for_live).
     let live = LIVE_TOLERANCE.div_f64(scale);
     for x in &mut checked.expect {
-        x.tolerance = x.tolerance.max(live);
-        x.slack = live;
-        x.stepwise = true;
+        *x = x.for_live(live);
     }
     let failures = expect::evaluate(&checked, st, &|at| st.wall_of(Duration::ZERO, at));
     EngineEvent::ScenarioChecked {

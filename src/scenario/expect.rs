@@ -111,20 +111,10 @@ fn check_schedule(f: &mut Checker<'_>, want: &[Duration], attempts: &[AttemptSta
         .collect();
     let tol = f.x.tolerance;
     let pct = f.x.tolerance_percent;
-    // Each attempt against its expected offset — or, stepwise, its distance from the
-    // attempt before against the expected distance. A percentage tolerance is of that
-    // expected offset (or distance).
-    let bad = |i: usize| -> bool {
-        let (g, w) = (got[i], want[i]);
-        if f.x.stepwise && i > 0 {
-            let (g, w) = (g.saturating_sub(got[i - 1]), w.saturating_sub(want[i - 1]));
-            g.abs_diff(w) > f.x.allowed(w)
-        } else {
-            g.abs_diff(w) > f.x.allowed(w)
-        }
-    };
     let n = got.len().min(want.len());
-    let first_bad = (0..n).find(|i| bad(*i)).map(|i| i as u32 + 1);
+    let first_bad = (0..n)
+        .find(|i| f.x.misses(&got, want, *i))
+        .map(|i| i as u32 + 1);
     if got.len() != want.len() || first_bad.is_some() {
         let mut expected = fmt_list(want);
         let pct = match (pct, f.x.slack.is_zero()) {
@@ -466,9 +456,7 @@ mod tests {
                 .expect("valid")
                 .remove(0);
         for x in &mut scenario.expect {
-            x.tolerance = Duration::from_secs(1);
-            x.slack = Duration::from_secs(1);
-            x.stepwise = true;
+            *x = x.for_live(Duration::from_secs(1));
         }
         let run = |offsets_ms: [u64; 3]| ScenarioState {
             deliveries: vec![crate::engine::DeliveryState {

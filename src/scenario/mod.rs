@@ -161,6 +161,34 @@ impl Expectation {
         self.tolerance
             .max(want.mul_f64(f64::from(self.tolerance_percent) / 100.0) + self.slack)
     }
+
+    /// Whether attempt `i` (0-based), `got[i]` from the first attempt, misses its
+    /// expected offset `want[i]` — or, stepwise, whether its distance from the attempt
+    /// before misses the expected distance (a percentage tolerance being of that expected
+    /// offset or distance). `i` must be within both lists.
+    pub fn misses(&self, got: &[Duration], want: &[Duration], i: usize) -> bool {
+        let (g, w) = (got[i], want[i]);
+        if self.stepwise && i > 0 {
+            let (g, w) = (g.saturating_sub(got[i - 1]), w.saturating_sub(want[i - 1]));
+            g.abs_diff(w) > self.allowed(w)
+        } else {
+            g.abs_diff(w) > self.allowed(w)
+        }
+    }
+
+    /// The expectation as a live run checks it, `live` being the live tolerance in
+    /// scenario time: never tighter than `live`, with `live` on top of a percentage (a
+    /// jittered draw may use all of its percentage, and the real clock's noise comes on
+    /// top), and stepwise (each attempt adds a real round trip, which would otherwise add
+    /// up along a long schedule).
+    pub fn for_live(&self, live: Duration) -> Expectation {
+        Expectation {
+            tolerance: self.tolerance.max(live),
+            slack: live,
+            stepwise: true,
+            ..self.clone()
+        }
+    }
 }
 
 impl Scenario {
