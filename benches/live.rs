@@ -199,6 +199,7 @@ async fn sender_shard(
         url,
         scenario: 0,
         start: tokio::time::Instant::now(),
+        time_scale: 1.0,
     };
     // The journal: one JSON line per attempt with the request as sent (headers, secrets
     // redacted, and body), the answer's status or error and the latency.
@@ -317,6 +318,7 @@ async fn accuracy() {
         url: format!("http://{}/x", server.addr),
         scenario: 0,
         start: tokio::time::Instant::now(),
+        time_scale: 1.0,
     };
     let mut tasks = tokio::task::JoinSet::new();
     let mut rng = RunRng::new(2);
@@ -410,6 +412,7 @@ async fn memory(n: usize) {
         url: "/x".into(),
         scenario: 0,
         start: tokio::time::Instant::now(),
+        time_scale: 1.0,
     };
     let before = rss_mib();
     let mut rng = RunRng::new(3);

@@ -18,12 +18,35 @@ pub enum ExitStatus {
     CheckFailed = 1,
     /// 2: bad input (arguments, files).
     BadInput = 2,
+    /// 130: a live run was interrupted (SIGINT, SIGTERM); what finished was reported.
+    Interrupted = 130,
 }
 
-/// Runs a parsed command, writing results to `out` and diagnostics to `err`.
+/// Runs a parsed command, writing results to `out` and diagnostics to `err`. Signals are
+/// left alone (a test harness driving the CLI keeps its own Ctrl-C); the binary uses
+/// [`execute_process`].
 pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
+    execute_with(cli, out, err, false)
+}
+
+/// [`execute`] as the `hookrig` process: SIGINT (Ctrl-C) and SIGTERM stop a live run,
+/// which then reports what finished and exits 130.
+pub fn execute_process(
+    cli: Cli,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<ExitStatus> {
+    execute_with(cli, out, err, true)
+}
+
+fn execute_with(
+    cli: Cli,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    signals: bool,
+) -> std::io::Result<ExitStatus> {
     match cli.command {
-        Command::Run(a) => run(a, out, err),
+        Command::Run(a) => run(a, out, err, signals),
         Command::Validate(a) => validate(a, out, err),
         Command::Profiles(a) => profiles(a, out, err),
         Command::Conform(a) => crate::conform::command(a, out, err),
@@ -64,7 +87,12 @@ fn print_errors(err: &mut dyn Write, errors: &[InputError]) -> std::io::Result<(
     Ok(())
 }
 
-fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
+fn run(
+    a: RunArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    signals: bool,
+) -> std::io::Result<ExitStatus> {
     let loaded = scenario::load_paths(&a.paths);
     if !loaded.errors.is_empty() {
         print_errors(err, &loaded.errors)?;
@@ -109,31 +137,32 @@ fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<
         return Ok(ExitStatus::BadInput);
     }
     let mut progress = report::progress::Progress::on_stderr(scenarios.len());
+    let opts = RunOptions { seed: a.seed };
+    let mut interrupted = false;
     let state = if a.live {
-        if !(a.time_scale > 0.0 && a.time_scale <= 100.0) {
-            writeln!(
-                err,
-                "error: --time-scale {} is out of range (more than 0, at most 100)",
-                a.time_scale
-            )?;
-            return Ok(ExitStatus::BadInput);
-        }
-        match runner::live::run_live(
-            &scenarios,
-            &RunOptions { seed: a.seed },
-            a.time_scale,
-            |e| progress.observe(e),
-        ) {
-            Ok(s) => s,
+        let plans = runner::live::plan(&scenarios, &opts, a.time_scale);
+        warn_short_margins(err, &scenarios, &plans)?;
+        let live = runner::live::LiveOptions {
+            scale: a.time_scale,
+            jobs: a
+                .jobs
+                .map_or_else(runner::live::default_jobs, |j| j as usize),
+            stop: None,
+            signals,
+        };
+        match runner::live::run_live(&scenarios, &plans, &opts, &live, |e| progress.observe(e)) {
+            Ok(run) => {
+                interrupted = run.interrupted;
+                run.state
+            }
             Err(e) => {
+                progress.finish();
                 writeln!(err, "error: live run: {e}")?;
                 return Ok(ExitStatus::BadInput);
             }
         }
     } else {
-        runner::run_sim(&scenarios, &RunOptions { seed: a.seed }, |e| {
-            progress.observe(e)
-        })
+        runner::run_sim(&scenarios, &opts, |e| progress.observe(e))
     };
     progress.finish();
     let text = match a.format {
@@ -152,6 +181,7 @@ fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<
         return Ok(ExitStatus::BadInput);
     }
     if let Some(path) = &a.journal {
+        // Sim scenarios' offset zero is the sim epoch; live ones carry their own clock.
         let epoch = std::time::Duration::from_secs(crate::clock::SIM_EPOCH_UNIX as u64);
         if let Err(e) = std::fs::write(path, report::journal::render(&state, epoch)) {
             writeln!(
@@ -175,11 +205,55 @@ fn run(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<
         }
         None => out.write_all(text.as_bytes())?,
     }
+    if interrupted {
+        writeln!(
+            err,
+            "hookrig: interrupted; {} scenario(s) left unfinished",
+            state.interrupted()
+        )?;
+        return Ok(ExitStatus::Interrupted);
+    }
     Ok(if state.failed() == 0 {
         ExitStatus::Success
     } else {
         ExitStatus::CheckFailed
     })
+}
+
+/// Warns about each scenario whose timing margins fall under 50 ms of real time at its
+/// scale: an explicit `--time-scale` too small for it, or margins no scale can widen.
+fn warn_short_margins(
+    err: &mut dyn Write,
+    scenarios: &[scenario::Scenario],
+    plans: &[runner::live::Planned],
+) -> std::io::Result<()> {
+    for (s, p) in scenarios.iter().zip(plans) {
+        let runner::live::Planned::Run(c) = p else {
+            continue;
+        };
+        let Some((real, margin)) = c.short.first() else {
+            continue;
+        };
+        let more = match c.short.len() {
+            1 => String::new(),
+            n => format!(" (and {} more margin(s))", n - 1),
+        };
+        let hint = if c.auto {
+            "no time scale up to 100 widens it enough".to_owned()
+        } else {
+            format!("`--time-scale auto` would run it at {}", c.auto_scale)
+        };
+        writeln!(
+            err,
+            "warning: {} `{}`: at time scale {}, {}{more}, under the {} ms live runs need to tell timings apart; {hint}",
+            s.file.display(),
+            s.name,
+            c.scale,
+            margin.describe(*real),
+            runner::scale::MIN_MARGIN.as_millis()
+        )?;
+    }
+    Ok(())
 }
 
 fn validate(

@@ -54,10 +54,15 @@ pub struct RunArgs {
     /// Run over real sockets in real time (receiver on 127.0.0.1, sender over real HTTP).
     #[arg(long)]
     pub live: bool,
-    /// With --live: multiply every wait, delay, timeout and offset by this factor
-    /// (0.001 turns 155 minutes into 9.3 s).
-    #[arg(long, default_value_t = 1.0, requires = "live")]
-    pub time_scale: f64,
+    /// With --live: multiply every wait, delay, timeout and offset by this factor (0.001
+    /// turns 155 minutes into 9.3 s), or `auto`: each scenario at the smallest scale that
+    /// keeps its timing margins at 50 ms of real time (docs/live.md).
+    #[arg(long, default_value = "auto", requires = "live", value_name = "auto|F")]
+    pub time_scale: crate::runner::scale::TimeScale,
+    /// With --live: how many scenarios run side by side, each with its own receiver and
+    /// ports (default: four per core, at most 64).
+    #[arg(long, requires = "live", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub jobs: Option<u64>,
     /// Write the report (text, JSON or JUnit) to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -102,9 +107,10 @@ pub struct TuiArgs {
     /// Run over real sockets in real time and show deliveries as they happen.
     #[arg(long, conflicts_with = "journal")]
     pub live: bool,
-    /// With --live: multiply every wait, delay, timeout and offset by this factor.
-    #[arg(long, default_value_t = 1.0, requires = "live")]
-    pub time_scale: f64,
+    /// With --live: multiply every wait, delay, timeout and offset by this factor, or
+    /// `auto` (each scenario at the smallest scale its timing margins allow).
+    #[arg(long, default_value = "auto", requires = "live", value_name = "auto|F")]
+    pub time_scale: crate::runner::scale::TimeScale,
 }
 
 /// `hookrig conform`.

@@ -168,6 +168,35 @@ pub enum EngineEvent {
         /// Why, in words (for gave_up and exhausted).
         reason: Option<String>,
     },
+    /// A live scenario's clock: the time scale it runs at and the wall-clock time of its
+    /// offset zero. Sim scenarios have none (their clock is the sim epoch).
+    ScenarioTimed {
+        /// Scenario index.
+        scenario: usize,
+        /// How it is timed.
+        timing: LiveTiming,
+    },
+    /// A scenario was not run, for a reason its file gives (`live: {skip: …}`).
+    ScenarioSkipped {
+        /// Scenario index.
+        scenario: usize,
+        /// Its name.
+        name: String,
+        /// Its file.
+        file: String,
+        /// Why, in the file's words.
+        reason: String,
+    },
+    /// The run was interrupted (SIGINT, SIGTERM) before the scenario's checks were
+    /// evaluated.
+    ScenarioInterrupted {
+        /// Scenario index.
+        scenario: usize,
+        /// Its name.
+        name: String,
+        /// Its file.
+        file: String,
+    },
     /// A scenario's checks were evaluated.
     ScenarioChecked {
         /// Scenario index.
@@ -192,6 +221,26 @@ pub struct Failure {
     pub actual: String,
 }
 
+/// How a live scenario's offsets map to real time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTiming {
+    /// Real time = scenario time × `scale`.
+    pub scale: f64,
+    /// Whether `scale` was chosen from the scenario's margins (`--time-scale auto`).
+    pub auto: bool,
+    /// Wall-clock time (since the Unix epoch) of the scenario's offset zero.
+    pub wall_start: Duration,
+    /// The narrowest timing margin at `scale`, in real time, and what it lies between.
+    pub narrowest: Option<(Duration, String)>,
+}
+
+impl LiveTiming {
+    /// The wall-clock time of scenario offset `at`.
+    pub fn wall_of(&self, at: Duration) -> Duration {
+        self.wall_start + at.mul_f64(self.scale)
+    }
+}
+
 /// The run so far.
 #[derive(Debug, Clone, Default)]
 pub struct RunState {
@@ -212,6 +261,12 @@ pub struct ScenarioState {
     pub failures: Vec<Failure>,
     /// Whether checks were evaluated.
     pub checked: bool,
+    /// Live mode: its time scale and wall clock (`None` in sim mode).
+    pub timing: Option<LiveTiming>,
+    /// Not run, and why (`live: {skip: …}` in its file).
+    pub skipped: Option<String>,
+    /// The run was interrupted before its checks were evaluated.
+    pub interrupted: bool,
     /// The endpoint secret the run generated, when it did.
     pub generated_secret: Option<String>,
 }
@@ -220,6 +275,21 @@ impl ScenarioState {
     /// Checked with no failure.
     pub fn passed(&self) -> bool {
         self.checked && self.failures.is_empty()
+    }
+
+    /// Ran (or was meant to) and did not pass: a check failed, or the checks were never
+    /// evaluated for another reason than a skip or an interruption.
+    pub fn failed(&self) -> bool {
+        !self.passed() && self.skipped.is_none() && !self.interrupted
+    }
+
+    /// The wall-clock time of offset `at`: the live clock when the scenario ran live,
+    /// else `epoch + at` (sim mode, whose offset zero is `epoch`).
+    pub fn wall_of(&self, epoch: Duration, at: Duration) -> Duration {
+        match &self.timing {
+            Some(t) => t.wall_of(at),
+            None => epoch + at,
+        }
     }
 }
 
@@ -270,6 +340,9 @@ pub struct AttemptState {
     pub requests: u32,
     /// The wait scheduled after it.
     pub wait_after: Option<Duration>,
+    /// The wall-clock time it was made at, when a journal recorded it (a run knows it
+    /// from its scenario's clock: [`ScenarioState::wall_of`]).
+    pub wall: Option<Duration>,
     /// The provider's status word for the delivery after this attempt (`pending_retry`).
     pub status_after: Option<String>,
 }
@@ -407,6 +480,30 @@ impl RunState {
                 d.outcome = Some(outcome);
                 d.reason = reason;
             }
+            EngineEvent::ScenarioTimed { scenario, timing } => {
+                self.scenario_mut(scenario).timing = Some(timing);
+            }
+            EngineEvent::ScenarioSkipped {
+                scenario,
+                name,
+                file,
+                reason,
+            } => {
+                let s = self.scenario_mut(scenario);
+                s.name = name;
+                s.file = file;
+                s.skipped = Some(reason);
+            }
+            EngineEvent::ScenarioInterrupted {
+                scenario,
+                name,
+                file,
+            } => {
+                let s = self.scenario_mut(scenario);
+                s.name = name;
+                s.file = file;
+                s.interrupted = true;
+            }
             EngineEvent::ScenarioChecked { scenario, failures } => {
                 let s = self.scenario_mut(scenario);
                 s.failures = failures;
@@ -420,9 +517,22 @@ impl RunState {
         self.scenarios.iter().filter(|s| s.passed()).count()
     }
 
-    /// Scenarios that failed.
+    /// Scenarios that failed (skipped and interrupted ones did not).
     pub fn failed(&self) -> usize {
-        self.scenarios.len() - self.passed()
+        self.scenarios.iter().filter(|s| s.failed()).count()
+    }
+
+    /// Scenarios skipped for a reason their files give.
+    pub fn skipped(&self) -> usize {
+        self.scenarios
+            .iter()
+            .filter(|s| s.skipped.is_some())
+            .count()
+    }
+
+    /// Scenarios an interruption left unfinished.
+    pub fn interrupted(&self) -> usize {
+        self.scenarios.iter().filter(|s| s.interrupted).count()
     }
 
     fn scenario_mut(&mut self, i: usize) -> &mut ScenarioState {

@@ -16,7 +16,8 @@
 //! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.
 //! - [`engine`] — engine events and the one reducer to [`engine::RunState`].
 //! - [`runner`] — sim mode (paused-time runtime per scenario, seeded ids) and live mode
-//!   (real sockets, real time, `--time-scale`).
+//!   (real sockets, real time compressed by a time scale chosen from each scenario's
+//!   timing margins, scenarios side by side).
 //! - [`conform`] — `hookrig conform`: a provider played against a live receiver, with
 //!   forged, stale, duplicate, unknown and large deliveries; what it got wrong.
 //! - [`report`] — text, JSON, JUnit, HTML and journal views over a run, and the progress bar.
@@ -45,4 +46,4 @@ pub mod sender;
 pub mod signing;
 pub mod tui;
 
-pub use app::{ExitStatus, execute};
+pub use app::{ExitStatus, execute, execute_process};

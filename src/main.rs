@@ -1,5 +1,6 @@
 //! The `hookrig` binary: parse the arguments, run the command, map the result to an exit
-//! code (0 pass, 1 a check failed, 2 bad input). A closed stdout pipe exits 0.
+//! code (0 pass, 1 a check failed, 2 bad input, 130 a live run interrupted). A closed
+//! stdout pipe exits 0.
 
 use std::process::ExitCode;
 
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
     // Unlocked handles: the receiver prints from its worker threads while a command runs.
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
-    match hookrig::execute(cli, &mut out, &mut err) {
+    match hookrig::execute_process(cli, &mut out, &mut err) {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {

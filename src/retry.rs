@@ -222,32 +222,28 @@ impl RetryPolicy {
         (Duration::from_millis(lo), Duration::from_millis(hi))
     }
 
-    /// The policy with every duration multiplied by `scale` (live mode's time scale):
-    /// waits, timeout, the overload floor and the Retry-After cap. The resend window is
-    /// not scaled: it measures how fast a real socket fails, which no time scale changes.
-    pub fn scaled(&self, scale: f64) -> RetryPolicy {
-        let d = |x: Duration| x.mul_f64(scale);
-        let mut p = self.clone();
-        p.timeout = d(p.timeout);
-        p.backoff = match &p.backoff {
-            Backoff::Exponential { initial, cap } => Backoff::Exponential {
-                initial: d(*initial),
-                cap: d(*cap),
-            },
-            Backoff::Table(t) => Backoff::Table(t.iter().map(|w| d(*w)).collect()),
-        };
-        if let Some(o) = &mut p.overload {
-            o.min_wait = d(o.min_wait);
-        }
-        if let RetryAfter::Lengthens { cap, .. } = &mut p.retry_after {
-            *cap = d(*cap);
-        }
-        p
-    }
-
     /// Whether a redirect answer with this status is followed.
     pub fn follows(&self, status: u16) -> bool {
         self.max_redirects > 0 && self.redirect_statuses.contains(&status)
+    }
+
+    /// The shortest and the longest wait the policy can schedule after failed attempt `k`
+    /// that ended with `result`, given the answer's `Retry-After`: the planned wait (the
+    /// overload floor and the `Retry-After` rule applied, a clamp included), widened by
+    /// the jitter a jittering policy draws from it. Live mode's time scale reads it
+    /// (`runner::scale`), so a drawn wait can never be too short to tell apart.
+    pub fn wait_range(
+        &self,
+        k: u32,
+        result: AttemptResult,
+        retry_after: Option<Duration>,
+    ) -> (Duration, Duration) {
+        let planned = self.planned_wait(k, result, retry_after);
+        if self.jitter_percent == 0 {
+            (planned, planned)
+        } else {
+            self.jitter_bounds(planned)
+        }
     }
 
     /// What the sender does after an attempt that ended with `result`.
@@ -406,6 +402,37 @@ mod tests {
         assert!(draws.iter().any(|d| *d < Duration::from_secs(250)));
         assert!(draws.iter().any(|d| *d > Duration::from_secs(350)));
         assert_eq!(exp(1, 1, 2).jittered(wait, 12345), wait, "no jitter, exact");
+    }
+
+    #[test]
+    fn the_wait_range_spans_the_jitter_around_the_overload_floor_and_the_retry_after_clamp() {
+        let p = svix_like();
+        let secs = |s: u64| Duration::from_secs(s);
+
+        // A plain failure: 5 s ± 20 %.
+        assert_eq!(
+            p.wait_range(1, AttemptResult::Status(500), None),
+            (secs(4), secs(6))
+        );
+        // A timeout: the 60 s overload floor, ± 20 %.
+        assert_eq!(
+            p.wait_range(1, AttemptResult::Timeout, None),
+            (secs(48), secs(72))
+        );
+        // Retry-After 3600 clamped to twice the 5 s wait, ± 20 %.
+        assert_eq!(
+            p.wait_range(1, AttemptResult::Status(500), Some(secs(3600))),
+            (secs(8), secs(12))
+        );
+        // An exact policy: one value.
+        let exact = RetryPolicy {
+            jitter_percent: 0,
+            ..svix_like()
+        };
+        assert_eq!(
+            exact.wait_range(1, AttemptResult::Status(429), None),
+            (secs(60), secs(60))
+        );
     }
 
     #[test]

@@ -160,7 +160,7 @@ impl Profile {
             Rule::Resend => match r.resend_quick_connection_error {
                 None => "none".to_owned(),
                 Some(d) => format!(
-                    "a connection error less than {} after the request started is sent once more at once, in the same attempt (the receiver sees two requests)",
+                    "a connection error less than {} after the request started is sent once more at once, in the same attempt (the receiver sees two requests); live runs keep this window in real time at every --time-scale",
                     fmt_d(d)
                 ),
             },

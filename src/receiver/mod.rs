@@ -9,7 +9,8 @@
 //!
 //! Which delivery a request belongs to comes from a [`DeliveryTag`] request extension that
 //! the in-process transport sets (extensions never reach the wire, so the header set stays
-//! the provider's); without one (a real socket) the request path is the key.
+//! the provider's), or that a live run's router sets for every request on a delivery's
+//! own port; without one (`hookrig receive`) the request path is the key.
 
 mod body;
 pub mod command;
@@ -32,20 +33,18 @@ use crate::engine::{EngineEvent, RequestRecord};
 use body::{BodyError, read_body};
 use faults::{Action, FaultPlan};
 
-/// In live mode each delivery posts to `{DELIVERY_PATH}{index}`.
-pub const DELIVERY_PATH: &str = "/hookrig/";
-
 /// Bodies over this size get 413 (10 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
-/// Identifies the attempt a request belongs to (set by the in-process transport).
+/// Identifies the attempt a request belongs to (set by the in-process transport, or per
+/// port by a live run, which knows the delivery but not the attempt).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryTag {
     /// The delivery's index in its scenario.
     pub delivery: usize,
     /// The delivery's event type (for `when:` steps).
     pub event_type: String,
-    /// 1-based attempt number.
+    /// 1-based attempt number; 0 when unknown (a live run's port: the latest attempt).
     pub attempt: u32,
     /// 0 for the attempt's first request, 1… for redirect hops.
     pub hop: u32,
@@ -181,6 +180,11 @@ impl Receiver {
         self
     }
 
+    /// When its clock started: arrival offsets are measured from it.
+    pub fn started_at(&self) -> tokio::time::Instant {
+        self.start
+    }
+
     /// The router serving this receiver.
     pub fn into_app(self) -> Router {
         app(Arc::new(self))
@@ -230,17 +234,9 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         )
             .into_response();
     }
-    let tag = parts.extensions.get::<DeliveryTag>().cloned().or_else(|| {
-        // Live mode: each delivery posts to its own path; which attempt it is, the
-        // reducer tells from the order of events (attempt 0 = the latest started).
-        let index = parts.uri.path().strip_prefix(DELIVERY_PATH)?.parse().ok()?;
-        Some(DeliveryTag {
-            delivery: index,
-            event_type: String::new(),
-            attempt: 0,
-            hop: 0,
-        })
-    });
+    // In a live run the tag comes from the delivery's port and names no attempt (0): the
+    // reducer takes the latest one the sender started.
+    let tag = parts.extensions.get::<DeliveryTag>().cloned();
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()

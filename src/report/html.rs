@@ -30,8 +30,8 @@ use serde_json::Value;
 
 use crate::engine::{AttemptState, DeliveryState, Failure, RequestRecord, RunState, ScenarioState};
 use crate::report::{failure_line, junit::virtual_span};
-use crate::scenario::Scenario;
 use crate::scenario::expect::redact;
+use crate::scenario::{Expectation, Scenario};
 
 /// Bodies longer than this are cut in the page (the journal keeps them whole).
 const BODY_LIMIT: usize = 32 * 1024;
@@ -116,7 +116,7 @@ fn summary(h: &mut String, state: &RunState, seed: u64, passed: usize, failed: u
     if failed > 0 {
         h.push_str("<nav class=\"failed\"><h2>Failed</h2><ol>");
         for (i, sc) in state.scenarios.iter().enumerate() {
-            if !sc.passed() {
+            if sc.failed() {
                 let _ = write!(
                     h,
                     "<li><a href=\"#s{i}\">{}</a> <small>{}</small></li>",
@@ -132,19 +132,28 @@ fn summary(h: &mut String, state: &RunState, seed: u64, passed: usize, failed: u
         let _ = write!(
             h,
             "<li class=\"{}\"><a href=\"#s{i}\">{}</a></li>",
-            if sc.passed() { "pass" } else { "fail" },
+            status_of(sc).0,
             esc(&sc.name)
         );
     }
     h.push_str("</ol></details>\n</header>\n");
 }
 
-fn scenario_section(h: &mut String, i: usize, sc: &ScenarioState, scenario: Option<&Scenario>) {
-    let (class, badge) = if sc.passed() {
+/// The CSS class and badge of a scenario.
+fn status_of(sc: &ScenarioState) -> (&'static str, &'static str) {
+    if sc.passed() {
         ("pass", "PASS")
+    } else if sc.skipped.is_some() {
+        ("skip", "SKIP")
+    } else if sc.interrupted {
+        ("skip", "STOP")
     } else {
         ("fail", "FAIL")
-    };
+    }
+}
+
+fn scenario_section(h: &mut String, i: usize, sc: &ScenarioState, scenario: Option<&Scenario>) {
+    let (class, badge) = status_of(sc);
     let _ = write!(
         h,
         "<section class=\"scenario {class}\" id=\"s{i}\">\n<h2><span class=\"badge\">{badge}</span> {}</h2>\n<p class=\"meta\">{}",
@@ -161,7 +170,24 @@ fn scenario_section(h: &mut String, i: usize, sc: &ScenarioState, scenario: Opti
         if sc.deliveries.len() == 1 { "y" } else { "ies" },
         esc(&short(virtual_span(sc)))
     );
-    if !sc.checked {
+    if let Some(t) = &sc.timing {
+        let _ = writeln!(
+            h,
+            "<p class=\"meta\">Live, {}.</p>",
+            esc(&crate::report::timing_line(t))
+        );
+    }
+    if let Some(reason) = &sc.skipped {
+        let _ = writeln!(
+            h,
+            "<p class=\"unchecked\">Skipped in live mode: {}</p>",
+            esc(reason)
+        );
+    } else if sc.interrupted {
+        h.push_str(
+            "<p class=\"unchecked\">The run was interrupted before this scenario finished.</p>\n",
+        );
+    } else if !sc.checked {
         h.push_str("<p class=\"unchecked\">The checks of this scenario were not evaluated.</p>\n");
     }
     if !sc.failures.is_empty() {
@@ -211,10 +237,13 @@ fn scenario_section(h: &mut String, i: usize, sc: &ScenarioState, scenario: Opti
                 .iter()
                 .find(|x| x.delivery == d && x.schedule.is_some())
         });
-        let schedule = expect.and_then(|x| x.schedule.as_deref());
-        let tolerance = expect.map(|x| (x.tolerance, x.tolerance_percent));
+        // A live run's timeline is judged as its checks were: at the live tolerance.
+        let expect = expect.map(|x| match &sc.timing {
+            Some(t) => x.for_live(crate::runner::live::LIVE_TOLERANCE.div_f64(t.scale)),
+            None => x.clone(),
+        });
         let flagged = flagged_attempts(sc, d, scenario);
-        delivery_block(h, &format!("s{i}-d{d}"), del, schedule, tolerance, &flagged);
+        delivery_block(h, &format!("s{i}-d{d}"), del, expect.as_ref(), &flagged);
     }
     h.push_str("</section>\n");
 }
@@ -249,8 +278,7 @@ fn delivery_block(
     h: &mut String,
     id: &str,
     d: &DeliveryState,
-    schedule: Option<&[Duration]>,
-    tolerance: Option<(Duration, u32)>,
+    expect: Option<&Expectation>,
     flagged: &[u32],
 ) {
     let outcome = d.outcome.map_or("unfinished", |o| o.as_str());
@@ -274,7 +302,7 @@ fn delivery_block(
         );
     }
     h.push_str("</h3>\n<div class=\"tl\">");
-    timeline(h, id, d, schedule, tolerance, flagged);
+    timeline(h, id, d, expect, flagged);
     h.push_str("</div>\n");
     if !d.attempts.is_empty() {
         let _ = writeln!(
@@ -422,10 +450,10 @@ fn timeline(
     h: &mut String,
     id: &str,
     d: &DeliveryState,
-    schedule: Option<&[Duration]>,
-    tolerance: Option<(Duration, u32)>,
+    expect: Option<&Expectation>,
     flagged: &[u32],
 ) {
+    let schedule = expect.and_then(|x| x.schedule.as_deref());
     let starts: Vec<u64> = d.attempts.iter().map(|a| ms(rel(a, d))).collect();
     let ends: Vec<u64> = d
         .attempts
@@ -512,17 +540,17 @@ fn timeline(
             esc(&short(wait))
         );
     }
-    // Expected starts: diamonds, red, labelled and joined to their attempt when off.
+    // Expected starts: diamonds, red, labelled and joined to their attempt when off (as
+    // the schedule check judges it).
+    let got: Vec<Duration> = d.attempts.iter().map(|a| rel(a, d)).collect();
+    let want = schedule.unwrap_or_default();
     for (k, e) in expected.iter().enumerate() {
         let x = axis.x(*e);
         let actual = starts.get(k).copied();
-        let off = match actual {
-            Some(s) => {
-                // The larger of the scenario's tolerance and its percentage of `e`.
-                let (tol, pct) = tolerance.unwrap_or_default();
-                s.abs_diff(*e) > ms(tol).max(*e * u64::from(pct) / 100)
-            }
-            None => true,
+        let off = match (actual, expect) {
+            (Some(_), Some(x)) => x.misses(&got, want, k),
+            (Some(_), None) => false,
+            (None, _) => true,
         };
         let _ = write!(h, "<g class=\"{}\">", if off { "exp off" } else { "exp" });
         if let (true, Some(s)) = (off, actual) {
@@ -902,9 +930,11 @@ summary{cursor:pointer}
 main{max-width:1240px;margin:0 auto;padding:8px 24px 40px}
 section.scenario{margin:22px 0;padding:2px 0 6px 16px;border-left:5px solid var(--pass)}
 section.scenario.fail{border-left-color:var(--fail)}
+section.scenario.skip{border-left-color:var(--muted)}
 section.scenario h2{font-size:16px;margin:6px 0 2px}
 .badge{display:inline-block;font-size:11px;font-weight:700;letter-spacing:.04em;color:#fff;background:var(--pass);border-radius:4px;padding:1px 6px;vertical-align:2px}
 .fail .badge{background:var(--fail)}
+.skip .badge{background:var(--muted)}
 .meta{margin:0 0 8px;color:var(--muted);font-size:12.5px}
 ul.failures{list-style:none;margin:8px 0 12px;padding:0}
 ul.failures>li{margin:4px 0;border:1px solid #ffcecb;background:#ffebe9;border-radius:6px;padding:6px 10px}

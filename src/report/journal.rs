@@ -3,9 +3,10 @@
 //!
 //! An attempt line carries the request as the receiver got it (headers in order, the body
 //! exactly as sent), the answer, the arrival offset `at_ms` and the wall-clock time
-//! `wall_ms` at which signatures were judged, and — where the profile names one — the
-//! provider's status word for the delivery after the attempt (`provider_status`,
-//! PerfectParser's `pending_retry`). Header values that carry secrets
+//! `wall_ms` at which signatures were judged (in live mode the real clock: the scenario's
+//! wall-clock start plus the offset times its time scale), and — where the profile names
+//! one — the provider's status word for the delivery after the attempt
+//! (`provider_status`, PerfectParser's `pending_retry`). Header values that carry secrets
 //! (`X-Webhook-Secret`, `Authorization`, …) are redacted; a secret the run generated
 //! itself (no secret given to a provider that always signs) is shown as
 //! `generated_secret`, so the journal's signatures can be checked.
@@ -17,7 +18,9 @@ use serde_json::{Value, json};
 use crate::engine::{RequestRecord, ResponseRecord, RunState, ScenarioState};
 use crate::scenario::expect::redact;
 
-/// The journal text for a run whose offset zero is wall-clock `epoch`.
+/// The journal text for a run whose offset zero is wall-clock `epoch` (sim scenarios; a
+/// live scenario's offsets go through its own clock: its start on the wall clock and its
+/// time scale).
 pub fn render(state: &RunState, epoch: Duration) -> String {
     let mut out = String::new();
     for s in &state.scenarios {
@@ -32,7 +35,7 @@ pub fn render(state: &RunState, epoch: Duration) -> String {
                     "event_type": d.event_type,
                     "n": a.n,
                     "at_ms": a.at().as_millis() as u64,
-                    "wall_ms": (epoch + a.at()).as_millis() as u64,
+                    "wall_ms": a.wall.unwrap_or_else(|| s.wall_of(epoch, a.at())).as_millis() as u64,
                     "status": a.status(),
                     "error": a.error(),
                     "latency_ms": a.latency.map(|l| l.as_millis() as u64),

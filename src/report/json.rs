@@ -1,4 +1,7 @@
-//! `--format json`: one object, `{"passed", "failed", "scenarios": […]}`.
+//! `--format json`: one object, `{"passed", "failed", "scenarios": […]}`. Live runs add,
+//! per scenario, `time_scale`, `time_scale_auto` and `narrowest_margin` (`{real_ms,
+//! between}`), and `skipped` (the reason) or `interrupted: true` where they apply, with
+//! `skipped` and `interrupted` counts at the top; sim output has none of these keys.
 
 use serde::Serialize;
 
@@ -8,7 +11,15 @@ use crate::engine::{Failure, RunState};
 struct Report<'a> {
     passed: usize,
     failed: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    skipped: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    interrupted: usize,
     scenarios: Vec<ScenarioOut<'a>>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -16,11 +27,32 @@ struct ScenarioOut<'a> {
     name: &'a str,
     file: &'a str,
     passed: bool,
+    /// Live mode only: the time scale the scenario ran at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_scale: Option<f64>,
+    /// Live mode only: whether `auto` chose it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_scale_auto: Option<bool>,
+    /// Live mode only: the narrowest timing margin at that scale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    narrowest_margin: Option<MarginOut<'a>>,
+    /// Why it was skipped (`live: {skip: …}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a str>,
+    /// The run was interrupted before it finished.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    interrupted: bool,
     /// The endpoint secret the run generated (a provider that always signs, none given).
     #[serde(skip_serializing_if = "Option::is_none")]
     generated_secret: Option<&'a str>,
     failures: &'a [Failure],
     deliveries: Vec<DeliveryOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct MarginOut<'a> {
+    real_ms: u64,
+    between: &'a str,
 }
 
 #[derive(Serialize)]
@@ -48,6 +80,8 @@ pub fn render(state: &RunState) -> String {
     let report = Report {
         passed: state.passed(),
         failed: state.failed(),
+        skipped: state.skipped(),
+        interrupted: state.interrupted(),
         scenarios: state
             .scenarios
             .iter()
@@ -55,6 +89,16 @@ pub fn render(state: &RunState) -> String {
                 name: &s.name,
                 file: &s.file,
                 passed: s.passed(),
+                time_scale: s.timing.as_ref().map(|t| t.scale),
+                time_scale_auto: s.timing.as_ref().map(|t| t.auto),
+                narrowest_margin: s.timing.as_ref().and_then(|t| {
+                    t.narrowest.as_ref().map(|(real, what)| MarginOut {
+                        real_ms: real.as_millis() as u64,
+                        between: what,
+                    })
+                }),
+                skipped: s.skipped.as_deref(),
+                interrupted: s.interrupted,
                 generated_secret: s.generated_secret.as_deref(),
                 failures: &s.failures,
                 deliveries: s

@@ -13,6 +13,11 @@
 //! schedule that exhausts reads 9300 s). The wall time of a sim run is microseconds and
 //! differs from run to run; the virtual span is what the scenario replayed and keeps the
 //! file byte-identical for the same seed. No timestamps are written for the same reason.
+//!
+//! A live run adds properties to each test case: `time_scale`, `time_scale_choice`
+//! (`auto` or `fixed`) and the narrowest timing margin (`narrowest_margin_ms` of real
+//! time, `narrowest_margin` in words). A scenario skipped live is `<skipped>` with its
+//! file's reason; one an interruption left unfinished is an error of type `interrupted`.
 
 use std::time::Duration;
 
@@ -66,6 +71,16 @@ fn by_file(state: &RunState) -> Vec<(&str, Vec<&ScenarioState>)> {
 fn test_case(sc: &ScenarioState) -> TestCase {
     let status = if sc.passed() {
         TestCaseStatus::success()
+    } else if let Some(reason) = &sc.skipped {
+        let mut st = TestCaseStatus::skipped();
+        st.set_message(format!("skipped live: {reason}"))
+            .set_type("skipped");
+        st
+    } else if sc.interrupted {
+        let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+        st.set_message("the run was interrupted before the scenario finished")
+            .set_type("interrupted");
+        st
     } else if !sc.checked {
         let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
         st.set_message("the scenario's checks were not evaluated")
@@ -78,6 +93,20 @@ fn test_case(sc: &ScenarioState) -> TestCase {
     case.set_classname(classname(&sc.file))
         .set_time(virtual_span(sc));
     case.extra.insert("file".into(), sc.file.as_str().into());
+    if let Some(t) = &sc.timing {
+        case.add_property(Property::new("time_scale", t.scale.to_string()));
+        case.add_property(Property::new(
+            "time_scale_choice",
+            if t.auto { "auto" } else { "fixed" },
+        ));
+        if let Some((real, what)) = &t.narrowest {
+            case.add_property(Property::new(
+                "narrowest_margin_ms",
+                real.as_millis().to_string(),
+            ));
+            case.add_property(Property::new("narrowest_margin", what.as_str()));
+        }
+    }
     let attempts: Vec<String> = sc.deliveries.iter().map(delivery_line).collect();
     if !attempts.is_empty() {
         case.set_system_out(attempts.join("\n") + "\n");

@@ -14,7 +14,7 @@ pub mod junit;
 pub mod progress;
 pub mod text;
 
-use crate::engine::Failure;
+use crate::engine::{Failure, LiveTiming, RunState};
 
 /// Output formats of `hookrig run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -46,4 +46,37 @@ pub fn failure_line(f: &Failure) -> String {
         "{}{whr}: expected {}, got {}",
         f.check, f.expected, f.actual
     )
+}
+
+/// `time scale 0.02 (auto); narrowest margin 50 ms real: the 5s wait after attempt 1`.
+pub fn timing_line(t: &LiveTiming) -> String {
+    let how = if t.auto { " (auto)" } else { "" };
+    let mut s = format!("time scale {}{how}", t.scale);
+    if let Some((real, what)) = &t.narrowest {
+        s.push_str(&format!(
+            "; narrowest margin {} ms real: {what}",
+            real.as_millis()
+        ));
+    }
+    s
+}
+
+/// `80 of 82 scenarios passed, 0 failed` plus `, 1 skipped` and `, 1 interrupted` when
+/// there are any.
+pub fn summary(state: &RunState) -> String {
+    let mut s = format!(
+        "{} of {} scenarios passed, {} failed",
+        state.passed(),
+        state.scenarios.len(),
+        state.failed()
+    );
+    let skipped = state.skipped();
+    if skipped > 0 {
+        s.push_str(&format!(", {skipped} skipped"));
+    }
+    let interrupted = state.interrupted();
+    if interrupted > 0 {
+        s.push_str(&format!(", {interrupted} interrupted"));
+    }
+    s
 }

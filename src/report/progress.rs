@@ -49,14 +49,18 @@ impl Progress {
         self.bar.is_hidden()
     }
 
-    /// Counts a scenario once its checks are evaluated.
+    /// Counts a scenario once its checks are evaluated, or once a live run skips it.
     pub fn observe(&mut self, event: &EngineEvent) {
-        if let EngineEvent::ScenarioChecked { failures, .. } = event {
-            if !failures.is_empty() {
-                self.failed += 1;
-                self.bar.set_message(format!("({} failed)", self.failed));
+        match event {
+            EngineEvent::ScenarioChecked { failures, .. } => {
+                if !failures.is_empty() {
+                    self.failed += 1;
+                    self.bar.set_message(format!("({} failed)", self.failed));
+                }
+                self.bar.inc(1);
             }
-            self.bar.inc(1);
+            EngineEvent::ScenarioSkipped { .. } => self.bar.inc(1),
+            _ => {}
         }
     }
 

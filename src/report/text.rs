@@ -10,8 +10,25 @@ use crate::scenario::expect::fmt_duration;
 pub fn render(state: &RunState) -> String {
     let mut s = String::new();
     for sc in &state.scenarios {
-        let mark = if sc.passed() { "PASS" } else { "FAIL" };
+        let mark = if sc.passed() {
+            "PASS"
+        } else if sc.skipped.is_some() {
+            "SKIP"
+        } else if sc.interrupted {
+            "STOP"
+        } else {
+            "FAIL"
+        };
         let _ = writeln!(s, "{mark}  {}  ({})", sc.name, sc.file);
+        if let Some(reason) = &sc.skipped {
+            let _ = writeln!(s, "      skipped live: {reason}");
+        }
+        if sc.interrupted {
+            let _ = writeln!(s, "      interrupted before it finished");
+        }
+        if let Some(t) = &sc.timing {
+            let _ = writeln!(s, "      {}", super::timing_line(t));
+        }
         if let Some(secret) = &sc.generated_secret {
             let _ = writeln!(
                 s,
@@ -25,13 +42,7 @@ pub fn render(state: &RunState) -> String {
             let _ = writeln!(s, "      ✗ {}", super::failure_line(f));
         }
     }
-    let _ = writeln!(
-        s,
-        "\nhookrig: {} of {} scenarios passed, {} failed",
-        state.passed(),
-        state.scenarios.len(),
-        state.failed()
-    );
+    let _ = writeln!(s, "\nhookrig: {}", super::summary(state));
     s
 }
 

@@ -22,6 +22,7 @@ use crate::scenario::{Scenario, expect};
 use crate::sender::{self, Delivery, SenderCtx, Transport};
 
 pub mod live;
+pub mod scale;
 
 /// The seed used when none is given.
 pub const DEFAULT_SEED: u64 = 0x5eed;
@@ -103,6 +104,7 @@ async fn sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<Engine
         url: "/webhook".into(),
         scenario: index,
         start,
+        time_scale: 1.0,
     };
     let mut tasks = tokio::task::JoinSet::new();
     for (i, ev) in scenario.events.iter().enumerate() {

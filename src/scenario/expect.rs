@@ -111,20 +111,31 @@ fn check_schedule(f: &mut Checker<'_>, want: &[Duration], attempts: &[AttemptSta
         .collect();
     let tol = f.x.tolerance;
     let pct = f.x.tolerance_percent;
-    let bad = |g: &Duration, w: &Duration| g.abs_diff(*w) > f.x.allowed(*w);
-    let off = got.len() != want.len() || got.iter().zip(want).any(|(g, w)| bad(g, w));
-    if off {
-        let first_bad = got
-            .iter()
-            .zip(want)
-            .position(|(g, w)| bad(g, w))
-            .map(|i| i as u32 + 1);
+    let n = got.len().min(want.len());
+    let first_bad = (0..n)
+        .find(|i| f.x.misses(&got, want, *i))
+        .map(|i| i as u32 + 1);
+    if got.len() != want.len() || first_bad.is_some() {
         let mut expected = fmt_list(want);
-        match (tol.is_zero(), pct) {
-            (true, 0) => {}
-            (false, 0) => expected.push_str(&format!(" ± {}", fmt_duration(tol))),
-            (true, p) => expected.push_str(&format!(" ± {p}%")),
-            (false, p) => expected.push_str(&format!(" ± max({}, {p}%)", fmt_duration(tol))),
+        let pct = match (pct, f.x.slack.is_zero()) {
+            (0, _) => None,
+            (p, true) => Some(format!("{p}%")),
+            (p, false) => Some(format!("{p}% + {}", fmt_duration(f.x.slack))),
+        };
+        let allowed = match pct {
+            None if tol.is_zero() => None,
+            None => Some(fmt_duration(tol)),
+            // The percentage plus the slack is never less than a tolerance up to the slack.
+            Some(p) if tol <= f.x.slack => Some(p),
+            Some(p) => Some(format!("max({}, {p})", fmt_duration(tol))),
+        };
+        if let Some(allowed) = allowed {
+            let step = if f.x.stepwise {
+                " from the attempt before"
+            } else {
+                ""
+            };
+            expected.push_str(&format!(" ± {allowed}{step}"));
         }
         f.fail("schedule", first_bad, expected, fmt_list(&got));
     }
@@ -432,6 +443,47 @@ mod tests {
             failures[0].actual.contains("differs at byte 22"),
             "{}",
             failures[0].actual
+        );
+    }
+
+    #[test]
+    fn a_live_percentage_tolerance_holds_each_step_to_its_percentage_plus_the_live_slack() {
+        // Arrange: steps of 10 s and 30 s, 20 %, checked as a live run checks them (1 s of
+        // live tolerance, also as slack on top of the percentage).
+        let text = "name: t\nprofile: svix\nevents:\n  - type: user.created\nexpect:\n  schedule: [0s, 10s, 40s]\n  tolerance: 20%\n";
+        let (mut scenario, _) =
+            crate::scenario::load::parse_str(std::path::Path::new("t.yaml"), text)
+                .expect("valid")
+                .remove(0);
+        for x in &mut scenario.expect {
+            *x = x.for_live(Duration::from_secs(1));
+        }
+        let run = |offsets_ms: [u64; 3]| ScenarioState {
+            deliveries: vec![crate::engine::DeliveryState {
+                event_type: "user.created".into(),
+                attempts: (0..3)
+                    .map(|i| AttemptState {
+                        n: i as u32 + 1,
+                        started: Duration::from_millis(offsets_ms[i]),
+                        ..AttemptState::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+
+        // Act: each step at its full 20 % plus the whole slack; then 100 ms past it.
+        let at_the_edge = evaluate(&scenario, &run([0, 12_900, 49_900]), &|d| d);
+        let past_it = evaluate(&scenario, &run([0, 12_900, 50_000]), &|d| d);
+
+        // Assert
+        assert!(at_the_edge.is_empty(), "{at_the_edge:?}");
+        assert_eq!(past_it.len(), 1, "{past_it:?}");
+        assert_eq!(past_it[0].attempt, Some(3));
+        assert_eq!(
+            past_it[0].expected,
+            "[0s, 10s, 40s] ± 20% + 1s from the attempt before"
         );
     }
 

@@ -410,6 +410,17 @@ impl Cx<'_> {
             Some(e) => self.expectations(&events, scenario_at, e),
             None => Vec::new(),
         };
+        let live_skip = raw.live.and_then(|l| {
+            let reason = l.value.skip.value.trim().to_owned();
+            if reason.is_empty() {
+                self.err(
+                    loc(&l.value.skip),
+                    "live.skip: give the reason the scenario cannot run live; it is printed when live runs skip it",
+                );
+                return None;
+            }
+            Some(reason)
+        });
         if self.errors.len() > before {
             return None;
         }
@@ -421,6 +432,7 @@ impl Cx<'_> {
             events,
             receiver: receiver?,
             expect,
+            live_skip,
         })
     }
 

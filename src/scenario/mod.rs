@@ -107,6 +107,14 @@ pub struct Expectation {
     pub tolerance_percent: u32,
     /// Whether the scenario gave `tolerance` (live mode has a default of its own).
     pub tolerance_given: bool,
+    /// Whether the tolerance holds each attempt's offset from the attempt before it rather
+    /// than from the first (live mode: every attempt adds the real latency of a round
+    /// trip, which would otherwise add up along a long schedule).
+    pub stepwise: bool,
+    /// What a live run's real clock adds to a percentage tolerance, in scenario time (zero
+    /// in sim mode): a jittered wait may use all of its percentage, and the real round
+    /// trip and timer come on top of it.
+    pub slack: Duration,
     /// Header names that must be on every request.
     pub headers_present: Vec<String>,
     /// Header names that must not be.
@@ -141,14 +149,45 @@ pub struct Scenario {
     pub receiver: FaultPlan,
     /// Checks.
     pub expect: Vec<Expectation>,
+    /// Why the scenario cannot run live (`live: {skip: …}`): live runs skip it and report
+    /// this reason; sim runs ignore it.
+    pub live_skip: Option<String>,
 }
 
 impl Expectation {
     /// How far an attempt expected at `want` may be from it: the tolerance, or the
-    /// percentage of `want`, whichever is larger.
+    /// percentage of `want` (plus the live slack), whichever is larger.
     pub fn allowed(&self, want: Duration) -> Duration {
         self.tolerance
-            .max(want.mul_f64(f64::from(self.tolerance_percent) / 100.0))
+            .max(want.mul_f64(f64::from(self.tolerance_percent) / 100.0) + self.slack)
+    }
+
+    /// Whether attempt `i` (0-based), `got[i]` from the first attempt, misses its
+    /// expected offset `want[i]` — or, stepwise, whether its distance from the attempt
+    /// before misses the expected distance (a percentage tolerance being of that expected
+    /// offset or distance). `i` must be within both lists.
+    pub fn misses(&self, got: &[Duration], want: &[Duration], i: usize) -> bool {
+        let (g, w) = (got[i], want[i]);
+        if self.stepwise && i > 0 {
+            let (g, w) = (g.saturating_sub(got[i - 1]), w.saturating_sub(want[i - 1]));
+            g.abs_diff(w) > self.allowed(w)
+        } else {
+            g.abs_diff(w) > self.allowed(w)
+        }
+    }
+
+    /// The expectation as a live run checks it, `live` being the live tolerance in
+    /// scenario time: never tighter than `live`, with `live` on top of a percentage (a
+    /// jittered draw may use all of its percentage, and the real clock's noise comes on
+    /// top), and stepwise (each attempt adds a real round trip, which would otherwise add
+    /// up along a long schedule).
+    pub fn for_live(&self, live: Duration) -> Expectation {
+        Expectation {
+            tolerance: self.tolerance.max(live),
+            slack: live,
+            stepwise: true,
+            ..self.clone()
+        }
     }
 }
 

@@ -43,6 +43,17 @@ pub struct RawScenario {
     /// The checks.
     #[serde(default)]
     pub expect: Option<OneOrMany<RawExpect>>,
+    /// How the scenario runs in live mode.
+    #[serde(default)]
+    pub live: Option<Spanned<RawLive>>,
+}
+
+/// `live:` of a scenario.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLive {
+    /// Why the scenario cannot run live: it is skipped there, and reported with this.
+    pub skip: Spanned<String>,
 }
 
 /// `endpoint:`.

@@ -267,6 +267,7 @@ async fn send_all(
             url: s.url.clone(),
             scenario: 0,
             start: tokio::time::Instant::now(),
+            time_scale: 1.0,
         };
         let store = store.clone();
         tasks.spawn(async move {

@@ -50,6 +50,11 @@ pub struct SenderCtx {
     pub scenario: usize,
     /// When the scenario started (offsets are measured from it).
     pub start: Instant,
+    /// Real time = engine time × this (1 in sim mode and for real sends; live runs
+    /// compress time with it). Every duration the sender computes — waits, `Retry-After`,
+    /// timeouts — is engine time; it is scaled only where the sender sleeps or times out,
+    /// and real elapsed times are divided by it before they are reported.
+    pub time_scale: f64,
 }
 
 /// One event to deliver.
@@ -69,6 +74,24 @@ pub struct Delivery {
 }
 
 impl SenderCtx {
+    /// The real duration of engine duration `d`.
+    pub fn real(&self, d: Duration) -> Duration {
+        if self.time_scale == 1.0 {
+            d
+        } else {
+            d.mul_f64(self.time_scale)
+        }
+    }
+
+    /// The engine duration of real duration `d`.
+    pub fn engine(&self, d: Duration) -> Duration {
+        if self.time_scale == 1.0 {
+            d
+        } else {
+            d.div_f64(self.time_scale)
+        }
+    }
+
     fn emit(&self, e: EngineEvent) {
         let _ = self.events.send(e);
     }
@@ -179,14 +202,14 @@ async fn deliver_inner(
             scenario: ctx.scenario,
             delivery: d.index,
             n,
-            at: started - ctx.start,
+            at: ctx.engine(started - ctx.start),
             request: Arc::clone(&record),
         });
         // Boxed: the attempt's future (a router call or an HTTP exchange) is large, and a
         // delivery waiting to retry should not carry its space through the wait.
         let (result, response, requests) = Box::pin(attempt(ctx, d, n, &record)).await;
         drop(record); // not held through the wait before the next attempt
-        let latency = started.elapsed();
+        let latency = ctx.engine(started.elapsed());
         let retry_after = response
             .as_ref()
             .and_then(|r| retry_after(&r.headers, ctx.clock.now()));
@@ -238,7 +261,7 @@ async fn deliver_inner(
                         status,
                     });
                 }
-                tokio::time::sleep(wait).await;
+                tokio::time::sleep(ctx.real(wait)).await;
             }
             Verdict::Retry => {}
         }
@@ -275,21 +298,24 @@ async fn attempt(
                 hop,
             },
         };
-        let answer = match tokio::time::timeout(policy.timeout, ctx.transport.send(req)).await {
-            Err(_) => return (AttemptResult::Timeout, None, hop + 1),
-            Ok(Err(_)) => {
-                let quick = policy
-                    .resend_quick_connection_error
-                    .is_some_and(|within| sent_at.elapsed() < within);
-                if quick && !resent {
-                    resent = true;
-                    hop += 1;
-                    continue;
+        let answer =
+            match tokio::time::timeout(ctx.real(policy.timeout), ctx.transport.send(req)).await {
+                Err(_) => return (AttemptResult::Timeout, None, hop + 1),
+                Ok(Err(_)) => {
+                    // Real time, never scaled: the window tells a socket that fails at
+                    // once from one that fails slowly.
+                    let quick = policy
+                        .resend_quick_connection_error
+                        .is_some_and(|within| sent_at.elapsed() < within);
+                    if quick && !resent {
+                        resent = true;
+                        hop += 1;
+                        continue;
+                    }
+                    return (AttemptResult::Connection, None, hop + 1);
                 }
-                return (AttemptResult::Connection, None, hop + 1);
-            }
-            Ok(Ok(r)) => r,
-        };
+                Ok(Ok(r)) => r,
+            };
         let response = ResponseRecord {
             status: answer.status,
             headers: answer.headers,

@@ -102,6 +102,10 @@ fn apply(out: &mut Parsed, keys: &mut Vec<(String, String)>, v: &Value) -> Resul
         }
     };
     let s = &mut out.state.scenarios[si];
+    // A secret the run generated judges the signatures when the scenario gives none.
+    if let Some(secret) = v.get("generated_secret").and_then(Value::as_str) {
+        s.generated_secret = Some(secret.to_owned());
+    }
     if s.deliveries.len() <= delivery {
         s.deliveries
             .resize_with(delivery + 1, DeliveryState::default);
@@ -115,10 +119,14 @@ fn apply(out: &mut Parsed, keys: &mut Vec<(String, String)>, v: &Value) -> Resul
                 return Err(format!("attempt number {n} is out of range"));
             }
             let at = Duration::from_millis(u64_field(v, "at_ms")?);
-            if let Some(wall) = v.get("wall_ms").and_then(Value::as_u64)
+            let wall = v
+                .get("wall_ms")
+                .and_then(Value::as_u64)
+                .map(Duration::from_millis);
+            if let Some(wall) = wall
                 && out.epoch.is_none()
             {
-                out.epoch = Some(Duration::from_millis(wall).saturating_sub(at));
+                out.epoch = Some(wall.saturating_sub(at));
             }
             let status = v.get("status").and_then(Value::as_u64).map(|s| s as u16);
             let error = v.get("error").and_then(Value::as_str);
@@ -147,6 +155,7 @@ fn apply(out: &mut Parsed, keys: &mut Vec<(String, String)>, v: &Value) -> Resul
                     .and_then(Value::as_u64)
                     .map(Duration::from_millis),
                 requests: v.get("requests").and_then(Value::as_u64).unwrap_or(1) as u32,
+                wall,
                 status_after: v
                     .get("provider_status")
                     .and_then(Value::as_str)

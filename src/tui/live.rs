@@ -14,9 +14,10 @@ use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, error::TryRecvError};
 
 use super::model::Model;
-use crate::clock::{Clock, SystemClock};
 use crate::engine::{EngineEvent, RunState};
-use crate::runner::{RunOptions, live::run_live};
+use crate::runner::RunOptions;
+use crate::runner::live::{LiveOptions, plan, run_live};
+use crate::runner::scale::TimeScale;
 use crate::scenario::Scenario;
 
 /// Something that folds a live view's messages into a state and builds the model of it.
@@ -117,19 +118,13 @@ impl<R: Reduce> Feed<R> {
     }
 }
 
-/// What the live run's thread sends: the engine's events, and when each scenario began
-/// on the wall clock (to judge signatures at the time they were made).
+/// What the live run's thread sends: the engine's events (each scenario's clock — its
+/// time scale and wall-clock start, to judge signatures at the time they were made —
+/// arrives as one of them).
 #[derive(Debug, Clone)]
 pub enum RunMsg {
     /// An engine event, as `run_live` applied it.
     Event(EngineEvent),
-    /// Scenario `scenario` started at `wall` (time since the Unix epoch).
-    Started {
-        /// Scenario index.
-        scenario: usize,
-        /// Wall-clock time.
-        wall: Duration,
-    },
 }
 
 /// `tui --live`: the run state reduced from the engine's events as they arrive.
@@ -139,22 +134,17 @@ pub struct RunFeed {
     pub label: String,
     /// The scenarios being run, in run order.
     pub scenarios: Arc<Vec<Scenario>>,
-    /// The time scale of the run.
-    pub scale: f64,
     /// The state so far.
     pub state: RunState,
-    starts: Vec<Duration>,
 }
 
 impl RunFeed {
-    /// An empty state for a run of `scenarios` at `scale`.
-    pub fn new(label: impl Into<String>, scenarios: Arc<Vec<Scenario>>, scale: f64) -> Self {
+    /// An empty state for a run of `scenarios`.
+    pub fn new(label: impl Into<String>, scenarios: Arc<Vec<Scenario>>) -> Self {
         RunFeed {
             label: label.into(),
             scenarios,
-            scale,
             state: RunState::default(),
-            starts: Vec::new(),
         }
     }
 }
@@ -165,12 +155,6 @@ impl Reduce for RunFeed {
     fn apply(&mut self, msg: RunMsg) {
         match msg {
             RunMsg::Event(e) => self.state.apply(e),
-            RunMsg::Started { scenario, wall } => {
-                if self.starts.len() <= scenario {
-                    self.starts.resize(scenario + 1, wall);
-                }
-                self.starts[scenario] = wall;
-            }
         }
     }
 
@@ -179,40 +163,38 @@ impl Reduce for RunFeed {
     }
 
     fn model(&self) -> Model {
-        let wall_of = |i: usize, at: Duration| {
-            self.starts.get(i).copied().unwrap_or_default() + at.mul_f64(self.scale)
+        // Each live scenario carries its clock; before it arrives, offsets are judged as
+        // if zero were the Unix epoch (no signature verifies then: nothing is claimed).
+        let wall_of = |i: usize, at: Duration| match self.state.scenarios.get(i) {
+            Some(s) => s.wall_of(Duration::ZERO, at),
+            None => at,
         };
         Model::from_run_with(self.label.clone(), &self.state, &self.scenarios, &wall_of)
     }
 }
 
 /// Starts `run_live` on a thread of its own; every event it applies comes over the feed.
+/// Scenarios run side by side as in `hookrig run --live`.
 pub fn start_run(
     label: &str,
     scenarios: Arc<Vec<Scenario>>,
     seed: u64,
-    scale: f64,
+    scale: TimeScale,
 ) -> Feed<RunFeed> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let run = Arc::clone(&scenarios);
     let worker = std::thread::spawn(move || {
-        let _ = tx.send(RunMsg::Started {
-            scenario: 0,
-            wall: SystemClock.now(),
-        });
-        run_live(&run, &RunOptions { seed }, scale, |e| {
+        let opts = RunOptions { seed };
+        let plans = plan(&run, &opts, scale);
+        let live = LiveOptions {
+            scale,
+            ..LiveOptions::default()
+        };
+        run_live(&run, &plans, &opts, &live, |e| {
             let _ = tx.send(RunMsg::Event(e.clone()));
-            // Scenarios run one after the other: the next starts once this one's
-            // checks are done.
-            if let EngineEvent::ScenarioChecked { scenario, .. } = e {
-                let _ = tx.send(RunMsg::Started {
-                    scenario: scenario + 1,
-                    wall: SystemClock.now(),
-                });
-            }
         })
         .map(|_| ())
         .map_err(|e| e.to_string())
     });
-    Feed::new(RunFeed::new(label, scenarios, scale), rx, Some(worker))
+    Feed::new(RunFeed::new(label, scenarios), rx, Some(worker))
 }

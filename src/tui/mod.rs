@@ -60,8 +60,8 @@ pub enum Source {
         filter: Option<String>,
         /// The run's seed.
         seed: u64,
-        /// Every wait, delay, timeout and offset is multiplied by this.
-        scale: f64,
+        /// How every wait, delay, timeout and offset is scaled.
+        scale: crate::runner::scale::TimeScale,
     },
     /// A journal written by `hookrig run --journal`.
     Journal(PathBuf),
@@ -118,7 +118,7 @@ impl Source {
             }
             Source::Live { paths, filter, .. } => {
                 let (label, scenarios) = load_scenarios(paths, filter.as_deref())?;
-                let feed = live::RunFeed::new(format!("live {label}"), Arc::new(scenarios), 1.0);
+                let feed = live::RunFeed::new(format!("live {label}"), Arc::new(scenarios));
                 Ok(live::Reduce::model(&feed))
             }
             Source::Journal(path) => journal::load(path)
@@ -227,16 +227,9 @@ fn run_live(
     paths: &[PathBuf],
     filter: Option<&str>,
     seed: u64,
-    scale: f64,
+    scale: crate::runner::scale::TimeScale,
     err: &mut dyn Write,
 ) -> std::io::Result<ExitStatus> {
-    if !(scale > 0.0 && scale <= 100.0) {
-        writeln!(
-            err,
-            "error: --time-scale {scale} is out of range (more than 0, at most 100)"
-        )?;
-        return Ok(ExitStatus::BadInput);
-    }
     let (label, scenarios) = match load_scenarios(paths, filter) {
         Ok(x) => x,
         Err(msg) => {

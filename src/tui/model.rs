@@ -290,7 +290,8 @@ fn attempt_view(
             &sc.endpoint.secrets,
             &r.headers,
             &r.body,
-            wall_of(a.at()),
+            // A journal records when each attempt was made; a run knows its clock.
+            a.wall.unwrap_or_else(|| wall_of(a.at())),
         ))),
         _ => None,
     };

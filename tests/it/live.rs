@@ -17,6 +17,9 @@ use hookrig::sender::{self, Delivery, SenderCtx, Transport};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use clap::Parser as _;
+use hookrig::cli::Cli;
+
 use crate::utils::Scratch;
 
 fn plan(actions: Vec<Action>) -> FaultPlan {
@@ -54,6 +57,7 @@ async fn deliver_to(url: String) -> (Outcome, Vec<AttemptResult>) {
         url,
         scenario: 0,
         start: tokio::time::Instant::now(),
+        time_scale: 1.0,
     };
     let d = Delivery {
         index: 0,
@@ -387,17 +391,13 @@ fn run_live_replays_a_scenario_over_sockets_with_the_schedule_in_scenario_time()
 
 #[test]
 fn an_out_of_range_time_scale_is_refused() {
-    let dir = Scratch::new();
-    let path = dir.scenario("name: x\nprofile: llamacloud\nevents:\n  - type: parse.success\n");
+    let zero = Cli::try_parse_from(["hookrig", "run", "x.yaml", "--live", "--time-scale", "0"])
+        .unwrap_err();
+    let word = Cli::try_parse_from(["hookrig", "run", "x.yaml", "--live", "--time-scale", "fast"])
+        .unwrap_err();
 
-    let zero = crate::utils::hookrig([
-        "run".as_ref(),
-        path.as_os_str(),
-        "--live".as_ref(),
-        "--time-scale".as_ref(),
-        "0".as_ref(),
-    ]);
-
-    assert_eq!(zero.status, hookrig::ExitStatus::BadInput);
-    assert!(zero.both().contains("--time-scale"), "{}", zero.both());
+    assert_eq!(zero.exit_code(), 2);
+    assert!(zero.to_string().contains("--time-scale"), "{zero}");
+    assert!(zero.to_string().contains("out of range"), "{zero}");
+    assert!(word.to_string().contains("`auto`"), "{word}");
 }

@@ -6,6 +6,10 @@
 //! - `bad_input` — every kind of bad scenario is exit 2 with `PATH:LINE:COL:` and a hint.
 //! - `timing` — retry schedules, timeouts, 410, `Retry-After`, deliveries side by side.
 //! - `wire` — the sender over real HTTP against a wiremock `MockServer`.
+//! - `live` — the receiver on a real socket: connection faults, load, the journal.
+//! - `live_run` — `run --live`: time scales per scenario, warnings, `--jobs`, skipped
+//!   scenarios, a run stopped by a signal.
+//! - `parity` — the same scenario in sim and live mode: same outcome, attempts, schedule.
 //! - `receiver` — the receiver's socket as raw TCP sees it: protocol edge cases, the body
 //!   limit, the faults on the wire, a timed dribble, HTTP/2, `hookrig receive` itself.
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
@@ -23,6 +27,8 @@ mod cli;
 mod conform;
 mod fixtures;
 mod live;
+mod live_run;
+mod parity;
 mod properties;
 mod pyjson;
 mod receiver;

@@ -332,6 +332,7 @@ fn scenario(profile_name: &str, steps: Vec<Action>, deliveries: usize) -> Scenar
                 .collect(),
         ),
         expect: Vec::new(),
+        live_skip: None,
     }
 }
 

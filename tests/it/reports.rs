@@ -378,6 +378,50 @@ fn a_timeline_draws_the_expected_schedule_and_flags_a_missed_start() {
 }
 
 #[test]
+fn a_live_timeline_judges_each_start_as_the_live_check_does() {
+    // Arrange: a 1 s wait checked with `tolerance: 0s`; live, the wait comes a few real
+    // milliseconds late, which the live check allows (50 ms of real time).
+    let scratch = Scratch::new();
+    let file = scratch.scenario(&yaml(
+        "
+        name: Extend retries after 1 s
+        profile: extend
+        events:
+          - type: workflow.created
+        receiver:
+          - respond: 500
+          - respond: 200
+        expect:
+          outcome: delivered
+          schedule: [0s, 1s]
+          tolerance: 0s
+        ",
+    ));
+    let html = scratch.path().join("report.html");
+
+    // Act
+    let out = run_args(&[
+        "run",
+        path_str(&file),
+        "--live",
+        "--report",
+        path_str(&html),
+    ]);
+
+    // Assert: it passed, and its timeline marks no expected start as missed.
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    let text = std::fs::read_to_string(&html).expect("the HTML report was written");
+    let doc = parse_xml(&text);
+    let svg = timelines(&doc)[0];
+    let groups = |class: &str| {
+        svg.descendants()
+            .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some(class))
+            .count()
+    };
+    assert_eq!((groups("exp"), groups("exp off")), (2, 0));
+}
+
+#[test]
 fn html_is_self_contained() {
     let scratch = Scratch::new();
     let file = scratch.file("a.yaml", &yaml(TWO_IN_ONE_FILE));

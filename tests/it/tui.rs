@@ -446,6 +446,7 @@ use hookrig::cli::{Cli, Command};
 use hookrig::engine::{EngineEvent, RequestRecord, ResponseRecord};
 use hookrig::receiver::{Answer, DeliveryTag};
 use hookrig::retry::AttemptResult;
+use hookrig::runner::scale::TimeScale;
 use hookrig::tui::live::{Feed, RunFeed, RunMsg};
 use hookrig::tui::receive::Requests;
 use hookrig::tui::{LiveKind, Source, live_tick};
@@ -536,7 +537,7 @@ fn live_run() -> (
     let loaded = load_paths(&[scratch.file("a.yaml", RETRIES)]);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let feed = Feed::new(
-        RunFeed::new("live scenarios/", Arc::new(loaded.scenarios), 0.001),
+        RunFeed::new("live scenarios/", Arc::new(loaded.scenarios)),
         rx,
         None,
     );
@@ -680,7 +681,7 @@ fn tui_live_and_time_scale_parse() {
     match hookrig::app::tui_source(a) {
         Source::Live { paths, scale, .. } => {
             assert_eq!(paths, [std::path::PathBuf::from("x.yaml")]);
-            assert_eq!(scale, 0.01);
+            assert_eq!(scale, TimeScale::Fixed(0.01));
         }
         other => panic!("not live: {other:?}"),
     }
@@ -694,14 +695,33 @@ fn tui_live_and_time_scale_parse() {
 }
 
 #[test]
-fn a_time_scale_out_of_range_is_bad_input_before_the_screen_opens() {
-    let out = hookrig(["tui", "--live", "--time-scale", "0", "/nonexistent"]);
-    assert_eq!(out.status as i32, 2);
+fn tui_live_runs_at_time_scale_auto_unless_told() {
+    let cli = Cli::parse_from(["hookrig", "tui", "--live", "x.yaml"]);
+    let Command::Tui(a) = cli.command else {
+        panic!("not tui")
+    };
+
+    let source = hookrig::app::tui_source(a);
+
     assert!(
-        out.stderr.contains("--time-scale 0 is out of range"),
-        "{}",
-        out.stderr
+        matches!(
+            source,
+            Source::Live {
+                scale: TimeScale::Auto,
+                ..
+            }
+        ),
+        "{source:?}"
     );
+}
+
+#[test]
+fn a_time_scale_out_of_range_is_bad_input_before_the_screen_opens() {
+    let err = Cli::try_parse_from(["hookrig", "tui", "--live", "--time-scale", "0", "x.yaml"])
+        .unwrap_err();
+
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("0 is out of range"), "{err}");
 }
 
 #[test]

@@ -56,6 +56,24 @@ async fn deliver(
     data: Value,
     message_id: &str,
 ) -> (Outcome, Vec<EngineEvent>) {
+    deliver_at_scale(
+        profile, endpoint, clock, url, event_type, data, message_id, 1.0,
+    )
+    .await
+}
+
+/// [`deliver`] with the sender's time scaled by `time_scale`, as a live run scales it.
+#[allow(clippy::too_many_arguments)]
+async fn deliver_at_scale(
+    profile: &Profile,
+    endpoint: &Endpoint,
+    clock: Arc<dyn Clock>,
+    url: String,
+    event_type: &str,
+    data: Value,
+    message_id: &str,
+    time_scale: f64,
+) -> (Outcome, Vec<EngineEvent>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let ctx = SenderCtx {
         profile: Arc::new(profile.clone()),
@@ -67,6 +85,7 @@ async fn deliver(
         url,
         scenario: 0,
         start: tokio::time::Instant::now(),
+        time_scale,
     };
     let delivery = Delivery {
         index: 0,
@@ -871,6 +890,12 @@ async fn svix_sends_only_its_own_header_set() {
 /// A socket that closes the first `drops` connections as soon as their request is in,
 /// then answers 200; returns its URL and the number of requests it has read so far.
 async fn dropping_server(drops: usize) -> (String, Arc<AtomicU64>) {
+    dropping_server_after(drops, Duration::ZERO).await
+}
+
+/// [`dropping_server`], closing each of the first `drops` connections `delay` of real
+/// time after their request is in.
+async fn dropping_server_after(drops: usize, delay: Duration) -> (String, Arc<AtomicU64>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
@@ -904,6 +929,7 @@ async fn dropping_server(drops: usize) -> (String, Arc<AtomicU64>) {
                     }
                     let n = count.fetch_add(1, Ordering::SeqCst) as usize;
                     if n < drops {
+                        tokio::time::sleep(delay).await;
                         return; // close without answering
                     }
                     let _ = socket
@@ -968,6 +994,56 @@ async fn svix_resends_a_quickly_dropped_request_once_inside_the_same_attempt() {
         .filter(|e| matches!(e, EngineEvent::AttemptFinished { .. }))
         .count();
     assert_eq!(finished, 2);
+}
+
+/// How many requests each attempt of a delivery was made of.
+fn requests_per_attempt(events: &[EngineEvent]) -> Vec<u32> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::AttemptFinished { requests, .. } => Some(*requests),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn svix_s_resend_window_is_one_second_of_real_time_whatever_the_time_scale() {
+    // Arrange: svix's own 30 s timeout, a 10 ms wait; connections that fail 300 ms and
+    // 1.3 s of real time after their request.
+    let mut p = profile::builtin("svix").unwrap();
+    p.retry.backoff = Backoff::Table(vec![Duration::from_millis(10)]);
+    p.retry.jitter_percent = 0;
+    let send = |url: String, scale: f64| {
+        let p = p.clone();
+        async move {
+            deliver_at_scale(
+                &p,
+                &standard_endpoint(),
+                Arc::new(FixedClock(epoch())),
+                url,
+                "user.created",
+                json!({ "id": "user_1" }),
+                SW_ID,
+                scale,
+            )
+            .await
+        }
+    };
+    let (fails_fast, _) = dropping_server_after(1, Duration::from_millis(300)).await;
+    let (fails_slowly, _) = dropping_server_after(1, Duration::from_millis(1300)).await;
+
+    // Act: at 0.05 the timeout is 1.5 s of real time, at 2 a minute; a scaled window
+    // would be 50 ms and 2 s.
+    let (fast_outcome, fast) = send(fails_fast, 0.05).await;
+    let (slow_outcome, slow) = send(fails_slowly, 2.0).await;
+
+    // Assert: 300 ms is within the real second: resent inside attempt 1; 1.3 s is not:
+    // attempt 1 fails and attempt 2 delivers.
+    assert_eq!(fast_outcome, Outcome::Delivered);
+    assert_eq!(requests_per_attempt(&fast), [2]);
+    assert_eq!(slow_outcome, Outcome::Delivered);
+    assert_eq!(requests_per_attempt(&slow), [1, 1]);
 }
 
 #[tokio::test]
