@@ -308,7 +308,7 @@ async fn flawed_webhook(State(r): State<Flawed>, headers: HeaderMap, body: Bytes
     {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let scheme = r.profile.scheme;
+    let scheme = r.profile.scheme.clone();
     let sig_name = scheme.signature_header().expect("a signed profile");
     let signed_ts: Option<i64> = get("webhook-timestamp")
         .or_else(|| get("x-extend-request-timestamp"))
@@ -346,9 +346,14 @@ async fn flawed_webhook(State(r): State<Flawed>, headers: HeaderMap, body: Bytes
             let ts = get("x-extend-request-timestamp")
                 .and_then(|t| t.parse().ok())
                 .unwrap_or(0);
+            let key = r.secrets[0].as_bytes();
+            let ts = ts.to_string();
             ok = [
-                signing::sign_hex_body(&r.secrets[0], &body),
-                signing::sign_extend(&r.secrets[0], ts, &body),
+                hex::encode(signing::hmac_sha256(key, &[&body])),
+                hex::encode(signing::hmac_sha256(
+                    key,
+                    &[b"v0:", ts.as_bytes(), b":", &body],
+                )),
             ]
             .iter()
             .any(|mac| mac == given);
