@@ -155,7 +155,7 @@ pub fn lookup(spec: &str) -> Result<Profile, String> {
 /// A built-in by name, or a profile file by path relative to `dir`.
 pub fn resolve(spec: &str, dir: &Path) -> Result<Profile, Vec<ProfileError>> {
     if is_path(spec) {
-        return load_file(&dir.join(spec));
+        return load_file(&join(dir, spec));
     }
     builtin(spec).ok_or_else(|| {
         vec![ProfileError {
@@ -168,6 +168,14 @@ pub fn resolve(spec: &str, dir: &Path) -> Result<Profile, Vec<ProfileError>> {
             ),
         }]
     })
+}
+
+/// `dir/path` without `.` components (so `./file.yaml` reads as `file.yaml` in messages).
+pub fn join(dir: &Path, path: &str) -> PathBuf {
+    dir.join(path)
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 /// `unknown profile `x`: did you mean `y`? (built-in: …)`.
@@ -337,7 +345,7 @@ fn collect(
         }
         let name = base.value.as_str();
         if is_path(name) {
-            let path = file.parent().unwrap_or(Path::new(".")).join(name);
+            let path = join(file.parent().unwrap_or(Path::new(".")), name);
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 here(format!(
                     "base: cannot read profile file {}: {e}",
@@ -721,6 +729,21 @@ fn compile(layers: &[Layer]) -> Result<Profile, Vec<ProfileError>> {
             Vec::new()
         }
     };
+    // A body that does not name its event type may carry it in a header.
+    let mut envelope = envelope;
+    if let Some(e) = &mut envelope
+        && e.type_from == TypeFrom::Unknown
+        && let Some(name) = headers.iter().find_map(|h| match h {
+            HeaderEntry::Header {
+                name,
+                value: TNode::Expr(Expr::Var(Var::Ctx(CtxVar::Type))),
+                ..
+            } => Some(name.clone()),
+            _ => None,
+        })
+    {
+        e.type_from = TypeFrom::Header(name);
+    }
     let header_rules = match cx.pick(|r| r.custom_headers.as_ref()) {
         Some((li, c)) => compile_custom(
             &mut cx,

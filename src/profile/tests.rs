@@ -462,3 +462,44 @@ fn generated_secrets_have_the_providers_forms_and_follow_the_seed() {
     assert_eq!(secret("llamacloud", 1), None, "signing is optional there");
     assert_eq!(secret("crawl4ai", 1), None);
 }
+
+#[test]
+fn every_signing_built_in_carries_a_test_vector_its_scheme_reproduces() {
+    for p in builtins() {
+        if !p.scheme.signs() {
+            assert!(p.test_vectors.is_empty(), "{}", p.name);
+            continue;
+        }
+        assert!(!p.test_vectors.is_empty(), "{} has no test vector", p.name);
+        for v in &p.test_vectors {
+            assert_eq!(v.check(&p.scheme), Ok(()), "{}", p.name);
+        }
+    }
+}
+
+#[test]
+fn a_test_vector_with_a_wrong_value_says_what_the_scheme_gives() {
+    let p = builtin("standard-webhooks").unwrap();
+    let mut v = p.test_vectors[0].clone();
+    v.expect[0].1 = "v1,AAAA".into();
+
+    let err = v.check(&p.scheme).unwrap_err();
+
+    assert!(
+        err.contains("expected `v1,AAAA`, the signature section gives `v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_built_in_files_are_what_export_prints_and_what_loads() {
+    for name in BUILTIN_NAMES {
+        let text = builtin_text(name).unwrap();
+        let again = load::load_str(std::path::Path::new("x.yaml"), text).unwrap();
+        let built_in = builtin(name).unwrap();
+        assert_eq!(again.name, built_in.name);
+        assert_eq!(again.retry, built_in.retry);
+        assert_eq!(again.scheme, built_in.scheme);
+        assert_eq!(built_in.export(), Some(text));
+    }
+}

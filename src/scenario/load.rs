@@ -299,7 +299,9 @@ impl Cx<'_> {
         let at = loc(raw);
         let dir = self.file.parent().unwrap_or(Path::new("."));
         let loaded = match &raw.value {
-            Value::String(s) if profile::load::is_path(s) => profile::load::load_file(&dir.join(s)),
+            Value::String(s) if profile::load::is_path(s) => {
+                profile::load::load_file(&profile::load::join(dir, s))
+            }
             Value::String(name) => match profile::builtin(name) {
                 Some(p) => Ok(p),
                 None => {

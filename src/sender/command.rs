@@ -27,7 +27,7 @@ use crate::scenario::load::nearest;
 /// `hookrig send`.
 #[derive(Debug, Parser)]
 pub struct SendArgs {
-    /// The provider whose rules to follow (a built-in profile name).
+    /// The provider whose rules to follow: a built-in profile name or a profile file.
     #[arg(long, required_unless_present = "state")]
     pub profile: Option<String>,
     /// Where to send (http or https).

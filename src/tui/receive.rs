@@ -86,7 +86,7 @@ impl Reduce for Requests {
         let event_type = self
             .profile
             .as_ref()
-            .and_then(|p| p.event_type_of(&request.body));
+            .and_then(|p| p.event_type_of_request(&request.headers, &request.body));
         let signature = match &self.profile {
             Some(p) if !self.secrets.is_empty() => Some(verdict(p.scheme.verify(
                 &self.secrets,

@@ -15,12 +15,15 @@
 //!   the same seed; output paths checked first; the HTML rendered in headless Chromium.
 //! - `fixtures` — `hookrig fixtures` and `hookrig::fixtures`: the committed `fixtures/`
 //!   folder matches the code, fixtures are schema-valid and verify, seeds are honoured.
+//! - `profile_files` — profile files: an exported built-in replays the suite byte for
+//!   byte; a user's file works wherever a profile is named; `validate` checks them.
 
 mod bad_input;
 mod cli;
 mod conform;
 mod fixtures;
 mod live;
+mod profile_files;
 mod properties;
 mod pyjson;
 mod reports;
