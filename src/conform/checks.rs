@@ -741,14 +741,15 @@ async fn raw_body(ctx: &mut Ctx<'_>) -> Outcome {
     let event = first_event(ctx.profile());
     let mut out = Vec::new();
     let b = valid(ctx, &event)?;
-    let mut pretty = b.req.clone();
-    pretty.body = map_json(ctx.profile(), &b.req.body, true, |_| {})?;
-    let x = ctx
-        .send(
-            "the same JSON pretty-printed, under the original signature",
-            pretty,
-        )
-        .await;
+    let mut other = b.req.clone();
+    other.body = map_json(ctx.profile(), &b.req.body, true, |_| {})?;
+    let mut label = "the same JSON pretty-printed, under the original signature";
+    if other.body == b.req.body {
+        // A provider that sends pretty JSON (Stripe) gets its body compacted instead.
+        other.body = map_json(ctx.profile(), &b.req.body, false, |_| {})?;
+        label = "the same JSON compacted, under the original signature";
+    }
+    let x = ctx.send(label, other).await;
     out.push(judge(ctx, x, Expect::Reject));
     let b = valid(ctx, &event)?;
     let mut reordered = b.req.clone();

@@ -228,7 +228,7 @@ impl Profile {
             );
         }
         if let Some(why) = &self.envelope.data_must_be_object {
-            let _ = write!(w, "\nevent data must be a mapping ({why})");
+            let _ = write!(w, "\n{why}");
         }
         w
     }

@@ -54,6 +54,10 @@ const BUILTINS: &[(&str, &str)] = &[
         include_str!("../../profiles/standard-webhooks.yaml"),
     ),
     ("svix", include_str!("../../profiles/svix.yaml")),
+    ("stripe", include_str!("../../profiles/stripe.yaml")),
+    ("github", include_str!("../../profiles/github.yaml")),
+    ("shopify", include_str!("../../profiles/shopify.yaml")),
+    ("slack", include_str!("../../profiles/slack.yaml")),
 ];
 
 /// The names of the built-in profiles, in display order.
@@ -64,6 +68,10 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "perfectparser",
     "standard-webhooks",
     "svix",
+    "stripe",
+    "github",
+    "shopify",
+    "slack",
 ];
 
 /// The most attempts a profile may ask for.
@@ -1278,16 +1286,26 @@ fn data_at(body: &TNode) -> DataAt {
             .iter()
             .any(|i| matches!(i, TNode::Expr(e) if whole(e)))
     {
-        let mut own = Vec::new();
-        for i in items {
-            match i {
+        /// The literal keys an item of the merge may add (both branches of an `$if`).
+        fn keys(t: &TNode, own: &mut Vec<String>) {
+            match t {
                 TNode::Lit(Value::Object(m)) => own.extend(m.keys().cloned()),
                 TNode::Obj(entries) => own.extend(entries.iter().filter_map(|(k, _)| match k {
                     super::template::TKey::Lit(k) => Some(k.clone()),
                     _ => None,
                 })),
+                TNode::If { then, els, .. } => {
+                    keys(then, own);
+                    if let Some(e) = els {
+                        keys(e, own);
+                    }
+                }
                 _ => {}
             }
+        }
+        let mut own = Vec::new();
+        for i in items {
+            keys(i, &mut own);
         }
         return DataAt::Flat(own);
     }

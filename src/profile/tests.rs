@@ -348,13 +348,15 @@ fn every_profile_sources_every_rule_it_has() {
             Rule::Signature,
             Rule::Secret,
             Rule::Attempts,
-            Rule::Waits,
             Rule::Timeout,
             Rule::RetryOn,
             Rule::Redirects,
             Rule::Events,
         ];
         let r = &p.retry;
+        if r.attempts > 1 {
+            must.push(Rule::Waits);
+        }
         if r.jitter_percent > 0 {
             must.push(Rule::Jitter);
         }

@@ -17,6 +17,8 @@
 //!   folder matches the code, fixtures are schema-valid and verify, seeds are honoured.
 //! - `profile_files` — profile files: an exported built-in replays the suite byte for
 //!   byte; a user's file works wherever a profile is named; `validate` checks them.
+//! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
+//!   repeated ids, signature header forms.
 
 mod bad_input;
 mod cli;
@@ -25,6 +27,7 @@ mod fixtures;
 mod live;
 mod profile_files;
 mod properties;
+mod providers;
 mod pyjson;
 mod reports;
 mod schemas;

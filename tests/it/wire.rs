@@ -716,10 +716,13 @@ fn secret_for(p: &Profile) -> Vec<String> {
 #[tokio::test]
 async fn every_profile_re_sends_the_same_body_bytes_and_signs_each_retry_afresh() {
     for name in profile::BUILTIN_NAMES {
-        // Arrange: two failures (500: retried by every profile), then 200; a clock that
-        // moves one second on every read.
-        let server = server_answering(500, 2, 200).await;
+        // Arrange: two failures (500: retried by every profile that retries), then 200; a
+        // clock that moves one second on every read.
         let p = fast(name);
+        if p.retry.attempts < 3 {
+            continue; // GitHub makes one attempt
+        }
+        let server = server_answering(500, 2, 200).await;
         let endpoint = Endpoint {
             secrets: secret_for(&p),
             output_format: profile::OutputFormat::Json,
