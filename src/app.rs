@@ -192,9 +192,10 @@ fn validate(
     let bad: std::collections::BTreeSet<_> = loaded.errors.iter().map(|e| e.file.clone()).collect();
     writeln!(
         out,
-        "hookrig: {} file(s) checked, {} scenario(s) valid, {} file(s) with errors",
+        "hookrig: {} file(s) checked, {} scenario(s) and {} profile file(s) valid, {} file(s) with errors",
         loaded.files.len(),
         loaded.scenarios.len(),
+        loaded.profiles,
         bad.len()
     )?;
     Ok(if loaded.errors.is_empty() {

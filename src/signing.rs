@@ -624,17 +624,29 @@ impl Scheme {
                 }
             }
             let ts_s = ts.to_string();
-            let input = SignInput {
-                id,
-                timestamp: ts,
-                body: req.body,
-                url: req.url,
-                method: req.method,
-            };
-            let parts = self.message(&input, &ts_s);
-            let ok = sigs.iter().any(|tag| {
-                keys.iter()
-                    .any(|k| hmac_matches(h.algorithm, k, &parts, tag))
+            // A scheme that signs the URL: the URL as recorded, and — for a receiver that
+            // saw only the path — the URL rebuilt from the Host header.
+            let mut urls = vec![req.url.to_owned()];
+            if self.signed.contains(&Signed::Url)
+                && req.url.starts_with('/')
+                && let Some(host) = header(req.headers, "host")
+            {
+                urls.push(format!("http://{host}{}", req.url));
+                urls.push(format!("https://{host}{}", req.url));
+            }
+            let ok = urls.iter().any(|url| {
+                let input = SignInput {
+                    id,
+                    timestamp: ts,
+                    body: req.body,
+                    url,
+                    method: req.method,
+                };
+                let parts = self.message(&input, &ts_s);
+                sigs.iter().any(|tag| {
+                    keys.iter()
+                        .any(|k| hmac_matches(h.algorithm, k, &parts, tag))
+                })
             });
             if !ok {
                 return Verdict::Invalid(format!("no signature in {} matched", h.name));

@@ -1461,7 +1461,11 @@ impl<'c> Compiler<'c> {
             PExpr::Call(name, args) => {
                 let Some(&(fname, f, lo, hi, rng, _)) = func_named(&name) else {
                     let names: Vec<&str> = FUNCTIONS.iter().map(|f| f.0).collect();
-                    self.err(node, crate::text::choice_error("function", &name, &names));
+                    let mut msg = crate::text::choice_error("function", &name, &names);
+                    if !msg.contains("(valid:") {
+                        msg.push_str(&format!(" (valid: {})", names.join(", ")));
+                    }
+                    self.err(node, msg);
                     return Expr::Lit(Value::Null);
                 };
                 if args.len() < lo || args.len() > hi {

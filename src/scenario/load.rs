@@ -35,6 +35,8 @@ pub struct Loaded {
     pub errors: Vec<InputError>,
     /// Files read.
     pub files: Vec<PathBuf>,
+    /// Profile files among them that are valid (checked, test vectors included; never run).
+    pub profiles: usize,
 }
 
 /// Loads every scenario under `paths` (files, or folders searched recursively).
@@ -46,8 +48,12 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     }
     let mut names: HashMap<String, (PathBuf, Position)> = HashMap::new();
     for file in files {
-        match load_file(&file) {
-            Ok(list) => {
+        let parsed = std::fs::read_to_string(&file)
+            .map_err(|e| vec![file_error(&file, format!("cannot read: {e}"))])
+            .and_then(|text| parse_any(&file, &text));
+        match parsed {
+            Ok(Parsed::Profile) => loaded.profiles += 1,
+            Ok(Parsed::Scenarios(list)) => {
                 for (scenario, pos) in list {
                     if let Some((first_file, first)) = names.get(&scenario.name) {
                         let first_at = match first {
@@ -125,6 +131,20 @@ pub fn load_file(file: &Path) -> Result<Vec<(Scenario, Position)>, Vec<InputErro
 
 /// Parses and validates scenario text as if read from `file`.
 pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, Vec<InputError>> {
+    match parse_any(file, text)? {
+        Parsed::Scenarios(list) => Ok(list),
+        Parsed::Profile => Ok(Vec::new()),
+    }
+}
+
+/// What a YAML file among the scenarios turned out to be.
+enum Parsed {
+    Scenarios(Vec<(Scenario, Position)>),
+    /// A valid profile file: checked, never run.
+    Profile,
+}
+
+fn parse_any(file: &Path, text: &str) -> Result<Parsed, Vec<InputError>> {
     if text.trim().is_empty() {
         return Err(vec![file_error(
             file,
@@ -136,7 +156,7 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, V
     // A profile file beside the scenarios that use it: checked, never run.
     if profile::load::looks_like_profile(&shape) {
         return match profile::load::load_str(file, text) {
-            Ok(_) => Ok(Vec::new()),
+            Ok(_) => Ok(Parsed::Profile),
             Err(errs) => Err(errs
                 .into_iter()
                 .map(|e| InputError {
@@ -188,7 +208,7 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, V
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        Ok(Parsed::Scenarios(out))
     } else {
         Err(errors)
     }

@@ -400,7 +400,7 @@ fn validate_reports_every_bad_file_with_its_location_and_exits_2() {
     assert!(!out.stderr.contains("good.yaml"), "{}", out.both());
     assert_contains(
         &out.stdout,
-        "3 file(s) checked, 1 scenario(s) valid, 2 file(s) with errors",
+        "3 file(s) checked, 1 scenario(s) and 0 profile file(s) valid, 2 file(s) with errors",
     );
 }
 

@@ -365,8 +365,63 @@ fn validate_checks_the_shipped_profile_files() {
     assert_contains(
         &out.stdout,
         &format!(
-            "{} file(s) checked, 0 scenario(s) valid, 0 file(s) with errors",
-            BUILTIN_NAMES.len()
+            "{n} file(s) checked, 0 scenario(s) and {n} profile file(s) valid, 0 file(s) with errors",
+            n = BUILTIN_NAMES.len()
         ),
     );
+}
+
+#[test]
+fn the_format_docs_worked_example_is_the_example_file_and_its_scenario_passes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/profile-format.md")).expect("the doc");
+    let example =
+        std::fs::read_to_string(root.join("examples/profiles/parcelpost.yaml")).expect("example");
+    let scenario = std::fs::read_to_string(root.join("examples/profiles/parcelpost-scenario.yaml"))
+        .expect("scenario");
+
+    let out = hookrig([
+        "run".into(),
+        root.join("examples/profiles").into_os_string(),
+        "--format".into(),
+        "json".into(),
+    ]);
+
+    assert!(
+        doc.contains(&format!("```yaml\n{example}```\n")),
+        "the doc's copy of parcelpost.yaml differs from the file"
+    );
+    assert!(
+        doc.contains(&format!("```yaml\n{scenario}```\n")),
+        "the doc's copy of the scenario differs from the file"
+    );
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    assert_eq!(out.json()["passed"], 1);
+}
+
+#[test]
+fn the_format_doc_names_every_function_rule_and_top_level_key() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/profile-format.md"),
+    )
+    .expect("the doc");
+
+    for (name, ..) in hookrig::profile::template::FUNCTIONS {
+        assert!(
+            doc.contains(&format!("`{name}(")),
+            "function {name} is not documented"
+        );
+    }
+    for (key, _) in hookrig::profile::Rule::ALL {
+        assert!(
+            doc.contains(&format!("`{key}`")),
+            "rule {key} is not documented"
+        );
+    }
+    for key in hookrig::profile::raw::PROFILE_KEYS {
+        assert!(
+            doc.contains(&format!("`{key}`")),
+            "key {key} is not documented"
+        );
+    }
 }
