@@ -2,7 +2,10 @@
 //! prints the ratios; each can also run alone:
 //!
 //! - `cargo bench --bench live -- serve-axum PORT` / `serve-wiremock PORT`: the baselines
-//!   the load generator (oha) is pointed at beside `hookrig receive`;
+//!   the load generator (oha) is pointed at beside `hookrig receive` — a bare axum handler
+//!   answering 200 for the rate, a wiremock-rs `MockServer` answering 200 to anything for
+//!   the sustained comparison (it keeps every request; `live.sh` reads its resident memory
+//!   after each round);
 //! - `cargo bench --bench live -- sender URL N C [THREADS]`: N signed llamacloud
 //!   deliveries, C workers each delivering one after another (as oha's C connections each
 //!   send one request after another), every attempt written to a JSON Lines journal with
@@ -33,6 +36,12 @@ use hookrig::rng::RunRng;
 use hookrig::scenario::expect::redact;
 use hookrig::sender::{self, Delivery, SenderCtx, Transport};
 use tokio::sync::mpsc;
+
+/// The allocator the `hookrig` binary uses, so that the sender measured here is the one
+/// `hookrig send` runs and the baselines (bare axum, wiremock-rs) allocate as hookrig does.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() {
     let args: Vec<String> = std::env::args()

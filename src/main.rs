@@ -5,6 +5,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc, not the system allocator: `hookrig receive` keeps its last 10,000 requests
+/// and frees the oldest as each new one arrives, a churn glibc's malloc served with 15–20 %
+/// more CPU per request (CPU time of the server over 100,000 oha requests with 1 KB
+/// bodies, measured before this change).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = hookrig::cli::Cli::parse();
     // Unlocked handles: the receiver prints from its worker threads while a command runs.

@@ -1,28 +1,52 @@
 //! The receiver on a real socket.
 //!
-//! A small HTTP/1.1 server of our own around the same axum [`Router`] the in-process
-//! transport calls: it reads each request (head parsed with `httparse`, body by
-//! `Content-Length` or chunked), hands it to the router, and writes the answer — or acts
-//! out the [`ConnectionFault`] the router attached: close without answering (`drop`), a
-//! TCP RST (`reset`), garbage bytes (`malformed`), a body dribbled out in pieces
-//! (`dribble`), or no reading and no answer at all (`stall`). A server of our own is what
-//! makes those faults possible; hyper's server hides the socket.
+//! hyper's server serves the same axum [`Router`] the in-process transport calls:
+//! hyper-util's auto builder speaks HTTP/1.1, and HTTP/2 to a client that opens with its
+//! preface (h2c, prior knowledge). The protocol is hyper's — keep-alive, pipelining,
+//! `Expect: 100-continue`, chunked bodies, 400 for a request that is not HTTP or has
+//! conflicting lengths, 431 for an oversized head — and the receiver's own answers (the
+//! fault plan, 413 over the body limit) come from the router.
+//!
+//! The faults below HTTP are acted out here, on the connection, when the router's answer
+//! carries a [`ConnectionFault`]: `dribble` by a body that sends itself in pieces on a
+//! timer ([`dribble`]), `drop`, `reset`, `malformed` and `stall` by the stream under
+//! hyper ([`stream`]), which the service switches just before it hands hyper the answer.
+//! This is how wiremock-rs serves (`serve_connection` on `TokioIo`,
+//! `src/mock_server/hyper.rs`) with the one addition a fault injector needs: the socket
+//! stays reachable through the wrapper.
 
+pub mod dribble;
+pub mod stream;
+
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use axum::Router;
-use axum::body::Body;
-use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use axum::body::Bytes;
+use axum::response::Response;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 use super::ConnectionFault;
+use stream::{FaultStream, Switch};
 
-/// Request heads over this size get 431.
+/// Request heads over this size get 431 (HTTP/1.1; HTTP/2 header lists over it are
+/// refused too).
 pub const MAX_HEAD: usize = 64 * 1024;
+
+/// Requests with more header fields than this get 431: hyper's default, kept because
+/// hyper parses the head into a buffer of this many fields on the stack only when the
+/// number is left alone (set, even to 100, it allocates two per request).
+pub const MAX_HEADERS: usize = 100;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -64,15 +88,24 @@ pub async fn bind(addr: &str) -> Result<TcpListener, BindError> {
 /// Serves `router` on `listener` until `shutdown` completes; connections in flight are
 /// dropped then (every request was recorded when it arrived).
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
+    let http = Arc::new(builder());
     tokio::pin!(shutdown);
     let mut conns = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    // Out of file descriptors, say: give connections a moment to end
+                    // rather than spin on the error.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
-                conns.spawn(connection(stream, router.clone()));
+                conns.spawn(connection(Arc::clone(&http), stream, router.clone()));
             }
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
         }
@@ -113,248 +146,78 @@ pub fn spawn(listener: TcpListener, router: Router) -> std::io::Result<Running> 
     })
 }
 
-struct Parsed {
-    request: http::Request<Body>,
-    keep_alive: bool,
+/// hyper's server, HTTP/1.1 and HTTP/2, with the head limits above.
+fn builder() -> auto::Builder<TokioExecutor> {
+    let mut http = auto::Builder::new(TokioExecutor::new());
+    http.http1().max_buf_size(MAX_HEAD);
+    http.http2().max_header_list_size(MAX_HEAD as u32);
+    http
 }
 
-enum ReadOutcome {
-    Request(Box<Parsed>),
-    Closed,
-    Reject(u16, &'static str),
-}
-
-async fn connection(mut stream: TcpStream, router: Router) {
-    let mut buf = BytesMut::with_capacity(8 * 1024);
-    loop {
-        let parsed = match read_request(&mut stream, &mut buf).await {
-            ReadOutcome::Request(p) => p,
-            ReadOutcome::Closed => return,
-            ReadOutcome::Reject(status, why) => {
-                let _ = write_simple(&mut stream, status, why).await;
-                return;
-            }
-        };
-        let call = router.clone().oneshot(parsed.request);
-        let response = tokio::select! {
-            // The router first: most answers are ready at once, and then the peer is
-            // never peeked at.
-            biased;
-            r = call => match r { Ok(r) => r, Err(never) => match never {} },
-            () = peer_closed(&stream) => return,
-        };
-        let fault = response.extensions().get::<ConnectionFault>().copied();
-        match fault {
-            Some(ConnectionFault::Drop) => return,
-            Some(ConnectionFault::Reset) => {
-                let _ = stream.set_zero_linger();
-                return;
-            }
-            Some(ConnectionFault::Malformed) => {
-                let _ = stream
-                    .write_all(b"HTTP/1.1 2OO NOT\x00HTTP\r\n\xff\xfe garbage \r\n\r")
-                    .await;
-                let _ = stream.shutdown().await;
-                return;
-            }
-            Some(ConnectionFault::Stall) => {
-                peer_closed(&stream).await;
-                return;
-            }
-            Some(ConnectionFault::Dribble { chunks, over }) => {
-                let _ = write_response(&mut stream, response, false, Some((chunks, over))).await;
-                return;
-            }
-            None => {
-                if write_response(&mut stream, response, parsed.keep_alive, None)
-                    .await
-                    .is_err()
-                    || !parsed.keep_alive
-                {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Completes when the peer closes (or resets) the connection; data the peer sends meanwhile
-/// is left unread.
-async fn peer_closed(stream: &TcpStream) {
-    let mut b = [0u8; 1];
-    loop {
-        match stream.peek(&mut b).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => std::future::pending::<()>().await,
-        }
-    }
-}
-
-async fn fill(stream: &mut TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
-    if buf.capacity() - buf.len() < 4096 {
-        buf.reserve(8 * 1024);
-    }
-    stream.read_buf(buf).await
-}
-
-async fn read_request(stream: &mut TcpStream, buf: &mut BytesMut) -> ReadOutcome {
-    let head_len = loop {
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
-        if buf.len() > MAX_HEAD {
-            return ReadOutcome::Reject(431, "request head too large");
-        }
-        match fill(stream, buf).await {
-            Ok(0) | Err(_) => return ReadOutcome::Closed,
-            Ok(_) => {}
-        }
-    };
-    let mut headers = [httparse::EMPTY_HEADER; 128];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(&buf[..head_len]) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return ReadOutcome::Reject(400, "malformed request"),
-    }
-    let method = req.method.unwrap_or("GET").to_owned();
-    let path = req.path.unwrap_or("/").to_owned();
-    let http10 = req.version == Some(0);
-    let mut builder = http::Request::builder()
-        .method(method.as_str())
-        .uri(path.as_str());
-    let mut content_length: Option<usize> = None;
-    let mut chunked = false;
-    let mut keep_alive = !http10;
-    for h in req.headers.iter() {
-        let name = h.name.to_ascii_lowercase();
-        let value = String::from_utf8_lossy(h.value);
-        match name.as_str() {
-            "content-length" => match value.trim().parse() {
-                Ok(n) => content_length = Some(n),
-                Err(_) => return ReadOutcome::Reject(400, "bad content-length"),
-            },
-            "transfer-encoding" if value.to_ascii_lowercase().contains("chunked") => chunked = true,
-            "connection" if value.eq_ignore_ascii_case("close") => keep_alive = false,
-            "connection" if value.eq_ignore_ascii_case("keep-alive") => keep_alive = true,
-            _ => {}
-        }
-        builder = builder.header(h.name, h.value);
-    }
-    buf.advance(head_len);
-    let body = if chunked {
-        match read_chunked(stream, buf).await {
-            Some(b) => b,
-            None => return ReadOutcome::Closed,
-        }
-    } else {
-        let n = content_length.unwrap_or(0);
-        if n > super::DEFAULT_BODY_LIMIT.max(1) * 4 {
-            return ReadOutcome::Reject(413, "body too large");
-        }
-        while buf.len() < n {
-            match fill(stream, buf).await {
-                Ok(0) | Err(_) => return ReadOutcome::Closed,
-                Ok(_) => {}
-            }
-        }
-        buf.split_to(n).freeze()
-    };
-    match builder.body(Body::from(body)) {
-        Ok(request) => ReadOutcome::Request(Box::new(Parsed {
-            request,
-            keep_alive,
-        })),
-        Err(_) => ReadOutcome::Reject(400, "malformed request"),
-    }
-}
-
-async fn read_chunked(stream: &mut TcpStream, buf: &mut BytesMut) -> Option<bytes::Bytes> {
-    let mut body = BytesMut::new();
-    loop {
-        let line_end = loop {
-            if let Some(p) = buf.windows(2).position(|w| w == b"\r\n") {
-                break p;
-            }
-            if buf.len() > MAX_HEAD || matches!(fill(stream, buf).await, Ok(0) | Err(_)) {
-                return None;
-            }
-        };
-        let size_text = String::from_utf8_lossy(&buf[..line_end]).into_owned();
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        buf.advance(line_end + 2);
-        if body.len() + size > super::DEFAULT_BODY_LIMIT * 4 {
-            return None;
-        }
-        while buf.len() < size + 2 {
-            if matches!(fill(stream, buf).await, Ok(0) | Err(_)) {
-                return None;
-            }
-        }
-        body.extend_from_slice(&buf[..size]);
-        buf.advance(size + 2);
-        if size == 0 {
-            return Some(body.freeze());
-        }
-    }
-}
-
-async fn write_simple(stream: &mut TcpStream, status: u16, why: &str) -> std::io::Result<()> {
-    let reason = http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("");
-    let msg = format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{why}\n",
-        why.len() + 1
-    );
-    stream.write_all(msg.as_bytes()).await
-}
-
-async fn write_response(
-    stream: &mut TcpStream,
-    response: axum::response::Response,
-    keep_alive: bool,
-    dribble: Option<(u32, Duration)>,
-) -> std::io::Result<()> {
-    let (parts, body) = response.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
-    let reason = parts.status.canonical_reason().unwrap_or("");
-    let mut head = format!("HTTP/1.1 {} {reason}\r\n", parts.status.as_u16());
-    for (k, v) in &parts.headers {
-        if k == http::header::CONTENT_LENGTH || k == http::header::CONNECTION {
-            continue;
-        }
-        head.push_str(k.as_str());
-        head.push_str(": ");
-        head.push_str(&String::from_utf8_lossy(v.as_bytes()));
-        head.push_str("\r\n");
-    }
-    head.push_str(&format!("content-length: {}\r\n", body.len()));
-    head.push_str(if keep_alive {
-        "connection: keep-alive\r\n\r\n"
-    } else {
-        "connection: close\r\n\r\n"
+/// One connection: hyper over the fault-acting stream, until either side ends it.
+async fn connection(http: Arc<auto::Builder<TokioExecutor>>, stream: TcpStream, router: Router) {
+    let switch = Arc::new(Switch::default());
+    let io = TokioIo::new(FaultStream::new(stream, Arc::clone(&switch)));
+    let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+        answer(router.clone(), Arc::clone(&switch), request)
     });
-    match dribble {
-        None => {
-            let mut out = Vec::with_capacity(head.len() + body.len());
-            out.extend_from_slice(head.as_bytes());
-            out.extend_from_slice(&body);
-            stream.write_all(&out).await
+    // A connection's end (a fault, the peer leaving, a request hyper refused) is no
+    // error of the server's; every request that reached the router is recorded already.
+    let _ = http.serve_connection(io, service).await;
+}
+
+/// The router's answer to one request, with its connection fault set up.
+async fn answer(
+    router: Router,
+    switch: Arc<Switch>,
+    request: http::Request<Incoming>,
+) -> Result<Response, Infallible> {
+    let response = match router.oneshot(request.map(OwnedBody)).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let Some(fault) = response.extensions().get::<ConnectionFault>().copied() else {
+        return Ok(response);
+    };
+    match fault {
+        ConnectionFault::Dribble { chunks, over } => {
+            Ok(dribble::dribbled(response, chunks, over).await)
         }
-        Some((chunks, over)) => {
-            stream.write_all(head.as_bytes()).await?;
-            let chunks = chunks.max(1) as usize;
-            let size = body.len().div_ceil(chunks).max(1);
-            let pause = over / chunks as u32;
-            for piece in body.chunks(size) {
-                tokio::time::sleep(pause).await;
-                stream.write_all(piece).await?;
-                stream.flush().await?;
-            }
-            stream.shutdown().await
+        ConnectionFault::Stall => {
+            switch.throw(fault);
+            std::future::pending().await
         }
+        ConnectionFault::Drop | ConnectionFault::Reset | ConnectionFault::Malformed => {
+            switch.throw(fault);
+            Ok(response)
+        }
+    }
+}
+
+/// A request body whose pieces are copied out of hyper's read buffer. hyper hands out
+/// slices of the buffer it reads into (8 KiB and more), so a request record that kept such
+/// a slice would keep the whole buffer alive: with the listing's last 10,000 requests of
+/// 1 KB, 95 MiB resident instead of 40.
+struct OwnedBody(Incoming);
+
+impl hyper::body::Body for OwnedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        Pin::new(&mut self.get_mut().0)
+            .poll_frame(cx)
+            .map_ok(|frame| frame.map_data(|d| Bytes::copy_from_slice(&d)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.size_hint()
     }
 }

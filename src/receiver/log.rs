@@ -35,6 +35,7 @@ struct Entry {
     n: u64,
     now: std::time::Duration,
     request: Arc<RequestRecord>,
+    size: u64,
     answer: Answer,
     verdict: Option<Verdict>,
 }
@@ -54,6 +55,7 @@ impl Entry {
             "path": r.path,
             "headers": headers_json(&r.headers),
             "body": body_json(&r.body),
+            "size": self.size,
             "answer": self.answer.label(),
             "signature": signature,
         })
@@ -103,9 +105,11 @@ impl RequestLog {
         self
     }
 
-    /// Records one request and the answer chosen for it. The JSON line is built only when
-    /// a journal is written; the listing keeps the record and builds JSON when asked.
-    pub fn record(&self, r: &Arc<RequestRecord>, answer: &Answer) {
+    /// Records one request, its body's size in bytes and the answer chosen for it (the
+    /// size is the body's length, except for a body refused unread or cut off: then the
+    /// length it declared or the bytes that had come). The JSON line is built only when a
+    /// journal is written; the listing keeps the record and builds JSON when asked.
+    pub fn record(&self, r: &Arc<RequestRecord>, answer: &Answer, size: u64) {
         let n = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         let now = self.clock.now();
         let verdict = self.verifier.as_ref().map(|v| {
@@ -124,6 +128,7 @@ impl RequestLog {
             n,
             now,
             request: Arc::clone(r),
+            size,
             answer: answer.clone(),
             verdict,
         };
@@ -145,14 +150,22 @@ impl RequestLog {
                 r.method,
                 r.path,
                 answer.label(),
-                r.body.len()
+                size
             );
         }
-        let mut l = self.listing.lock().unwrap_or_else(|e| e.into_inner());
-        if l.len() == LISTING_LIMIT {
-            l.pop_front();
-        }
-        l.push_back(entry);
+        let evicted = {
+            let mut l = self.listing.lock().unwrap_or_else(|e| e.into_inner());
+            let evicted = if l.len() == LISTING_LIMIT {
+                l.pop_front()
+            } else {
+                None
+            };
+            l.push_back(entry);
+            evicted
+        };
+        // The oldest request is freed outside the lock: the other worker thread may be
+        // waiting to record its own.
+        drop(evicted);
     }
 
     /// What arrived, as a JSON array (oldest first).

@@ -11,6 +11,7 @@
 //! the in-process transport sets (extensions never reach the wire, so the header set stays
 //! the provider's); without one (a real socket) the request path is the key.
 
+mod body;
 pub mod command;
 pub mod faults;
 pub mod live;
@@ -28,6 +29,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::engine::{EngineEvent, RequestRecord};
+use body::{BodyError, read_body};
 use faults::{Action, FaultPlan};
 
 /// In live mode each delivery posts to `{DELIVERY_PATH}{index}`.
@@ -250,12 +252,18 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         })
         .collect();
     let path = parts.uri.path().to_owned();
-    let (body, too_large) = match axum::body::to_bytes(body, rx.body_limit).await {
-        Ok(b) => (b, false),
-        Err(_) => (Bytes::new(), true),
+    let (body, size, refused) = match read_body(body, rx.body_limit).await {
+        Ok(b) => {
+            let size = b.len() as u64;
+            (b, size, None)
+        }
+        // The sender left mid-body: nobody to answer, nothing whole to record.
+        Err(BodyError::Cut) => return StatusCode::BAD_REQUEST.into_response(),
+        Err(e @ BodyError::TooLarge(size)) => (Bytes::new(), size, Some(e)),
+        Err(e @ BodyError::Malformed(size)) => (Bytes::new(), size, Some(e)),
     };
-    let method = parts.method.to_string();
-    let action = if too_large {
+    let method = parts.method.as_str().to_owned();
+    let action = if refused.is_some() {
         None
     } else {
         let key = tag
@@ -271,6 +279,7 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         Some(rx.next_action(&method, &key, event_type.as_deref()))
     };
     let answer = match &action {
+        None if matches!(refused, Some(BodyError::Malformed(_))) => Answer::Status(400),
         None => Answer::TooLarge,
         Some(Action::Respond { status, .. } | Action::Dribble { status, .. }) => {
             Answer::Status(*status)
@@ -288,7 +297,7 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         body,
     });
     if let Some(log) = &rx.log {
-        log.record(&record, &answer);
+        log.record(&record, &answer, size);
     }
     if let Some(events) = &rx.events {
         let _ = events.send(EngineEvent::RequestReceived {
@@ -305,6 +314,9 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         r
     };
     match action {
+        None if matches!(refused, Some(BodyError::Malformed(_))) => {
+            (StatusCode::BAD_REQUEST, "malformed request body\n").into_response()
+        }
         None => (
             StatusCode::PAYLOAD_TOO_LARGE,
             "body over the receiver's limit\n",

@@ -6,6 +6,8 @@
 //! - `bad_input` — every kind of bad scenario is exit 2 with `PATH:LINE:COL:` and a hint.
 //! - `timing` — retry schedules, timeouts, 410, `Retry-After`, deliveries side by side.
 //! - `wire` — the sender over real HTTP against a wiremock `MockServer`.
+//! - `receiver` — the receiver's socket as raw TCP sees it: protocol edge cases, the body
+//!   limit, the faults on the wire, a timed dribble, HTTP/2, `hookrig receive` itself.
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
 //! - `pyjson` — Python `json.dumps` bytes: hookrig's writer against a real CPython.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
@@ -29,6 +31,7 @@ mod profile_files;
 mod properties;
 mod providers;
 mod pyjson;
+mod receiver;
 mod reports;
 mod schemas;
 mod send;
