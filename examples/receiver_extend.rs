@@ -1,5 +1,5 @@
 //! An Extend receiver, written as a user would write one: axum, the signature over
-//! `v0:{timestamp}:{raw body}` checked with hookrig's `Scheme::Extend.verify` (which also
+//! `v0:{timestamp}:{raw body}` checked with the `extend` profile's scheme (`profile::builtin("extend")?.scheme.verify`) (which also
 //! refuses timestamps older than 300 s or more than 60 s ahead) before the JSON is parsed,
 //! duplicates (same `eventId`) answered 200 once handled, unknown event types ignored.
 //!
@@ -18,6 +18,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use hookrig::clock::{Clock, SystemClock};
 use hookrig::signing::{Scheme, Verdict};
+
+/// The provider's signing scheme, read from its built-in profile file.
+fn scheme() -> Scheme {
+    hookrig::profile::builtin("extend")
+        .expect("a built-in profile")
+        .scheme
+}
 use serde_json::Value;
 
 #[derive(Clone)]
@@ -46,7 +53,7 @@ fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 async fn webhook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let verdict = Scheme::Extend.verify(&r.secrets, &pairs(&headers), &body, SystemClock.now());
+    let verdict = scheme().verify(&r.secrets, &pairs(&headers), &body, SystemClock.now());
     if verdict != Verdict::Valid {
         return StatusCode::UNAUTHORIZED;
     }

@@ -1,5 +1,5 @@
 //! A LlamaCloud receiver, written as a user would write one: axum, `LC-Signature:
-//! sha256=<hex>` checked with hookrig's `Scheme::LlamaCloud.verify` over the raw body
+//! sha256=<hex>` checked with the `llamacloud` profile's scheme (`scheme.verify`) over the raw body
 //! before it is parsed; the body decoded from LlamaCloud's default `string` output format
 //! (the JSON event encoded once more as a JSON string); duplicates (same `event_id`)
 //! answered 200 once handled; unknown event types ignored.
@@ -19,6 +19,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use hookrig::clock::{Clock, SystemClock};
 use hookrig::signing::{Scheme, Verdict};
+
+/// The provider's signing scheme, read from its built-in profile file.
+fn scheme() -> Scheme {
+    hookrig::profile::builtin("llamacloud")
+        .expect("a built-in profile")
+        .scheme
+}
 use serde_json::Value;
 
 #[derive(Clone)]
@@ -47,7 +54,7 @@ fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 async fn webhook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let verdict = Scheme::LlamaCloud.verify(&r.secrets, &pairs(&headers), &body, SystemClock.now());
+    let verdict = scheme().verify(&r.secrets, &pairs(&headers), &body, SystemClock.now());
     if verdict != Verdict::Valid {
         return StatusCode::UNAUTHORIZED;
     }

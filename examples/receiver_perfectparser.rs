@@ -1,6 +1,6 @@
 //! A PerfectParser receiver, written as a user would write one: axum, the static
 //! `X-Webhook-Secret` compared in constant time, `X-PerfectParser-Signature` (hex
-//! HMAC-SHA256 of the raw body) checked with hookrig's `Scheme::PerfectParser.verify`
+//! HMAC-SHA256 of the raw body) checked with the `perfectparser` profile's scheme (`scheme.verify`)
 //! before the JSON is parsed, duplicates answered 200 once handled (PerfectParser sends
 //! no event id, so the key is the event name with its extraction, document and batch
 //! ids), unknown event types ignored.
@@ -22,6 +22,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use hookrig::clock::{Clock, SystemClock};
 use hookrig::signing::{Scheme, Verdict};
+
+/// The provider's signing scheme, read from its built-in profile file.
+fn scheme() -> Scheme {
+    hookrig::profile::builtin("perfectparser")
+        .expect("a built-in profile")
+        .scheme
+}
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
@@ -61,8 +68,7 @@ async fn webhook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
     if !bool::from(given.ct_eq(r.static_secret.as_bytes())) {
         return StatusCode::UNAUTHORIZED;
     }
-    let verdict =
-        Scheme::PerfectParser.verify(&r.secrets, &pairs(&headers), &body, SystemClock.now());
+    let verdict = scheme().verify(&r.secrets, &pairs(&headers), &body, SystemClock.now());
     if verdict != Verdict::Valid {
         return StatusCode::UNAUTHORIZED;
     }

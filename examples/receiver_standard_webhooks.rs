@@ -1,5 +1,5 @@
 //! A Standard Webhooks receiver, written as a user would write one: axum, the signature
-//! checked with hookrig's own `verify_standard` over the raw body *before* the JSON is
+//! checked with the `standard-webhooks` profile's scheme over the raw body *before* the JSON is
 //! parsed, duplicates answered 200 without being handled twice, unknown event types
 //! answered 200 and ignored, a 10 MiB body limit.
 //!
@@ -18,7 +18,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use hookrig::clock::{Clock, SystemClock};
-use hookrig::signing::{Verdict, verify_standard};
+use hookrig::signing::Verdict;
 use serde_json::Value;
 
 #[derive(Clone)]
@@ -39,6 +39,13 @@ pub fn app(secret: &str) -> Router {
         .with_state(state)
 }
 
+fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect()
+}
+
 async fn webhook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(id), Some(timestamp), Some(signature)) = (
@@ -49,14 +56,11 @@ async fn webhook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
         return StatusCode::BAD_REQUEST;
     };
     // The raw bytes, exactly as received; the timestamp within 5 minutes of now.
-    let verdict = verify_standard(
-        &r.secrets,
-        id,
-        timestamp,
-        signature,
-        &body,
-        SystemClock.now(),
-    );
+    let _ = (timestamp, signature);
+    let verdict = hookrig::profile::builtin("standard-webhooks")
+        .expect("a built-in profile")
+        .scheme
+        .verify(&r.secrets, &pairs(&headers), &body, SystemClock.now());
     if verdict != Verdict::Valid {
         return StatusCode::UNAUTHORIZED;
     }

@@ -266,9 +266,10 @@ fn validate(
     let bad: std::collections::BTreeSet<_> = loaded.errors.iter().map(|e| e.file.clone()).collect();
     writeln!(
         out,
-        "hookrig: {} file(s) checked, {} scenario(s) valid, {} file(s) with errors",
+        "hookrig: {} file(s) checked, {} scenario(s) and {} profile file(s) valid, {} file(s) with errors",
         loaded.files.len(),
         loaded.scenarios.len(),
+        loaded.profiles,
         bad.len()
     )?;
     Ok(if loaded.errors.is_empty() {
@@ -306,9 +307,28 @@ fn profiles(
             }
             writeln!(
                 out,
-                "\n`hookrig profiles NAME` prints one profile's rules, each with its source, and its events (docs/profiles.md)."
+                "\n`hookrig profiles NAME` prints one profile's rules, each with its source, and its events (docs/profiles.md);\n`hookrig profiles NAME --export` prints its file, to copy and edit (docs/profile-format.md)."
             )?;
             Ok(ExitStatus::Success)
+        }
+        Some(name) if a.export => {
+            let text = if profile::load::is_path(&name) {
+                std::fs::read_to_string(&name).map_err(|e| format!("cannot read {name}: {e}"))
+            } else {
+                profile::builtin_text(&name)
+                    .map(str::to_owned)
+                    .ok_or_else(|| profile::load::unknown_profile(&name))
+            };
+            match text {
+                Ok(t) => {
+                    out.write_all(t.as_bytes())?;
+                    Ok(ExitStatus::Success)
+                }
+                Err(e) => {
+                    writeln!(err, "error: {e}")?;
+                    Ok(ExitStatus::BadInput)
+                }
+            }
         }
         Some(name) => match profile::lookup(&name) {
             Ok(p) => {

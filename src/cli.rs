@@ -86,8 +86,11 @@ pub struct ValidateArgs {
 /// `hookrig profiles`.
 #[derive(Debug, Parser)]
 pub struct ProfilesArgs {
-    /// A profile to describe in full.
+    /// A profile to describe in full: a built-in name or a profile file.
     pub name: Option<String>,
+    /// Print the profile's file instead (a built-in as shipped), to copy and edit.
+    #[arg(long, requires = "name")]
+    pub export: bool,
 }
 
 /// `hookrig tui`.
@@ -116,7 +119,7 @@ pub struct TuiArgs {
 /// `hookrig conform`.
 #[derive(Debug, Parser)]
 pub struct ConformArgs {
-    /// The provider to play (a built-in profile name).
+    /// The provider to play: a built-in profile name or a profile file.
     #[arg(long)]
     pub profile: String,
     /// The receiver's URL, e.g. http://127.0.0.1:8080/webhooks.

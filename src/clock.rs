@@ -87,36 +87,42 @@ pub fn unix_float(t: Duration) -> f64 {
 /// ISO-8601 / RFC 3339 in UTC with a `Z` suffix and millisecond precision,
 /// e.g. `2025-01-01T00:05:00.000Z`.
 pub fn iso_z(t: Duration) -> String {
-    let dt = to_datetime(t);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-        dt.millisecond()
-    )
+    rfc3339(t, Some(3), true)
 }
 
 /// ISO-8601 in UTC with a `+00:00` offset, the form of Python's
 /// `datetime.now(timezone.utc).isoformat()` (Crawl4AI): microseconds when there are any
 /// (`2025-01-01T00:00:00.001500+00:00`), none when they are zero (`2025-01-01T00:00:00+00:00`).
 pub fn iso_python_utc(t: Duration) -> String {
+    rfc3339(t, None, false)
+}
+
+/// RFC 3339 in UTC: `digits` fraction digits (0 to 9, truncated; `None`: Python's
+/// `isoformat()`, six when the microseconds are not zero, none when they are) and a `Z`
+/// (`zulu`) or `+00:00` offset.
+pub fn rfc3339(t: Duration, digits: Option<u8>, zulu: bool) -> String {
     let dt = to_datetime(t);
-    let fraction = match dt.microsecond() {
-        0 => String::new(),
-        us => format!(".{us:06}"),
+    let fraction = match digits {
+        None => match dt.microsecond() {
+            0 => String::new(),
+            us => format!(".{us:06}"),
+        },
+        Some(0) => String::new(),
+        Some(d) => {
+            let d = u32::from(d.min(9));
+            let n = dt.nanosecond() / 10u32.pow(9 - d);
+            format!(".{n:0width$}", width = d as usize)
+        }
     };
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}+00:00",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}{}",
         dt.year(),
         u8::from(dt.month()),
         dt.day(),
         dt.hour(),
         dt.minute(),
         dt.second(),
+        if zulu { "Z" } else { "+00:00" }
     )
 }
 

@@ -25,6 +25,7 @@
 //! - [`fixtures`] — signed, schema-valid example requests with edge-value variants, as
 //!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
+//! - [`text`] — nearest-name suggestions, durations and YAML error words, shared by every input check.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
 //! - [`cli`] and [`app`] — arguments, and the commands they drive.
 
@@ -44,6 +45,7 @@ pub mod runner;
 pub mod scenario;
 pub mod sender;
 pub mod signing;
+pub mod text;
 pub mod tui;
 
 pub use app::{ExitStatus, execute, execute_process};

@@ -35,7 +35,7 @@ pub struct RetryPolicy {
     pub max_redirects: u8,
     /// The statuses that are redirects to follow (with a `Location`), when
     /// `max_redirects` is above 0.
-    pub redirect_statuses: &'static [u16],
+    pub redirect_statuses: Vec<u16>,
     /// What a `Retry-After` on a failed answer does to the next wait.
     pub retry_after: RetryAfter,
     /// A longer least wait after an overload (a timeout, a 429), if the provider has one.
@@ -46,11 +46,16 @@ pub struct RetryPolicy {
     /// A connection error within this long of the request's start is sent once more at
     /// once, inside the same attempt (svix-server's "insta-retry").
     pub resend_quick_connection_error: Option<Duration>,
-    /// Whether 410 Gone disables the endpoint.
-    pub disable_on_410: bool,
+    /// Statuses that disable the endpoint (Standard Webhooks: 410 Gone): this and every
+    /// later attempt to it stop.
+    pub disable_on: Vec<u16>,
+    /// A response header (name, value) that, on a failed answer, stops the delivery's
+    /// retries (Slack's `X-Slack-No-Retry: 1`).
+    pub stop_header: Option<(String, String)>,
 }
 
-/// The redirect statuses Crawl4AI follows (`deploy/docker/webhook.py`).
+/// The redirect statuses followed when a profile override turns redirects on without
+/// naming them (the ones Crawl4AI follows, `deploy/docker/webhook.py`).
 pub const REDIRECT_STATUSES: &[u16] = &[301, 302, 303, 307, 308];
 
 /// What a `Retry-After` header on a failed answer does.
@@ -130,9 +135,11 @@ pub enum Verdict {
     Retry,
     /// A non-retryable answer: the delivery ends (`gave_up`).
     GiveUp,
-    /// 410 under a profile that disables endpoints: this and every later attempt to the
-    /// endpoint stop.
+    /// A status the profile disables endpoints on (410 under Standard Webhooks): this and
+    /// every later attempt to the endpoint stop.
     Disable,
+    /// A failed answer carried the profile's stop header: no more retries (`gave_up`).
+    Stop,
 }
 
 impl RetryPolicy {
@@ -250,15 +257,35 @@ impl RetryPolicy {
     pub fn classify(&self, result: AttemptResult) -> Verdict {
         match result {
             AttemptResult::Status(s) if (200..300).contains(&s) => Verdict::Delivered,
-            AttemptResult::Status(410) if self.disable_on_410 => Verdict::Disable,
+            AttemptResult::Status(s) if self.disable_on.contains(&s) => Verdict::Disable,
             AttemptResult::Status(s) => match self.retry_on {
                 RetryOn::AnyFailure => Verdict::Retry,
                 RetryOn::ServerErrors if s >= 500 => Verdict::Retry,
                 RetryOn::ServerErrors => Verdict::GiveUp,
             },
             AttemptResult::Timeout | AttemptResult::Connection => Verdict::Retry,
-            AttemptResult::TooManyRedirects => Verdict::GiveUp,
+            // A sender that retries any failure retries this one too (Slack's
+            // `too_many_redirects`); one that retries server errors only gives up (Crawl4AI).
+            AttemptResult::TooManyRedirects => match self.retry_on {
+                RetryOn::AnyFailure => Verdict::Retry,
+                RetryOn::ServerErrors => Verdict::GiveUp,
+            },
         }
+    }
+
+    /// [`RetryPolicy::classify`] with the answer's headers: a failed answer carrying the
+    /// profile's stop header stops the retries.
+    pub fn classify_answer(&self, result: AttemptResult, headers: &[(String, String)]) -> Verdict {
+        let verdict = self.classify(result);
+        if verdict == Verdict::Retry
+            && let Some((name, value)) = &self.stop_header
+            && headers
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case(name) && v.trim() == value)
+        {
+            return Verdict::Stop;
+        }
+        verdict
     }
 }
 
@@ -276,12 +303,13 @@ mod tests {
             timeout: Duration::from_secs(30),
             retry_on: RetryOn::AnyFailure,
             max_redirects: 0,
-            redirect_statuses: &[],
+            redirect_statuses: Vec::new(),
             retry_after: RetryAfter::Ignored,
             overload: None,
             jitter_percent: 0,
             resend_quick_connection_error: None,
-            disable_on_410: false,
+            disable_on: Vec::new(),
+            stop_header: None,
         }
     }
 
@@ -439,7 +467,7 @@ mod tests {
     fn only_the_listed_redirect_statuses_are_followed() {
         let mut p = exp(1, 1, 2);
         p.max_redirects = 5;
-        p.redirect_statuses = REDIRECT_STATUSES;
+        p.redirect_statuses = REDIRECT_STATUSES.to_vec();
         for s in [301, 302, 303, 307, 308] {
             assert!(p.follows(s), "{s}");
         }
@@ -448,5 +476,32 @@ mod tests {
         }
         p.max_redirects = 0;
         assert!(!p.follows(302));
+    }
+
+    #[test]
+    fn a_stop_header_on_a_failed_answer_stops_the_retries() {
+        let mut p = exp(1, 1, 4);
+        p.stop_header = Some(("X-Slack-No-Retry".into(), "1".into()));
+        let with = vec![("x-slack-no-retry".to_owned(), "1".to_owned())];
+        assert_eq!(
+            p.classify_answer(AttemptResult::Status(503), &with),
+            Verdict::Stop
+        );
+        assert_eq!(
+            p.classify_answer(AttemptResult::Status(503), &[]),
+            Verdict::Retry
+        );
+        assert_eq!(
+            p.classify_answer(AttemptResult::Status(200), &with),
+            Verdict::Delivered
+        );
+    }
+
+    #[test]
+    fn too_many_redirects_is_retried_only_by_a_profile_that_retries_any_failure() {
+        let mut p = exp(1, 1, 4);
+        assert_eq!(p.classify(AttemptResult::TooManyRedirects), Verdict::Retry);
+        p.retry_on = RetryOn::ServerErrors;
+        assert_eq!(p.classify(AttemptResult::TooManyRedirects), Verdict::GiveUp);
     }
 }

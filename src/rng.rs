@@ -70,6 +70,31 @@ impl RunRng {
             .collect()
     }
 
+    /// `n` characters drawn uniformly from `alphabet` (one draw each).
+    pub fn chars(&mut self, n: usize, alphabet: &[u8]) -> String {
+        if alphabet.is_empty() {
+            return String::new();
+        }
+        (0..n)
+            .map(|_| alphabet[(self.u64() % alphabet.len() as u64) as usize] as char)
+            .collect()
+    }
+
+    /// `n` random bytes, one draw each (the low byte), as a generated secret takes them.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.u64() as u8).collect()
+    }
+
+    /// A UUID laid out as version 1 (time-based) — GitHub's delivery GUIDs have that form
+    /// — with every field random: lowercase, hyphenated.
+    pub fn uuid_v1(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        self.0.fill_bytes(&mut bytes);
+        bytes[6] = (bytes[6] & 0x0f) | 0x10;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
+    }
+
     /// A random (version 4) UUID in its hyphenated lowercase form.
     pub fn uuid(&mut self) -> String {
         let mut bytes = [0u8; 16];

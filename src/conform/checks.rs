@@ -16,10 +16,8 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use super::{CheckResult, Ctx, Exchange, SLOW_ANSWER, Status};
-use crate::profile::{DeliveryIds, Envelope, OutgoingRequest, Profile};
-use crate::signing::{
-    self, EXTEND_MAX_AGE, EXTEND_MAX_FUTURE, STANDARD_TOLERANCE, Scheme, SignInput, header,
-};
+use crate::profile::{DeliveryIds, OutgoingRequest, Profile};
+use crate::signing::{KeyReading, SignInput, Signed, header};
 
 /// One check: its id (for `--only`/`--skip`), title, what it protects against and what
 /// a correct receiver does.
@@ -95,13 +93,13 @@ pub const CHECKS: &[CheckDef] = &[
         id: "rejects-stale-timestamp",
         title: "rejects a signed timestamp older than the tolerance",
         protects: "replay attacks: a captured delivery sent again later",
-        correct: "rejects (4xx) a signed timestamp older than the tolerance (Standard Webhooks 5 min, Extend 300 s)",
+        correct: "rejects (4xx) a signed timestamp older than the profile's tolerance (Standard Webhooks 5 min, Extend, Stripe and Slack 300 s)",
     },
     CheckDef {
         id: "rejects-future-timestamp",
         title: "rejects a signed timestamp too far in the future",
         protects: "pre-signed replays: a delivery signed with a future timestamp stays 'fresh' for longer",
-        correct: "rejects (4xx) a timestamp further ahead than the tolerance (Standard Webhooks 5 min, Extend 60 s)",
+        correct: "rejects (4xx) a timestamp further ahead than the profile's tolerance (Standard Webhooks and Slack 5 min, Extend 60 s)",
     },
     CheckDef {
         id: "accepts-timestamp-in-tolerance",
@@ -113,7 +111,7 @@ pub const CHECKS: &[CheckDef] = &[
         id: "accepts-rotated-signatures",
         title: "accepts a rotation header with one invalid and one valid signature",
         protects: "lost events during key rotation, when the provider signs with the old and the new secret at once",
-        correct: "splits webhook-signature on spaces and accepts the delivery when any v1 entry verifies",
+        correct: "splits the signature header into its entries (Standard Webhooks: on spaces; Stripe: on commas) and accepts the delivery when any signature entry verifies",
     },
     CheckDef {
         id: "verifies-raw-body",
@@ -147,38 +145,16 @@ pub const CHECKS: &[CheckDef] = &[
     },
 ];
 
-/// The body size `accepts-large-body` sends for a profile, and why.
-pub fn large_body_size(profile: &Profile) -> (usize, &'static str) {
-    match profile.envelope {
-        Envelope::Crawl4ai => (
-            4 << 20,
-            "4 MiB: with data_in_payload Crawl4AI sends the whole crawl result (markdown, HTML, links) inline",
-        ),
-        Envelope::Extend => (
-            1 << 20,
-            "1 MiB: Extend sends the workflow run with its extracted outputs inline",
-        ),
-        Envelope::StandardWebhooks => (
-            1 << 20,
-            "1 MiB: Standard Webhooks payloads carry whole objects; 1 MiB is hookrig's choice",
-        ),
-        Envelope::LlamaCloud => (
-            256 << 10,
-            "256 KiB: LlamaCloud's data carries ids and status; results are fetched through the API",
-        ),
-        Envelope::PerfectParser => (
-            64 << 10,
-            "64 KiB: PerfectParser's body carries ids and document counts",
-        ),
-    }
+/// The body size `accepts-large-body` sends for a profile, and why: the profile's
+/// `envelope.largest`.
+pub fn large_body_size(profile: &Profile) -> (usize, &str) {
+    let (size, why) = &profile.envelope.largest;
+    (*size, why.as_str())
 }
 
 /// Whether the profile signs every delivery (so a conformance run needs `--secret`).
 pub fn always_signs(profile: &Profile) -> bool {
-    matches!(
-        profile.scheme,
-        Scheme::Extend | Scheme::StandardWebhooks | Scheme::Svix | Scheme::PerfectParser
-    )
+    profile.always_signs()
 }
 
 /// `Ok` when the check can run here, else the reason it is skipped.
@@ -199,10 +175,7 @@ pub(crate) fn applies(def: &CheckDef, ctx: &Ctx<'_>) -> Result<(), String> {
         }
     };
     let unsigned = || format!("profile `{}` does not sign deliveries", p.name);
-    let timestamped = matches!(
-        p.scheme,
-        Scheme::Extend | Scheme::StandardWebhooks | Scheme::Svix
-    );
+    let tolerance = p.scheme.tolerance.filter(|_| p.scheme.checks_timestamp());
     match def.id {
         "accepts-valid"
         | "answers-in-time"
@@ -226,7 +199,7 @@ pub(crate) fn applies(def: &CheckDef, ctx: &Ctx<'_>) -> Result<(), String> {
             }
         }
         "rejects-missing-signature" => {
-            if p.scheme == Scheme::None {
+            if !p.scheme.signs() {
                 return Err(unsigned());
             }
             if !always_signs(p) && !has_secret {
@@ -237,7 +210,7 @@ pub(crate) fn applies(def: &CheckDef, ctx: &Ctx<'_>) -> Result<(), String> {
         | "rejects-tampered-body"
         | "rejects-foreign-scheme"
         | "verifies-raw-body" => {
-            if p.scheme == Scheme::None {
+            if !p.scheme.signs() {
                 return Err(unsigned());
             }
             if !has_secret {
@@ -245,17 +218,17 @@ pub(crate) fn applies(def: &CheckDef, ctx: &Ctx<'_>) -> Result<(), String> {
             }
         }
         "rejects-missing-static-secret" | "rejects-wrong-static-secret" => {
-            if p.envelope != Envelope::PerfectParser {
+            let Some(header) = p.uses_static_secret() else {
                 return Err(format!(
-                    "profile `{}` has no static secret (X-Webhook-Secret)",
+                    "profile `{}` sends no static secret header",
                     p.name
                 ));
-            }
+            };
             if ctx.endpoint.static_secret.is_none() {
-                return Err(
-                    "no --static-secret: PerfectParser sends X-Webhook-Secret only when one is configured"
-                        .into(),
-                );
+                return Err(format!(
+                    "no --static-secret: `{}` sends {header} only when one is configured",
+                    p.name
+                ));
             }
             if !has_secret {
                 return Err(no_secret());
@@ -264,8 +237,23 @@ pub(crate) fn applies(def: &CheckDef, ctx: &Ctx<'_>) -> Result<(), String> {
         "rejects-stale-timestamp"
         | "rejects-future-timestamp"
         | "accepts-timestamp-in-tolerance" => {
-            if !timestamped {
-                return Err(format!("profile `{}` signs no timestamp", p.name));
+            let Some(t) = tolerance else {
+                return Err(format!(
+                    "profile `{}` signs no timestamp that its verifiers judge",
+                    p.name
+                ));
+            };
+            if def.id == "rejects-future-timestamp" && t.future.is_none() {
+                return Err(format!(
+                    "profile `{}`'s verifiers accept a timestamp however far ahead (its tolerance has no `future`)",
+                    p.name
+                ));
+            }
+            if def.id != "rejects-future-timestamp" && t.past.is_none() {
+                return Err(format!(
+                    "profile `{}`'s verifiers accept a timestamp however old (its tolerance has no `past`)",
+                    p.name
+                ));
             }
             if !has_secret {
                 return Err(no_secret());
@@ -274,7 +262,7 @@ pub(crate) fn applies(def: &CheckDef, ctx: &Ctx<'_>) -> Result<(), String> {
         "accepts-rotated-signatures" => {
             if !p.scheme.supports_rotation() {
                 return Err(format!(
-                    "profile `{}` has no key rotation header (standard-webhooks and svix only)",
+                    "profile `{}` has no key rotation (its signature has no `rotation:`)",
                     p.name
                 ));
             }
@@ -468,7 +456,7 @@ fn judge(ctx: &Ctx<'_>, mut x: Exchange, expect: Expect) -> Exchange {
 fn first_event(p: &Profile) -> String {
     p.catalogue
         .first()
-        .map(|e| e.name.to_owned())
+        .map(|e| e.name.clone())
         .unwrap_or_else(|| "hookrig.test".into())
 }
 
@@ -480,7 +468,7 @@ fn valid_at(ctx: &mut Ctx<'_>, event_type: &str, at: Duration) -> Result<Built, 
         .profile()
         .build_request(&ctx.endpoint, event_type, &data, &ids, at)
         .map_err(|e| e.to_string())?;
-    Ok(Built { req, data, ids })
+    Ok(Built { req, data, ids, at })
 }
 
 fn valid(ctx: &mut Ctx<'_>, event_type: &str) -> Result<Built, String> {
@@ -492,6 +480,8 @@ struct Built {
     req: OutgoingRequest,
     data: Value,
     ids: DeliveryIds,
+    /// The wall time it was signed at.
+    at: Duration,
 }
 
 async fn accepts_valid(ctx: &mut Ctx<'_>) -> Outcome {
@@ -499,7 +489,7 @@ async fn accepts_valid(ctx: &mut Ctx<'_>) -> Outcome {
         .profile()
         .catalogue
         .iter()
-        .map(|e| e.name.to_owned())
+        .map(|e| e.name.clone())
         .collect();
     let mut out = Vec::new();
     for name in names {
@@ -592,51 +582,68 @@ async fn rejects_tampered_body(ctx: &mut Ctx<'_>) -> Outcome {
 
 async fn rejects_missing_signature(ctx: &mut Ctx<'_>) -> Outcome {
     let mut b = valid(ctx, &first_event(ctx.profile()))?;
-    let name = ctx.profile().scheme.signature_header().unwrap_or_default();
-    b.req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-    let x = ctx.send(format!("without {name}"), b.req).await;
+    let names: Vec<String> = ctx
+        .profile()
+        .scheme
+        .headers
+        .iter()
+        .map(|h| h.name.clone())
+        .collect();
+    b.req
+        .headers
+        .retain(|(k, _)| !names.iter().any(|n| k.eq_ignore_ascii_case(n)));
+    let x = ctx
+        .send(format!("without {}", names.join(" or ")), b.req)
+        .await;
     Ok(vec![judge(ctx, x, Expect::Reject)])
 }
 
+/// A MAC in the profile's own header form, but over an input the profile never signs:
+/// `v0:{timestamp}:{body}` (Extend's and Slack's) where the profile signs the body alone,
+/// the body alone (LlamaCloud's, GitHub's) where it signs more.
 async fn rejects_foreign_scheme(ctx: &mut Ctx<'_>) -> Outcome {
     let mut b = valid(ctx, &first_event(ctx.profile()))?;
-    let secret = ctx.endpoint.secrets[0].clone();
-    let scheme = ctx.profile().scheme;
-    let ts = ctx.now().as_secs() as i64;
-    let body = b.req.body.clone();
-    let (label, value, extra) = match scheme {
-        Scheme::LlamaCloud => (
-            "LC-Signature holding Extend's MAC (over `v0:{timestamp}:{body}`)",
-            format!("sha256={}", signing::sign_extend(&secret, ts, &body)),
-            true,
-        ),
-        Scheme::PerfectParser => (
-            "X-PerfectParser-Signature holding Extend's MAC (over `v0:{timestamp}:{body}`)",
-            signing::sign_extend(&secret, ts, &body),
-            true,
-        ),
-        Scheme::Extend => (
-            "x-extend-request-signature holding PerfectParser's MAC (over the body alone)",
-            signing::sign_hex_body(&secret, &body),
-            false,
-        ),
-        Scheme::StandardWebhooks | Scheme::Svix => {
-            let key = signing::standard_key(&secret).map_err(|e| e.to_string())?;
-            (
-                "the signature header holding a MAC over the body alone (LlamaCloud's and PerfectParser's input)",
-                format!("v1,{}", B64.encode(signing::hmac_sha256(&key, &[&body]))),
-                false,
-            )
-        }
-        Scheme::None => return Ok(Vec::new()),
+    let mut foreign = ctx.profile().scheme.clone();
+    let body_only = foreign.signed == [Signed::Body];
+    let label = if body_only {
+        foreign.signed = vec![
+            Signed::Lit("v0:".into()),
+            Signed::Timestamp,
+            Signed::Lit(":".into()),
+            Signed::Body,
+        ];
+        format!(
+            "{} holding a MAC over `v0:{{timestamp}}:{{body}}` (Extend's and Slack's input)",
+            foreign.signature_header().unwrap_or_default()
+        )
+    } else {
+        foreign.signed = vec![Signed::Body];
+        format!(
+            "{} holding a MAC over the body alone (LlamaCloud's, PerfectParser's and GitHub's input)",
+            foreign.signature_header().unwrap_or_default()
+        )
     };
-    let name = scheme.signature_header().unwrap_or_default();
-    set_header(&mut b.req.headers, name, value);
-    if extra {
+    let sig = foreign
+        .sign(
+            &ctx.endpoint.secrets[..1],
+            SignInput {
+                id: &b.ids.message_id,
+                timestamp: b.at.as_secs() as i64,
+                body: &b.req.body,
+                url: ctx.endpoint.url.as_deref().unwrap_or_default(),
+                method: "POST",
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    for (k, v) in sig {
+        set_header(&mut b.req.headers, &k, v);
+    }
+    if body_only {
+        // As Extend sends that input: its timestamp in its own header.
         set_header(
             &mut b.req.headers,
             "x-extend-request-timestamp",
-            ts.to_string(),
+            b.at.as_secs().to_string(),
         );
     }
     let x = ctx.send(label, b.req).await;
@@ -669,10 +676,9 @@ enum Skew {
 }
 
 async fn timestamp(ctx: &mut Ctx<'_>, skew: Skew) -> Outcome {
-    let (max_age, max_future) = match ctx.profile().scheme {
-        Scheme::Extend => (EXTEND_MAX_AGE, EXTEND_MAX_FUTURE),
-        _ => (STANDARD_TOLERANCE, STANDARD_TOLERANCE),
-    };
+    let tolerance = ctx.profile().scheme.tolerance.unwrap_or_default();
+    let max_age = tolerance.past.unwrap_or_default();
+    let max_future = tolerance.future.unwrap_or_default();
     let now = ctx.now();
     let margin = Duration::from_secs(60);
     let (at, label, expect) = match skew {
@@ -713,27 +719,21 @@ async fn timestamp(ctx: &mut Ctx<'_>, skew: Skew) -> Outcome {
 }
 
 async fn rotated(ctx: &mut Ctx<'_>) -> Outcome {
-    let mut b = valid(ctx, &first_event(ctx.profile()))?;
     let wrong = wrong_secret(ctx);
-    let names = ctx
+    let event = first_event(ctx.profile());
+    let data = ctx.opts.profile.generate_data(&event, &mut ctx.rng);
+    let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
+    let mut endpoint = ctx.endpoint.clone();
+    endpoint.secrets.insert(0, wrong);
+    let req = ctx
         .profile()
-        .scheme
-        .standard_headers()
-        .unwrap_or(signing::WEBHOOK_HEADERS);
-    let ts: i64 = header(&b.req.headers, names.timestamp)
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_default();
-    let bad = signing::sign_standard(&wrong, &b.ids.message_id, ts, &b.req.body)
+        .build_request(&endpoint, &event, &data, &ids, ctx.now())
         .map_err(|e| e.to_string())?;
-    let good = header(&b.req.headers, names.signature)
-        .unwrap_or_default()
-        .to_owned();
-    set_header(&mut b.req.headers, names.signature, format!("{bad} {good}"));
     let label = format!(
         "{} with an old key's signature first, then a valid one",
-        names.signature
+        ctx.profile().scheme.signature_header().unwrap_or_default()
     );
-    let x = ctx.send(&label, b.req).await;
+    let x = ctx.send(&label, req).await;
     Ok(vec![judge(ctx, x, Expect::Accept)])
 }
 
@@ -741,14 +741,15 @@ async fn raw_body(ctx: &mut Ctx<'_>) -> Outcome {
     let event = first_event(ctx.profile());
     let mut out = Vec::new();
     let b = valid(ctx, &event)?;
-    let mut pretty = b.req.clone();
-    pretty.body = map_json(ctx.profile(), &b.req.body, true, |_| {})?;
-    let x = ctx
-        .send(
-            "the same JSON pretty-printed, under the original signature",
-            pretty,
-        )
-        .await;
+    let mut other = b.req.clone();
+    other.body = map_json(ctx.profile(), &b.req.body, true, |_| {})?;
+    let mut label = "the same JSON pretty-printed, under the original signature";
+    if other.body == b.req.body {
+        // A provider that sends pretty JSON (Stripe) gets its body compacted instead.
+        other.body = map_json(ctx.profile(), &b.req.body, false, |_| {})?;
+        label = "the same JSON compacted, under the original signature";
+    }
+    let x = ctx.send(label, other).await;
     out.push(judge(ctx, x, Expect::Reject));
     let b = valid(ctx, &event)?;
     let mut reordered = b.req.clone();
@@ -818,7 +819,7 @@ async fn unknown_fields(ctx: &mut Ctx<'_>) -> Outcome {
         }
         inner_object(v).insert("hookrig_unknown_nested_field".into(), json!([1, 2, 3]));
     })?;
-    resign(ctx, &mut b.req)?;
+    resign(ctx, &mut b.req, &b.ids, b.at)?;
     let x = ctx
         .send(
             "valid delivery with unknown fields at the top and in the data",
@@ -837,20 +838,21 @@ async fn large_body(ctx: &mut Ctx<'_>) -> Outcome {
     b.req.body = map_json(ctx.profile(), &b.req.body, false, |v| {
         inner_object(v).insert("hookrig_padding".into(), json!(pad));
     })?;
-    resign(ctx, &mut b.req)?;
+    resign(ctx, &mut b.req, &b.ids, b.at)?;
     let label = format!("valid delivery of {} bytes", b.req.body.len());
     let x = ctx.send(label, b.req).await;
     Ok(vec![judge(ctx, x, Expect::Accept)])
 }
 
-/// A secret that is not the receiver's, in the scheme's form.
+/// A secret that is not the receiver's, in the form the scheme reads.
 fn wrong_secret(ctx: &mut Ctx<'_>) -> String {
-    match ctx.profile().scheme {
-        Scheme::StandardWebhooks => {
+    match ctx.profile().scheme.key.clone() {
+        KeyReading::Base64 { prefix } => {
             let bytes: Vec<u8> = (0..24).map(|_| ctx.rng.u64() as u8).collect();
-            format!("whsec_{}", B64.encode(bytes))
+            format!("{prefix}{}", B64.encode(bytes))
         }
-        _ => format!("hookrig-wrong-secret-{}", ctx.rng.alnum(16)),
+        KeyReading::Hex { prefix } => format!("{prefix}{}", ctx.rng.hex(64)),
+        KeyReading::Utf8 => format!("hookrig-wrong-secret-{}", ctx.rng.alnum(16)),
     }
 }
 
@@ -867,28 +869,23 @@ fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
 
 /// Signs the request's current body afresh with the endpoint's secrets, keeping its id
 /// and timestamp.
-fn resign(ctx: &Ctx<'_>, req: &mut OutgoingRequest) -> Result<(), String> {
-    let names = ctx
-        .profile()
-        .scheme
-        .standard_headers()
-        .unwrap_or(signing::WEBHOOK_HEADERS);
-    let id = header(&req.headers, names.id)
-        .unwrap_or_default()
-        .to_owned();
-    let ts = header(&req.headers, names.timestamp)
-        .or_else(|| header(&req.headers, "x-extend-request-timestamp"))
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| ctx.now().as_secs() as i64);
+fn resign(
+    ctx: &Ctx<'_>,
+    req: &mut OutgoingRequest,
+    ids: &DeliveryIds,
+    at: Duration,
+) -> Result<(), String> {
     let sig = ctx
         .profile()
         .scheme
         .sign(
             &ctx.endpoint.secrets,
             SignInput {
-                id: &id,
-                timestamp: ts,
+                id: &ids.message_id,
+                timestamp: at.as_secs() as i64,
                 body: &req.body,
+                url: ctx.endpoint.url.as_deref().unwrap_or_default(),
+                method: "POST",
             },
         )
         .map_err(|e| e.to_string())?;
@@ -908,7 +905,7 @@ fn map_json(
 ) -> Result<Bytes, String> {
     let outer: Value = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
     let string_encoded =
-        matches!(outer, Value::String(_)) && profile.envelope == Envelope::LlamaCloud;
+        matches!(outer, Value::String(_)) && profile.envelope.as_json_string.is_some();
     let mut v = profile.decode_body(raw)?;
     f(&mut v);
     let enc = |v: &Value| {

@@ -227,9 +227,9 @@ pub fn validate(opts: &Options) -> Result<(), OptionsError> {
             .check_secret(s)
             .map_err(|e| OptionsError::Secret(format!("--secret: {e}")))?;
     }
-    if opts.static_secret.is_some() && p.envelope != crate::profile::Envelope::PerfectParser {
+    if opts.static_secret.is_some() && p.uses_static_secret().is_none() {
         return Err(OptionsError::Secret(format!(
-            "profile `{}` has no static secret (X-Webhook-Secret is PerfectParser's); leave out --static-secret",
+            "profile `{}` sends no static secret header (X-Webhook-Secret is PerfectParser's); leave out --static-secret",
             p.name
         )));
     }

@@ -5,11 +5,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{
-    BodyEncoding, Envelope, OutputFormat, Profile, Rule, SecretBody, SecretRule, retry_starts,
-};
+use super::{BodyEncoding, HeaderEntry, Profile, Rule, SecretRule, retry_starts};
 use crate::retry::{Backoff, RetryAfter, RetryOn, RetryPolicy};
-use crate::signing::Scheme;
+use crate::signing::{Encoding, KeyReading, Piece, Scheme, Signed};
 
 /// Width of the rule labels.
 const LABEL: usize = 15;
@@ -42,15 +40,16 @@ impl Profile {
             "events ({}{}{}):",
             self.catalogue.len(),
             self.api_version
+                .as_ref()
                 .map(|v| format!(", API version {v}"))
                 .unwrap_or_default(),
-            if self.open_catalogue {
+            if self.other.is_some() {
                 ", any other type name is accepted too"
             } else {
                 ""
             }
         );
-        for e in &self.catalogue {
+        for e in self.catalogue.iter() {
             let _ = writeln!(s, "  {:<34} {}", e.name, e.description);
         }
         let assumed: Vec<String> = self
@@ -76,29 +75,23 @@ impl Profile {
     pub fn rule_words(&self, rule: Rule) -> String {
         let r = &self.retry;
         match rule {
-            Rule::Version => self.version.to_owned(),
-            Rule::Body => envelope_words(self.envelope).to_owned(),
+            Rule::Version => self.version.clone(),
+            Rule::Body => self.body_words(),
             Rule::BodyBytes => {
-                let mut w = match self.body_encoding {
+                let mut w = match self.envelope.encoding {
                     BodyEncoding::Compact => "compact JSON: no spaces, UTF-8 text as is".to_owned(),
+                    BodyEncoding::Pretty => "pretty JSON: two-space indents, `\n` line breaks, `\": \"` after keys, UTF-8 text as is".to_owned(),
                     BodyEncoding::PythonJsonDumps => "Python json.dumps defaults: \", \" and \": \" separators, non-ASCII escaped as \\uXXXX, floats as Python's repr".to_owned(),
                 };
-                if self.envelope == Envelope::LlamaCloud {
-                    w.push_str(&format!(
-                        "; output_format `string` ({}) sends that JSON encoded once more as a JSON string, `json` sends it as is",
-                        if OutputFormat::default() == OutputFormat::String {
-                            "the default"
-                        } else {
-                            "optional"
-                        }
-                    ));
+                if self.envelope.as_json_string.is_some() {
+                    w.push_str("; when `as_json_string` holds (output_format `string`, the default) that JSON is encoded once more as a JSON string, `json` sends it as is");
                 }
                 w.push_str("; the body is built once and re-sent unchanged on every retry (its event time too)");
                 w
             }
             Rule::Headers => self.header_words(),
             Rule::CustomHeaders => self.custom_header_words(),
-            Rule::Signature => scheme_words(self.scheme).to_owned(),
+            Rule::Signature => scheme_words(&self.scheme),
             Rule::Secret => self.secret_words(),
             Rule::Attempts => format!(
                 "{} (the first and {} retries)",
@@ -164,14 +157,23 @@ impl Profile {
                     fmt_d(d)
                 ),
             },
-            Rule::Gone => {
-                if r.disable_on_410 {
-                    "410 disables the endpoint: this and every later attempt to it stop (gave_up)"
+            Rule::Disable => {
+                if r.disable_on.is_empty() {
+                    "no status disables the endpoint: a 410 is a failed answer like any other"
                         .to_owned()
                 } else {
-                    "no special meaning: a failed answer like any other".to_owned()
+                    format!(
+                        "{} disables the endpoint: this and every later attempt to it stop (gave_up)",
+                        join_statuses(&r.disable_on, " or ")
+                    )
                 }
             }
+            Rule::Stop => match &r.stop_header {
+                Some((name, value)) => format!(
+                    "a failed answer with `{name}: {value}` stops the retries (gave_up); other events are not affected"
+                ),
+                None => "no answer stops the retries early".to_owned(),
+            },
             Rule::Status => match self.pending_status {
                 Some(p) => format!(
                     "between attempts the delivery's status is `{p}`; the journal, the JSON report and the TUI show it"
@@ -180,19 +182,19 @@ impl Profile {
             },
             Rule::Events => {
                 let mut w = format!("{} event types", self.catalogue.len());
-                if let Some(v) = self.api_version {
+                if let Some(v) = &self.api_version {
                     let others: Vec<&str> = self
                         .api_versions
                         .iter()
-                        .map(|a| a.name)
-                        .filter(|n| *n != v)
+                        .map(|a| a.name.as_str())
+                        .filter(|n| n != v)
                         .collect();
                     w.push_str(&format!(
                         " of API version {v}; `endpoint.api_version` selects another ({})",
                         others.join(", ")
                     ));
                 }
-                if self.open_catalogue {
+                if self.other.is_some() {
                     w.push_str("; any other type name is accepted too");
                 }
                 w
@@ -200,35 +202,89 @@ impl Profile {
         }
     }
 
+    fn body_words(&self) -> String {
+        let mut w = self.envelope.words.clone();
+        if !self.ids.is_empty() {
+            let ids: Vec<String> = self
+                .ids
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{} = {}{}",
+                        i.name,
+                        i.words,
+                        if i.repeat {
+                            ""
+                        } else {
+                            " (afresh per attempt)"
+                        }
+                    )
+                })
+                .collect();
+            let _ = write!(
+                w,
+                "\nids: {}; drawn from the run's seeded RNG once per delivery and repeated on every retry",
+                ids.join(", ")
+            );
+        }
+        if let Some(why) = &self.envelope.data_must_be_object {
+            let _ = write!(w, "\n{why}");
+        }
+        w
+    }
+
     fn header_words(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
-        if let Some(h) = self.scheme.standard_headers() {
-            parts.push(format!(
-                "{}, {} (unix s, fresh per attempt), {}",
-                h.id, h.timestamp, h.signature
-            ));
-        }
-        parts.extend(self.static_headers.iter().map(|(k, v)| format!("{k}: {v}")));
-        match self.envelope {
-            Envelope::LlamaCloud => {
-                parts.push("X-Webhook-Event-ID, X-Webhook-Event-Type".into());
-                parts.push("LC-Signature (with a secret)".into());
+        for h in self.headers.iter() {
+            match h {
+                HeaderEntry::Custom => parts.push("custom headers".into()),
+                HeaderEntry::Signature => parts.extend(self.signature_header_words()),
+                HeaderEntry::Header {
+                    name, words, when, ..
+                } => {
+                    let mut p = format!("{name}: {words}");
+                    if when.is_some() {
+                        p.push_str(" (when it applies)");
+                    }
+                    parts.push(p);
+                }
             }
-            Envelope::PerfectParser => {
-                parts.push("X-Webhook-Secret (when a static secret is set)".into());
-                parts.push("X-PerfectParser-Signature".into());
-            }
-            Envelope::Extend => parts.push(
-                "x-extend-request-timestamp (unix s, fresh per attempt), x-extend-request-signature"
-                    .into(),
-            ),
-            Envelope::Crawl4ai | Envelope::StandardWebhooks => {}
         }
-        parts.push("custom headers".into());
-        if self.header_rules.content_type_last {
-            parts.push("Content-Type: application/json forced last".into());
+        if !self
+            .headers
+            .iter()
+            .any(|h| matches!(h, HeaderEntry::Signature))
+        {
+            parts.extend(self.signature_header_words());
         }
-        parts.join(", ")
+        if !self
+            .headers
+            .iter()
+            .any(|h| matches!(h, HeaderEntry::Custom))
+        {
+            parts.push("custom headers".into());
+        }
+        let mut w = parts.join(", ");
+        w.push_str("; `{timestamp}`, `now` and `attempt` are fresh per attempt, ids and `time` (when the event happened) repeat");
+        w
+    }
+
+    fn signature_header_words(&self) -> Vec<String> {
+        self.scheme
+            .headers
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} (the signature{})",
+                    h.name,
+                    if self.always_signs() {
+                        ""
+                    } else {
+                        ", with a secret"
+                    }
+                )
+            })
+            .collect()
     }
 
     fn custom_header_words(&self) -> String {
@@ -273,31 +329,32 @@ impl Profile {
     }
 
     fn secret_words(&self) -> String {
-        let mut w = match self.secret {
-            SecretRule::Optional if self.scheme == Scheme::None => {
-                "none: the provider does not sign".to_owned()
-            }
+        let mut w = match &self.secret {
+            _ if !self.scheme.signs() => "none: the provider does not sign".to_owned(),
             SecretRule::Optional => {
                 "optional: without a secret the requests carry no signature".to_owned()
             }
-            SecretRule::Generated(f) => {
-                let body = match f.body {
-                    SecretBody::Alnum(n) => format!("{n} letters and digits"),
-                    SecretBody::Hex(n) => format!("{n} hex digits"),
-                    SecretBody::Base64Bytes(n) => format!("base64 of {n} random bytes"),
-                };
-                format!(
-                    "always: every endpoint has one; without `secret`, hookrig generates one from the run's seed ({}{body}) and shows it in the report and the journal",
-                    if f.prefix.is_empty() {
-                        String::new()
-                    } else {
-                        format!("`{}` + ", f.prefix)
-                    }
-                )
-            }
+            SecretRule::Generated { words, .. } => format!(
+                "always: every endpoint has one; without `secret`, hookrig generates one from the run's seed ({words}) and shows it in the report and the journal"
+            ),
         };
-        if self.scheme.standard_headers().is_some() {
-            w.push_str("; `whsec_` + base64, its `=` padding optional (the reference libraries decode `secret + \"==\"`); several secrets sign with each (key rotation)");
+        match &self.scheme.key {
+            KeyReading::Base64 { prefix } => {
+                let _ = write!(
+                    w,
+                    "; `{prefix}` + base64, its `=` padding optional (the reference libraries decode `secret + \"==\"`)"
+                );
+            }
+            KeyReading::Hex { prefix } => {
+                let _ = write!(w, "; `{prefix}` + hex");
+            }
+            KeyReading::Utf8 => {}
+        }
+        if let Some(join) = &self.scheme.rotation {
+            let _ = write!(
+                w,
+                "; several secrets sign with each (key rotation), joined with `{join}`"
+            );
         }
         w
     }
@@ -335,39 +392,158 @@ fn waits_words(r: &RetryPolicy) -> String {
     w
 }
 
-fn envelope_words(e: Envelope) -> &'static str {
-    match e {
-        Envelope::LlamaCloud => {
-            "{event_id: uuid, event_type, timestamp: float unix s (when the event happened), data: {id, job_id, …}}"
+/// A value template written back: `{sig}`, `{signatures}`, `{timestamp}`, `{id}`.
+fn pieces_words(pieces: &[Piece], each: &[Piece]) -> String {
+    let mut s = String::new();
+    for p in pieces {
+        match p {
+            Piece::Lit(l) => s.push_str(l),
+            Piece::Sig => s.push_str("{sig}"),
+            Piece::Timestamp => s.push_str("{timestamp}"),
+            Piece::Id => s.push_str("{id}"),
+            Piece::Signatures => s.push_str(&pieces_words(each, &[])),
         }
-        Envelope::Crawl4ai => {
-            "{task_id, task_type, status, timestamp: ISO-8601 +00:00 (when the job ended), urls} + error (failed) + data (with data_in_payload and a result: a crawl job's whole /crawl response {success, results: [one per URL], server_processing_time_s, server_memory_delta_mb, server_peak_memory_mb}; an LLM job's {extracted_content})"
-        }
-        Envelope::Extend => "{eventId: event_…, eventType, payload: {object, id, …}}",
-        Envelope::PerfectParser => {
-            "flat {event, created_at: ISO-8601 (when the event happened), …event fields}"
-        }
-        Envelope::StandardWebhooks => "{type, timestamp: ISO-8601 (when the event happened), data}",
     }
+    s
 }
 
-fn scheme_words(s: Scheme) -> &'static str {
-    match s {
-        Scheme::None => "none",
-        Scheme::LlamaCloud => "LC-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>",
-        Scheme::PerfectParser => {
-            "X-PerfectParser-Signature: <hex HMAC-SHA256(signing secret, raw body)>"
+/// The scheme in words, from its data.
+pub fn scheme_words(s: &Scheme) -> String {
+    if !s.signs() {
+        return "none".to_owned();
+    }
+    let signed: String = s
+        .signed
+        .iter()
+        .map(|p| match p {
+            Signed::Lit(l) => l.clone(),
+            Signed::Id => "{id}".into(),
+            Signed::Timestamp => "{timestamp}".into(),
+            Signed::Body => "{body}".into(),
+            Signed::Url => "{url}".into(),
+            Signed::Method => "{method}".into(),
+        })
+        .collect();
+    let key = match &s.key {
+        KeyReading::Utf8 => "secret as UTF-8".to_owned(),
+        KeyReading::Base64 { prefix } if prefix.is_empty() => "base64-decoded secret".to_owned(),
+        KeyReading::Base64 { prefix } => format!("base64-decoded secret after `{prefix}`"),
+        KeyReading::Hex { prefix } if prefix.is_empty() => "hex-decoded secret".to_owned(),
+        KeyReading::Hex { prefix } => format!("hex-decoded secret after `{prefix}`"),
+    };
+    let enc = match s.encoding {
+        Encoding::Hex => "lowercase hex",
+        Encoding::Base64 => "base64",
+    };
+    let mut parts: Vec<String> = s
+        .headers
+        .iter()
+        .map(|h| {
+            format!(
+                "{}: {} where {{sig}} = {enc} {}({key}, \"{signed}\")",
+                h.name,
+                pieces_words(&h.value, &h.each),
+                h.algorithm.label()
+            )
+        })
+        .collect();
+    if let Some(join) = &s.rotation {
+        parts.push(format!(
+            "one signature per secret during key rotation, joined with `{join}`"
+        ));
+    }
+    match &s.tolerance {
+        Some(t) => {
+            let mut w = Vec::new();
+            if let Some(p) = t.past {
+                w.push(format!("older than {} s", p.as_secs()));
+            }
+            if let Some(f) = t.future {
+                w.push(format!("more than {} s ahead", f.as_secs()));
+            }
+            let open = match (t.past, t.future) {
+                (Some(_), None) => " (a timestamp ahead of the clock passes)",
+                (None, Some(_)) => " (however old)",
+                _ => "",
+            };
+            parts.push(format!(
+                "verifiers reject a timestamp {}{open}",
+                w.join(" or ")
+            ));
         }
-        Scheme::Extend => {
-            "x-extend-request-signature: hex HMAC-SHA256(secret as UTF-8, \"v0:{timestamp}:{body}\"); verifiers reject age > 300 s or > 60 s in the future"
-        }
-        Scheme::StandardWebhooks => {
-            "webhook-signature: v1,<base64 HMAC-SHA256(base64-decoded secret, \"{id}.{timestamp}.{body}\")>, space-separated during key rotation; verifiers allow 5 min either way"
-        }
-        Scheme::Svix => {
-            "svix-signature: v1,<base64 HMAC-SHA256(base64-decoded secret, \"{id}.{timestamp}.{body}\")>, space-separated during key rotation; verifiers allow 5 min either way"
+        None => parts.push("no timestamp is judged".into()),
+    }
+    parts.join("; ")
+}
+
+/// The scheme in one line, the form fixtures' index.json shows: the header value with
+/// each signature written `<encoding HMAC(key, signed string)>`, then the tolerance.
+pub fn scheme_summary(s: &Scheme) -> String {
+    if !s.signs() {
+        return "none".to_owned();
+    }
+    let h = &s.headers[0];
+    let name_of =
+        |want: &Option<String>, fallback: &str| want.clone().unwrap_or_else(|| fallback.to_owned());
+    let signed: Vec<String> = s
+        .signed
+        .iter()
+        .map(|p| match p {
+            Signed::Lit(l) => format!("{l:?}"),
+            Signed::Id => name_of(&s.id_header, "the id"),
+            Signed::Timestamp => name_of(&s.timestamp_header, "the timestamp"),
+            Signed::Body => "raw body".into(),
+            Signed::Url => "the URL".into(),
+            Signed::Method => "the method".into(),
+        })
+        .collect();
+    let key = match &s.key {
+        KeyReading::Utf8 => "secret as UTF-8".to_owned(),
+        KeyReading::Base64 { prefix } if prefix.is_empty() => "base64-decoded secret".to_owned(),
+        KeyReading::Base64 { prefix } => format!("base64-decoded secret after {prefix}"),
+        KeyReading::Hex { prefix } if prefix.is_empty() => "hex-decoded secret".to_owned(),
+        KeyReading::Hex { prefix } => format!("hex-decoded secret after {prefix}"),
+    };
+    let enc = match s.encoding {
+        Encoding::Hex => "lowercase hex",
+        Encoding::Base64 => "base64",
+    };
+    let sig = format!(
+        "<{enc} {}({key}, {})>",
+        h.algorithm.label(),
+        signed.join(" + ")
+    );
+    let each: Vec<Piece> = h
+        .each
+        .iter()
+        .map(|p| match p {
+            Piece::Sig => Piece::Lit(sig.clone()),
+            other => other.clone(),
+        })
+        .collect();
+    let mut out = pieces_words(&h.value, &each);
+    if let Some(t) = &s.tolerance {
+        match (t.past, t.future) {
+            (Some(p), Some(f)) if p == f && p.as_secs() % 60 == 0 => {
+                out.push_str(&format!("; tolerance {} min", p.as_secs() / 60));
+            }
+            (p, f) => {
+                let mut w = Vec::new();
+                if let Some(p) = p {
+                    w.push(format!("age > {} s", p.as_secs()));
+                }
+                if let Some(f) = f {
+                    w.push(format!("> {} s ahead", f.as_secs()));
+                }
+                out.push_str(&format!("; reject {}", w.join(" or ")));
+            }
         }
     }
+    out
+}
+
+fn join_statuses(s: &[u16], sep: &str) -> String {
+    s.iter().map(u16::to_string).collect::<Vec<_>>().join(sep)
 }
 
 fn retry_words(r: &RetryPolicy) -> String {

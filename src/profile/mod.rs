@@ -1,115 +1,141 @@
 //! Profiles: a provider's delivery rules as data.
 //!
-//! A [`Profile`] is a table — envelope, header rules, signing scheme, retry policy,
-//! timeout, event catalogue — and the code paths that read it are shared by every
-//! provider: [`Profile::build_request`] turns an event into the exact bytes and headers an
-//! attempt sends, and the sender reads [`Profile::retry`] to know what to do next.
+//! A [`Profile`] is what a profile file says, checked and compiled: the envelope (the body
+//! as a template over the event), the ids a delivery draws, the header list, the signing
+//! [`Scheme`], the retry policy, the event catalogue with a JSON Schema and a generator
+//! per event, and a source for every rule. Every built-in provider is such a file under
+//! `profiles/` in the repository, embedded in the binary and loaded by the same code as a
+//! user's own file, so no provider has a code path of its own: [`Profile::build_attempt`]
+//! turns any profile's event into the exact bytes and headers an attempt sends, the sender
+//! reads [`Profile::retry`], and verifiers read [`Profile::scheme`].
 //!
-//! Layout: one file per built-in provider (`llamacloud.rs`, `crawl4ai.rs`, `extend.rs`,
-//! `perfectparser.rs`, `standard_webhooks.rs`, `svix.rs`) holding only its table — the
-//! rules and, beside each, where it comes from (`rules.rs`); `catalogue/` holds each
-//! provider's event types with their JSON Schemas and data generators; `describe.rs` the
-//! words `hookrig profiles NAME` prints, computed from the data; this file has the shared
-//! types, the envelope builders and the header rules.
+//! Layout: `raw.rs` holds the serde types a file is read into (unknown keys refused);
+//! `load.rs` checks and compiles them (errors with file, line, column and the valid
+//! choices), resolves `base:` and the built-ins; `template.rs` is the template language
+//! of envelopes, headers, ids and generators; `catalogue.rs` the event types; `rules.rs`
+//! where each rule comes from; `describe.rs` the words `hookrig profiles NAME` prints,
+//! computed from the data; this file has the validated types and the request builder.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::clock;
-use crate::retry::RetryPolicy;
+use crate::retry::{AttemptResult, RetryPolicy};
 use crate::rng::RunRng;
 use crate::signing::{Scheme, SecretError, SignInput};
 
 pub mod catalogue;
-mod crawl4ai;
 mod describe;
-mod extend;
-mod llamacloud;
-mod perfectparser;
+pub mod load;
+pub mod raw;
 pub mod rules;
-mod standard_webhooks;
-mod svix;
+pub mod template;
 
 pub use catalogue::EventSpec;
+pub use load::{BUILTIN_NAMES, ProfileError, builtin, builtin_text, builtins, lookup};
 pub use rules::{Rule, Source, Sourced};
+use template::{Env, Expr, Gen, Program, Render, Rt, TNode};
 
-/// The names of the built-in profiles, in display order.
-pub const BUILTIN_NAMES: &[&str] = &[
-    "llamacloud",
-    "crawl4ai",
-    "extend",
-    "perfectparser",
-    "standard-webhooks",
-    "svix",
-];
-
-/// A built-in profile by name.
-pub fn builtin(name: &str) -> Option<Profile> {
-    Some(match name {
-        "llamacloud" => llamacloud::profile(),
-        "crawl4ai" => crawl4ai::profile(),
-        "extend" => extend::profile(),
-        "perfectparser" => perfectparser::profile(),
-        "standard-webhooks" => standard_webhooks::profile(),
-        "svix" => svix::profile(),
-        _ => return None,
-    })
-}
-
-/// A built-in profile by name, or an error naming the nearest built-in one and listing
-/// them all: `unknown profile `perfectparsr`: did you mean `perfectparser`? (built-in: …)`.
-pub fn lookup(name: &str) -> Result<Profile, String> {
-    builtin(name).ok_or_else(|| {
-        let hint = crate::scenario::load::nearest(name, BUILTIN_NAMES)
-            .map(|n| format!(": did you mean `{n}`?"))
-            .unwrap_or_default();
-        format!(
-            "unknown profile `{name}`{hint} (built-in: {})",
-            BUILTIN_NAMES.join(", ")
-        )
-    })
-}
-
-/// Every built-in profile.
-pub fn builtins() -> Vec<Profile> {
-    BUILTIN_NAMES.iter().filter_map(|n| builtin(n)).collect()
-}
-
-/// The body envelope: how event data becomes a request body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Envelope {
-    /// `{event_id, event_type, timestamp: float, data}`, optionally JSON-encoded as a string.
-    LlamaCloud,
-    /// `{task_id, task_type, status, timestamp, urls, data?, error?}`.
-    Crawl4ai,
-    /// `{eventId, eventType, payload}`.
-    Extend,
-    /// `{event, created_at, …data}` (flat).
-    PerfectParser,
-    /// `{type, timestamp, data}`.
-    StandardWebhooks,
-}
+/// The path requests go to when no URL is known (sim mode, fixtures).
+pub const DEFAULT_PATH: &str = "/webhook";
 
 /// How the body's bytes are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyEncoding {
     /// Compact JSON, no spaces, UTF-8 text as is (serde_json, Go, JavaScript).
     Compact,
+    /// Two-space indented JSON with `\n` line breaks (Ruby's `JSON.pretty_generate`).
+    Pretty,
     /// Python's `json.dumps` defaults: `", "` and `": "`, non-ASCII as `\uXXXX`.
     PythonJsonDumps,
 }
 
+impl BodyEncoding {
+    /// The names a profile file uses.
+    pub const NAMES: &[&str] = &["compact", "pretty", "python"];
+}
+
+/// Where a received request names its event type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeFrom {
+    /// A body field (JSON Pointer).
+    Body(String),
+    /// A header.
+    Header(String),
+    /// A template over `body` and `header(NAME)`.
+    Template(TNode, usize),
+    /// Nowhere the profile says.
+    Unknown,
+}
+
+/// Where the event data sits in the body, read from the envelope template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataAt {
+    /// The data whole, at this JSON Pointer (`""`: the body is the data).
+    Wrapped(String),
+    /// The data's fields beside the envelope's own keys at the top level.
+    Flat(Vec<String>),
+    /// Named fields of the data, each somewhere in the body.
+    Fields(Vec<String>),
+}
+
+/// The body: a template over the event, and how it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    /// The template.
+    pub body: TNode,
+    /// Slots its frame needs.
+    pub frame: usize,
+    /// How the bytes are written.
+    pub encoding: BodyEncoding,
+    /// When true, the JSON body is sent encoded once more as a JSON string.
+    pub as_json_string: Option<Expr>,
+    /// Where a received request names its event type.
+    pub type_from: TypeFrom,
+    /// When set, event data must be a mapping; the text says why.
+    pub data_must_be_object: Option<String>,
+    /// The largest body the provider sends and why (for `conform`).
+    pub largest: (usize, String),
+    /// Where the data sits in the body.
+    pub data_at: DataAt,
+    /// The template in words.
+    pub words: String,
+}
+
+/// One entry of the header list.
+// A header entry is the common case and the list is short: boxing it would cost a pointer
+// chase per header per attempt to save a few bytes for the two markers.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeaderEntry {
+    /// A header: its value a template, sent when `when` holds and the value is present.
+    Header {
+        /// The name.
+        name: String,
+        /// The value.
+        value: TNode,
+        /// Slots its frame needs.
+        frame: usize,
+        /// Sent only when this holds.
+        when: Option<Expr>,
+        /// The value template as written, for words.
+        words: String,
+    },
+    /// Where the endpoint's custom headers go.
+    Custom,
+    /// Where the signature headers go.
+    Signature,
+}
+
 /// How a provider treats custom endpoint headers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HeaderRules {
     /// Header names a custom header can never replace (case-insensitive); such a custom
     /// header is dropped.
-    pub protected: Vec<&'static str>,
-    /// `Content-Type` is forced after custom headers (Crawl4AI).
-    pub content_type_last: bool,
+    pub protected: Vec<String>,
     /// Custom headers the provider refuses when the endpoint is configured.
     pub limits: Option<HeaderLimits>,
 }
@@ -118,7 +144,7 @@ pub struct HeaderRules {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderLimits {
     /// The provider, in error messages (`Crawl4AI`).
-    pub provider: &'static str,
+    pub provider: String,
     /// Names must match `^[A-Za-z0-9-]{1,N}$` with this N.
     pub name_max_chars: Option<usize>,
     /// At most this many custom headers.
@@ -128,64 +154,122 @@ pub struct HeaderLimits {
     /// Values may not hold CR, LF or NUL.
     pub no_control_chars: bool,
     /// Refused names (lowercase).
-    pub denied: &'static [&'static str],
+    pub denied: Vec<String>,
     /// Refused name prefixes (lowercase).
-    pub denied_prefixes: &'static [&'static str],
+    pub denied_prefixes: Vec<String>,
 }
 
-/// Crawl4AI refuses these custom header names at configuration time.
-pub const CRAWL4AI_DENIED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "content-type",
-    "proxy-authorization",
-    "authorization",
-    "cookie",
-    "expect",
-    "upgrade",
-    "te",
-    "trailer",
-];
+/// One id a delivery carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdForm {
+    /// Its name in templates.
+    pub name: String,
+    /// How one is drawn.
+    pub form: TNode,
+    /// Slots its frame needs.
+    pub frame: usize,
+    /// The form as written, for words.
+    pub words: String,
+    /// Drawn once per delivery (`true`) or afresh per attempt.
+    pub repeat: bool,
+}
 
 /// Whether an endpoint needs a secret, and the form of one the provider generates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SecretRule {
     /// Signing is optional: without a secret, requests go unsigned.
     Optional,
     /// The provider signs every delivery (every endpoint has a secret): without one
     /// given, hookrig generates one of this form from the run's seed.
-    Generated(SecretForm),
-}
-
-/// The form of a generated secret: a prefix and random characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SecretForm {
-    /// `wss_`, `whsec_`, or empty.
-    pub prefix: &'static str,
-    /// What follows the prefix.
-    pub body: SecretBody,
-}
-
-/// What follows a generated secret's prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretBody {
-    /// This many letters and digits.
-    Alnum(usize),
-    /// This many lowercase hex digits.
-    Hex(usize),
-    /// This many random bytes, base64-encoded (Svix: 24).
-    Base64Bytes(usize),
+    Generated {
+        /// The form.
+        form: TNode,
+        /// Slots its frame needs.
+        frame: usize,
+        /// The form as written, for words.
+        words: String,
+    },
 }
 
 /// One API version of a provider whose catalogue changes with it (Extend).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ApiVersion {
     /// The version's name, e.g. `2026-02-09`.
-    pub name: &'static str,
+    pub name: String,
     /// Its event catalogue.
-    pub catalogue: fn() -> Vec<EventSpec>,
+    pub catalogue: Arc<Vec<EventSpec>>,
+}
+
+/// A test vector: known inputs and the signature headers they must give.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestVector {
+    /// Where it comes from.
+    pub source: Source,
+    /// The secrets.
+    pub secrets: Vec<String>,
+    /// The message id.
+    pub id: String,
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// The raw body.
+    pub body: String,
+    /// The URL.
+    pub url: String,
+    /// The method.
+    pub method: String,
+    /// Header names and values.
+    pub expect: Vec<(String, String)>,
+}
+
+impl TestVector {
+    /// `Ok` when `scheme` gives the expected headers, else what it gave instead.
+    pub fn check(&self, scheme: &Scheme) -> Result<(), String> {
+        let got = scheme
+            .sign(
+                &self.secrets,
+                SignInput {
+                    id: &self.id,
+                    timestamp: self.timestamp,
+                    body: self.body.as_bytes(),
+                    url: &self.url,
+                    method: &self.method,
+                },
+            )
+            .map_err(|e| format!("secret: {e}"))?;
+        for (name, want) in &self.expect {
+            match crate::signing::header(&got, name) {
+                Some(v) if v == want => {}
+                Some(v) => {
+                    return Err(format!(
+                        "{name}: expected `{want}`, the signature section gives `{v}`"
+                    ));
+                }
+                None => {
+                    let names: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+                    return Err(format!(
+                        "{name}: the signature section makes no such header (it makes: {})",
+                        if names.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            names.join(", ")
+                        }
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a profile came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A built-in, by name.
+    Builtin(String),
+    /// A file.
+    File(std::path::PathBuf),
+    /// A built-in or file with overrides.
+    Overridden,
 }
 
 /// A provider's delivery rules.
@@ -194,36 +278,47 @@ pub struct Profile {
     /// The profile's name (`perfectparser`).
     pub name: String,
     /// The provider, in words.
-    pub provider: &'static str,
+    pub provider: String,
     /// The release, server or API version the rules are read from.
-    pub version: &'static str,
-    /// Body envelope.
-    pub envelope: Envelope,
-    /// How the body's bytes are written.
-    pub body_encoding: BodyEncoding,
-    /// Fixed headers every request carries, in order.
-    pub static_headers: Vec<(&'static str, &'static str)>,
+    pub version: String,
+    /// Tables and parts the templates use.
+    pub program: Arc<Program>,
+    /// The delivery's ids.
+    pub ids: Arc<Vec<IdForm>>,
+    /// The body.
+    pub envelope: Arc<Envelope>,
+    /// The header list.
+    pub headers: Arc<Vec<HeaderEntry>>,
     /// What custom headers may do.
     pub header_rules: HeaderRules,
-    /// Signing scheme.
+    /// The signing scheme.
     pub scheme: Scheme,
+    /// The scheme in one line (fixtures' index.json).
+    pub scheme_summary: String,
+    /// The secret fixtures sign with by default: `secret.test`, else the first test
+    /// vector's; `None` when the profile does not sign.
+    pub test_secret: Option<String>,
     /// Whether a secret is needed, and the form of a generated one.
     pub secret: SecretRule,
     /// Attempts, waits, timeout and what is retried.
     pub retry: RetryPolicy,
     /// Event types the provider sends (of the selected API version).
-    pub catalogue: Vec<EventSpec>,
+    pub catalogue: Arc<Vec<EventSpec>>,
     /// The API versions whose catalogues differ, the default first; empty when the
     /// provider has one catalogue.
     pub api_versions: Vec<ApiVersion>,
     /// The selected API version, when the provider has several.
-    pub api_version: Option<&'static str>,
-    /// Whether event types outside the catalogue are allowed (Standard Webhooks).
-    pub open_catalogue: bool,
+    pub api_version: Option<String>,
+    /// Any other event type is accepted with this schema and data (Standard Webhooks).
+    pub other: Option<Arc<EventSpec>>,
     /// The delivery status the provider shows between attempts, when it names one.
     pub pending_status: Option<&'static str>,
     /// Every rule with its sources, in the order `hookrig profiles NAME` prints them.
     pub rules: Vec<Sourced>,
+    /// Known inputs and the signature headers they must give.
+    pub test_vectors: Vec<TestVector>,
+    /// Where it came from.
+    pub origin: Origin,
 }
 
 /// Body encoding for LlamaCloud (`webhook_output_format`).
@@ -236,6 +331,16 @@ pub enum OutputFormat {
     Json,
 }
 
+impl OutputFormat {
+    /// `string` or `json`, as templates read `endpoint.output_format`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::String => "string",
+            OutputFormat::Json => "json",
+        }
+    }
+}
+
 /// Where deliveries go and how they are configured.
 #[derive(Debug, Clone, Default)]
 pub struct Endpoint {
@@ -243,7 +348,7 @@ pub struct Endpoint {
     pub url: Option<String>,
     /// HMAC secrets: one signature per secret (several only for key rotation).
     pub secrets: Vec<String>,
-    /// PerfectParser's static `X-Webhook-Secret`.
+    /// A fixed secret sent as a header (PerfectParser's `X-Webhook-Secret`).
     pub static_secret: Option<String>,
     /// Custom headers, in order.
     pub headers: Vec<(String, String)>,
@@ -283,10 +388,10 @@ pub enum ConfigError {
     Secret(#[from] SecretError),
     /// Several secrets for a scheme without rotation.
     #[error(
-        "profile `{0}` signs with one secret; a list of secrets (key rotation) is only for standard-webhooks"
+        "profile `{0}` signs with one secret; a list of secrets (key rotation) needs a profile whose signature has `rotation:`"
     )]
     Rotation(String),
-    /// Event data of the wrong shape.
+    /// Event data of the wrong shape, or a template that cannot be evaluated with it.
     #[error("{0}")]
     Data(String),
 }
@@ -295,15 +400,51 @@ pub enum ConfigError {
 /// event happened. The providers build the payload once and re-post it, so every body
 /// field that says when the event happened repeats unchanged on each retry; only the
 /// header timestamps that belong to a signature are fresh per attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeliveryIds {
-    /// LlamaCloud `event_id`, Extend `eventId`, Standard Webhooks `webhook-id`; empty when
-    /// the provider has none.
+    /// The id named `id` (LlamaCloud `event_id`, Extend `eventId`, Standard Webhooks
+    /// `webhook-id`): the one a signature's `{id}` signs; empty when the provider has none.
     pub message_id: String,
+    /// Every id, in the profile's `ids:` order (the message id among them).
+    pub values: Vec<String>,
     /// When the event happened (wall clock, since the Unix epoch): the body's
     /// `timestamp`/`created_at`. `None` until the sender fixes it at the first attempt;
     /// a request built while it is `None` uses the time it is built at.
     pub event_time: Option<Duration>,
+    /// The seed of ids drawn afresh per attempt (only profiles that have such ids).
+    pub attempt_seed: u64,
+}
+
+impl DeliveryIds {
+    /// Ids with only a message id (and no other named ids).
+    pub fn with_message_id(message_id: impl Into<String>) -> Self {
+        Self {
+            message_id: message_id.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// What the request builder knows about the attempt being made.
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptInfo<'a> {
+    /// Its number, from 1.
+    pub n: u32,
+    /// How the previous attempt ended.
+    pub last: Option<AttemptResult>,
+    /// The URL the request goes to (a path in sim mode).
+    pub url: &'a str,
+}
+
+impl AttemptInfo<'_> {
+    /// The first attempt, to [`DEFAULT_PATH`].
+    pub fn first() -> AttemptInfo<'static> {
+        AttemptInfo {
+            n: 1,
+            last: None,
+            url: DEFAULT_PATH,
+        }
+    }
 }
 
 /// One attempt's request: headers in order and the body exactly as sent.
@@ -319,15 +460,15 @@ impl Profile {
     /// The profile with the catalogue of API version `name`, or an error listing the
     /// valid versions.
     pub fn with_api_version(mut self, name: &str) -> Result<Profile, String> {
-        let names: Vec<&str> = self.api_versions.iter().map(|v| v.name).collect();
+        let names: Vec<&str> = self.api_versions.iter().map(|v| v.name.as_str()).collect();
         if names.is_empty() {
             return Err(format!(
-                "profile `{}` has one event catalogue; `api_version` is for extend",
+                "profile `{}` has one event catalogue; `api_version` is for extend and other profiles whose catalogue has `api_versions:`",
                 self.name
             ));
         }
-        let Some(v) = self.api_versions.iter().find(|v| v.name == name).copied() else {
-            let hint = crate::scenario::load::nearest(name, &names)
+        let Some(v) = self.api_versions.iter().find(|v| v.name == name).cloned() else {
+            let hint = crate::text::nearest(name, &names)
                 .map(|n| format!(": did you mean `{n}`?"))
                 .unwrap_or_default();
             return Err(format!(
@@ -337,27 +478,45 @@ impl Profile {
                 names[0]
             ));
         };
-        self.catalogue = (v.catalogue)();
+        self.catalogue = v.catalogue;
         self.api_version = Some(v.name);
         Ok(self)
+    }
+
+    /// The secret fixtures sign with by default.
+    pub fn test_secret(&self) -> Option<&str> {
+        self.test_secret.as_deref()
+    }
+
+    /// Whether the profile signs every delivery (so an endpoint always has a secret).
+    pub fn always_signs(&self) -> bool {
+        self.scheme.signs() && matches!(self.secret, SecretRule::Generated { .. })
+    }
+
+    /// Whether a template reads `endpoint.static_secret` (a fixed secret sent as a header).
+    pub fn uses_static_secret(&self) -> Option<&str> {
+        self.headers.iter().find_map(|h| match h {
+            HeaderEntry::Header { name, words, .. } if words.contains("endpoint.static_secret") => {
+                Some(name.as_str())
+            }
+            _ => None,
+        })
     }
 
     /// A secret in the provider's own form, drawn from `rng`, when the provider signs
     /// every delivery; `None` when signing is optional.
     pub fn generate_secret(&self, rng: &mut RunRng) -> Option<String> {
-        let SecretRule::Generated(form) = self.secret else {
+        let SecretRule::Generated { form, frame, .. } = &self.secret else {
             return None;
         };
-        let body = match form.body {
-            SecretBody::Alnum(n) => rng.alnum(n),
-            SecretBody::Hex(n) => rng.hex(n),
-            SecretBody::Base64Bytes(n) => {
-                use base64::Engine as _;
-                let bytes: Vec<u8> = (0..n).map(|_| rng.u64() as u8).collect();
-                base64::engine::general_purpose::STANDARD.encode(bytes)
-            }
+        let env = Env::default();
+        let rt = Rt {
+            prog: &self.program,
+            env: &env,
         };
-        Some(format!("{}{body}", form.prefix))
+        let mut text = String::new();
+        rt.eval(form, *frame, Some(rng)).ok()?.write_text(&mut text);
+        Some(text)
     }
 
     /// `endpoint` as the run sends to it: with a secret generated from `rng` when the
@@ -379,43 +538,90 @@ impl Profile {
         self.catalogue.iter().find(|e| e.name == event_type)
     }
 
+    /// The catalogue entry for `event_type`, or the open catalogue's entry for any other.
+    fn spec(&self, event_type: &str) -> Option<&EventSpec> {
+        self.event(event_type).or(self.other.as_deref())
+    }
+
     /// Whether the profile sends `event_type`.
     pub fn knows_event(&self, event_type: &str) -> bool {
-        self.open_catalogue || self.event(event_type).is_some()
+        self.other.is_some() || self.event(event_type).is_some()
     }
 
     /// The JSON Schema of the body for `event_type`.
     pub fn body_schema(&self, event_type: &str) -> Option<Value> {
-        match self.event(event_type) {
-            Some(spec) => Some((spec.body_schema)()),
-            None if self.envelope == Envelope::StandardWebhooks => {
-                Some(catalogue::standard_webhooks::generic_body_schema())
-            }
-            None => None,
-        }
+        self.spec(event_type).map(|s| s.schema.clone())
     }
 
-    /// Realistic data for `event_type`.
+    /// Realistic data for `event_type`: its generator's, or its example; for a type the
+    /// profile does not know, the open catalogue's, else the first event's.
     pub fn generate_data(&self, event_type: &str, rng: &mut RunRng) -> Value {
-        match self.event(event_type) {
-            Some(spec) => (spec.generate)(rng),
-            None => catalogue::standard_webhooks::generic_data(rng),
-        }
+        let Some(spec) = self.spec(event_type).or(self.catalogue.first()) else {
+            return Value::Object(serde_json::Map::new());
+        };
+        spec.data(&self.program, event_type, rng)
+            .unwrap_or(Value::Null)
     }
 
     /// New ids for one delivery.
     pub fn new_ids(&self, rng: &mut RunRng) -> DeliveryIds {
-        let message_id = match self.envelope {
-            Envelope::LlamaCloud => rng.uuid(),
-            Envelope::Extend => format!("event_{}", rng.alnum(20)),
-            // Svix and Standard Webhooks: `msg_` and a 27-character KSUID.
-            Envelope::StandardWebhooks => format!("msg_{}", rng.alnum(27)),
-            Envelope::Crawl4ai | Envelope::PerfectParser => String::new(),
+        let env = Env::default();
+        let rt = Rt {
+            prog: &self.program,
+            env: &env,
         };
-        DeliveryIds {
-            message_id,
-            event_time: None,
+        let mut ids = DeliveryIds::default();
+        for f in self.ids.iter() {
+            let mut text = String::new();
+            if f.repeat
+                && let Ok(v) = rt.eval(&f.form, f.frame, Some(rng))
+            {
+                v.write_text(&mut text);
+            }
+            if f.name == "id" {
+                ids.message_id.clone_from(&text);
+            }
+            ids.values.push(text);
         }
+        if self.ids.iter().any(|f| !f.repeat) {
+            ids.attempt_seed = rng.u64();
+        }
+        ids
+    }
+
+    /// The id values for attempt `n`: the delivery's, with the ids drawn per attempt drawn
+    /// afresh from the delivery's attempt seed.
+    fn attempt_ids<'a>(&self, ids: &'a DeliveryIds, n: u32) -> std::borrow::Cow<'a, [String]> {
+        if self.ids.iter().all(|f| f.repeat) && ids.values.len() == self.ids.len() {
+            return std::borrow::Cow::Borrowed(&ids.values);
+        }
+        let env = Env::default();
+        let rt = Rt {
+            prog: &self.program,
+            env: &env,
+        };
+        let mut rng = RunRng::derive(ids.attempt_seed, &format!("attempt-{n}"));
+        let values = self
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if f.repeat
+                    && let Some(v) = ids.values.get(i)
+                {
+                    return v.clone();
+                }
+                if f.name == "id" && !ids.message_id.is_empty() && f.repeat {
+                    return ids.message_id.clone();
+                }
+                let mut text = String::new();
+                if let Ok(v) = rt.eval(&f.form, f.frame, Some(&mut rng)) {
+                    v.write_text(&mut text);
+                }
+                text
+            })
+            .collect();
+        std::borrow::Cow::Owned(values)
     }
 
     /// Checks an endpoint against the provider's configuration rules.
@@ -464,7 +670,7 @@ impl Profile {
                     }
                 }
                 let lower = name.to_ascii_lowercase();
-                if l.denied.contains(&lower.as_str()) {
+                if l.denied.contains(&lower) {
                     return Err(refuse(
                         name,
                         format!(
@@ -474,7 +680,11 @@ impl Profile {
                         ),
                     ));
                 }
-                if let Some(p) = l.denied_prefixes.iter().find(|p| lower.starts_with(*p)) {
+                if let Some(p) = l
+                    .denied_prefixes
+                    .iter()
+                    .find(|p| lower.starts_with(p.as_str()))
+                {
                     return Err(refuse(
                         name,
                         format!(
@@ -510,9 +720,8 @@ impl Profile {
         Ok(())
     }
 
-    /// The request for one attempt at wall time `now`: the body (whose event-time fields
-    /// read `ids.event_time`, fixed for the delivery), the headers, and the signature
-    /// with its header timestamp, both computed afresh at `now`.
+    /// The first attempt's request at wall time `now`, sent to `endpoint.url` (or
+    /// [`DEFAULT_PATH`]): see [`Profile::build_attempt`].
     pub fn build_request(
         &self,
         endpoint: &Endpoint,
@@ -521,39 +730,170 @@ impl Profile {
         ids: &DeliveryIds,
         now: Duration,
     ) -> Result<OutgoingRequest, ConfigError> {
-        let ts = clock::unix_secs(now);
-        let event_time = ids.event_time.unwrap_or(now);
-        let mut body = self.envelope_bytes(endpoint, event_type, data, ids, event_time)?;
-        if self.envelope == Envelope::LlamaCloud && endpoint.output_format == OutputFormat::String {
-            let inner = String::from_utf8(body).unwrap_or_default();
-            body = self.encode(&inner)?;
-        }
+        let url = endpoint.url.as_deref().unwrap_or(DEFAULT_PATH);
+        self.build_attempt(
+            endpoint,
+            event_type,
+            data,
+            ids,
+            now,
+            AttemptInfo {
+                url,
+                ..AttemptInfo::first()
+            },
+        )
+    }
 
-        let mut headers: Vec<(String, String)> = self
-            .static_headers
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        match self.envelope {
-            Envelope::LlamaCloud => {
-                headers.push(("X-Webhook-Event-ID".into(), ids.message_id.clone()));
-                headers.push(("X-Webhook-Event-Type".into(), event_type.to_owned()));
+    /// The request for one attempt at wall time `now`: the body (whose event-time fields
+    /// read `ids.event_time`, fixed for the delivery), the headers (per-attempt ones such
+    /// as a retry number from `attempt`), and the signature with its timestamp, both
+    /// computed afresh at `now`.
+    pub fn build_attempt(
+        &self,
+        endpoint: &Endpoint,
+        event_type: &str,
+        data: &Value,
+        ids: &DeliveryIds,
+        now: Duration,
+        attempt: AttemptInfo<'_>,
+    ) -> Result<OutgoingRequest, ConfigError> {
+        if let Some(why) = &self.envelope.data_must_be_object
+            && !data.is_object()
+        {
+            return Err(ConfigError::Data(format!("{why}, got {}", json_kind(data))));
+        }
+        let id_values = self.attempt_ids(ids, attempt.n);
+        let (last_failure, last_status) = match attempt.last {
+            None => (None, None),
+            Some(AttemptResult::Status(s)) => (Some("status"), Some(s)),
+            Some(AttemptResult::Timeout) => (Some("timeout"), None),
+            Some(AttemptResult::Connection) => (Some("connection"), None),
+            Some(AttemptResult::TooManyRedirects) => (Some("too_many_redirects"), None),
+        };
+        let signed = self.scheme.signs() && !endpoint.secrets.is_empty();
+        let env = Env {
+            ty: event_type,
+            data: Some(data),
+            ids: &id_values,
+            time: ids.event_time.unwrap_or(now),
+            now,
+            attempt: attempt.n,
+            last_failure,
+            last_status,
+            signed,
+            static_secret: endpoint.static_secret.as_deref(),
+            data_in_payload: endpoint.data_in_payload,
+            output_format: endpoint.output_format.name(),
+            url: endpoint.url.as_deref(),
+            body: None,
+            headers: &[],
+        };
+        let rt = Rt {
+            prog: &self.program,
+            env: &env,
+        };
+        let mut body = self.encode(&Render {
+            rt: &rt,
+            node: &self.envelope.body,
+        })?;
+        if let Some(cond) = &self.envelope.as_json_string {
+            let wrap = rt.expr_value(cond).map_err(ConfigError::Data)?.into_value();
+            if wrap.as_bool() == Some(true) {
+                let inner = String::from_utf8(body).unwrap_or_default();
+                body = self.encode(&inner)?;
             }
-            Envelope::StandardWebhooks => {
-                let names = self
-                    .scheme
-                    .standard_headers()
-                    .unwrap_or(crate::signing::WEBHOOK_HEADERS);
-                headers.insert(0, (names.id.into(), ids.message_id.clone()));
-                headers.insert(1, (names.timestamp.into(), ts.to_string()));
-            }
-            Envelope::PerfectParser => {
-                if let Some(s) = &endpoint.static_secret {
-                    headers.push(("X-Webhook-Secret".into(), s.clone()));
+        }
+        let headers = self.headers_for(&rt, endpoint, &body, ids, now, attempt.url)?;
+        Ok(OutgoingRequest {
+            headers,
+            body: Bytes::from(body),
+        })
+    }
+
+    /// The header list evaluated, the endpoint's custom headers merged in, the signature
+    /// inserted where the list says.
+    fn headers_for(
+        &self,
+        rt: &Rt<'_>,
+        endpoint: &Endpoint,
+        body: &[u8],
+        ids: &DeliveryIds,
+        now: Duration,
+        url: &str,
+    ) -> Result<Vec<(String, String)>, ConfigError> {
+        let mut out: Vec<(String, String)> = Vec::with_capacity(self.headers.len() + 4);
+        let mut sig_at = None;
+        let mut late = false;
+        for entry in self.headers.iter() {
+            match entry {
+                HeaderEntry::Custom => {
+                    self.merge_custom(&mut out, endpoint);
+                    late = true;
+                }
+                HeaderEntry::Signature => sig_at = Some(out.len()),
+                HeaderEntry::Header {
+                    name,
+                    value,
+                    frame,
+                    when,
+                    ..
+                } => {
+                    if let Some(w) = when {
+                        let holds = rt
+                            .expr_value(w)
+                            .map_err(|e| ConfigError::Data(format!("header {name}: {e}")))?
+                            .into_value();
+                        if holds.as_bool() != Some(true) {
+                            continue;
+                        }
+                    }
+                    let v = rt
+                        .eval(value, *frame, None)
+                        .map_err(|e| ConfigError::Data(format!("header {name}: {e}")))?;
+                    if v.is_absent() {
+                        continue;
+                    }
+                    let mut text = String::new();
+                    v.write_text(&mut text);
+                    if late {
+                        // A header after the custom ones wins over a custom one of its name.
+                        if let Some(i) = out.iter().position(|(k, _)| k.eq_ignore_ascii_case(name))
+                        {
+                            out.remove(i);
+                            if let Some(at) = &mut sig_at
+                                && *at > i
+                            {
+                                *at -= 1;
+                            }
+                        }
+                    }
+                    out.push((name.clone(), text));
                 }
             }
-            Envelope::Crawl4ai | Envelope::Extend => {}
         }
+        if !late {
+            self.merge_custom(&mut out, endpoint);
+        }
+        let sig = self.scheme.sign(
+            &endpoint.secrets,
+            SignInput {
+                id: &ids.message_id,
+                timestamp: clock::unix_secs(now),
+                body,
+                url,
+                method: "POST",
+            },
+        )?;
+        let at = sig_at.unwrap_or(out.len()).min(out.len());
+        for (i, h) in sig.into_iter().enumerate() {
+            out.insert(at + i, h);
+        }
+        Ok(out)
+    }
+
+    /// The endpoint's custom headers: a protected name is dropped, a name already sent
+    /// takes the custom value in place, any other is appended.
+    fn merge_custom(&self, out: &mut Vec<(String, String)>, endpoint: &Endpoint) {
         for (name, value) in &endpoint.headers {
             if self
                 .header_rules
@@ -563,192 +903,79 @@ impl Profile {
             {
                 continue;
             }
-            match headers
-                .iter_mut()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            {
+            match out.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
                 Some(slot) => slot.1 = value.clone(),
-                None => headers.push((name.clone(), value.clone())),
+                None => out.push((name.clone(), value.clone())),
             }
         }
-        if self.header_rules.content_type_last {
-            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
-            headers.push(("Content-Type".into(), "application/json".into()));
-        }
-        let sig = self.scheme.sign(
-            &endpoint.secrets,
-            SignInput {
-                id: &ids.message_id,
-                timestamp: ts,
-                body: &body,
-            },
-        )?;
-        let after = self
-            .scheme
-            .standard_headers()
-            .map_or("webhook-timestamp", |h| h.timestamp);
-        let at = headers
-            .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case(after))
-            .map_or(headers.len(), |p| p + 1);
-        for (i, h) in sig.into_iter().enumerate() {
-            headers.insert((at + i).min(headers.len()), h);
-        }
-        Ok(OutgoingRequest {
-            headers,
-            body: Bytes::from(body),
-        })
     }
 
     /// `value` in the profile's body encoding.
     fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>, ConfigError> {
-        match self.body_encoding {
+        match self.envelope.encoding {
             BodyEncoding::Compact => serde_json::to_vec(value),
+            BodyEncoding::Pretty => serde_json::to_vec_pretty(value),
             BodyEncoding::PythonJsonDumps => crate::pyjson::to_vec(value),
         }
         .map_err(|e| ConfigError::Data(e.to_string()))
     }
 
-    /// The body's bytes (before LlamaCloud's string encoding), its event-time fields
-    /// reading `at`. The three envelopes that wrap `data` whole are written straight
-    /// from borrowed fields, without copying `data` into a new tree first (this runs once
-    /// per attempt); the two that lay out or pick `data`'s fields are built as a tree.
-    fn envelope_bytes(
-        &self,
-        endpoint: &Endpoint,
-        event_type: &str,
-        data: &Value,
-        ids: &DeliveryIds,
-        at: Duration,
-    ) -> Result<Vec<u8>, ConfigError> {
-        #[derive(serde::Serialize)]
-        struct LlamaCloud<'a> {
-            event_id: &'a str,
-            event_type: &'a str,
-            timestamp: f64,
-            data: &'a Value,
-        }
-        #[derive(serde::Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Extend<'a> {
-            event_id: &'a str,
-            event_type: &'a str,
-            payload: &'a Value,
-        }
-        #[derive(serde::Serialize)]
-        struct Standard<'a> {
-            #[serde(rename = "type")]
-            event_type: &'a str,
-            timestamp: String,
-            data: &'a Value,
-        }
-        match self.envelope {
-            Envelope::LlamaCloud => self.encode(&LlamaCloud {
-                event_id: &ids.message_id,
-                event_type,
-                timestamp: clock::unix_float(at),
-                data,
-            }),
-            Envelope::Extend => self.encode(&Extend {
-                event_id: &ids.message_id,
-                event_type,
-                payload: data,
-            }),
-            Envelope::StandardWebhooks => self.encode(&Standard {
-                event_type,
-                timestamp: clock::iso_z(at),
-                data,
-            }),
-            Envelope::PerfectParser => {
-                self.encode(&Self::perfectparser_body(event_type, data, at)?)
-            }
-            Envelope::Crawl4ai => {
-                self.encode(&Self::crawl4ai_body(endpoint, event_type, data, at)?)
-            }
-        }
-    }
-
-    /// PerfectParser's body: `event`, `created_at`, then `data`'s fields at the top level.
-    fn perfectparser_body(
-        event_type: &str,
-        data: &Value,
-        at: Duration,
-    ) -> Result<Value, ConfigError> {
-        let fields = mapping(
-            data,
-            "perfectparser event data must be a mapping (its fields are sent at the top level)",
-        )?;
-        let mut body = Map::new();
-        body.insert("event".into(), json!(event_type));
-        body.insert("created_at".into(), json!(clock::iso_z(at)));
-        for (k, v) in fields {
-            body.insert(k.clone(), v.clone());
-        }
-        Ok(Value::Object(body))
-    }
-
-    /// Crawl4AI's body, in the order `notify_job_completion` builds it: `task_id`,
-    /// `task_type`, `status`, `timestamp`, `urls`, then `error` (failed jobs) and `data`
-    /// (only when the endpoint asks and the job has a result: a crawl job's whole `/crawl`
-    /// response, an LLM job's `{extracted_content}`).
-    fn crawl4ai_body(
-        endpoint: &Endpoint,
-        event_type: &str,
-        data: &Value,
-        at: Duration,
-    ) -> Result<Value, ConfigError> {
-        let fields = mapping(
-            data,
-            "crawl4ai event data must be a mapping with task_id, urls and result or error",
-        )?;
-        let (task_type, status) = event_type.split_once('.').unwrap_or((event_type, ""));
-        let mut body = Map::new();
-        if let Some(id) = fields.get("task_id") {
-            body.insert("task_id".into(), id.clone());
-        }
-        body.insert("task_type".into(), json!(task_type));
-        body.insert("status".into(), json!(status));
-        body.insert("timestamp".into(), json!(clock::iso_python_utc(at)));
-        body.insert(
-            "urls".into(),
-            fields.get("urls").cloned().unwrap_or_else(|| json!([])),
-        );
-        if let Some(err) = fields.get("error") {
-            body.insert("error".into(), err.clone());
-        }
-        if let Some(result) = fields.get("result").filter(|_| endpoint.data_in_payload) {
-            let d = if task_type == "llm_extraction" {
-                json!({ "extracted_content": result })
-            } else {
-                result.clone()
-            };
-            body.insert("data".into(), d);
-        }
-        Ok(Value::Object(body))
-    }
-
-    /// The event type a received body names (for `when:` steps on a live receiver).
+    /// The event type a received body names (for `when:` steps on a live receiver); see
+    /// [`Profile::event_type_of_request`] for profiles that name it in a header.
     pub fn event_type_of(&self, raw: &[u8]) -> Option<String> {
-        let body = self.decode_body(raw).ok()?;
-        let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
-        match self.envelope {
-            Envelope::LlamaCloud => field("event_type"),
-            Envelope::Extend => field("eventType"),
-            Envelope::StandardWebhooks => field("type"),
-            Envelope::PerfectParser => field("event"),
-            Envelope::Crawl4ai => Some(format!("{}.{}", field("task_type")?, field("status")?)),
+        self.event_type_of_request(&[], raw)
+    }
+
+    /// The event type a received request names, where the profile says it is.
+    pub fn event_type_of_request(
+        &self,
+        headers: &[(String, String)],
+        raw: &[u8],
+    ) -> Option<String> {
+        match &self.envelope.type_from {
+            TypeFrom::Header(name) => crate::signing::header(headers, name).map(str::to_owned),
+            TypeFrom::Body(ptr) => {
+                let body = self.decode_body(raw).ok()?;
+                body.pointer(ptr).and_then(Value::as_str).map(str::to_owned)
+            }
+            TypeFrom::Template(t, frame) => {
+                let body = self.decode_body(raw).ok()?;
+                let env = Env {
+                    body: Some(&body),
+                    headers,
+                    ..Env::default()
+                };
+                let rt = Rt {
+                    prog: &self.program,
+                    env: &env,
+                };
+                let v = rt.eval(t, *frame, None).ok()?;
+                let mut s = String::new();
+                v.write_text(&mut s);
+                (!s.is_empty()).then_some(s)
+            }
+            TypeFrom::Unknown => None,
         }
     }
 
-    /// The body as JSON for checks: LlamaCloud's string-encoded form is decoded.
+    /// The body as JSON for checks: a body sent encoded as a JSON string is decoded.
     pub fn decode_body(&self, raw: &[u8]) -> Result<Value, String> {
         let v: Value = serde_json::from_slice(raw).map_err(|e| format!("body is not JSON: {e}"))?;
         match v {
-            Value::String(inner) if self.envelope == Envelope::LlamaCloud => {
+            Value::String(inner) if self.envelope.as_json_string.is_some() => {
                 serde_json::from_str(&inner)
                     .map_err(|e| format!("string-encoded body is not JSON: {e}"))
             }
             other => Ok(other),
+        }
+    }
+
+    /// The profile file's text, for `hookrig profiles NAME --export`: a built-in's file as
+    /// shipped.
+    pub fn export(&self) -> Option<&'static str> {
+        match &self.origin {
+            Origin::Builtin(name) => builtin_text(name),
+            _ => None,
         }
     }
 }
@@ -765,17 +992,6 @@ pub fn retry_starts(policy: &RetryPolicy) -> Vec<Duration> {
     out
 }
 
-/// `data`'s fields, or `what` and the kind `data` is instead.
-fn mapping<'a>(data: &'a Value, what: &str) -> Result<&'a Map<String, Value>, ConfigError> {
-    match data {
-        Value::Object(fields) => Ok(fields),
-        other => Err(ConfigError::Data(format!(
-            "{what}, got {}",
-            json_kind(other)
-        ))),
-    }
-}
-
 fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -786,6 +1002,9 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Object(_) => "a mapping",
     }
 }
+
+/// A generator of event data, shared by catalogue entries.
+pub type SharedGen = Arc<Gen>;
 
 /// A shared profile.
 pub type SharedProfile = Arc<Profile>;

@@ -1,10 +1,11 @@
 //! Where each rule of a profile comes from.
 //!
 //! Every rule a profile states — body, headers, signature, schedule, timeout, what is
-//! retried, … — carries its sources as data beside it: a seed document in
-//! `../shared/reference/`, a file in the provider's public code (with the constant or
-//! function), a documentation page, or an assumption and why it was made.
-//! `hookrig profiles NAME` prints them rule by rule.
+//! retried, … — carries its sources as data in the profile file's `sources:` section: a
+//! seed document in `../shared/reference/`, a file in the provider's public code (with the
+//! constant or function), a documentation page, or an assumption and why it was made.
+//! Loading refuses a profile that states a rule without a source. `hookrig profiles NAME`
+//! prints them rule by rule.
 
 use std::fmt;
 
@@ -14,28 +15,28 @@ pub enum Source {
     /// A seed document (a file in `../shared/reference/`) and what it says.
     Seed {
         /// The file name, e.g. `llamacloud-webhooks.txt`.
-        file: &'static str,
+        file: String,
         /// What it says, in brief.
-        says: &'static str,
+        says: String,
     },
     /// A file in the provider's public code.
     Code {
         /// `owner/name` on GitHub, with the version or commit read.
-        repo: &'static str,
+        repo: String,
         /// The path inside the repository.
-        file: &'static str,
+        file: String,
         /// The constant, function or line, and what it says.
-        at: &'static str,
+        at: String,
     },
     /// A documentation page.
     Doc {
         /// Its address.
-        url: &'static str,
+        url: String,
         /// What it says, in brief.
-        says: &'static str,
+        says: String,
     },
     /// Not published anywhere we could find: an assumption, and why it was made.
-    Assumption(&'static str),
+    Assumption(String),
 }
 
 impl Source {
@@ -93,8 +94,10 @@ pub enum Rule {
     Redirects,
     /// A connection error sent again at once.
     Resend,
-    /// 410 Gone.
-    Gone,
+    /// Statuses that disable the endpoint (410 Gone).
+    Disable,
+    /// A response header that stops the retries.
+    Stop,
     /// The delivery status shown between attempts.
     Status,
     /// The event catalogue.
@@ -121,7 +124,8 @@ impl Rule {
             Rule::RetryOn => "retry on",
             Rule::Redirects => "redirects",
             Rule::Resend => "resend",
-            Rule::Gone => "410",
+            Rule::Disable => "disable",
+            Rule::Stop => "stop",
             Rule::Status => "status",
             Rule::Events => "events",
         }
@@ -137,30 +141,41 @@ pub struct Sourced {
     pub sources: Vec<Source>,
 }
 
-/// `rule` with `sources`: `sourced(Rule::Timeout, [doc(…)])`.
-pub fn sourced(rule: Rule, sources: impl IntoIterator<Item = Source>) -> Sourced {
-    Sourced {
-        rule,
-        sources: sources.into_iter().collect(),
+impl Rule {
+    /// Every rule, with the key a profile file's `sources:` names it by.
+    pub const ALL: &[(&str, Rule)] = &[
+        ("version", Rule::Version),
+        ("body", Rule::Body),
+        ("body_bytes", Rule::BodyBytes),
+        ("headers", Rule::Headers),
+        ("custom_headers", Rule::CustomHeaders),
+        ("signature", Rule::Signature),
+        ("secret", Rule::Secret),
+        ("attempts", Rule::Attempts),
+        ("waits", Rule::Waits),
+        ("jitter", Rule::Jitter),
+        ("overload", Rule::Overload),
+        ("retry_after", Rule::RetryAfter),
+        ("timeout", Rule::Timeout),
+        ("retry_on", Rule::RetryOn),
+        ("redirects", Rule::Redirects),
+        ("resend", Rule::Resend),
+        ("disable", Rule::Disable),
+        ("stop", Rule::Stop),
+        ("status", Rule::Status),
+        ("events", Rule::Events),
+    ];
+
+    /// The rule a `sources:` key names.
+    pub fn from_key(key: &str) -> Option<Rule> {
+        Self::ALL.iter().find(|(k, _)| *k == key).map(|(_, r)| *r)
     }
-}
 
-/// A seed document source.
-pub const fn seed(file: &'static str, says: &'static str) -> Source {
-    Source::Seed { file, says }
-}
-
-/// A code source.
-pub const fn code(repo: &'static str, file: &'static str, at: &'static str) -> Source {
-    Source::Code { repo, file, at }
-}
-
-/// A documentation page source.
-pub const fn doc(url: &'static str, says: &'static str) -> Source {
-    Source::Doc { url, says }
-}
-
-/// An assumption and why.
-pub const fn assumption(why: &'static str) -> Source {
-    Source::Assumption(why)
+    /// The key of this rule in `sources:`.
+    pub fn key(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, r)| *r == self)
+            .map_or("", |(k, _)| k)
+    }
 }

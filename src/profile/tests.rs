@@ -14,10 +14,7 @@ fn names(r: &OutgoingRequest) -> Vec<&str> {
 }
 
 fn ids(m: &str) -> DeliveryIds {
-    DeliveryIds {
-        message_id: m.into(),
-        event_time: None,
-    }
+    DeliveryIds::with_message_id(m)
 }
 
 #[test]
@@ -273,9 +270,14 @@ fn extend_signs_its_timestamp_and_body() {
     let ts = crate::signing::header(&r.headers, "x-extend-request-timestamp").unwrap();
     assert_eq!(ts, (SIM_EPOCH_UNIX + 5).to_string());
     let sig = crate::signing::header(&r.headers, "x-extend-request-signature").unwrap();
+    let message = [
+        format!("v0:{}:", SIM_EPOCH_UNIX + 5).as_bytes(),
+        &r.body[..],
+    ]
+    .concat();
     assert_eq!(
         sig,
-        crate::signing::sign_extend("sec", SIM_EPOCH_UNIX + 5, &r.body)
+        hex::encode(crate::signing::hmac_sha256(b"sec", &[&message]))
     );
 }
 
@@ -310,7 +312,7 @@ fn profile_schedules_match_the_design_table() {
 }
 
 #[test]
-fn only_standard_webhooks_accepts_several_secrets() {
+fn only_a_profile_with_rotation_accepts_several_secrets() {
     let two = Endpoint {
         secrets: vec!["a".into(), "b".into()],
         ..Endpoint::default()
@@ -346,13 +348,15 @@ fn every_profile_sources_every_rule_it_has() {
             Rule::Signature,
             Rule::Secret,
             Rule::Attempts,
-            Rule::Waits,
             Rule::Timeout,
             Rule::RetryOn,
             Rule::Redirects,
             Rule::Events,
         ];
         let r = &p.retry;
+        if r.attempts > 1 {
+            must.push(Rule::Waits);
+        }
         if r.jitter_percent > 0 {
             must.push(Rule::Jitter);
         }
@@ -365,8 +369,11 @@ fn every_profile_sources_every_rule_it_has() {
         if r.resend_quick_connection_error.is_some() {
             must.push(Rule::Resend);
         }
-        if r.disable_on_410 {
-            must.push(Rule::Gone);
+        if !r.disable_on.is_empty() {
+            must.push(Rule::Disable);
+        }
+        if r.stop_header.is_some() {
+            must.push(Rule::Stop);
         }
         if p.pending_status.is_some() {
             must.push(Rule::Status);
@@ -398,8 +405,8 @@ fn the_event_time_in_the_body_stays_while_the_signature_timestamp_moves() {
         ..Endpoint::default()
     };
     let ids = DeliveryIds {
-        message_id: "msg_1".into(),
         event_time: Some(epoch(60)),
+        ..DeliveryIds::with_message_id("msg_1")
     };
     let data = json!({"id": "u"});
 
@@ -426,7 +433,7 @@ fn the_event_time_in_the_body_stays_while_the_signature_timestamp_moves() {
 #[test]
 fn extend_selects_the_catalogue_of_its_api_version() {
     let p = builtin("extend").unwrap();
-    assert_eq!(p.api_version, Some("2024-12-23"));
+    assert_eq!(p.api_version.as_deref(), Some("2024-12-23"));
     assert!(p.knows_event("processor_run.processed"));
     assert!(!p.knows_event("extract_run.processed"));
 
@@ -449,10 +456,52 @@ fn generated_secrets_have_the_providers_forms_and_follow_the_seed() {
     let extend = secret("extend", 1).unwrap();
     assert!(extend.starts_with("wss_") && extend.len() == 36, "{extend}");
     let svix = secret("svix", 1).unwrap();
-    assert_eq!(crate::signing::standard_key(&svix).unwrap().len(), 24);
+    let key = builtin("svix").unwrap().scheme.key.key(&svix).unwrap();
+    assert_eq!(key.len(), 24);
     assert_eq!(secret("perfectparser", 1).unwrap().len(), 64);
     assert_eq!(secret("extend", 1), secret("extend", 1));
     assert_ne!(secret("extend", 1), secret("extend", 2));
     assert_eq!(secret("llamacloud", 1), None, "signing is optional there");
     assert_eq!(secret("crawl4ai", 1), None);
+}
+
+#[test]
+fn every_signing_built_in_carries_a_test_vector_its_scheme_reproduces() {
+    for p in builtins() {
+        if !p.scheme.signs() {
+            assert!(p.test_vectors.is_empty(), "{}", p.name);
+            continue;
+        }
+        assert!(!p.test_vectors.is_empty(), "{} has no test vector", p.name);
+        for v in &p.test_vectors {
+            assert_eq!(v.check(&p.scheme), Ok(()), "{}", p.name);
+        }
+    }
+}
+
+#[test]
+fn a_test_vector_with_a_wrong_value_says_what_the_scheme_gives() {
+    let p = builtin("standard-webhooks").unwrap();
+    let mut v = p.test_vectors[0].clone();
+    v.expect[0].1 = "v1,AAAA".into();
+
+    let err = v.check(&p.scheme).unwrap_err();
+
+    assert!(
+        err.contains("expected `v1,AAAA`, the signature section gives `v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_built_in_files_are_what_export_prints_and_what_loads() {
+    for name in BUILTIN_NAMES {
+        let text = builtin_text(name).unwrap();
+        let again = load::load_str(std::path::Path::new("x.yaml"), text).unwrap();
+        let built_in = builtin(name).unwrap();
+        assert_eq!(again.name, built_in.name);
+        assert_eq!(again.retry, built_in.retry);
+        assert_eq!(again.scheme, built_in.scheme);
+        assert_eq!(built_in.export(), Some(text));
+    }
 }

@@ -113,9 +113,16 @@ impl RequestLog {
         let n = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         let now = self.clock.now();
         let verdict = self.verifier.as_ref().map(|v| {
-            v.profile
-                .scheme
-                .verify(&v.secrets, &r.headers, &r.body, now)
+            v.profile.scheme.verify_request(
+                &v.secrets,
+                crate::signing::Received {
+                    method: &r.method,
+                    url: &r.path,
+                    headers: &r.headers,
+                    body: &r.body,
+                },
+                now,
+            )
         });
         let entry = Entry {
             n,

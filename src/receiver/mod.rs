@@ -267,7 +267,10 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
             .map_or_else(|| path.clone(), |t| t.delivery.to_string());
         let event_type = match &tag {
             Some(t) if !t.event_type.is_empty() => Some(t.event_type.clone()),
-            _ => rx.profile.as_ref().and_then(|p| p.event_type_of(&body)),
+            _ => rx
+                .profile
+                .as_ref()
+                .and_then(|p| p.event_type_of_request(&headers, &body)),
         };
         Some(rx.next_action(&method, &key, event_type.as_deref()))
     };

@@ -185,10 +185,16 @@ fn check_requests(
         for req in a.requests() {
             check_headers(&mut fails, x, a.n, req);
             if let Some(want) = x.signature {
-                let v =
-                    profile
-                        .scheme
-                        .verify(&scenario.endpoint.secrets, &req.headers, &req.body, at);
+                let v = profile.scheme.verify_request(
+                    &scenario.endpoint.secrets,
+                    crate::signing::Received {
+                        method: &req.method,
+                        url: &req.path,
+                        headers: &req.headers,
+                        body: &req.body,
+                    },
+                    at,
+                );
                 let ok = matches!(
                     (want, &v),
                     (SignatureExpect::Valid, Verdict::Valid)

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::raw::{self, OneOrMany, RawExpect, RawScenario, RawStep, Spanned};
@@ -19,15 +18,13 @@ use super::{Expectation, InputError, Scenario, ScenarioEvent, SchemaRef, Signatu
 use crate::engine::Outcome;
 use crate::profile::{self, Endpoint, OutputFormat, Profile};
 use crate::receiver::faults::{Action, FaultPlan, Step};
-use crate::retry::{Backoff, REDIRECT_STATUSES, RetryAfter, RetryOn};
 
 /// A 1-based (line, column) in a file, when known.
 pub type Position = (Option<u64>, Option<u64>);
 
-/// The longest duration a scenario may name.
-pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The most attempts a profile override may ask for.
-pub const MAX_ATTEMPTS: i64 = 1000;
+pub use crate::profile::load::MAX_ATTEMPTS;
+pub use crate::text::MAX_DURATION;
 
 /// What loading produced: the valid scenarios and every error found.
 #[derive(Debug, Default)]
@@ -38,6 +35,8 @@ pub struct Loaded {
     pub errors: Vec<InputError>,
     /// Files read.
     pub files: Vec<PathBuf>,
+    /// Profile files among them that are valid (checked, test vectors included; never run).
+    pub profiles: usize,
 }
 
 /// Loads every scenario under `paths` (files, or folders searched recursively).
@@ -49,8 +48,12 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     }
     let mut names: HashMap<String, (PathBuf, Position)> = HashMap::new();
     for file in files {
-        match load_file(&file) {
-            Ok(list) => {
+        let parsed = std::fs::read_to_string(&file)
+            .map_err(|e| vec![file_error(&file, format!("cannot read: {e}"))])
+            .and_then(|text| parse_any(&file, &text));
+        match parsed {
+            Ok(Parsed::Profile) => loaded.profiles += 1,
+            Ok(Parsed::Scenarios(list)) => {
                 for (scenario, pos) in list {
                     if let Some((first_file, first)) = names.get(&scenario.name) {
                         let first_at = match first {
@@ -128,6 +131,20 @@ pub fn load_file(file: &Path) -> Result<Vec<(Scenario, Position)>, Vec<InputErro
 
 /// Parses and validates scenario text as if read from `file`.
 pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, Vec<InputError>> {
+    match parse_any(file, text)? {
+        Parsed::Scenarios(list) => Ok(list),
+        Parsed::Profile => Ok(Vec::new()),
+    }
+}
+
+/// What a YAML file among the scenarios turned out to be.
+enum Parsed {
+    Scenarios(Vec<(Scenario, Position)>),
+    /// A valid profile file: checked, never run.
+    Profile,
+}
+
+fn parse_any(file: &Path, text: &str) -> Result<Parsed, Vec<InputError>> {
     if text.trim().is_empty() {
         return Err(vec![file_error(
             file,
@@ -136,6 +153,21 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, V
     }
     let shape: Value =
         serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?;
+    // A profile file beside the scenarios that use it: checked, never run.
+    if profile::load::looks_like_profile(&shape) {
+        return match profile::load::load_str(file, text) {
+            Ok(_) => Ok(Parsed::Profile),
+            Err(errs) => Err(errs
+                .into_iter()
+                .map(|e| InputError {
+                    file: e.file,
+                    line: e.line,
+                    column: e.column,
+                    message: e.message,
+                })
+                .collect()),
+        };
+    }
     let raws: Vec<Spanned<RawScenario>> = match &shape {
         Value::Object(m) if m.contains_key("scenarios") => {
             serde_saphyr::from_str::<raw::RawFile>(text)
@@ -176,7 +208,7 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, V
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        Ok(Parsed::Scenarios(out))
     } else {
         Err(errors)
     }
@@ -185,54 +217,7 @@ pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, V
 /// A serde-saphyr error as an [`InputError`]: the YAML key it is about, what was
 /// expected, what was found, and the nearest valid key for an unknown one.
 fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
-    let (line, column) = match e.location() {
-        Some(l) if l.line() > 0 => (Some(l.line()), Some(l.column())),
-        _ => (None, None),
-    };
-    let mut message = e.without_snippet().to_string();
-    // serde-saphyr appends the location in words; we print it as file:line:col instead.
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
-    }
-    let plain = [
-        ("invalid i64", "expected a whole number"),
-        ("invalid u64", "expected a whole number"),
-        ("invalid boolean", "expected true or false"),
-        ("expected string scalar", "expected text"),
-        (
-            "expected mapping start",
-            "expected a mapping (key: value lines)",
-        ),
-        ("expected sequence start", "expected a list"),
-    ];
-    for (from, to) in plain {
-        if message == from {
-            message = to.to_owned();
-        }
-    }
-    let source_line = line.and_then(|l| text.lines().nth(l as usize - 1));
-    if let (Some(src), Some(col)) = (source_line, column) {
-        let col = (col as usize).saturating_sub(1).min(src.len());
-        let (before, after) = src.split_at(src.floor_char_boundary(col));
-        if let Some((key, _)) = before.rsplit_once(':') {
-            let key = key.trim().trim_start_matches("- ").trim();
-            if !key.is_empty() && !message.contains("unknown field") {
-                message = format!("{key}: {message}");
-            }
-        }
-        let found = after.trim();
-        if !found.is_empty()
-            && message.starts_with(|c: char| c.is_alphanumeric())
-            && message.contains("expected")
-            && !message.contains("unknown field")
-        {
-            let found: String = found.chars().take(40).collect();
-            message.push_str(&format!(", found `{found}`"));
-        }
-    }
-    if let Some(hint) = unknown_field_hint(&message) {
-        message.push_str(&hint);
-    }
+    let (line, column, message) = crate::text::yaml_error(text, e);
     InputError {
         file: file.to_owned(),
         line,
@@ -241,43 +226,9 @@ fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
     }
 }
 
-/// For serde's "unknown field `x`, expected one of a, b" (with or without backticks
-/// around the choices): a "did you mean" hint.
-fn unknown_field_hint(msg: &str) -> Option<String> {
-    let rest = msg.split("unknown field `").nth(1)?;
-    let (field, rest) = rest.split_once('`')?;
-    let list = rest.split_once("expected ").map_or(rest, |(_, l)| l);
-    let list = list.strip_prefix("one of ").unwrap_or(list);
-    let choices: Vec<&str> = list
-        .split([',', ' '])
-        .map(|c| c.trim_matches(|ch: char| ch == '`' || ch.is_whitespace()))
-        .filter(|c| !c.is_empty() && *c != "or")
-        .collect();
-    let best = nearest(field, &choices)?;
-    Some(format!(" (did you mean `{best}`?)"))
-}
+pub use crate::text::{nearest, unknown_field_hint};
 
-/// The choice closest to `word`, if one is close enough to be a likely typo.
-pub fn nearest<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
-    let word_l = word.to_ascii_lowercase();
-    choices
-        .iter()
-        .map(|c| (strsim::levenshtein(&word_l, &c.to_ascii_lowercase()), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn choice_error(what: &str, given: &str, choices: &[&str]) -> String {
-    let mut s = format!("unknown {what} `{given}`");
-    if let Some(n) = nearest(given, choices) {
-        s.push_str(&format!(": did you mean `{n}`?"));
-    }
-    if choices.len() <= 24 {
-        s.push_str(&format!(" (valid: {})", choices.join(", ")));
-    }
-    s
-}
+use crate::text::choice_error;
 
 fn kind(v: &Value) -> &'static str {
     match v {
@@ -299,67 +250,7 @@ fn loc<T>(s: &Spanned<T>) -> (Option<u64>, Option<u64>) {
     }
 }
 
-/// Parses a humantime duration, refusing bare numbers and anything over 30 days.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    if t.parse::<f64>().is_ok() {
-        return Err(format!(
-            "`{t}` is a bare number; give a unit, e.g. `{t}s`, `{t}ms` or `{t}m`"
-        ));
-    }
-    if t.starts_with('-') {
-        return Err(format!("`{t}` is negative; durations are zero or more"));
-    }
-    let d = humantime::parse_duration(t)
-        .map_err(|e| format!("`{t}` is not a duration ({e}); e.g. `500ms`, `5m`, `2h 35m 5s`"))?;
-    if d > MAX_DURATION {
-        return Err(format!(
-            "`{t}` is over 30 days, the longest duration a scenario may use"
-        ));
-    }
-    Ok(d)
-}
-
-/// Profile overrides (`profile: {base: NAME, …}` or a profile file).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProfile {
-    base: String,
-    #[serde(default)]
-    attempts: Option<i64>,
-    #[serde(default)]
-    waits: Option<Vec<String>>,
-    #[serde(default)]
-    initial_wait: Option<String>,
-    #[serde(default)]
-    max_wait: Option<String>,
-    #[serde(default)]
-    timeout: Option<String>,
-    #[serde(default)]
-    retry_on: Option<String>,
-    #[serde(default)]
-    max_redirects: Option<i64>,
-    #[serde(default)]
-    honour_retry_after: Option<bool>,
-    #[serde(default)]
-    disable_on_410: Option<bool>,
-    #[serde(default)]
-    jitter_percent: Option<i64>,
-}
-
-const PROFILE_KEYS: &[&str] = &[
-    "base",
-    "attempts",
-    "waits",
-    "initial_wait",
-    "max_wait",
-    "timeout",
-    "retry_on",
-    "max_redirects",
-    "honour_retry_after",
-    "disable_on_410",
-    "jitter_percent",
-];
+pub use crate::text::parse_duration;
 
 struct Cx<'a> {
     file: &'a Path,
@@ -438,169 +329,53 @@ impl Cx<'_> {
 
     fn profile(&mut self, raw: &Spanned<Value>) -> Option<Profile> {
         let at = loc(raw);
-        match &raw.value {
-            Value::String(s)
-                if s.contains('/') || [".yaml", ".yml", ".json"].iter().any(|x| s.ends_with(x)) =>
-            {
-                let path = self.file.parent().unwrap_or(Path::new(".")).join(s);
-                let text = match std::fs::read_to_string(&path) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        self.err(
-                            at,
-                            format!("profile: cannot read profile file {}: {e}", path.display()),
-                        );
-                        return None;
-                    }
-                };
-                match serde_saphyr::from_str::<RawProfile>(&text) {
-                    Ok(p) => self.overrides(at, p),
-                    Err(e) => {
-                        self.errors.push(yaml_error(&path, &text, &e));
-                        None
-                    }
-                }
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        let loaded = match &raw.value {
+            Value::String(s) if profile::load::is_path(s) => {
+                profile::load::load_file(&profile::load::join(dir, s))
             }
             Value::String(name) => match profile::builtin(name) {
-                Some(p) => Some(p),
+                Some(p) => Ok(p),
                 None => {
                     let msg = choice_error("profile", name, profile::BUILTIN_NAMES);
                     self.err(at, format!("profile: {msg}; or a path to a profile file (contains `/` or ends in .yaml/.json)"));
-                    None
-                }
-            },
-            Value::Object(_) => match serde_json::from_value::<RawProfile>(raw.value.clone()) {
-                Ok(p) => self.overrides(at, p),
-                Err(e) => {
-                    let mut m = e.to_string();
-                    if let Some(h) = unknown_field_hint(&m) {
-                        m.push_str(&h);
-                    } else if m.contains("unknown field") {
-                        m.push_str(&format!(" (valid: {})", PROFILE_KEYS.join(", ")));
-                    }
-                    self.err(at, format!("profile: {m}"));
-                    None
-                }
-            },
-            other => {
-                self.err(at, format!("profile: expected a built-in name, a path or a mapping with `base`, found {}", kind(other)));
-                None
-            }
-        }
-    }
-
-    fn overrides(&mut self, at: (Option<u64>, Option<u64>), o: RawProfile) -> Option<Profile> {
-        let Some(mut p) = profile::builtin(&o.base) else {
-            let msg = choice_error("base profile", &o.base, profile::BUILTIN_NAMES);
-            self.err(at, format!("profile: {msg}"));
-            return None;
-        };
-        let before = self.errors.len();
-        let dur = |cx: &mut Self, key: &str, v: &str| match parse_duration(v) {
-            Ok(d) => Some(d),
-            Err(m) => {
-                cx.err(at, format!("profile.{key}: {m}"));
-                None
-            }
-        };
-        if let Some(a) = o.attempts {
-            if !(1..=MAX_ATTEMPTS).contains(&a) {
-                self.err(
-                    at,
-                    format!("profile.attempts: {a} is out of range (1 to {MAX_ATTEMPTS})"),
-                );
-            } else {
-                p.retry.attempts = a as u32;
-            }
-        }
-        if let Some(ws) = &o.waits {
-            let table: Vec<Duration> = ws.iter().filter_map(|w| dur(self, "waits", w)).collect();
-            if table.is_empty() {
-                self.err(at, "profile.waits: give at least one wait");
-            }
-            p.retry.backoff = Backoff::Table(table);
-        }
-        if o.initial_wait.is_some() || o.max_wait.is_some() {
-            let (mut initial, mut cap) = match p.retry.backoff {
-                Backoff::Exponential { initial, cap } => (initial, cap),
-                Backoff::Table(ref t) => {
-                    (t.first().copied().unwrap_or_default(), p.retry.max_wait())
-                }
-            };
-            if let Some(i) = &o.initial_wait {
-                initial = dur(self, "initial_wait", i).unwrap_or(initial);
-            }
-            if let Some(c) = &o.max_wait {
-                cap = dur(self, "max_wait", c).unwrap_or(cap);
-            }
-            p.retry.backoff = Backoff::Exponential { initial, cap };
-        }
-        if let Some(t) = &o.timeout
-            && let Some(d) = dur(self, "timeout", t)
-        {
-            if d.is_zero() {
-                self.err(at, "profile.timeout: must be more than 0s");
-            }
-            p.retry.timeout = d;
-        }
-        if let Some(r) = &o.retry_on {
-            p.retry.retry_on = match r.as_str() {
-                "any_failure" => RetryOn::AnyFailure,
-                "server_errors" => RetryOn::ServerErrors,
-                other => {
-                    self.err(
-                        at,
-                        format!(
-                            "profile.retry_on: {}",
-                            choice_error("value", other, &["any_failure", "server_errors"])
-                        ),
-                    );
                     return None;
                 }
-            };
-        }
-        if let Some(m) = o.max_redirects {
-            if !(0..=20).contains(&m) {
-                self.err(
-                    at,
-                    format!("profile.max_redirects: {m} is out of range (0 to 20)"),
-                );
-            } else {
-                p.retry.max_redirects = m as u8;
-                if m > 0 && p.retry.redirect_statuses.is_empty() {
-                    p.retry.redirect_statuses = REDIRECT_STATUSES;
+            },
+            Value::Object(_) => profile::load::load_inline(self.file, &raw.value),
+            other => {
+                self.err(at, format!("profile: expected a built-in name, a path or a mapping with `base`, found {}", kind(other)));
+                return None;
+            }
+        };
+        match loaded {
+            Ok(p) => Some(p),
+            Err(errs) => {
+                for e in errs {
+                    // Errors without a position in this scenario's own inline mapping
+                    // point at its `profile:` key.
+                    let (line, column) = if e.file == self.file && e.line.is_none() {
+                        at
+                    } else {
+                        (e.line, e.column)
+                    };
+                    self.errors.push(InputError {
+                        file: e.file,
+                        line,
+                        column,
+                        message: e.message,
+                    });
                 }
+                None
             }
         }
-        if let Some(b) = o.honour_retry_after {
-            match (b, p.retry.retry_after.honoured()) {
-                (false, _) => p.retry.retry_after = RetryAfter::Ignored,
-                (true, false) => p.retry.retry_after = RetryAfter::standard(),
-                (true, true) => {}
-            }
-        }
-        if let Some(j) = o.jitter_percent {
-            if !(0..=100).contains(&j) {
-                self.err(
-                    at,
-                    format!("profile.jitter_percent: {j} is out of range (0 to 100)"),
-                );
-            } else {
-                p.retry.jitter_percent = j as u8;
-            }
-        }
-        if let Some(b) = o.disable_on_410 {
-            p.retry.disable_on_410 = b;
-        }
-        p.name = format!("{} (overridden)", p.name);
-        (self.errors.len() == before).then_some(p)
     }
 
     fn event_type_known(&mut self, p: &Profile, s: &Spanned<String>, key: &str) -> bool {
         if p.knows_event(&s.value) {
             return true;
         }
-        let names: Vec<&str> = p.catalogue.iter().map(|e| e.name).collect();
+        let names: Vec<&str> = p.catalogue.iter().map(|e| e.name.as_str()).collect();
         let msg = choice_error(
             &format!("event type for profile {}", p.name),
             &s.value,
@@ -697,10 +472,7 @@ impl Cx<'_> {
                 None => Duration::ZERO,
             };
             if let (Some(data), Some(endpoint)) = (&ev.data, endpoint) {
-                let ids = profile::DeliveryIds {
-                    message_id: "check".into(),
-                    event_time: None,
-                };
+                let ids = profile::DeliveryIds::with_message_id("check");
                 if let Err(e) =
                     p.build_request(endpoint, &ev.kind.value, data, &ids, Duration::ZERO)
                 {

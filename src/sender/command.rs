@@ -27,7 +27,7 @@ use crate::scenario::load::nearest;
 /// `hookrig send`.
 #[derive(Debug, Parser)]
 pub struct SendArgs {
-    /// The provider whose rules to follow (a built-in profile name).
+    /// The provider whose rules to follow: a built-in profile name or a profile file.
     #[arg(long, required_unless_present = "state")]
     pub profile: Option<String>,
     /// Where to send (http or https).
@@ -86,7 +86,7 @@ fn new_delivery(a: &SendArgs) -> Result<Option<NewDelivery>, String> {
         Err(e) => return Err(format!("--url: `{url}` is not a URL ({e})")),
     }
     if !p.knows_event(event) {
-        let names: Vec<&str> = p.catalogue.iter().map(|e| e.name).collect();
+        let names: Vec<&str> = p.catalogue.iter().map(|e| e.name.as_str()).collect();
         let hint = nearest(event, &names)
             .map(|n| format!(": did you mean `{n}`?"))
             .unwrap_or_default();
@@ -101,9 +101,9 @@ fn new_delivery(a: &SendArgs) -> Result<Option<NewDelivery>, String> {
         };
         headers.push((k.trim().to_owned(), v.trim().to_owned()));
     }
-    if a.static_secret.is_some() && p.envelope != profile::Envelope::PerfectParser {
+    if a.static_secret.is_some() && p.uses_static_secret().is_none() {
         return Err(format!(
-            "--static-secret: profile `{name}` has no static secret (X-Webhook-Secret is PerfectParser's)"
+            "--static-secret: profile `{name}` sends no static secret header (X-Webhook-Secret is PerfectParser's)"
         ));
     }
     if a.static_secret.as_deref() == Some("") {
@@ -145,11 +145,18 @@ fn new_delivery(a: &SendArgs) -> Result<Option<NewDelivery>, String> {
     Ok(Some((
         Stored {
             id: 0,
-            profile: name.clone(),
+            // A profile file is stored by its absolute path, so a resume from another
+            // folder finds it.
+            profile: if profile::load::is_path(name) {
+                std::path::absolute(name).map_or_else(|_| name.clone(), |p| p.display().to_string())
+            } else {
+                name.clone()
+            },
             url: url.clone(),
             event_type: event.clone(),
             data,
             message_id: ids.message_id,
+            ids: ids.values,
             secrets: endpoint.secrets,
             static_secret: endpoint.static_secret,
             event_ms: Some(now.as_millis() as i64),
@@ -236,8 +243,12 @@ async fn send_all(
     let transport = Transport::http().map_err(std::io::Error::other)?;
     let mut tasks = tokio::task::JoinSet::new();
     for s in todo {
-        let Some(p) = profile::builtin(&s.profile) else {
-            continue;
+        let p = match profile::lookup(&s.profile) {
+            Ok(p) => p,
+            Err(e) => {
+                writeln!(out, "delivery {}: skipped: {e}", s.id)?;
+                continue;
+            }
         };
         let endpoint = Endpoint {
             url: Some(s.url.clone()),

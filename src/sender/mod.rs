@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use crate::clock::SharedClock;
 use crate::engine::{EngineEvent, Outcome, RequestRecord, ResponseRecord};
-use crate::profile::{DeliveryIds, Endpoint, Profile};
+use crate::profile::{AttemptInfo, DeliveryIds, Endpoint, Profile};
 use crate::receiver::DeliveryTag;
 use crate::retry::{AttemptResult, Verdict};
 use crate::rng::RunRng;
@@ -167,21 +167,35 @@ async fn deliver_inner(
     };
     // Only profiles that jitter draw from the delivery's stream (and pay for it).
     let mut jitter = (policy.jitter_percent > 0).then(|| RunRng::new(d.jitter_seed));
+    let mut previous: Option<AttemptResult> = None;
     for n in first..=attempts {
         if ctx.disabled.load(Ordering::SeqCst) {
             return ctx.finish(
                 d,
                 Outcome::GaveUp,
-                Some("the endpoint was disabled by a 410 answer".into()),
+                Some(format!(
+                    "the endpoint was disabled by a {} answer",
+                    policy
+                        .disable_on
+                        .iter()
+                        .map(u16::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )),
             );
         }
         let started = Instant::now();
-        let request = match profile.build_request(
+        let request = match profile.build_attempt(
             &ctx.endpoint,
             &d.event_type,
             &d.data,
             &ids,
             ctx.clock.now(),
+            AttemptInfo {
+                n,
+                last: previous,
+                url: &ctx.url,
+            },
         ) {
             Ok(r) => r,
             Err(e) => {
@@ -213,6 +227,11 @@ async fn deliver_inner(
         let retry_after = response
             .as_ref()
             .and_then(|r| retry_after(&r.headers, ctx.clock.now()));
+        let verdict = match &response {
+            Some(r) => policy.classify_answer(result, &r.headers),
+            None => policy.classify(result),
+        };
+        previous = Some(result);
         ctx.emit(EngineEvent::AttemptFinished {
             scenario: ctx.scenario,
             delivery: d.index,
@@ -223,7 +242,7 @@ async fn deliver_inner(
             requests,
         });
         last = describe(result);
-        match policy.classify(result) {
+        match verdict {
             Verdict::Delivered => return ctx.finish(d, Outcome::Delivered, None),
             Verdict::GiveUp => {
                 return ctx.finish(
@@ -237,7 +256,23 @@ async fn deliver_inner(
                 return ctx.finish(
                     d,
                     Outcome::GaveUp,
-                    Some(format!("attempt {n}: 410 disables the endpoint")),
+                    Some(format!(
+                        "attempt {n}: {} disables the endpoint",
+                        match result {
+                            AttemptResult::Status(s) => s.to_string(),
+                            _ => last.clone(),
+                        }
+                    )),
+                );
+            }
+            Verdict::Stop => {
+                let (name, value) = policy.stop_header.clone().unwrap_or_default();
+                return ctx.finish(
+                    d,
+                    Outcome::GaveUp,
+                    Some(format!(
+                        "attempt {n}: {last} with `{name}: {value}` stops the retries"
+                    )),
                 );
             }
             Verdict::Retry if n < attempts => {

@@ -35,8 +35,11 @@ pub struct Stored {
     pub event_type: String,
     /// Event data.
     pub data: Value,
-    /// Ids kept across attempts.
+    /// The message id (the profile's id named `id`), kept across attempts.
     pub message_id: String,
+    /// Every id of the delivery, in the profile's `ids:` order; empty in rows from before
+    /// the column existed.
+    pub ids: Vec<String>,
     /// Signing secrets.
     pub secrets: Vec<String>,
     /// PerfectParser's static `X-Webhook-Secret`.
@@ -63,9 +66,11 @@ impl Stored {
             data: self.data.clone(),
             ids: DeliveryIds {
                 message_id: self.message_id.clone(),
+                values: self.ids.clone(),
                 event_time: self
                     .event_ms
                     .map(|ms| Duration::from_millis(ms.max(0) as u64)),
+                attempt_seed: crate::rng::RunRng::derive(self.id as u64, "attempt ids").u64(),
             },
             jitter_seed: crate::rng::RunRng::derive(self.id as u64, &self.message_id).u64(),
         }
@@ -125,8 +130,8 @@ impl StateStore {
     pub fn insert(&self, mut s: Stored) -> std::io::Result<Stored> {
         let c = self.conn();
         c.execute(
-            "INSERT INTO deliveries (profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status, static_secret, event_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11)",
+            "INSERT INTO deliveries (profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status, static_secret, event_ms, ids)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?12)",
             params![
                 s.profile,
                 s.url,
@@ -139,6 +144,7 @@ impl StateStore {
                 s.due_ms,
                 s.static_secret,
                 s.event_ms,
+                serde_json::to_string(&s.ids).unwrap_or_default(),
             ],
         )
         .map_err(sql_err)?;
@@ -152,7 +158,7 @@ impl StateStore {
         let c = self.conn();
         let mut stmt = c
             .prepare(
-                "SELECT id, profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status, static_secret, event_ms
+                "SELECT id, profile, url, event_type, data, message_id, secrets, headers, next_attempt, due_ms, status, static_secret, event_ms, ids
                  FROM deliveries WHERE status = 'pending' ORDER BY id",
             )
             .map_err(sql_err)?;
@@ -172,6 +178,10 @@ impl StateStore {
                     status: r.get(10)?,
                     static_secret: r.get(11)?,
                     event_ms: r.get(12)?,
+                    ids: r
+                        .get::<_, Option<String>>(13)?
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                        .unwrap_or_default(),
                 })
             })
             .map_err(sql_err)?;
@@ -191,7 +201,11 @@ impl StateStore {
 
 /// Columns added after the first release of the file format, with their SQL types: a file
 /// without one gets it (NULL in its old rows).
-const ADDED_COLUMNS: &[(&str, &str)] = &[("static_secret", "TEXT"), ("event_ms", "INTEGER")];
+const ADDED_COLUMNS: &[(&str, &str)] = &[
+    ("static_secret", "TEXT"),
+    ("event_ms", "INTEGER"),
+    ("ids", "TEXT"),
+];
 
 /// Brings a state file written by an older hookrig up to the current columns.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -258,6 +272,7 @@ mod tests {
                 event_type: "parse.success".into(),
                 data: json!({"id": "j"}),
                 message_id: "m".into(),
+                ids: vec!["m".into()],
                 secrets: vec!["s".into()],
                 static_secret: Some("static-1".into()),
                 event_ms: Some(900),

@@ -286,10 +286,14 @@ fn attempt_view(
 ) -> AttemptView {
     let req = a.requests().first().copied();
     let signature = match (scenario, req) {
-        (Some(sc), Some(r)) => Some(verdict(sc.profile.scheme.verify(
+        (Some(sc), Some(r)) => Some(verdict(sc.profile.scheme.verify_request(
             &sc.endpoint.secrets,
-            &r.headers,
-            &r.body,
+            crate::signing::Received {
+                method: &r.method,
+                url: &r.path,
+                headers: &r.headers,
+                body: &r.body,
+            },
             // A journal records when each attempt was made; a run knows its clock.
             a.wall.unwrap_or_else(|| wall_of(a.at())),
         ))),

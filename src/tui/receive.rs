@@ -86,12 +86,16 @@ impl Reduce for Requests {
         let event_type = self
             .profile
             .as_ref()
-            .and_then(|p| p.event_type_of(&request.body));
+            .and_then(|p| p.event_type_of_request(&request.headers, &request.body));
         let signature = match &self.profile {
-            Some(p) if !self.secrets.is_empty() => Some(verdict(p.scheme.verify(
+            Some(p) if !self.secrets.is_empty() => Some(verdict(p.scheme.verify_request(
                 &self.secrets,
-                &request.headers,
-                &request.body,
+                crate::signing::Received {
+                    method: &request.method,
+                    url: &request.path,
+                    headers: &request.headers,
+                    body: &request.body,
+                },
                 self.epoch + at,
             ))),
             _ => None,

@@ -4,10 +4,12 @@
 #
 #   bash tests/fidelity/run.sh
 #
-# Needs python3 (with venv + pip) and cargo. Creates or reuses a virtual environment in
-# target/fidelity-venv, installs the pinned verifier libraries, replays
-# tests/fidelity/scenarios in sim mode with --journal, and verifies every attempt.
-# Environment: PYTHON (default python3), FIDELITY_VENV (default target/fidelity-venv).
+# Needs python3 (with venv + pip), node + npm, and cargo. Creates or reuses a virtual
+# environment in target/fidelity-venv and an npm folder in target/fidelity-npm, installs
+# the pinned verifier libraries, replays tests/fidelity/scenarios in sim mode with
+# --journal, and verifies every attempt.
+# Environment: PYTHON (default python3), FIDELITY_VENV (default target/fidelity-venv),
+# FIDELITY_NPM (default target/fidelity-npm).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,13 +20,20 @@ venv="${FIDELITY_VENV:-target/fidelity-venv}"
 journal="target/fidelity-journal.jsonl"
 
 # The exact versions this check was written and run against. svix's Webhook delegates to
-# standardwebhooks (verify.py says so); extend-ai ships Webhooks.verify.
+# standardwebhooks (verify.py says so); extend-ai ships Webhooks.verify; stripe ships
+# Webhook.construct_event; slack-sdk ships SignatureVerifier.
 pins=(
   "standardwebhooks==1.1.0"
   "svix==2.9.1"
   "extend-ai==1.20.0"
+  "stripe==16.1.0"
+  "slack-sdk==3.48.0"
   "PyYAML==6.0.3"
 )
+# GitHub's X-Hub-Signature-256 is checked with Octokit's verifier (Node).
+npm_pins=("@octokit/webhooks-methods@6.0.0")
+npm_dir="${FIDELITY_NPM:-target/fidelity-npm}"
+
 
 if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
   echo "fidelity: creating $venv"
@@ -36,6 +45,18 @@ if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
   fi
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
+
+if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+  echo "fidelity: node and npm are needed for GitHub's verifier (e.g. apt-get install nodejs npm)" >&2
+  exit 2
+fi
+mkdir -p "$npm_dir"
+if [ ! -f "$npm_dir/package.json" ]; then
+  echo '{"private": true, "type": "module"}' > "$npm_dir/package.json"
+fi
+npm install --silent --no-audit --no-fund --prefix "$npm_dir" "${npm_pins[@]}" >/dev/null
+cp tests/fidelity/octokit-verify.mjs "$npm_dir/octokit-verify.mjs"
+export FIDELITY_OCTOKIT="$npm_dir/octokit-verify.mjs"
 
 echo "fidelity: replaying tests/fidelity/scenarios"
 rm -f "$journal"

@@ -33,6 +33,23 @@ Verifiers, by profile:
   and rejects age > 300 s or > 60 s in the future. Clock: it calls `time.time()` through
   the module's `time` name, which is patched. A stdlib re-implementation of the documented
   scheme runs beside it.
+* stripe — PyPI `stripe` (`stripe.Webhook.construct_event(body, Stripe-Signature, secret,
+  tolerance=300)`, the SDK's own check: every `v1=` a candidate, `t` too old fails, a
+  future `t` passes). Clock: `stripe._webhook` calls `time.time()` through its `time`
+  name, which is patched. A stdlib re-implementation of the documented scheme runs beside
+  it. During a roll (two secrets) the request must verify with each secret on its own.
+* github — npm `@octokit/webhooks-methods` (`verify(secret, payload, signature)` on
+  X-Hub-Signature-256; v6 checks SHA-256 only), run in Node through
+  tests/fidelity/octokit-verify.mjs, and GitHub's documented recipe in stdlib `hmac` for
+  both X-Hub-Signature-256 and the legacy SHA-1 X-Hub-Signature. No timestamp, and GitHub
+  never retries, so its attempts are first attempts only.
+* shopify — no Python library verifies Shopify webhooks; Shopify's documented recipe
+  (base64 HMAC-SHA256 of the raw body with the client secret, `hmac.compare_digest`) in
+  stdlib, plus the headers `@shopify/shopify-api`'s validate() requires
+  (X-Shopify-Hmac-Sha256, -Topic, -Shop-Domain, -API-Version, -Webhook-Id).
+* slack — PyPI `slack-sdk` (`SignatureVerifier(secret, clock=…).is_valid_request(body,
+  headers)`: `v0=` hex HMAC-SHA256 of `v0:{timestamp}:{body}`, 5 minutes either way); the
+  clock is injected, as the SDK allows. A stdlib re-implementation runs beside it.
 * crawl4ai — unsigned; its body bytes must be what CPython's `json.dumps` writes (the
   default separators, `\\uXXXX` escapes): `json.dumps(json.loads(body)) == body`.
 * llamacloud (`LC-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`) and
@@ -44,8 +61,9 @@ Negative controls, so the check cannot pass vacuously: for every attempt and eve
 verifier, a copy of the body with one byte changed and a wrong secret must both be
 REJECTED; for the timestamped schemes the untouched request must also be rejected when
 judged too late (timestamp + 301 s) and too early (timestamp - 301 s for Standard
-Webhooks and Svix, - 61 s for Extend). Each profile must have at least one attempt and
-one retry, and a whsec_ secret without its base64 padding must be among the checked ones
+Webhooks, Svix and Slack, - 61 s for Extend; Stripe's verifier accepts a future `t`, so it
+has no early control). Each profile must have at least one attempt and one retry (GitHub,
+which never retries, first attempts only), and a whsec_ secret without its base64 padding must be among the checked ones
 (the reference library decodes `secret + "=="`).
 
 Prints one line per profile with counts and exits 1 on any mismatch (each named by
@@ -56,6 +74,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
+import subprocess
 import contextlib
 import datetime as _dt
 import hashlib
@@ -77,15 +97,25 @@ import svix.webhooks as svix_module
 from svix.webhooks import Webhook as SvixWebhook
 import extend_ai.wrapper.webhooks as extend_module
 from extend_ai import Extend
+import stripe
+import stripe._webhook as stripe_module
+from slack_sdk.signature import SignatureVerifier
 
-PROFILES = ("standard-webhooks", "svix", "extend", "llamacloud", "perfectparser", "crawl4ai")
+PROFILES = ("standard-webhooks", "svix", "extend", "llamacloud", "perfectparser", "crawl4ai",
+            "stripe", "github", "shopify", "slack")
 SIG_HEADER = {
     "standard-webhooks": "webhook-signature",
     "svix": "svix-signature",
     "extend": "x-extend-request-signature",
     "llamacloud": "lc-signature",
     "perfectparser": "x-perfectparser-signature",
+    "stripe": "stripe-signature",
+    "github": "x-hub-signature-256",
+    "shopify": "x-shopify-hmac-sha256",
+    "slack": "x-slack-signature",
 }
+# Profiles that never retry by themselves.
+NO_RETRIES = {"github"}
 # A valid whsec_ secret that no scenario uses, and a plain one for the hex schemes.
 WRONG_SW_SECRET = "whsec_" + base64.b64encode(b"hookrig-fidelity-wrong-secret!!!").decode()
 WRONG_PLAIN_SECRET = "hookrig-fidelity-wrong-secret"
@@ -124,7 +154,7 @@ _FROZEN_TIME = _frozen_time_module()
 def frozen_clock():
     """Patch every verifier module's `datetime` / `time` name to read `_Clock.now_s`."""
     patches = []
-    for mod in (sw_module, svix_module, extend_module):
+    for mod in (sw_module, svix_module, extend_module, stripe_module):
         if getattr(mod, "datetime", None) is _dt.datetime:
             patches.append(mock.patch.object(mod, "datetime", _FrozenDatetime))
         if getattr(mod, "time", None) is _time:
@@ -260,6 +290,92 @@ def v_perfectparser_stdlib(body, headers, secret):
     return None if hmac.compare_digest(sig, expected) else "signature does not match"
 
 
+def v_stripe(body, headers, secret):
+    try:
+        stripe.Webhook.construct_event(body, headers["stripe-signature"], secret, tolerance=300)
+        return None
+    except Exception as e:  # SignatureVerificationError, or a body that is no Event
+        return f"{type(e).__name__}: {e}"
+
+
+def _stripe_timestamp(headers):
+    items = [i.split("=", 1) for i in headers.get("stripe-signature", "").split(",")]
+    return int(next(v for k, v in items if k == "t"))
+
+
+def v_stripe_stdlib(body, headers, secret):
+    items = [i.split("=", 1) for i in headers.get("stripe-signature", "").split(",") if "=" in i]
+    ts = [v for k, v in items if k == "t"]
+    sigs = [v for k, v in items if k == "v1"]
+    if not ts or not sigs:
+        return "Stripe-Signature lacks t= or v1="
+    if int(_Clock.now_s) - int(ts[0]) > 300:
+        return "t older than 300 s"
+    expected = hmac.new(secret.encode("utf-8"), f"{ts[0]}.".encode() + body.encode("utf-8"), hashlib.sha256).hexdigest()
+    return None if any(hmac.compare_digest(s, expected) for s in sigs) else "no v1 signature matched"
+
+
+OCTOKIT = os.environ.get("FIDELITY_OCTOKIT")
+
+
+def v_octokit(body, headers, secret):
+    sig = headers.get("x-hub-signature-256")
+    if sig is None:
+        return "missing X-Hub-Signature-256"
+    line = json.dumps({"secret": secret, "payload": body, "signature": sig}) + "\n"
+    out = subprocess.run(["node", OCTOKIT], input=line, capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        return f"node failed: {out.stderr.strip()[:300]}"
+    return None if out.stdout.strip() == "true" else "verify() returned false"
+
+
+def v_github_stdlib(body, headers, secret):
+    for name, alg, prefix in (("x-hub-signature-256", hashlib.sha256, "sha256="), ("x-hub-signature", hashlib.sha1, "sha1=")):
+        sig = headers.get(name)
+        if sig is None:
+            return f"missing {name}"
+        expected = prefix + hmac.new(secret.encode("utf-8"), body.encode("utf-8"), alg).hexdigest()
+        if not hmac.compare_digest(sig, expected):
+            return f"{name} does not match"
+    return None
+
+
+SHOPIFY_REQUIRED = ("x-shopify-hmac-sha256", "x-shopify-topic", "x-shopify-shop-domain",
+                    "x-shopify-api-version", "x-shopify-webhook-id")
+
+
+def v_shopify_stdlib(body, headers, secret):
+    missing = [h for h in SHOPIFY_REQUIRED if h not in headers]
+    if missing:
+        return f"missing headers {missing} (validate() requires them)"
+    expected = base64.b64encode(hmac.new(secret.encode("utf-8"), body.encode("utf-8"), hashlib.sha256).digest()).decode()
+    return None if hmac.compare_digest(headers["x-shopify-hmac-sha256"], expected) else "signature does not match"
+
+
+class _SlackClock:
+    def now(self):  # noqa: D102
+        return _Clock.now_s
+
+
+def v_slack_sdk(body, headers, secret):
+    try:
+        ok = SignatureVerifier(secret, clock=_SlackClock()).is_valid_request(body, headers)
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+    return None if ok else "is_valid_request() returned False"
+
+
+def v_slack_stdlib(body, headers, secret):
+    ts = headers.get("x-slack-request-timestamp")
+    sig = headers.get("x-slack-signature")
+    if not ts or not sig:
+        return "missing X-Slack-Request-Timestamp or X-Slack-Signature"
+    if abs(int(_Clock.now_s) - int(ts)) > 300:
+        return "timestamp outside 5 minutes"
+    expected = "v0=" + hmac.new(secret.encode("utf-8"), f"v0:{ts}:".encode() + body.encode("utf-8"), hashlib.sha256).hexdigest()
+    return None if hmac.compare_digest(sig, expected) else "signature does not match"
+
+
 def _ver(dist):
     return f"{dist} {md.version(dist)}"
 
@@ -278,14 +394,25 @@ VERIFIERS = {
     "llamacloud": [("stdlib hmac (no public verifier exists)", v_llamacloud_stdlib)],
     "perfectparser": [("stdlib hmac (no public verifier exists)", v_perfectparser_stdlib)],
     "crawl4ai": [(f"CPython {sys.version.split()[0]} json.dumps", v_python_json_dumps)],
+    "stripe": [(_ver("stripe"), v_stripe), ("stdlib hmac", v_stripe_stdlib)],
+    "github": [("npm @octokit/webhooks-methods 6.0.0", v_octokit),
+               ("stdlib hmac (GitHub's documented recipe, SHA-256 and the legacy SHA-1)", v_github_stdlib)],
+    "shopify": [("stdlib hmac (Shopify's documented recipe; no Python library verifies webhooks)", v_shopify_stdlib)],
+    "slack": [(_ver("slack-sdk"), v_slack_sdk), ("stdlib hmac", v_slack_stdlib)],
 }
 # Profiles whose check is on the body's bytes, not a signature.
 UNSIGNED = {"crawl4ai"}
 # (label, offset of "now" from the header timestamp) at which an untouched request must fail.
+def _header_ts(name):
+    return lambda headers: int(headers[name])
+
+
 WINDOW_CONTROLS = {
-    "standard-webhooks": ("webhook-timestamp", [("too late (+301 s)", 301), ("too early (-301 s)", -301)]),
-    "svix": ("svix-timestamp", [("too late (+301 s)", 301), ("too early (-301 s)", -301)]),
-    "extend": ("x-extend-request-timestamp", [("too late (+301 s)", 301), ("too early (-61 s)", -61)]),
+    "standard-webhooks": (_header_ts("webhook-timestamp"), [("too late (+301 s)", 301), ("too early (-301 s)", -301)]),
+    "svix": (_header_ts("svix-timestamp"), [("too late (+301 s)", 301), ("too early (-301 s)", -301)]),
+    "extend": (_header_ts("x-extend-request-timestamp"), [("too late (+301 s)", 301), ("too early (-61 s)", -61)]),
+    "stripe": (_stripe_timestamp, [("too late (+301 s)", 301)]),
+    "slack": (_header_ts("x-slack-request-timestamp"), [("too late (+301 s)", 301), ("too early (-301 s)", -301)]),
 }
 
 
@@ -356,6 +483,10 @@ def main(argv=None) -> int:
     ap.add_argument("journal", type=Path)
     ap.add_argument("--root", type=Path, default=Path.cwd(), help="where the journal's scenario paths are relative to")
     args = ap.parse_args(argv)
+    if not OCTOKIT or not Path(OCTOKIT).exists():
+        print("verify.py: FIDELITY_OCTOKIT does not name octokit-verify.mjs beside an npm install of "
+              "@octokit/webhooks-methods: run it through tests/fidelity/run.sh", file=sys.stderr)
+        return 2
 
     try:
         lines = [json.loads(l) for l in args.journal.read_text(encoding="utf-8").splitlines() if l.strip()]
@@ -416,7 +547,8 @@ def main(argv=None) -> int:
             if len(secrets) > 1:
                 st["rotation"] += 1
             st["generated"] += generated
-            st["unpadded"] += any(s.startswith("whsec_") and len(s[6:]) % 4 for s in secrets)
+            st["unpadded"] += profile in ("standard-webhooks", "svix") and any(
+                s.startswith("whsec_") and len(s[6:]) % 4 for s in secrets)
 
             if profile in UNSIGNED:
                 for lib, verify in VERIFIERS[profile]:
@@ -448,8 +580,8 @@ def main(argv=None) -> int:
                         st["rejected"] += 1
                 # Reject: the untouched request judged outside the timestamp window.
                 if profile in WINDOW_CONTROLS:
-                    ts_header, offsets = WINDOW_CONTROLS[profile]
-                    ts = int(headers[ts_header])
+                    ts_of, offsets = WINDOW_CONTROLS[profile]
+                    ts = ts_of(headers)
                     for label, off in offsets:
                         _Clock.now_s = ts + off
                         if verify(body, headers, secrets[0]) is None:
@@ -465,7 +597,7 @@ def main(argv=None) -> int:
         if not st or st["attempts"] == 0:
             failures.append(f"{profile}: no attempts in the journal: the check would be vacuous")
             continue
-        if st["retries"] == 0:
+        if st["retries"] == 0 and profile not in NO_RETRIES:
             failures.append(f"{profile}: no retries in the journal: retries are not exercised")
         if profile in ("standard-webhooks", "svix") and st["unpadded"] == 0:
             failures.append(f"{profile}: no attempt signed with an unpadded whsec_ secret")

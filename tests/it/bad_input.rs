@@ -587,3 +587,244 @@ fn a_tolerance_percentage_over_100_is_refused() {
     assert_contains(&stderr, &located(&file, &text, "120%"));
     assert_contains(&stderr, "a whole percentage from 0% to 100%");
 }
+
+/// A small valid profile file; each bad-input test below breaks one thing in it.
+const PROFILE: &str = r#"name: tiny
+provider: Tiny (a test)
+version: a test profile
+ids:
+  id: "msg_{alnum(8)}"
+envelope:
+  body: {type: "{type}", data: "{data}"}
+headers:
+  - Content-Type: application/json
+  - tiny-id: "{id}"
+  - tiny-timestamp: "{timestamp}"
+signature:
+  algorithm: hmac-sha256
+  key: utf8
+  signed: "{id}.{timestamp}.{body}"
+  encoding: hex
+  header: tiny-signature
+delivery:
+  attempts: 2
+  waits: [1s]
+  timeout: 5s
+  retry_on: any_failure
+catalogue:
+  events:
+    - name: a.b
+      description: Something happened.
+      schema: {type: object, required: [type, data]}
+      generate: {value: {n: "{int(1, 9)}"}}
+sources:
+  version: [{assumption: a test}]
+  body: [{assumption: a test}]
+  body_bytes: [{assumption: a test}]
+  headers: [{assumption: a test}]
+  signature: [{assumption: a test}]
+  secret: [{assumption: a test}]
+  attempts: [{assumption: a test}]
+  waits: [{assumption: a test}]
+  timeout: [{assumption: a test}]
+  retry_on: [{assumption: a test}]
+  events: [{assumption: a test}]
+"#;
+
+/// `hookrig validate` of `text` as a profile file: exit 2, nothing panics; its path and
+/// standard error.
+fn refused_profile(text: &str) -> (PathBuf, String) {
+    let scratch = Scratch::new();
+    let file = scratch.file("tiny.yaml", text);
+    let out =
+        std::panic::catch_unwind(|| hookrig(["validate".into(), file.clone().into_os_string()]))
+            .unwrap_or_else(|_| panic!("hookrig panicked on:\n{text}"));
+    assert_eq!(out.status, ExitStatus::BadInput, "{}\n{text}", out.both());
+    std::mem::forget(scratch); // the path stays valid for the assertions' messages
+    (file, out.stderr)
+}
+
+#[test]
+fn the_test_profile_itself_is_valid() {
+    let scratch = Scratch::new();
+    let file = scratch.file("tiny.yaml", PROFILE);
+
+    let out = hookrig(["validate".into(), file.into_os_string()]);
+
+    assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+}
+
+#[test]
+fn a_profile_with_an_unknown_key_is_refused_with_the_nearest_key() {
+    for (from, to, needle, hint) in [
+        (
+            "signature:",
+            "signatur:",
+            "signatur:",
+            "did you mean `signature`?",
+        ),
+        (
+            "  attempts: 2",
+            "  atempts: 2",
+            "atempts",
+            "did you mean `attempts`?",
+        ),
+    ] {
+        let text = PROFILE.replacen(from, to, 1);
+
+        let (file, stderr) = refused_profile(&text);
+
+        assert_contains(&stderr, &located(&file, &text, needle));
+        assert_contains(&stderr, hint);
+    }
+}
+
+#[test]
+fn a_profile_with_an_unknown_template_variable_is_refused_with_the_valid_ones() {
+    let text = PROFILE.replace(r#"data: "{data}"}"#, r#"data: "{dta}"}"#);
+
+    let (file, stderr) = refused_profile(&text);
+
+    assert_contains(&stderr, &located(&file, &text, r#""{dta}""#));
+    assert_contains(
+        &stderr,
+        "unknown variable in the body `dta`: did you mean `data`?",
+    );
+    assert_contains(&stderr, "(valid: data, endpoint, id, time, type)");
+}
+
+#[test]
+fn a_profile_with_an_unknown_algorithm_or_encoding_is_refused_with_the_choices() {
+    for (from, to, needle, message) in [
+        (
+            "algorithm: hmac-sha256",
+            "algorithm: hmac-sha384",
+            "hmac-sha384",
+            "(valid: hmac-sha1, hmac-sha256, hmac-sha512, none)",
+        ),
+        (
+            "encoding: hex",
+            "encoding: base32",
+            "base32",
+            "unknown encoding `base32`",
+        ),
+        (
+            "key: utf8",
+            "key: utf16",
+            "utf16",
+            "unknown key reading `utf16`: did you mean `utf8`? (valid: utf8, base64, hex)",
+        ),
+    ] {
+        let text = PROFILE.replace(from, to);
+
+        let (file, stderr) = refused_profile(&text);
+
+        assert_contains(&stderr, &located(&file, &text, needle));
+        assert_contains(&stderr, message);
+    }
+}
+
+#[test]
+fn a_signed_string_that_never_includes_the_body_is_refused() {
+    let text = PROFILE.replace(
+        r#"signed: "{id}.{timestamp}.{body}""#,
+        r#"signed: "{id}.{timestamp}""#,
+    );
+
+    let (file, stderr) = refused_profile(&text);
+
+    assert_contains(&stderr, &located(&file, &text, r#""{id}.{timestamp}""#));
+    assert_contains(&stderr, "never includes {body}");
+    assert_contains(
+        &stderr,
+        "(valid variables: id, timestamp, body, url, method)",
+    );
+}
+
+#[test]
+fn a_signed_string_with_an_unknown_variable_is_refused_with_the_valid_ones() {
+    let text = PROFILE.replace(
+        r#"signed: "{id}.{timestamp}.{body}""#,
+        r#"signed: "{id}.{time}.{body}""#,
+    );
+
+    let (file, stderr) = refused_profile(&text);
+
+    assert_contains(&stderr, &located(&file, &text, r#""{id}.{time}.{body}""#));
+    assert_contains(
+        &stderr,
+        "unknown template variable `time` (valid: id, timestamp, body, url, method)",
+    );
+}
+
+#[test]
+fn a_schema_that_does_not_compile_is_refused() {
+    let text = PROFILE.replace("schema: {type: object,", "schema: {type: objet,");
+
+    let (file, stderr) = refused_profile(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "{type: objet"));
+    assert_contains(&stderr, "catalogue `a.b`: the schema does not compile");
+}
+
+#[test]
+fn a_rule_without_a_source_is_refused_where_the_rule_stands() {
+    let text = PROFILE.replace("  timeout: [{assumption: a test}]\n", "");
+
+    let (file, stderr) = refused_profile(&text);
+
+    assert_contains(&stderr, &located(&file, &text, "5s"));
+    assert_contains(&stderr, "rule `timeout` has no source");
+    assert_contains(&stderr, "`assumption: why`");
+}
+
+#[test]
+fn a_failing_test_vector_is_refused_where_it_stands() {
+    let text = format!(
+        "{PROFILE}test_vectors:\n  - source: {{assumption: a test}}\n    secret: k\n    id: m\n    timestamp: 1\n    body: '{{}}'\n    expect: {{tiny-signature: deadbeef}}\n"
+    );
+
+    let (file, stderr) = refused_profile(&text);
+
+    assert_contains(
+        &stderr,
+        &located(&file, &text, "source: {assumption: a test}\n    secret"),
+    );
+    assert_contains(
+        &stderr,
+        "test_vectors[0] fails: tiny-signature: expected `deadbeef`",
+    );
+}
+
+#[test]
+fn a_random_draw_in_the_body_is_refused_because_retries_resend_it() {
+    let text = PROFILE.replace(
+        r#"body: {type: "{type}","#,
+        r#"body: {type: "{type}", nonce: "{uuid()}","#,
+    );
+
+    let (file, stderr) = refused_profile(&text);
+
+    assert_contains(&stderr, &located(&file, &text, r#""{uuid()}""#));
+    assert_contains(
+        &stderr,
+        "uuid() draws from the run's seeded generator, which the body may not do",
+    );
+}
+
+#[test]
+fn a_scenario_naming_a_bad_profile_file_points_into_the_profile_file() {
+    let scratch = Scratch::new();
+    let text = PROFILE.replace("retry_on: any_failure", "retry_on: everything");
+    let profile = scratch.file("tiny.yaml", &text);
+    let scenario = scratch.file(
+        "s.yaml",
+        "name: uses a bad profile\nprofile: ./tiny.yaml\nevents: [{type: a.b}]\n",
+    );
+
+    let out = hookrig(["run".into(), scenario.into_os_string()]);
+
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_contains(&out.stderr, &located(&profile, &text, "everything"));
+    assert_contains(&out.stderr, "(valid: any_failure, server_errors)");
+}

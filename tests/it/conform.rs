@@ -200,6 +200,85 @@ fn the_perfectparser_example_passes_every_check() {
     assert_every_check_passes(&out, &want);
 }
 
+#[test]
+fn a_receiver_verifying_with_the_profiles_own_scheme_passes_every_check_that_applies() {
+    // Which checks run is derived from each profile: a timestamp check needs a tolerance
+    // (Stripe's has no future bound), rotation needs `rotation:`, no-redirect a profile
+    // that never follows one (Slack follows two).
+    let stripe: Vec<&str> = EVERY_PROFILE
+        .iter()
+        .copied()
+        .chain([
+            "rejects-stale-timestamp",
+            "accepts-timestamp-in-tolerance",
+            "accepts-rotated-signatures",
+        ])
+        .collect();
+    let slack: Vec<&str> = EVERY_PROFILE
+        .iter()
+        .copied()
+        .filter(|c| *c != "no-redirect")
+        .chain(TIMESTAMPS.iter().copied())
+        .collect();
+    for (name, want, skipped) in [
+        (
+            "stripe",
+            stripe,
+            vec![("rejects-future-timestamp", "however far ahead")],
+        ),
+        (
+            "github",
+            EVERY_PROFILE.to_vec(),
+            vec![
+                ("rejects-stale-timestamp", "signs no timestamp"),
+                ("accepts-rotated-signatures", "no key rotation"),
+            ],
+        ),
+        (
+            "shopify",
+            EVERY_PROFILE.to_vec(),
+            vec![("accepts-timestamp-in-tolerance", "signs no timestamp")],
+        ),
+        (
+            "slack",
+            slack,
+            vec![
+                ("no-redirect", "follows redirects"),
+                ("accepts-rotated-signatures", "no key rotation"),
+            ],
+        ),
+    ] {
+        let url = serve(flawed(name, Flaw::Slow(Duration::ZERO)));
+
+        let out = conform(name, &url, &[]);
+
+        assert_every_check_passes(&out, &want);
+        for (check, why) in skipped {
+            assert_eq!(status_of(&out, check), "skip", "{name} {check}");
+            let message = out.json()["checks"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["id"] == check))
+                .map(|c| c["message"].as_str().unwrap_or_default().to_owned())
+                .unwrap_or_default();
+            assert!(message.contains(why), "{name} {check}: {message}");
+        }
+    }
+}
+
+#[test]
+fn a_receiver_that_skips_the_timestamp_check_fails_the_stale_check_of_stripe_and_slack() {
+    assert_flaw_fails(
+        "stripe",
+        Flaw::SkipsTimestampCheck,
+        "rejects-stale-timestamp",
+    );
+    assert_flaw_fails(
+        "slack",
+        Flaw::SkipsTimestampCheck,
+        "rejects-future-timestamp",
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Flawed receivers: each gets one thing wrong, the way real receivers do.
 
@@ -308,10 +387,18 @@ async fn flawed_webhook(State(r): State<Flawed>, headers: HeaderMap, body: Bytes
     {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let scheme = r.profile.scheme;
+    let scheme = r.profile.scheme.clone();
     let sig_name = scheme.signature_header().expect("a signed profile");
-    let signed_ts: Option<i64> = get("webhook-timestamp")
-        .or_else(|| get("x-extend-request-timestamp"))
+    // The signed timestamp: in its own header, or inside the signature (Stripe's `t=`).
+    let signed_ts: Option<i64> = scheme
+        .timestamp_header
+        .as_deref()
+        .and_then(get)
+        .or_else(|| {
+            get(sig_name)?
+                .split(',')
+                .find_map(|p| p.strip_prefix("t=").map(str::to_owned))
+        })
         .and_then(|t| t.parse().ok());
     let mut now = SystemClock.now();
     if let Some(ts) = signed_ts {
@@ -346,9 +433,14 @@ async fn flawed_webhook(State(r): State<Flawed>, headers: HeaderMap, body: Bytes
             let ts = get("x-extend-request-timestamp")
                 .and_then(|t| t.parse().ok())
                 .unwrap_or(0);
+            let key = r.secrets[0].as_bytes();
+            let ts = ts.to_string();
             ok = [
-                signing::sign_hex_body(&r.secrets[0], &body),
-                signing::sign_extend(&r.secrets[0], ts, &body),
+                hex::encode(signing::hmac_sha256(key, &[&body])),
+                hex::encode(signing::hmac_sha256(
+                    key,
+                    &[b"v0:", ts.as_bytes(), b":", &body],
+                )),
             ]
             .iter()
             .any(|mac| mac == given);

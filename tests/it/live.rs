@@ -63,10 +63,7 @@ async fn deliver_to(url: String) -> (Outcome, Vec<AttemptResult>) {
         index: 0,
         event_type: "crawl.completed".into(),
         data: json!({"task_id": "crawl_0123abcd", "urls": ["https://example.com"]}),
-        ids: DeliveryIds {
-            message_id: String::new(),
-            event_time: None,
-        },
+        ids: DeliveryIds::with_message_id(String::new()),
         jitter_seed: 0,
     };
     let outcome = sender::deliver(&ctx, &d).await;
@@ -238,10 +235,7 @@ async fn the_journal_holds_each_request_with_its_answer_and_signature_verdict_as
             &endpoint,
             "extraction.document_completed",
             &data,
-            &DeliveryIds {
-                message_id: String::new(),
-                event_time: None,
-            },
+            &DeliveryIds::with_message_id(String::new()),
             hookrig::clock::Clock::now(&SystemClock),
         )
         .unwrap();

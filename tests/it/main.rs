@@ -21,6 +21,10 @@
 //!   the same seed; output paths checked first; the HTML rendered in headless Chromium.
 //! - `fixtures` — `hookrig fixtures` and `hookrig::fixtures`: the committed `fixtures/`
 //!   folder matches the code, fixtures are schema-valid and verify, seeds are honoured.
+//! - `profile_files` — profile files: an exported built-in replays the suite byte for
+//!   byte; a user's file works wherever a profile is named; `validate` checks them.
+//! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
+//!   repeated ids, signature header forms.
 
 mod bad_input;
 mod cli;
@@ -29,7 +33,9 @@ mod fixtures;
 mod live;
 mod live_run;
 mod parity;
+mod profile_files;
 mod properties;
+mod providers;
 mod pyjson;
 mod receiver;
 mod reports;

@@ -13,20 +13,22 @@ use hookrig::receiver::faults::{Action, FaultPlan, Step};
 use hookrig::retry::{AttemptResult, Backoff, RETRY_AFTER_CAP, RetryAfter, RetryOn, RetryPolicy};
 use hookrig::runner::{RunOptions, run_sim};
 use hookrig::scenario::{Scenario, ScenarioEvent};
-use hookrig::signing::{Scheme, SignInput, Verdict};
+use hookrig::signing::{KeyReading, Scheme, SignInput, Verdict};
 use proptest::prelude::*;
 
-const SIGNED_SCHEMES: [Scheme; 4] = [
-    Scheme::LlamaCloud,
-    Scheme::PerfectParser,
-    Scheme::Extend,
-    Scheme::StandardWebhooks,
-];
+/// Every built-in profile that signs: their schemes differ only in data.
+fn signing_profiles() -> Vec<String> {
+    profile::builtins()
+        .into_iter()
+        .filter(|p| p.scheme.signs())
+        .map(|p| p.name)
+        .collect()
+}
 
 /// What one signed request is made of.
 #[derive(Debug, Clone)]
 struct Signed {
-    scheme: Scheme,
+    profile: String,
     secret: String,
     id: String,
     timestamp: i64,
@@ -34,23 +36,26 @@ struct Signed {
 }
 
 impl Signed {
-    /// The headers a request carries: the scheme's signature headers, plus Standard
-    /// Webhooks' envelope headers (`webhook-id`, `webhook-timestamp`).
+    fn scheme(&self) -> Scheme {
+        profile::builtin(&self.profile).expect("a built-in").scheme
+    }
+
+    /// The headers a request carries: the scheme's signature headers, plus the headers its
+    /// verifier reads the id and the timestamp from.
     fn headers(&self) -> Vec<(String, String)> {
+        let scheme = self.scheme();
         let mut h = Vec::new();
-        if self.scheme == Scheme::StandardWebhooks {
-            h.push(("webhook-id".to_owned(), self.id.clone()));
-            h.push(("webhook-timestamp".to_owned(), self.timestamp.to_string()));
+        if let Some(n) = &scheme.id_header {
+            h.push((n.clone(), self.id.clone()));
+        }
+        if let Some(n) = &scheme.timestamp_header {
+            h.push((n.clone(), self.timestamp.to_string()));
         }
         h.extend(
-            self.scheme
+            scheme
                 .sign(
                     std::slice::from_ref(&self.secret),
-                    SignInput {
-                        id: &self.id,
-                        timestamp: self.timestamp,
-                        body: &self.body,
-                    },
+                    SignInput::post(&self.id, self.timestamp, &self.body),
                 )
                 .expect("generated secrets are valid"),
         );
@@ -58,7 +63,7 @@ impl Signed {
     }
 
     fn verify(&self, headers: &[(String, String)], body: &[u8]) -> Verdict {
-        self.scheme.verify(
+        self.scheme().verify(
             std::slice::from_ref(&self.secret),
             headers,
             body,
@@ -75,32 +80,35 @@ fn set(headers: &mut [(String, String)], name: &str, value: String) {
     slot.1 = value;
 }
 
-/// A secret in the form `scheme` takes: `whsec_<base64>` for Standard Webhooks, printable
-/// text for the others.
-fn secret_for(scheme: Scheme, key: &[u8]) -> String {
-    match scheme {
-        Scheme::StandardWebhooks => format!(
-            "whsec_{}",
+/// A secret in the form the scheme reads: `prefix` + base64 or hex, or printable text.
+fn secret_for(scheme: &Scheme, key: &[u8]) -> String {
+    match &scheme.key {
+        KeyReading::Base64 { prefix } => format!(
+            "{prefix}{}",
             base64::engine::general_purpose::STANDARD.encode(key)
         ),
-        _ => key.iter().map(|b| char::from(b'!' + b % 94)).collect(),
+        KeyReading::Hex { prefix } => format!("{prefix}{}", hex::encode(key)),
+        KeyReading::Utf8 => key.iter().map(|b| char::from(b'!' + b % 94)).collect(),
     }
 }
 
 fn signed() -> impl Strategy<Value = Signed> {
     (
-        prop::sample::select(SIGNED_SCHEMES.to_vec()),
+        prop::sample::select(signing_profiles()),
         prop::collection::vec(any::<u8>(), 1..48),
         "[A-Za-z0-9_]{1,40}",
         1_000_000_000i64..4_000_000_000,
         prop::collection::vec(any::<u8>(), 0..256),
     )
-        .prop_map(|(scheme, key, id, timestamp, body)| Signed {
-            scheme,
-            secret: secret_for(scheme, &key),
-            id,
-            timestamp,
-            body,
+        .prop_map(|(profile, key, id, timestamp, body)| {
+            let scheme = profile::builtin(&profile).expect("a built-in").scheme;
+            Signed {
+                secret: secret_for(&scheme, &key),
+                profile,
+                id,
+                timestamp,
+                body,
+            }
         })
 }
 
@@ -134,17 +142,16 @@ proptest! {
 
     #[test]
     fn any_change_to_a_signed_timestamp_breaks_the_signature(
-        s in signed().prop_filter("schemes that sign the timestamp", |s| {
-            matches!(s.scheme, Scheme::Extend | Scheme::StandardWebhooks)
+        s in signed().prop_filter("schemes that sign a timestamp header", |s| {
+            let scheme = s.scheme();
+            scheme.signed.contains(&hookrig::signing::Signed::Timestamp)
+                && scheme.timestamp_header.is_some()
         }),
         shift in prop_oneof![-300i64..=-1, 1i64..=60],
     ) {
         let mut headers = s.headers();
-        let name = match s.scheme {
-            Scheme::Extend => "x-extend-request-timestamp",
-            _ => "webhook-timestamp",
-        };
-        set(&mut headers, name, (s.timestamp + shift).to_string());
+        let name = s.scheme().timestamp_header.expect("filtered");
+        set(&mut headers, &name, (s.timestamp + shift).to_string());
 
         prop_assert!(matches!(s.verify(&headers, &s.body), Verdict::Invalid(_)));
     }
@@ -152,13 +159,15 @@ proptest! {
     #[test]
     fn any_change_to_a_signed_id_breaks_the_signature(
         s in signed().prop_filter("schemes that sign the id", |s| {
-            s.scheme == Scheme::StandardWebhooks
+            let scheme = s.scheme();
+            scheme.signed.contains(&hookrig::signing::Signed::Id) && scheme.id_header.is_some()
         }),
         other in "[A-Za-z0-9_]{1,40}",
     ) {
         prop_assume!(other != s.id);
         let mut headers = s.headers();
-        set(&mut headers, "webhook-id", other);
+        let name = s.scheme().id_header.expect("filtered");
+        set(&mut headers, &name, other);
 
         prop_assert!(matches!(s.verify(&headers, &s.body), Verdict::Invalid(_)));
     }
@@ -168,7 +177,7 @@ proptest! {
         s in signed(),
         other_key in prop::collection::vec(any::<u8>(), 1..48),
     ) {
-        let forged = Signed { secret: secret_for(s.scheme, &other_key), ..s.clone() };
+        let forged = Signed { secret: secret_for(&s.scheme(), &other_key), ..s.clone() };
         prop_assume!(forged.secret != s.secret);
 
         let headers = forged.headers();
@@ -187,12 +196,13 @@ fn exponential(initial_ms: u64, cap_ms: u64, attempts: u32) -> RetryPolicy {
         timeout: Duration::from_secs(30),
         retry_on: RetryOn::AnyFailure,
         max_redirects: 0,
-        redirect_statuses: &[],
+        redirect_statuses: Vec::new(),
         retry_after: RetryAfter::standard(),
         overload: None,
         jitter_percent: 0,
         resend_quick_connection_error: None,
-        disable_on_410: false,
+        disable_on: Vec::new(),
+        stop_header: None,
     }
 }
 

@@ -39,25 +39,25 @@ fn endpoints(p: &Profile) -> Vec<Endpoint> {
 }
 
 /// A decoded body for every profile, event, endpoint setting and seed, with a label.
-fn generated_bodies() -> Vec<(String, Profile, &'static str, Value)> {
+fn generated_bodies() -> Vec<(String, Profile, String, Value)> {
     let clock =
         FixedClock(Duration::from_secs(SIM_EPOCH_UNIX as u64) + Duration::from_millis(1_234));
     let mut out = Vec::new();
     for p in profile::builtins() {
-        for spec in &p.catalogue {
+        for spec in p.catalogue.iter() {
             for (e, endpoint) in endpoints(&p).iter().enumerate() {
                 for seed in SEEDS {
                     let mut rng = RunRng::new(seed);
-                    let data = p.generate_data(spec.name, &mut rng);
+                    let data = p.generate_data(&spec.name, &mut rng);
                     let ids = p.new_ids(&mut rng);
                     let request = p
-                        .build_request(endpoint, spec.name, &data, &ids, clock.now())
+                        .build_request(endpoint, &spec.name, &data, &ids, clock.now())
                         .unwrap_or_else(|err| panic!("{} {}: {err}", p.name, spec.name));
                     let body = p
                         .decode_body(&request.body)
                         .unwrap_or_else(|err| panic!("{} {}: {err}", p.name, spec.name));
                     let label = format!("{} {} (endpoint {e}, seed {seed})", p.name, spec.name);
-                    out.push((label, p.clone(), spec.name, body));
+                    out.push((label, p.clone(), spec.name.clone(), body));
                 }
             }
         }
@@ -82,8 +82,8 @@ fn violations(schema: &Value, body: &Value) -> Vec<String> {
 fn every_built_in_event_has_a_schema_with_required_fields() {
     for p in profile::builtins() {
         assert!(!p.catalogue.is_empty(), "{} has no events", p.name);
-        for spec in &p.catalogue {
-            let schema = schema_of(&p, spec.name);
+        for spec in p.catalogue.iter() {
+            let schema = schema_of(&p, &spec.name);
 
             let required = schema["required"].as_array();
 
@@ -102,7 +102,7 @@ fn every_request_built_from_generated_data_satisfies_its_event_schema() {
     let mut problems = Vec::new();
 
     for (label, p, event_type, body) in generated_bodies() {
-        let errors = violations(&schema_of(&p, event_type), &body);
+        let errors = violations(&schema_of(&p, &event_type), &body);
         if !errors.is_empty() {
             problems.push(format!("{label}: {}\n  body: {body}", errors.join("; ")));
         }
@@ -116,7 +116,7 @@ fn removing_any_required_field_makes_the_body_fail_its_schema() {
     let mut problems = Vec::new();
 
     for (label, p, event_type, body) in generated_bodies() {
-        let schema = schema_of(&p, event_type);
+        let schema = schema_of(&p, &event_type);
         let required: Vec<&str> = schema["required"]
             .as_array()
             .map(|r| r.iter().filter_map(Value::as_str).collect())

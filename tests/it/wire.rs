@@ -91,10 +91,7 @@ async fn deliver_at_scale(
         index: 0,
         event_type: event_type.to_owned(),
         data,
-        ids: DeliveryIds {
-            message_id: message_id.to_owned(),
-            event_time: None,
-        },
+        ids: DeliveryIds::with_message_id(message_id),
         jitter_seed: 0,
     };
     let outcome = sender::deliver(&ctx, &delivery).await;
@@ -189,10 +186,7 @@ async fn one_exchange(
             endpoint,
             event_type,
             &data,
-            &DeliveryIds {
-                message_id: id.into(),
-                event_time: None,
-            },
+            &DeliveryIds::with_message_id(id),
             epoch(),
         )
         .expect("request builds");
@@ -269,8 +263,16 @@ async fn standard_webhooks_sends_its_header_set_with_exact_values_and_the_body_i
 
     assert_eq!(req.body, built.body.to_vec());
     let timestamp = SIM_EPOCH_UNIX.to_string();
-    let signature = hookrig::signing::sign_standard(SW_SECRET, SW_ID, SIM_EPOCH_UNIX, &req.body)
-        .expect("secret is base64");
+    let signature = profile::builtin("standard-webhooks")
+        .unwrap()
+        .scheme
+        .sign(
+            &[SW_SECRET.to_owned()],
+            hookrig::signing::SignInput::post(SW_ID, SIM_EPOCH_UNIX, &req.body),
+        )
+        .expect("secret is base64")
+        .remove(0)
+        .1;
     let want = owned(&[
         ("webhook-id", SW_ID),
         ("webhook-timestamp", &timestamp),
@@ -554,10 +556,7 @@ async fn sim_and_http_receivers_see_the_same_header_names() {
             &standard_endpoint(),
             "user.created",
             &json!({ "id": "user_1" }),
-            &DeliveryIds {
-                message_id: SW_ID.into(),
-                event_time: None,
-            },
+            &DeliveryIds::with_message_id(SW_ID),
             epoch(),
         )
         .expect("request builds");
@@ -647,10 +646,7 @@ async fn plain_http_puts_the_same_bytes_on_the_wire_as_reqwest_does() {
             &standard_endpoint(),
             "invoice.paid",
             &json!({"id": "in_1", "amount": 4200}),
-            &DeliveryIds {
-                message_id: "msg_wire".into(),
-                event_time: None,
-            },
+            &DeliveryIds::with_message_id("msg_wire"),
             epoch(),
         )
         .unwrap();
@@ -729,28 +725,30 @@ async fn an_https_url_is_spoken_to_in_tls_so_a_plain_http_listener_is_a_connecti
 
 /// A secret every built-in profile that signs can use.
 fn secret_for(p: &Profile) -> Vec<String> {
-    match p.scheme {
-        hookrig::signing::Scheme::None => Vec::new(),
-        s if s.standard_headers().is_some() => vec![SW_SECRET.into()],
-        hookrig::signing::Scheme::Extend => vec!["wss_wire_retry_secret".into()],
-        _ => vec!["wire-retry-secret".into()],
+    match &p.scheme.key {
+        _ if !p.scheme.signs() => Vec::new(),
+        hookrig::signing::KeyReading::Base64 { .. } => vec![SW_SECRET.into()],
+        _ => vec!["wss_wire_retry_secret".into()],
     }
 }
 
 #[tokio::test]
 async fn every_profile_re_sends_the_same_body_bytes_and_signs_each_retry_afresh() {
     for name in profile::BUILTIN_NAMES {
-        // Arrange: two failures (500: retried by every profile), then 200; a clock that
-        // moves one second on every read.
-        let server = server_answering(500, 2, 200).await;
+        // Arrange: two failures (500: retried by every profile that retries), then 200; a
+        // clock that moves one second on every read.
         let p = fast(name);
+        if p.retry.attempts < 3 {
+            continue; // GitHub makes one attempt
+        }
+        let server = server_answering(500, 2, 200).await;
         let endpoint = Endpoint {
             secrets: secret_for(&p),
             output_format: profile::OutputFormat::Json,
             ..Endpoint::default()
         };
-        let event = p.catalogue[0].name;
-        let data = p.generate_data(event, &mut hookrig::rng::RunRng::new(3));
+        let event = p.catalogue[0].name.clone();
+        let data = p.generate_data(&event, &mut hookrig::rng::RunRng::new(3));
 
         // Act
         let (outcome, _) = deliver(
@@ -758,7 +756,7 @@ async fn every_profile_re_sends_the_same_body_bytes_and_signs_each_retry_afresh(
             &endpoint,
             Arc::new(TickingClock::default()),
             format!("{}/hooks", server.uri()),
-            event,
+            &event,
             data,
             "msg_2Lh9bE1yQn8TQXj5cWm0Kp3RzVa",
         )
@@ -775,13 +773,7 @@ async fn every_profile_re_sends_the_same_body_bytes_and_signs_each_retry_afresh(
             String::from_utf8_lossy(&received[0].body),
             String::from_utf8_lossy(&received[1].body)
         );
-        let ts_header = match p.scheme.standard_headers() {
-            Some(h) => Some(h.timestamp),
-            None if p.scheme == hookrig::signing::Scheme::Extend => {
-                Some("x-extend-request-timestamp")
-            }
-            None => None,
-        };
+        let ts_header = p.scheme.timestamp_header.as_deref();
         if let Some(ts_header) = ts_header {
             let stamps: Vec<&str> = received.iter().map(|r| header(r, ts_header)).collect();
             assert!(
@@ -795,7 +787,7 @@ async fn every_profile_re_sends_the_same_body_bytes_and_signs_each_retry_afresh(
                 .map(|h| Duration::from_secs(header(req, h).parse().expect("integer")))
                 .unwrap_or_else(epoch);
             let verdict = p.scheme.verify(&endpoint.secrets, &headers, &req.body, at);
-            let want = if p.scheme == hookrig::signing::Scheme::None {
+            let want = if !p.scheme.signs() {
                 Verdict::Absent
             } else {
                 Verdict::Valid
