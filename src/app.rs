@@ -289,7 +289,7 @@ fn profiles(
             for p in profile::builtins() {
                 let waits: Vec<String> = profile::retry_starts(&p.retry)
                     .iter()
-                    .map(|d| scenario::expect::fmt_duration(*d))
+                    .map(|d| crate::text::fmt_duration(*d))
                     .collect();
                 let jitter = match p.retry.jitter_percent {
                     0 => String::new(),
@@ -302,7 +302,7 @@ fn profiles(
                     p.provider,
                     p.retry.attempts,
                     waits.join(", "),
-                    scenario::expect::fmt_duration(p.retry.timeout)
+                    crate::text::fmt_duration(p.retry.timeout)
                 )?;
             }
             writeln!(

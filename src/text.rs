@@ -1,4 +1,5 @@
-//! Small text helpers shared by every input check: the nearest valid name to a typo,
+//! Small text helpers shared by every input check and every view: durations as a
+//! scenario writes them (parsed and printed), the nearest valid name to a typo,
 //! "unknown X: did you mean Y? (valid: …)" messages, and serde-saphyr's errors in the
 //! words and positions hookrig prints. A leaf: it imports nothing of ours.
 
@@ -26,6 +27,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         ));
     }
     Ok(d)
+}
+
+/// A duration as a scenario would write it, to the millisecond: `0s`, `5m`, `35m 10s`,
+/// `1s 500ms`.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = Duration::from_millis(d.as_millis() as u64);
+    if ms.is_zero() {
+        "0s".into()
+    } else {
+        humantime::format_duration(ms).to_string()
+    }
 }
 
 /// The choice closest to `word`, if one is close enough to be a likely typo.

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::engine::{DeliveryState, RunState};
-use crate::scenario::expect::fmt_duration;
+use crate::text::fmt_duration;
 
 /// The run in words.
 pub fn render(state: &RunState) -> String {

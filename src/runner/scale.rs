@@ -28,7 +28,7 @@ use std::time::Duration;
 use crate::engine::{AttemptState, ScenarioState};
 use crate::receiver::faults::Action;
 use crate::scenario::Scenario;
-use crate::scenario::expect::fmt_duration;
+use crate::text::fmt_duration;
 
 /// The least real time a margin may shrink to.
 pub const MIN_MARGIN: Duration = Duration::from_millis(50);

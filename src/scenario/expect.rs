@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::{Expectation, Scenario, SchemaRef, SignatureExpect};
 use crate::engine::{AttemptState, Failure, RequestRecord, ScenarioState};
 use crate::signing::{Verdict, header};
+use crate::text::fmt_duration;
 
 /// Evaluates every expectation of `scenario`. `wall_of` gives the wall-clock time of an
 /// offset from the scenario's start, so signatures are judged at each request's arrival.
@@ -79,17 +80,6 @@ impl Checker<'_> {
             expected: expected.into(),
             actual: actual.into(),
         });
-    }
-}
-
-/// A duration as a scenario would write it, to the millisecond: `0s`, `5m`, `35m 10s`,
-/// `1s 500ms`.
-pub fn fmt_duration(d: Duration) -> String {
-    let ms = Duration::from_millis(d.as_millis() as u64);
-    if ms.is_zero() {
-        "0s".into()
-    } else {
-        humantime::format_duration(ms).to_string()
     }
 }
 
