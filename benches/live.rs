@@ -31,9 +31,9 @@ use hookrig::engine::EngineEvent;
 use hookrig::profile::{self, Endpoint, Profile};
 use hookrig::receiver::faults::{Action, FaultPlan, Step};
 use hookrig::receiver::{Receiver, live};
+use hookrig::record::redact;
 use hookrig::retry::{AttemptResult, Backoff};
 use hookrig::rng::RunRng;
-use hookrig::scenario::expect::redact;
 use hookrig::sender::{self, Delivery, SenderCtx, Transport};
 use tokio::sync::mpsc;
 

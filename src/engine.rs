@@ -7,34 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-
-use crate::receiver::{Answer, DeliveryTag};
+use crate::receiver::Answer;
+use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use crate::retry::AttemptResult;
-
-/// A request as it was sent or received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestRecord {
-    /// HTTP method.
-    pub method: String,
-    /// Path (sim) or URL (live, as sent).
-    pub path: String,
-    /// Headers in order (names lowercase when received).
-    pub headers: Vec<(String, String)>,
-    /// Raw body.
-    pub body: Bytes,
-}
-
-/// An answer as the sender saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResponseRecord {
-    /// Status code.
-    pub status: u16,
-    /// Headers.
-    pub headers: Vec<(String, String)>,
-    /// Body (at most 64 KiB kept).
-    pub body: Bytes,
-}
 
 /// How a delivery ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

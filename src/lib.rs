@@ -26,6 +26,7 @@
 //!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
 //! - [`text`] — nearest-name suggestions, durations and YAML error words, shared by every input check.
+//! - [`record`] — requests and answers as recorded, secret redaction, their JSON form.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
 //! - [`cli`] and [`app`] — arguments, and the commands they drive.
 
@@ -38,6 +39,7 @@ pub mod fixtures;
 pub mod profile;
 pub mod pyjson;
 pub mod receiver;
+pub mod record;
 pub mod report;
 pub mod retry;
 pub mod rng;

@@ -140,6 +140,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn durations_print_the_way_scenarios_write_them() {
+        assert_eq!(fmt_duration(Duration::ZERO), "0s");
+        assert_eq!(fmt_duration(Duration::from_secs(35 * 60 + 10)), "35m 10s");
+        assert_eq!(fmt_duration(Duration::from_micros(1_500_900)), "1s 500ms");
+    }
+
+    #[test]
     fn a_typo_gets_the_nearest_choice_and_a_stranger_none() {
         assert_eq!(
             nearest("perfectparsr", &["llamacloud", "perfectparser"]),

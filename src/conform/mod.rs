@@ -19,7 +19,7 @@ use bytes::Bytes;
 
 use crate::clock::{Clock, SystemClock};
 use crate::profile::{Endpoint, OutgoingRequest, Profile};
-use crate::receiver::DeliveryTag;
+use crate::record::DeliveryTag;
 use crate::rng::RunRng;
 use crate::sender::transport::{Transport, WireRequest};
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::checks::fmt_latency;
 use super::{Exchange, Report, Status};
-use crate::scenario::expect::redact;
+use crate::record::{headers_json, redact};
 
 /// Bodies longer than this are cut in reports.
 pub const BODY_SHOWN: usize = 2048;
@@ -218,10 +218,6 @@ pub fn json(r: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
-}
-
-fn headers_json(h: &[(String, String)]) -> Value {
-    Value::Array(h.iter().map(|(k, v)| json!([k, redact(k, v)])).collect())
 }
 
 fn exchange_json(x: &Exchange) -> Value {

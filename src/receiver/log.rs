@@ -12,9 +12,8 @@ use serde_json::{Value, json};
 
 use super::Answer;
 use crate::clock::{self, SharedClock};
-use crate::engine::RequestRecord;
 use crate::profile::Profile;
-use crate::report::journal::{body_json, headers_json};
+use crate::record::{RequestRecord, body_json, headers_json};
 use crate::signing::Verdict;
 
 /// The most requests `GET /_hookrig/requests` lists (the oldest are dropped first).

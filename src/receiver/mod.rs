@@ -29,26 +29,13 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::engine::{EngineEvent, RequestRecord};
+use crate::engine::EngineEvent;
+use crate::record::{DeliveryTag, RequestRecord};
 use body::{BodyError, read_body};
 use faults::{Action, FaultPlan};
 
 /// Bodies over this size get 413 (10 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
-
-/// Identifies the attempt a request belongs to (set by the in-process transport, or per
-/// port by a live run, which knows the delivery but not the attempt).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryTag {
-    /// The delivery's index in its scenario.
-    pub delivery: usize,
-    /// The delivery's event type (for `when:` steps).
-    pub event_type: String,
-    /// 1-based attempt number; 0 when unknown (a live run's port: the latest attempt).
-    pub attempt: u32,
-    /// 0 for the attempt's first request, 1… for redirect hops.
-    pub hop: u32,
-}
 
 /// A fault that happens below HTTP: carried as a response extension. The in-process
 /// transport turns it into a connection error (or a slow body); the live server

@@ -28,9 +28,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::engine::{AttemptState, DeliveryState, Failure, RequestRecord, RunState, ScenarioState};
+use crate::engine::{AttemptState, DeliveryState, Failure, RunState, ScenarioState};
+use crate::record::{RequestRecord, redact};
 use crate::report::{failure_line, junit::virtual_span};
-use crate::scenario::expect::redact;
 use crate::scenario::{Expectation, Scenario};
 
 /// Bodies longer than this are cut in the page (the journal keeps them whole).

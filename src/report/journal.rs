@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::engine::{RequestRecord, ResponseRecord, RunState, ScenarioState};
-use crate::scenario::expect::redact;
+use crate::engine::{RunState, ScenarioState};
+use crate::record::{RequestRecord, ResponseRecord, body_json, headers_json};
 
 /// The journal text for a run whose offset zero is wall-clock `epoch` (sim scenarios; a
 /// live scenario's offsets go through its own clock: its start on the wall clock and its
@@ -77,22 +77,6 @@ fn extend(mut line: Value, s: &ScenarioState, status: Option<&str>) -> Value {
 fn push(out: &mut String, v: &Value) {
     out.push_str(&v.to_string());
     out.push('\n');
-}
-
-/// Headers as `[[name, value], …]`, secret-bearing values redacted.
-pub fn headers_json(h: &[(String, String)]) -> Value {
-    Value::Array(h.iter().map(|(k, v)| json!([k, redact(k, v)])).collect())
-}
-
-/// A body as JSON: the text when it is UTF-8, else `{"base64": …}`.
-pub fn body_json(b: &[u8]) -> Value {
-    match std::str::from_utf8(b) {
-        Ok(s) => json!(s),
-        Err(_) => {
-            use base64::Engine as _;
-            json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) })
-        }
-    }
 }
 
 fn request_json(r: &RequestRecord) -> Value {

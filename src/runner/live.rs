@@ -34,7 +34,8 @@ use super::scale::{self, Choice, TimeScale};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::{EngineEvent, Failure, LiveTiming, RunState};
 use crate::receiver::faults::{Action, FaultPlan, Step};
-use crate::receiver::{DeliveryTag, Receiver, live};
+use crate::receiver::{Receiver, live};
+use crate::record::DeliveryTag;
 use crate::scenario::{Scenario, expect};
 use crate::sender::{self, SenderCtx, Transport};
 

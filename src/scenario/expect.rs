@@ -11,7 +11,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{Expectation, Scenario, SchemaRef, SignatureExpect};
-use crate::engine::{AttemptState, Failure, RequestRecord, ScenarioState};
+use crate::engine::{AttemptState, Failure, ScenarioState};
+use crate::record::{RequestRecord, redact};
 use crate::signing::{Verdict, header};
 use crate::text::fmt_duration;
 
@@ -322,21 +323,6 @@ fn check_headers(fails: &mut RequestFailures, x: &Expectation, n: u32, req: &Req
     }
 }
 
-/// Header values that carry secrets are never printed.
-pub fn redact<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
-    const SECRET: &[&str] = &[
-        "authorization",
-        "x-webhook-secret",
-        "proxy-authorization",
-        "cookie",
-    ];
-    if SECRET.iter().any(|s| s.eq_ignore_ascii_case(name)) {
-        format!("<redacted, {} chars>", value.chars().count()).into()
-    } else {
-        value.into()
-    }
-}
-
 /// Whether `body` contains `want` as a subset: every key of a mapping, arrays element by
 /// element, numbers by value.
 pub fn contains(body: &Value, want: &Value, path: &str) -> Result<(), String> {
@@ -481,21 +467,5 @@ mod tests {
             past_it[0].expected,
             "[0s, 10s, 40s] ± 20% + 1s from the attempt before"
         );
-    }
-
-    #[test]
-    fn durations_print_the_way_scenarios_write_them() {
-        assert_eq!(fmt_duration(Duration::ZERO), "0s");
-        assert_eq!(fmt_duration(Duration::from_secs(35 * 60 + 10)), "35m 10s");
-        assert_eq!(fmt_duration(Duration::from_micros(1_500_900)), "1s 500ms");
-    }
-
-    #[test]
-    fn secret_headers_are_redacted() {
-        assert_eq!(
-            redact("X-Webhook-Secret", "static-123"),
-            "<redacted, 10 chars>"
-        );
-        assert_eq!(redact("X-Tenant", "acme"), "acme");
     }
 }

@@ -22,9 +22,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 use crate::clock::SharedClock;
-use crate::engine::{EngineEvent, Outcome, RequestRecord, ResponseRecord};
+use crate::engine::{EngineEvent, Outcome};
 use crate::profile::{AttemptInfo, DeliveryIds, Endpoint, Profile};
-use crate::receiver::DeliveryTag;
+use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use crate::retry::{AttemptResult, Verdict};
 use crate::rng::RunRng;
 pub use transport::{Transport, TransportError, WireRequest, WireResponse};

@@ -19,7 +19,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::ServiceExt;
 
-use crate::receiver::{ConnectionFault, DeliveryTag};
+use crate::receiver::ConnectionFault;
+use crate::record::DeliveryTag;
 
 /// Response bodies are read up to this many bytes; the rest is dropped.
 pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;

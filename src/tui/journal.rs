@@ -15,9 +15,8 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::model::{Model, scenario_view};
-use crate::engine::{
-    AttemptState, DeliveryState, Outcome, RequestRecord, ResponseRecord, RunState, ScenarioState,
-};
+use crate::engine::{AttemptState, DeliveryState, Outcome, RunState, ScenarioState};
+use crate::record::{RequestRecord, ResponseRecord};
 use crate::retry::AttemptResult;
 use crate::scenario::{self, Scenario};
 

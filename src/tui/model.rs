@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use crate::engine::{AttemptState, DeliveryState, Failure, RequestRecord, RunState, ScenarioState};
+use crate::engine::{AttemptState, DeliveryState, Failure, RunState, ScenarioState};
+use crate::record::{RequestRecord, redact};
 use crate::scenario::Scenario;
-use crate::scenario::expect::redact;
 use crate::signing::Verdict;
 
 /// Everything the TUI shows.

@@ -14,9 +14,10 @@ use super::live::Reduce;
 use super::model::{
     AttemptView, DeliveryView, Message, Model, ScenarioView, request_message, verdict,
 };
-use crate::engine::{EngineEvent, RequestRecord};
+use crate::engine::EngineEvent;
 use crate::profile::Profile;
 use crate::receiver::Answer;
+use crate::record::RequestRecord;
 
 /// The requests a receiver got, grouped by path (and event type).
 #[derive(Debug, Clone)]

@@ -443,8 +443,9 @@ use std::sync::Arc;
 
 use clap::Parser;
 use hookrig::cli::{Cli, Command};
-use hookrig::engine::{EngineEvent, RequestRecord, ResponseRecord};
-use hookrig::receiver::{Answer, DeliveryTag};
+use hookrig::engine::EngineEvent;
+use hookrig::receiver::Answer;
+use hookrig::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use hookrig::retry::AttemptResult;
 use hookrig::runner::scale::TimeScale;
 use hookrig::tui::live::{Feed, RunFeed, RunMsg};
