@@ -49,7 +49,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub filter: Option<String>,
     /// Seed for ids and generated data: the same seed gives the same output.
-    #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
+    #[arg(long, default_value_t = crate::rng::DEFAULT_SEED)]
     pub seed: u64,
     /// Run over real sockets in real time (receiver on 127.0.0.1, sender over real HTTP).
     #[arg(long)]
@@ -105,7 +105,7 @@ pub struct TuiArgs {
     #[arg(long)]
     pub filter: Option<String>,
     /// Seed for ids and generated data.
-    #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
+    #[arg(long, default_value_t = crate::rng::DEFAULT_SEED)]
     pub seed: u64,
     /// Run over real sockets in real time and show deliveries as they happen.
     #[arg(long, conflicts_with = "journal")]

@@ -61,7 +61,7 @@ impl Options {
             only: Vec::new(),
             skip: Vec::new(),
             timeout: None,
-            seed: crate::runner::DEFAULT_SEED,
+            seed: crate::rng::DEFAULT_SEED,
         }
     }
 
@@ -199,7 +199,7 @@ pub fn validate(opts: &Options) -> Result<(), OptionsError> {
                 .collect();
             let hint = (prefixed.len() == 1)
                 .then(|| prefixed[0])
-                .or_else(|| crate::scenario::load::nearest(name, &ids))
+                .or_else(|| crate::text::nearest(name, &ids))
                 .map(|n| format!(": did you mean `{n}`?"))
                 .unwrap_or_default();
             return Err(OptionsError::UnknownCheck {

@@ -226,8 +226,6 @@ fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
     }
 }
 
-pub use crate::text::{nearest, unknown_field_hint};
-
 use crate::text::choice_error;
 
 fn kind(v: &Value) -> &'static str {

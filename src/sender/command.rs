@@ -21,8 +21,8 @@ use crate::clock::{self, Clock, SystemClock};
 use crate::engine::{EngineEvent, Outcome};
 use crate::profile::{self, Endpoint};
 use crate::rng::RunRng;
-use crate::scenario::load::nearest;
 use crate::text::fmt_duration;
+use crate::text::nearest;
 
 /// `hookrig send`.
 #[derive(Debug, Parser)]
