@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 
 use hookrig::clock::SystemClock;
 use hookrig::engine::EngineEvent;
+use hookrig::faults::{Action, FaultPlan, Step};
 use hookrig::profile::{self, Endpoint, Profile};
-use hookrig::receiver::faults::{Action, FaultPlan, Step};
 use hookrig::receiver::{Receiver, live};
 use hookrig::record::redact;
 use hookrig::retry::{AttemptResult, Backoff};

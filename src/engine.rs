@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::receiver::Answer;
+use crate::faults::Answer;
 use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use crate::retry::AttemptResult;
 

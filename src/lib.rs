@@ -11,6 +11,7 @@
 //! - [`sender`] — one event to one endpoint through a [`sender::Transport`]
 //!   (in-process router, or real HTTP: hyper for `http://`, reqwest for `https://`),
 //!   durable sends in SQLite, and `hookrig send`.
+//! - [`faults`] — fault plans: each step an HTTP answer or a [`faults::Fault`], per request.
 //! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, the
 //!   HTTP/1.1 socket server with connection faults, and `hookrig receive`.
 //! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.
@@ -35,6 +36,7 @@ pub mod cli;
 pub mod clock;
 pub mod conform;
 pub mod engine;
+pub mod faults;
 pub mod fixtures;
 pub mod profile;
 pub mod pyjson;

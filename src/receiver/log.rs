@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::Answer;
 use crate::clock::{self, SharedClock};
+use crate::faults::Answer;
 use crate::profile::Profile;
 use crate::record::{RequestRecord, body_json, headers_json};
 use crate::signing::Verdict;
@@ -128,7 +128,7 @@ impl RequestLog {
             now,
             request: Arc::clone(r),
             size,
-            answer: answer.clone(),
+            answer: *answer,
             verdict,
         };
         if let Some(j) = &self.journal {

@@ -33,7 +33,7 @@ use super::RunOptions;
 use super::scale::{self, Choice, TimeScale};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::{EngineEvent, Failure, LiveTiming, RunState};
-use crate::receiver::faults::{Action, FaultPlan, Step};
+use crate::faults::{Action, Dribble, FaultPlan, Step};
 use crate::receiver::{Receiver, live};
 use crate::record::DeliveryTag;
 use crate::scenario::{Scenario, expect};
@@ -514,22 +514,16 @@ pub fn scale_plan(plan: &FaultPlan, scale: f64) -> FaultPlan {
                     body,
                     headers,
                     after,
+                    dribble,
                 } => Action::Respond {
                     status: *status,
                     body: body.clone(),
                     headers: headers.clone(),
                     after: d(*after),
-                },
-                Action::Dribble {
-                    status,
-                    body,
-                    chunks,
-                    over,
-                } => Action::Dribble {
-                    status: *status,
-                    body: body.clone(),
-                    chunks: *chunks,
-                    over: d(*over),
+                    dribble: dribble.map(|x| Dribble {
+                        over: d(x.over),
+                        ..x
+                    }),
                 },
                 other => other.clone(),
             },

@@ -26,7 +26,7 @@
 use std::time::Duration;
 
 use crate::engine::{AttemptState, ScenarioState};
-use crate::receiver::faults::Action;
+use crate::faults::{Action, Fault};
 use crate::scenario::Scenario;
 use crate::text::fmt_duration;
 
@@ -187,20 +187,22 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
     let timeout = policy.timeout;
     for step in s.receiver.steps() {
         let (delay, what) = match &step.action {
+            Action::Respond {
+                dribble: Some(d), ..
+            } => (
+                d.over,
+                format!("a body dribbled over {}", fmt_duration(d.over)),
+            ),
             Action::Respond { after, .. } if after.is_zero() => {
                 (Duration::ZERO, "an immediate answer".to_owned())
             }
             Action::Respond { after, .. } => {
                 (*after, format!("an answer after {}", fmt_duration(*after)))
             }
-            Action::Dribble { over, .. } => (
-                *over,
-                format!("a body dribbled over {}", fmt_duration(*over)),
-            ),
-            Action::Drop | Action::Reset | Action::Malformed => {
+            Action::Fault(Fault::Drop | Fault::Reset | Fault::Malformed) => {
                 (Duration::ZERO, "a closed connection".to_owned())
             }
-            Action::Hang | Action::Stall => continue,
+            Action::Fault(Fault::Hang | Fault::Stall) => continue,
         };
         let m = Margin {
             what: format!("{what} and the {} timeout", fmt_duration(timeout)),

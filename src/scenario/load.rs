@@ -16,8 +16,8 @@ use serde_json::Value;
 use super::raw::{self, OneOrMany, RawExpect, RawScenario, RawStep, Spanned};
 use super::{Expectation, InputError, Scenario, ScenarioEvent, SchemaRef, SignatureExpect};
 use crate::engine::Outcome;
+use crate::faults::{Action, Dribble, Fault, FaultPlan, Route, Step};
 use crate::profile::{self, Endpoint, OutputFormat, Profile};
-use crate::receiver::faults::{Action, FaultPlan, Step};
 
 /// A 1-based (line, column) in a file, when known.
 pub type Position = (Option<u64>, Option<u64>);
@@ -632,17 +632,20 @@ impl Cx<'_> {
                 Some(v) => v.to_string(),
             };
             match dribble {
-                Some((chunks, over)) => Action::Dribble {
+                // A dribbled answer is sent at once, without the step's headers.
+                Some((chunks, over)) => Action::Respond {
                     status: status.value as u16,
                     body,
-                    chunks,
-                    over,
+                    headers: Vec::new(),
+                    after: Duration::ZERO,
+                    dribble: Some(Dribble { chunks, over }),
                 },
                 None => Action::Respond {
                     status: status.value as u16,
                     body,
                     headers,
                     after,
+                    dribble: None,
                 },
             }
         } else {
@@ -650,17 +653,17 @@ impl Cx<'_> {
                 self.err(at, "receiver step: `after`, `body` and `headers` go with `respond`, not `hang` or `drop`");
                 return None;
             }
-            if s.hang == Some(true) {
-                Action::Hang
+            Action::Fault(if s.hang == Some(true) {
+                Fault::Hang
             } else if s.drop == Some(true) {
-                Action::Drop
+                Fault::Drop
             } else if s.reset == Some(true) {
-                Action::Reset
+                Fault::Reset
             } else if s.malformed == Some(true) {
-                Action::Malformed
+                Fault::Malformed
             } else {
-                Action::Stall
-            }
+                Fault::Stall
+            })
         };
         Some(Step { when_event, action })
     }
@@ -916,7 +919,7 @@ pub struct Faults {
     /// For requests no route matches.
     pub default: FaultPlan,
     /// By path and method, first match wins.
-    pub routes: Vec<crate::receiver::Route>,
+    pub routes: Vec<Route>,
 }
 
 /// Reads a fault file for `hookrig receive`: either a list of steps (for every request)
@@ -963,7 +966,7 @@ pub fn load_faults(file: &Path) -> Result<Faults, Vec<InputError>> {
                     continue;
                 }
                 if let Some(plan) = cx.receiver(None, Some(r.steps)) {
-                    faults.routes.push(crate::receiver::Route {
+                    faults.routes.push(Route {
                         path: r.path,
                         method: r.method,
                         plan,

@@ -18,8 +18,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::engine::Outcome;
+use crate::faults::FaultPlan;
 use crate::profile::{Endpoint, Profile};
-use crate::receiver::faults::FaultPlan;
 
 pub use load::{Loaded, load_paths};
 

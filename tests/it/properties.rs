@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use hookrig::engine::{AttemptState, EngineEvent, Outcome};
+use hookrig::faults::{Action, Fault, FaultPlan, Step};
 use hookrig::profile::{self, Endpoint};
-use hookrig::receiver::faults::{Action, FaultPlan, Step};
 use hookrig::retry::{AttemptResult, Backoff, RETRY_AFTER_CAP, RetryAfter, RetryOn, RetryPolicy};
 use hookrig::runner::{RunOptions, run_sim};
 use hookrig::scenario::{Scenario, ScenarioEvent};
@@ -310,8 +310,8 @@ fn step() -> impl Strategy<Value = Action> {
         Just(Action::status(503)),
         Just(Action::status(200)),
         Just(Action::status(404)),
-        Just(Action::Hang),
-        Just(Action::Drop),
+        Just(Action::Fault(Fault::Hang)),
+        Just(Action::Fault(Fault::Drop)),
     ]
 }
 

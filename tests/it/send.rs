@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hookrig::engine::EngineEvent;
+use hookrig::faults::{Action, FaultPlan, Step};
 use hookrig::receiver::Receiver;
-use hookrig::receiver::faults::{Action, FaultPlan, Step};
 use hookrig::receiver::live;
 use hookrig::signing::header;
 

@@ -444,7 +444,7 @@ use std::sync::Arc;
 use clap::Parser;
 use hookrig::cli::{Cli, Command};
 use hookrig::engine::EngineEvent;
-use hookrig::receiver::Answer;
+use hookrig::faults::Answer;
 use hookrig::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use hookrig::retry::AttemptResult;
 use hookrig::runner::scale::TimeScale;
