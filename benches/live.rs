@@ -27,7 +27,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use hookrig::clock::SystemClock;
-use hookrig::engine::EngineEvent;
+use hookrig::events::EngineEvent;
 use hookrig::faults::{Action, FaultPlan, Step};
 use hookrig::profile::{self, Endpoint, Profile};
 use hookrig::receiver::{Receiver, live};
@@ -278,7 +278,7 @@ async fn sender_shard(
                     break delivered;
                 }
                 let d = parse_success(&profile, i, &mut rng);
-                if sender::deliver(&ctx, &d).await == hookrig::engine::Outcome::Delivered {
+                if sender::deliver(&ctx, &d).await == hookrig::events::Outcome::Delivered {
                     delivered += 1;
                 }
             }

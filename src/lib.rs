@@ -15,7 +15,9 @@
 //! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, the
 //!   HTTP/1.1 socket server with connection faults, and `hookrig receive`.
 //! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.
-//! - [`engine`] — engine events and the one reducer to [`engine::RunState`].
+//! - [`events`] — engine events: what the sender, the receiver and the runner did.
+//! - [`run_state`] — the one reducer of those events, [`run_state::RunState`], that every
+//!   report and the TUI read.
 //! - [`runner`] — sim mode (paused-time runtime per scenario, seeded ids) and live mode
 //!   (real sockets, real time compressed by a time scale chosen from each scenario's
 //!   timing margins, scenarios side by side).
@@ -35,7 +37,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod conform;
-pub mod engine;
+pub mod events;
 pub mod faults;
 pub mod fixtures;
 pub mod profile;
@@ -45,6 +47,7 @@ pub mod record;
 pub mod report;
 pub mod retry;
 pub mod rng;
+pub mod run_state;
 pub mod runner;
 pub mod scenario;
 pub mod sender;

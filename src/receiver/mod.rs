@@ -30,7 +30,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::engine::EngineEvent;
+use crate::events::EngineEvent;
 use crate::faults::{Action, Answer, Dribble, Fault, FaultPlan, Route};
 use crate::record::{DeliveryTag, RequestRecord};
 use body::{BodyError, read_body};

@@ -28,9 +28,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::engine::{AttemptState, DeliveryState, Failure, RunState, ScenarioState};
+use crate::events::Failure;
 use crate::record::{RequestRecord, redact};
 use crate::report::{failure_line, junit::virtual_span};
+use crate::run_state::{AttemptState, DeliveryState, RunState, ScenarioState};
 use crate::scenario::{Expectation, Scenario};
 
 /// Bodies longer than this are cut in the page (the journal keeps them whole).
@@ -508,7 +509,7 @@ fn timeline(
     );
     if d.attempts.is_empty() {
         let why = match d.outcome {
-            Some(crate::engine::Outcome::Filtered) => {
+            Some(crate::events::Outcome::Filtered) => {
                 "filtered by the endpoint's event list: no attempt was made"
             }
             _ => "no attempt was made",

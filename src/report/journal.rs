@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::engine::{RunState, ScenarioState};
 use crate::record::{RequestRecord, ResponseRecord, body_json, headers_json};
+use crate::run_state::{RunState, ScenarioState};
 
 /// The journal text for a run whose offset zero is wall-clock `epoch` (sim scenarios; a
 /// live scenario's offsets go through its own clock: its start on the wall clock and its

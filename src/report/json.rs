@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 
-use crate::engine::{Failure, RunState};
+use crate::events::Failure;
+use crate::run_state::RunState;
 
 #[derive(Serialize)]
 struct Report<'a> {

@@ -23,8 +23,8 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::engine::{RunState, ScenarioState};
 use crate::report::{failure_line, text::delivery_line};
+use crate::run_state::{RunState, ScenarioState};
 
 /// The run as a JUnit XML document (with a trailing newline). `seed` is recorded as a
 /// property of every suite, so a failure can be replayed exactly.

@@ -1,4 +1,4 @@
-//! Reports: views over a finished [`RunState`](crate::engine::RunState).
+//! Reports: views over a finished [`RunState`].
 //!
 //! `text.rs` writes what a person reads in a terminal or a CI log; `json.rs` the machine
 //! form of DESIGN.md (`--format json`); `journal.rs` every attempt as JSON Lines;
@@ -14,7 +14,8 @@ pub mod junit;
 pub mod progress;
 pub mod text;
 
-use crate::engine::{Failure, LiveTiming, RunState};
+use crate::events::{Failure, LiveTiming};
+use crate::run_state::RunState;
 
 /// Output formats of `hookrig run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

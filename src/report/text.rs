@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::{DeliveryState, RunState};
+use crate::run_state::{DeliveryState, RunState};
 use crate::text::fmt_duration;
 
 /// The run in words.

@@ -15,9 +15,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::clock::{SIM_EPOCH_UNIX, SimClock};
-use crate::engine::{EngineEvent, RunState};
+use crate::events::EngineEvent;
 use crate::receiver::Receiver;
 use crate::rng::{DEFAULT_SEED, RunRng};
+use crate::run_state::RunState;
 use crate::scenario::{Scenario, expect};
 use crate::sender::{self, Delivery, SenderCtx, Transport};
 

@@ -25,8 +25,8 @@
 
 use std::time::Duration;
 
-use crate::engine::{AttemptState, ScenarioState};
 use crate::faults::{Action, Fault};
+use crate::run_state::{AttemptState, ScenarioState};
 use crate::scenario::Scenario;
 use crate::text::fmt_duration;
 
@@ -439,7 +439,7 @@ mod tests {
         let (s, _) = crate::scenario::load::parse_str(std::path::Path::new("t.yaml"), text)
             .expect("valid")
             .remove(0);
-        let mut trace = crate::engine::RunState::default();
+        let mut trace = crate::run_state::RunState::default();
         for e in crate::runner::run_scenario_sim(0, &s, &crate::runner::RunOptions::default()) {
             trace.apply(e);
         }

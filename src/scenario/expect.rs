@@ -11,8 +11,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{Expectation, Scenario, SchemaRef, SignatureExpect};
-use crate::engine::{AttemptState, Failure, ScenarioState};
+use crate::events::Failure;
 use crate::record::{RequestRecord, redact};
+use crate::run_state::{AttemptState, ScenarioState};
 use crate::signing::{Verdict, header};
 use crate::text::fmt_duration;
 
@@ -402,7 +403,7 @@ mod tests {
             ..AttemptState::default()
         };
         let state = ScenarioState {
-            deliveries: vec![crate::engine::DeliveryState {
+            deliveries: vec![crate::run_state::DeliveryState {
                 event_type: "parse.success".into(),
                 attempts: vec![
                     attempt(1, r#"{"timestamp":1735689600.0}"#),
@@ -441,7 +442,7 @@ mod tests {
             *x = x.for_live(Duration::from_secs(1));
         }
         let run = |offsets_ms: [u64; 3]| ScenarioState {
-            deliveries: vec![crate::engine::DeliveryState {
+            deliveries: vec![crate::run_state::DeliveryState {
                 event_type: "user.created".into(),
                 attempts: (0..3)
                     .map(|i| AttemptState {

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::raw::{self, OneOrMany, RawExpect, RawScenario, RawStep, Spanned};
 use super::{Expectation, InputError, Scenario, ScenarioEvent, SchemaRef, SignatureExpect};
-use crate::engine::Outcome;
+use crate::events::Outcome;
 use crate::faults::{Action, Dribble, Fault, FaultPlan, Route, Step};
 use crate::profile::{self, Endpoint, OutputFormat, Profile};
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::engine::Outcome;
+use crate::events::Outcome;
 use crate::faults::FaultPlan;
 use crate::profile::{Endpoint, Profile};
 

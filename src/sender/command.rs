@@ -18,7 +18,7 @@ use super::state::{Persist, StateStore, Stored};
 use super::{SenderCtx, Transport, deliver_from};
 use crate::app::ExitStatus;
 use crate::clock::{self, Clock, SystemClock};
-use crate::engine::{EngineEvent, Outcome};
+use crate::events::{EngineEvent, Outcome};
 use crate::profile::{self, Endpoint};
 use crate::rng::RunRng;
 use crate::text::fmt_duration;

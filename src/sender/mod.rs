@@ -22,7 +22,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 use crate::clock::SharedClock;
-use crate::engine::{EngineEvent, Outcome};
+use crate::events::{EngineEvent, Outcome};
 use crate::profile::{AttemptInfo, DeliveryIds, Endpoint, Profile};
 use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use crate::retry::{AttemptResult, Verdict};

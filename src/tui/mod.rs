@@ -1,7 +1,7 @@
 //! `hookrig tui`: the interactive view of a run's deliveries as timelines.
 //!
 //! The module is split the way the data flows. [`model`] builds the view-model from a
-//! [`RunState`](crate::engine::RunState) — the same state the reports read — and
+//! [`RunState`](crate::run_state::RunState) — the same state the reports read — and
 //! [`journal`] turns a recorded journal into that state first. [`app`] holds the view
 //! state and the keys ([`App::handle_event`] changes only view state or asks for a
 //! command), [`ui`] draws it ([`App::render`]). This file loads the results
@@ -257,10 +257,10 @@ fn run_live(
 }
 
 /// `hookrig receive --tui`: shows the requests `events` brings (a receiver's
-/// [`EngineEvent::RequestReceived`](crate::engine::EngineEvent)s) until `q`. The caller
+/// [`EngineEvent::RequestReceived`](crate::events::EngineEvent)s) until `q`. The caller
 /// checked for a terminal and stops the receiver afterwards.
 pub fn receive(
-    events: tokio::sync::mpsc::UnboundedReceiver<crate::engine::EngineEvent>,
+    events: tokio::sync::mpsc::UnboundedReceiver<crate::events::EngineEvent>,
     requests: receive::Requests,
 ) -> std::io::Result<usize> {
     let mut feed = live::Feed::new(requests, events, None);

@@ -8,8 +8,9 @@
 
 use std::time::Duration;
 
-use crate::engine::{AttemptState, DeliveryState, Failure, RunState, ScenarioState};
+use crate::events::Failure;
 use crate::record::{RequestRecord, redact};
+use crate::run_state::{AttemptState, DeliveryState, RunState, ScenarioState};
 use crate::scenario::Scenario;
 use crate::signing::Verdict;
 

@@ -1,7 +1,7 @@
 //! `receive --tui`: the standalone receiver's requests in the same screens as a run.
 //!
 //! A receiver knows no scenarios or deliveries, only requests, so [`Requests`] is a small
-//! reducer of the TUI's own (the engine's [`RunState`](crate::engine::RunState) needs a
+//! reducer of the TUI's own (the engine's [`RunState`](crate::run_state::RunState) needs a
 //! sender's events): every request path is a delivery — split by event type when a
 //! profile reads one from the body — and every request an attempt with its arrival time,
 //! the receiver's answer and, with a profile and secrets, the signature verdict judged at
@@ -14,7 +14,7 @@ use super::live::Reduce;
 use super::model::{
     AttemptView, DeliveryView, Message, Model, ScenarioView, request_message, verdict,
 };
-use crate::engine::EngineEvent;
+use crate::events::EngineEvent;
 use crate::faults::{Answer, Fault};
 use crate::profile::Profile;
 use crate::record::RequestRecord;

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use hookrig::clock::SystemClock;
-use hookrig::engine::{EngineEvent, Outcome};
+use hookrig::events::{EngineEvent, Outcome};
 use hookrig::faults::Route;
 use hookrig::faults::{Action, Dribble, Fault, FaultPlan, Step};
 use hookrig::profile::{self, DeliveryIds, Endpoint};

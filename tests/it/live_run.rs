@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hookrig::engine::EngineEvent;
+use hookrig::events::EngineEvent;
 use hookrig::runner::RunOptions;
 use hookrig::runner::live::{LiveOptions, Planned, plan, run_live};
 use hookrig::runner::scale::TimeScale;

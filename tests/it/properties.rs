@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use hookrig::engine::{AttemptState, EngineEvent, Outcome};
+use hookrig::events::{EngineEvent, Outcome};
 use hookrig::faults::{Action, Fault, FaultPlan, Step};
 use hookrig::profile::{self, Endpoint};
 use hookrig::retry::{AttemptResult, Backoff, RETRY_AFTER_CAP, RetryAfter, RetryOn, RetryPolicy};
+use hookrig::run_state::AttemptState;
 use hookrig::runner::{RunOptions, run_sim};
 use hookrig::scenario::{Scenario, ScenarioEvent};
 use hookrig::signing::{KeyReading, Scheme, SignInput, Verdict};

@@ -443,7 +443,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use hookrig::cli::{Cli, Command};
-use hookrig::engine::EngineEvent;
+use hookrig::events::EngineEvent;
 use hookrig::faults::Answer;
 use hookrig::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use hookrig::retry::AttemptResult;

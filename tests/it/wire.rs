@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use hookrig::clock::{Clock, FixedClock, SIM_EPOCH_UNIX};
-use hookrig::engine::{EngineEvent, Outcome};
+use hookrig::events::{EngineEvent, Outcome};
 use hookrig::profile::{self, DeliveryIds, Endpoint, OutgoingRequest, Profile};
 use hookrig::retry::Backoff;
 use hookrig::sender::{self, Delivery, SenderCtx, Transport};
