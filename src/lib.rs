@@ -31,11 +31,11 @@
 //! - [`text`] — nearest-name suggestions, durations and YAML error words, shared by every input check.
 //! - [`record`] — requests and answers as recorded, secret redaction, their JSON form.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
-//! - [`cli`] and [`app`] — arguments, and the commands they drive.
+//! - [`cmd`] — the command line: arguments, one file per command, what is printed and the
+//!   exit code; the only part that touches the terminal, and nothing imports it.
 
-pub mod app;
-pub mod cli;
 pub mod clock;
+pub mod cmd;
 pub mod conform;
 pub mod events;
 pub mod faults;
@@ -55,4 +55,4 @@ pub mod signing;
 pub mod text;
 pub mod tui;
 
-pub use app::{ExitStatus, execute, execute_process};
+pub use cmd::{ExitStatus, execute, execute_process};

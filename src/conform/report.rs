@@ -17,27 +17,6 @@ pub const BODY_SHOWN: usize = 2048;
 /// At most this many failed requests are printed per check in the text report.
 pub const EXCHANGES_SHOWN: usize = 3;
 
-/// The report's form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    /// One line per check; requests and answers under each failed or warned one.
-    #[default]
-    Text,
-    /// One JSON object.
-    Json,
-    /// JUnit XML: one testsuite, one testcase per check.
-    Junit,
-}
-
-/// Renders a report in `format`.
-pub fn render(report: &Report, format: Format) -> String {
-    match format {
-        Format::Text => text(report),
-        Format::Json => json(report),
-        Format::Junit => junit(report),
-    }
-}
-
 /// JUnit XML: one `<testsuite>` named after the profile and URL, one `<testcase>` per check
 /// (`classname` `conform.PROFILE`, `time` the sum of its requests' latencies). A failed
 /// check is a `<failure>` whose message is the check's one line and whose text lists each

@@ -16,7 +16,6 @@
 //! own port; without one (`hookrig receive`) the request path is the key.
 
 mod body;
-pub mod command;
 pub mod live;
 pub mod log;
 
@@ -104,6 +103,11 @@ impl Receiver {
     /// When its clock started: arrival offsets are measured from it.
     pub fn started_at(&self) -> tokio::time::Instant {
         self.start
+    }
+
+    /// Requests its log recorded so far (0 without a log).
+    pub fn count(&self) -> u64 {
+        self.log.as_ref().map_or(0, |l| l.count())
     }
 
     /// The router serving this receiver.

@@ -17,18 +17,6 @@ pub mod text;
 use crate::events::{Failure, LiveTiming};
 use crate::run_state::RunState;
 
-/// Output formats of `hookrig run`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object.
-    Json,
-    /// JUnit XML: a testsuite per scenario file, a testcase per scenario.
-    Junit,
-}
-
 /// `schedule [event parse.success, attempt 2]: expected [0s, 1s], got [0s, 2s]`.
 pub fn failure_line(f: &Failure) -> String {
     let mut whr = Vec::new();

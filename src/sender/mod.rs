@@ -7,9 +7,9 @@
 //! profile's [`RetryPolicy`](crate::retry::RetryPolicy), and waits the planned time
 //! (jittered from the delivery's seeded stream where the profile jitters) on the tokio
 //! clock before the next attempt. Everything it does is reported as [`EngineEvent`]s.
-//! `transport.rs` holds the two transports.
+//! `transport.rs` holds the two transports; `state.rs` keeps pending deliveries in
+//! SQLite, so `hookrig send --state` survives being killed.
 
-pub mod command;
 pub mod state;
 pub mod transport;
 

@@ -646,7 +646,7 @@ fn the_flags_that_make_no_sense_together_are_refused_by_the_parser() {
         ],
     ] {
         assert!(
-            hookrig::cli::Cli::try_parse_from(&argv).is_err(),
+            hookrig::cmd::Cli::try_parse_from(&argv).is_err(),
             "{argv:?}"
         );
     }

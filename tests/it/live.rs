@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use clap::Parser as _;
-use hookrig::cli::Cli;
+use hookrig::cmd::Cli;
 
 use crate::utils::Scratch;
 

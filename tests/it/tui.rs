@@ -442,7 +442,7 @@ fn the_binary_runs_in_tmux_and_quits_cleanly() {
 use std::sync::Arc;
 
 use clap::Parser;
-use hookrig::cli::{Cli, Command};
+use hookrig::cmd::{Cli, Command};
 use hookrig::events::EngineEvent;
 use hookrig::faults::Answer;
 use hookrig::record::{DeliveryTag, RequestRecord, ResponseRecord};
@@ -679,7 +679,7 @@ fn tui_live_and_time_scale_parse() {
     let Command::Tui(a) = cli.command else {
         panic!("not tui")
     };
-    match hookrig::app::tui_source(a) {
+    match a.source() {
         Source::Live { paths, scale, .. } => {
             assert_eq!(paths, [std::path::PathBuf::from("x.yaml")]);
             assert_eq!(scale, TimeScale::Fixed(0.01));
@@ -702,7 +702,7 @@ fn tui_live_runs_at_time_scale_auto_unless_told() {
         panic!("not tui")
     };
 
-    let source = hookrig::app::tui_source(a);
+    let source = a.source();
 
     assert!(
         matches!(
