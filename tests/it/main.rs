@@ -23,6 +23,8 @@
 //!   folder matches the code, fixtures are schema-valid and verify, seeds are honoured.
 //! - `profile_files` — profile files: an exported built-in replays the suite byte for
 //!   byte; a user's file works wherever a profile is named; `validate` checks them.
+//! - `layout` — the crate's shape: no import cycles between top-level modules, leaves
+//!   that import nothing of ours, nothing importing the command line.
 //! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
 //!   repeated ids, signature header forms.
 
@@ -30,6 +32,7 @@ mod bad_input;
 mod cli;
 mod conform;
 mod fixtures;
+mod layout;
 mod live;
 mod live_run;
 mod parity;
