@@ -23,7 +23,7 @@
 //!   timing margins, scenarios side by side).
 //! - [`conform`] — `hookrig conform`: a provider played against a live receiver, with
 //!   forged, stale, duplicate, unknown and large deliveries; what it got wrong.
-//! - [`report`] — text, JSON, JUnit, HTML and journal views over a run, and the progress bar.
+//! - [`report`] — text, JSON, JUnit, HTML and journal views over a run.
 //! - [`tui`] — `hookrig tui`: the interactive timeline view over the same run state.
 //! - [`fixtures`] — signed, schema-valid example requests with edge-value variants, as
 //!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).

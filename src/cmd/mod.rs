@@ -10,6 +10,7 @@
 pub mod conform;
 pub mod fixtures;
 pub mod profiles;
+pub mod progress;
 pub mod receive;
 pub mod run;
 pub mod send;

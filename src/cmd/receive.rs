@@ -76,7 +76,10 @@ pub fn command(a: ReceiveArgs, out: &mut dyn Write) -> Result {
         )?;
     }
     // The screen shows the requests; lines on standard output would tear it.
-    let mut log = RequestLog::new(Arc::new(SystemClock)).with_echo(!a.quiet && !a.tui);
+    let mut log = RequestLog::new(Arc::new(SystemClock));
+    if !a.quiet && !a.tui {
+        log = log.with_echo(Box::new(|line| println!("{line}")));
+    }
     if let Some(path) = &a.journal {
         log = log.with_journal(path).map_err(|e| {
             Error::input(format!("--journal: cannot write {}: {e}", path.display()))

@@ -79,7 +79,7 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
         }
     }
     let scenarios = matching(scenarios, &a.paths, a.filter.as_deref())?;
-    let mut progress = report::progress::Progress::on_stderr(scenarios.len());
+    let mut progress = super::progress::Progress::on_stderr(scenarios.len());
     let opts = RunOptions { seed: a.seed };
     let mut interrupted = false;
     let state = if a.live {

@@ -4,14 +4,12 @@
 //! form of DESIGN.md (`--format json`); `journal.rs` every attempt as JSON Lines;
 //! `junit.rs` JUnit XML for CI test reporters (`--format junit`); `html.rs` one
 //! self-contained page with a timeline per delivery (`--report FILE.html`). None
-//! recomputes anything: all read the state the engine events reduced to. `progress.rs`
-//! is the progress bar drawn on a terminal's stderr while a run goes.
+//! recomputes anything: all read the state the engine events reduced to.
 
 pub mod html;
 pub mod journal;
 pub mod json;
 pub mod junit;
-pub mod progress;
 pub mod text;
 
 use crate::events::{Failure, LiveTiming};
