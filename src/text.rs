@@ -51,13 +51,18 @@ pub fn nearest<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// `: did you mean `x`?` with the choice nearest to `word`, or nothing when none is near.
+pub fn did_you_mean(word: &str, choices: &[&str]) -> String {
+    nearest(word, choices)
+        .map(|n| format!(": did you mean `{n}`?"))
+        .unwrap_or_default()
+}
+
 /// `unknown WHAT `given`: did you mean `x`? (valid: a, b, c)` — the list only when it is
 /// short enough to read.
 pub fn choice_error(what: &str, given: &str, choices: &[&str]) -> String {
     let mut s = format!("unknown {what} `{given}`");
-    if let Some(n) = nearest(given, choices) {
-        s.push_str(&format!(": did you mean `{n}`?"));
-    }
+    s.push_str(&did_you_mean(given, choices));
     if choices.len() <= 24 {
         s.push_str(&format!(" (valid: {})", choices.join(", ")));
     }

@@ -21,7 +21,7 @@ use crate::profile::{self, Endpoint};
 use crate::rng::RunRng;
 use crate::sender::state::{Persist, StateStore, Stored};
 use crate::sender::{NoHooks, SenderCtx, Transport, deliver_from};
-use crate::text::{fmt_duration, nearest};
+use crate::text::{did_you_mean, fmt_duration};
 
 /// `hookrig send`.
 #[derive(Debug, Parser)]
@@ -86,9 +86,7 @@ fn new_delivery(a: &SendArgs) -> std::result::Result<Option<NewDelivery>, String
     }
     if !p.knows_event(event) {
         let names: Vec<&str> = p.catalogue.iter().map(|e| e.name.as_str()).collect();
-        let hint = nearest(event, &names)
-            .map(|n| format!(": did you mean `{n}`?"))
-            .unwrap_or_default();
+        let hint = did_you_mean(event, &names);
         return Err(format!(
             "--event: unknown event type `{event}` for {name}{hint} (`hookrig profiles {name}` lists them)"
         ));

@@ -468,9 +468,7 @@ impl Profile {
             ));
         }
         let Some(v) = self.api_versions.iter().find(|v| v.name == name).cloned() else {
-            let hint = crate::text::nearest(name, &names)
-                .map(|n| format!(": did you mean `{n}`?"))
-                .unwrap_or_default();
+            let hint = crate::text::did_you_mean(name, &names);
             return Err(format!(
                 "unknown api_version `{name}` for {}{hint} (valid: {}; default {})",
                 self.name,
