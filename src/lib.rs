@@ -29,6 +29,7 @@
 //!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
 //! - [`text`] — nearest-name suggestions, durations and YAML error words, shared by every input check.
+//! - [`time_axis`] — the log-like time axis the HTML report's and the TUI's timelines share.
 //! - [`record`] — requests and answers as recorded, secret redaction, their JSON form.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
 //! - [`cmd`] — the command line: arguments, one file per command, what is printed and the
@@ -53,6 +54,7 @@ pub mod scenario;
 pub mod sender;
 pub mod signing;
 pub mod text;
+pub mod time_axis;
 pub mod tui;
 
 pub use cmd::{ExitStatus, execute, execute_process};
