@@ -29,6 +29,8 @@
 //!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
 //! - [`text`] — nearest-name suggestions, durations and YAML error words, shared by every input check.
+//! - [`shard`] — `--shard K/N`: which slice of a suite a scenario belongs to, by a stable
+//!   hash of its file and name.
 //! - [`time_axis`] — the log-like time axis the HTML report's and the TUI's timelines share.
 //! - [`record`] — requests and answers as recorded, secret redaction, their JSON form.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
@@ -52,6 +54,7 @@ pub mod run_state;
 pub mod runner;
 pub mod scenario;
 pub mod sender;
+pub mod shard;
 pub mod signing;
 pub mod text;
 pub mod time_axis;

@@ -90,7 +90,7 @@ fn summary(h: &mut String, state: &RunState, seed: u64, passed: usize, failed: u
          <div class=\"tile\"><b>{deliveries}</b>deliveries</div>\
          <div class=\"tile\"><b>{}</b>attempts</div>\
          <div class=\"tile\"><b>{}</b>virtual time replayed</div>\
-         <div class=\"tile\"><b>{seed}</b>seed</div></div>\n",
+         <div class=\"tile\"><b>{seed}</b>seed</div>{}</div>\n",
         if failed == 0 {
             "All scenarios passed.".to_owned()
         } else {
@@ -100,6 +100,10 @@ fn summary(h: &mut String, state: &RunState, seed: u64, passed: usize, failed: u
         if failed == 0 { "zero" } else { "bad" },
         attempts.len(),
         esc(&short(replayed)),
+        state
+            .shard
+            .map(|s| format!("<div class=\"tile\"><b>{s}</b>shard</div>"))
+            .unwrap_or_default(),
     );
     h.push_str("<ul class=\"legend\">");
     for k in Kind::ALL {

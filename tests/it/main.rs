@@ -23,6 +23,8 @@
 //!   folder matches the code, fixtures are schema-valid and verify, seeds are honoured.
 //! - `profile_files` — profile files: an exported built-in replays the suite byte for
 //!   byte; a user's file works wherever a profile is named; `validate` checks them.
+//! - `shard` — `run --shard K/N`: the slices cover the suite once, stay put as files are
+//!   added, are named in every report; a malformed slice is exit 2.
 //! - `layout` — the crate's shape: no import cycles between top-level modules, leaves
 //!   that import nothing of ours, nothing importing the command line.
 //! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
@@ -44,6 +46,7 @@ mod receiver;
 mod reports;
 mod schemas;
 mod send;
+mod shard;
 mod timing;
 mod tui;
 mod utils;
