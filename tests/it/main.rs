@@ -25,6 +25,8 @@
 //!   byte; a user's file works wherever a profile is named; `validate` checks them.
 //! - `shard` — `run --shard K/N`: the slices cover the suite once, stay put as files are
 //!   added, are named in every report; a malformed slice is exit 2.
+//! - `docs` — option tables in the docs match each command's `--help`; the README is a
+//!   front page; ARCHITECTURE.md names every module.
 //! - `layout` — the crate's shape: no import cycles between top-level modules, leaves
 //!   that import nothing of ours, nothing importing the command line.
 //! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
@@ -33,6 +35,7 @@
 mod bad_input;
 mod cli;
 mod conform;
+mod docs;
 mod fixtures;
 mod layout;
 mod live;
