@@ -573,7 +573,7 @@ fn compile(layers: &[Layer]) -> Result<Profile, Vec<ProfileError>> {
         let mut c = Compiler::new(&table_names, &sigs);
         let lets: Vec<(Node, Node)> = omap_nodes(p.value.lets.as_ref());
         let allowed = Allowed {
-            vars: vec![("type".into(), CtxVar::Type)],
+            vars: vec![("type".into(), CtxVar::Type), ("time".into(), CtxVar::Time)],
             rng: true,
             what: "a part",
             why_pure: "",
@@ -2446,7 +2446,12 @@ fn check_catalogue(cx: &mut Cx<'_>, p: &Profile, event_at: &EventAt) {
             format!("catalogue `{}`", spec.name)
         };
         let mut rng = crate::rng::RunRng::new(0);
-        let data = match spec.data(&p.program, ty, &mut rng) {
+        let data = match spec.data(
+            &p.program,
+            ty,
+            Duration::from_secs(crate::clock::SIM_EPOCH_UNIX as u64),
+            &mut rng,
+        ) {
             Ok(d) => d,
             Err(e) => {
                 cx.err(where_, format!("{label}: generating its data fails: {e}"));
