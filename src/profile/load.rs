@@ -142,8 +142,11 @@ pub fn builtins() -> Vec<Profile> {
     BUILTIN_NAMES.iter().filter_map(|n| builtin(n)).collect()
 }
 
+/// What makes a profile name a path, as messages say it (the rule of [`is_path`]).
+pub const PATH_FORM: &str = "contains `/` or ends in .yaml, .yml or .json";
+
 /// Whether a `profile:` or `--profile` value names a file rather than a built-in: it
-/// contains `/` or ends in `.yaml`, `.yml` or `.json`.
+/// contains `/` or ends in `.yaml`, `.yml` or `.json` ([`PATH_FORM`]).
 pub fn is_path(spec: &str) -> bool {
     spec.contains('/') || [".yaml", ".yml", ".json"].iter().any(|x| spec.ends_with(x))
 }
@@ -171,7 +174,7 @@ pub fn resolve(spec: &str, dir: &Path) -> Result<Profile, Vec<ProfileError>> {
             line: None,
             column: None,
             message: format!(
-                "{}; or a path to a profile file (contains `/` or ends in .yaml/.json)",
+                "{}; or a path to a profile file ({PATH_FORM})",
                 unknown_profile(spec)
             ),
         }]
