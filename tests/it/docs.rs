@@ -576,7 +576,7 @@ fn page_folder() -> crate::utils::Scratch {
         }
     }
     let scratch = crate::utils::Scratch::new();
-    for dir in ["scenarios", "examples", "fixtures", "profiles"] {
+    for dir in ["scenarios", "examples", "fixtures", "profiles", "tests/docs"] {
         copy(&root().join(dir), &scratch.path().join(dir));
     }
     let bin = scratch.path().join(".bin");
