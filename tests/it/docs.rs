@@ -576,7 +576,13 @@ fn page_folder() -> crate::utils::Scratch {
         }
     }
     let scratch = crate::utils::Scratch::new();
-    for dir in ["scenarios", "examples", "fixtures", "profiles", "tests/docs"] {
+    for dir in [
+        "scenarios",
+        "examples",
+        "fixtures",
+        "profiles",
+        "tests/docs",
+    ] {
         copy(&root().join(dir), &scratch.path().join(dir));
     }
     let bin = scratch.path().join(".bin");
@@ -690,4 +696,199 @@ fn the_docs_commands_samples_scenarios_fault_files_and_profiles_work() {
     }
 
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// The blocks of one kind, with the page each is on.
+fn blocks_of(kind: &str) -> Vec<Block> {
+    all_blocks()
+        .into_iter()
+        .filter(|b| b.kind().kind == kind)
+        .collect()
+}
+
+/// Cargo.toml's `repository`.
+fn repository() -> String {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("repository = \""))
+        .and_then(|r| r.strip_suffix('"'))
+        .expect("Cargo.toml has a repository")
+        .to_owned()
+}
+
+/// Whether a tool the snippets need is missing: a note (or, when `.ci/run` sets
+/// HOOKRIG_CI, a failure: CI must run every snippet).
+fn missing(tool: &str, why: &str) {
+    assert!(
+        std::env::var_os("HOOKRIG_CI").is_none(),
+        "{tool} is needed to run the docs' snippets in CI: {why}"
+    );
+    eprintln!("note: {why}; the docs' {tool} snippets were not run");
+}
+
+/// A folder under target/ for a snippet runner, emptied first.
+fn snippet_folder(name: &str) -> PathBuf {
+    let dir = root().join("target/doc-snippets").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_install_and_dependency_instructions_name_the_crates_repository() {
+    let repo = repository();
+    let mut named = 0;
+
+    for (file, text) in pages() {
+        for url in text
+            .split_whitespace()
+            .filter(|w| w.contains("github.com/hookrig"))
+        {
+            let url = url.trim_matches(|c: char| {
+                !c.is_ascii_alphanumeric() && c != '/' && c != ':' && c != '.'
+            });
+            assert_eq!(url, repo, "{} names another address", file.display());
+            named += 1;
+        }
+    }
+
+    assert!(
+        named >= 2,
+        "README's `cargo install --git` and the Cargo.toml of docs/fixtures.md"
+    );
+}
+
+#[test]
+fn the_crate_is_ready_to_publish_and_packages_without_a_warning() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    for key in [
+        "description",
+        "license",
+        "repository",
+        "readme",
+        "keywords",
+        "categories",
+        "include",
+    ] {
+        assert!(
+            manifest
+                .lines()
+                .any(|l| l.starts_with(&format!("{key} = "))),
+            "Cargo.toml has no `{key}`"
+        );
+    }
+
+    let list = std::process::Command::new(env!("CARGO"))
+        .args(["package", "--list", "--allow-dirty", "--offline"])
+        .current_dir(root())
+        .output()
+        .expect("cargo runs");
+    let package = std::process::Command::new(env!("CARGO"))
+        .args(["package", "--no-verify", "--allow-dirty", "--offline"])
+        .current_dir(root())
+        .output()
+        .expect("cargo runs");
+
+    let files = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    for profile in std::fs::read_dir(root().join("profiles")).unwrap() {
+        let name = format!(
+            "profiles/{}",
+            profile.unwrap().file_name().to_string_lossy()
+        );
+        assert!(
+            files.lines().any(|f| f == name),
+            "the package lacks {name}, which src/ embeds"
+        );
+    }
+    for f in [
+        "src/lib.rs",
+        "src/main.rs",
+        "README.md",
+        "LICENSE-MIT",
+        "LICENSE-APACHE",
+        "benches/live.rs",
+        "tests/it/main.rs",
+    ] {
+        assert!(files.lines().any(|l| l == f), "the package lacks {f}");
+    }
+    assert!(
+        !files
+            .lines()
+            .any(|f| f.starts_with("target/") || f.starts_with(".ci/"))
+    );
+    let log = String::from_utf8_lossy(&package.stderr);
+    assert!(package.status.success(), "{log}");
+    assert!(!log.contains("warning"), "cargo package warns:\n{log}");
+}
+
+#[test]
+fn the_rust_snippets_compile_and_pass_in_a_crate_that_depends_on_hookrig_by_path() {
+    let tomls = blocks_of("cargo-toml");
+    let snippets = blocks_of("rust");
+    assert_eq!(
+        tomls.len(),
+        1,
+        "one Cargo.toml excerpt, for the Rust snippets"
+    );
+    let dir = snippet_folder("rust");
+    // The doc's dependencies, with hookrig taken from this checkout instead of git.
+    let deps = tomls[0].text.replace(
+        &format!("git = \"{}\"", repository()),
+        &format!("path = {:?}", root().display().to_string()),
+    );
+    assert!(
+        deps.contains("path = "),
+        "the Cargo.toml excerpt names hookrig by its git address"
+    );
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!("[package]\nname = \"doc-snippets\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n{deps}"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "").unwrap();
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    for (i, b) in snippets.iter().enumerate() {
+        std::fs::write(dir.join(format!("tests/snippet_{i}.rs")), &b.text).unwrap();
+    }
+    // The versions this crate was tested with; the snippets' fixtures as a user makes them.
+    std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let (code, out) = bash_in(&dir, "hookrig fixtures --all --count 3");
+    assert_eq!(code, 0, "{out}");
+
+    let test = std::process::Command::new(env!("CARGO"))
+        .args(["test", "--offline", "--quiet"])
+        .current_dir(&dir)
+        // This crate's own target folder: what its tests built is reused.
+        .env("CARGO_TARGET_DIR", root().join("target"))
+        .output()
+        .expect("cargo runs");
+
+    assert!(
+        test.status.success(),
+        "the Rust snippets ({}) fail:\n{}{}",
+        snippets
+            .iter()
+            .map(Block::place)
+            .collect::<Vec<_>>()
+            .join(", "),
+        String::from_utf8_lossy(&test.stdout),
+        String::from_utf8_lossy(&test.stderr)
+    );
+}
+
+/// `bash` in any folder, with `hookrig` on the PATH.
+fn bash_in(dir: &Path, command: &str) -> (i32, String) {
+    let bin = dir.join(".bin");
+    if !bin.join("hookrig").exists() {
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_hookrig"), bin.join("hookrig")).unwrap();
+    }
+    bash(dir, command)
 }
