@@ -54,6 +54,7 @@ fn execute_with(
         Command::Tui(a) => crate::tui::run(tui_source(a), err),
         Command::Receive(a) => crate::receiver::command::command(a, out, err),
         Command::Send(a) => crate::sender::command::command(a, out, err),
+        Command::Emulate(a) => crate::cmd::emulate::command(a, out, err),
     }
 }
 

@@ -34,6 +34,8 @@ pub enum Command {
     Send(crate::sender::command::SendArgs),
     /// Write signed example requests, JSON Schemas and edge-value variants for a profile's events.
     Fixtures(crate::fixtures::FixturesArgs),
+    /// A provider's API on a local port (jobs, webhook registration, test sends), firing its real webhooks.
+    Emulate(crate::cmd::emulate::EmulateArgs),
 }
 
 /// `hookrig run`.

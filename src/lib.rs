@@ -27,12 +27,17 @@
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
 //! - [`text`] — nearest-name suggestions, durations and YAML error words, shared by every input check.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
-//! - [`cli`] and [`app`] — arguments, and the commands they drive.
+//! - [`emulate`] — provider emulators: Crawl4AI's, PerfectParser's, LlamaCloud's and
+//!   Extend's APIs on a local port, firing their webhooks through the sender.
+//! - [`cli`] and [`app`] — arguments, and the commands they drive; [`cmd`] — one file per
+//!   command's glue.
 
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod cmd;
 pub mod conform;
+pub mod emulate;
 pub mod engine;
 pub mod fixtures;
 pub mod profile;
