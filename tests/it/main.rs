@@ -25,10 +25,13 @@
 //!   byte; a user's file works wherever a profile is named; `validate` checks them.
 //! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
 //!   repeated ids, signature header forms.
+//! - `emulate` — `hookrig emulate`: each provider's API driven as its docs drive it, its
+//!   webhooks checked with the provider's own signature recipe, errors byte for byte.
 
 mod bad_input;
 mod cli;
 mod conform;
+mod emulate;
 mod fixtures;
 mod live;
 mod live_run;
