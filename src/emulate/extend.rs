@@ -14,9 +14,9 @@
 //!   An API endpoint gets an event when its `enabledEvents` name it, or when a
 //!   subscription of it (`resourceType`/`resourceId`: the run's workflow or processor)
 //!   does; a `disabled` endpoint gets nothing.
-//! - A workflow run is `PENDING` when created, `PROCESSING` halfway through its
-//!   processing time, then fires `workflow_run.step_run.processed` for its extraction
-//!   step and ends `PROCESSED` (`workflow_run.completed`), `FAILED`
+//! - A workflow run "returns immediately with a `PROCESSING` status" (the SDK's
+//!   `workflow_runs.create` docstring); at the end of its processing time it fires
+//!   `workflow_run.step_run.processed` for its extraction step and ends `PROCESSED` (`workflow_run.completed`), `FAILED`
 //!   (`workflow_run.failed`) or, when the plan says so, `NEEDS_REVIEW`
 //!   (`workflow_run.needs_review`). Processor runs end `PROCESSED` or `FAILED` and fire
 //!   `processor_run.processed` / `processor_run.failed` (events of API versions up to
@@ -405,7 +405,7 @@ impl Api {
             "workflow": {"object": "workflow", "id": workflow_id, "name": use_case["workflow"], "createdAt": now, "updatedAt": now},
             "workflowVersion": {"object": "workflow_version", "id": self.id("workflow_version_", &mut rng), "version": version, "name": null, "createdAt": now},
             "dashboardUrl": format!("https://dashboard.extend.ai/workflows/{run_id}"),
-            "status": "PENDING",
+            "status": "PROCESSING",
             "metadata": b.get("metadata").cloned().unwrap_or_else(|| json!({})),
             "batchId": null,
             "files": file_objects,
@@ -416,7 +416,7 @@ impl Api {
             "reviewed": false,
             "rejectionNote": null,
             "reviewedAt": null,
-            "startTime": null,
+            "startTime": now,
             "endTime": null,
             "stepRuns": [],
             "usage": null,
@@ -441,16 +441,10 @@ impl Api {
     }
 
     async fn run_workflow(self: Arc<Self>, id: String, d: Decision, mut rng: RunRng) {
-        let after = d.after.unwrap_or_default();
-        self.engine.sleep(after / 2).await;
-        let start = iso(self.engine.now());
-        let Some(run) = self.update_run(&id, |o| {
-            o["status"] = json!("PROCESSING");
-            o["startTime"] = json!(start);
-        }) else {
+        self.engine.sleep(d.after.unwrap_or_default()).await;
+        let Some(run) = self.lock().runs.get(&id).map(|r| r.object.clone()) else {
             return;
         };
-        self.engine.sleep(after - after / 2).await;
         let end = iso(self.engine.now());
         let (status, event) = if d.fail.is_some() {
             ("FAILED", "workflow_run.failed")

@@ -1284,7 +1284,7 @@ async fn extend_workflow_run_signs_its_events_for_command_line_endpoints() {
         .await
         .unwrap();
 
-    assert_eq!(created["status"], "PENDING");
+    assert_eq!(created["status"], "PROCESSING");
     assert!(id.starts_with("workflow_run_"), "{id}");
     assert_eq!(created["files"][0]["name"], "invoice.pdf");
     assert!(all.iter().all(|g| extend_verifies(g, "wss_test_secret")));
