@@ -311,8 +311,21 @@ pub struct Api {
     tasks: Mutex<HashMap<String, Task>>,
 }
 
-/// The router of a Crawl4AI emulator.
-pub fn router(engine: Arc<Engine>, opts: Options) -> Result<Router, String> {
+/// The router of a Crawl4AI emulator; what it does differently from the real server
+/// goes to `notes`.
+pub fn router(
+    engine: Arc<Engine>,
+    opts: Options,
+    notes: &mut Vec<String>,
+) -> Result<Router, String> {
+    if !opts.strict_egress {
+        notes.push(
+            "webhook URLs on loopback and private addresses are accepted (Crawl4AI answers 400 `URL blocked` unless CRAWL4AI_ALLOW_INTERNAL_URLS=true; --strict-egress refuses them)".into(),
+        );
+    }
+    if !opts.webhooks.enabled {
+        notes.push("webhooks.enabled is false: no job sends a webhook".into());
+    }
     let mut p = profile::builtin("crawl4ai").ok_or("the crawl4ai profile is missing")?;
     let w = &opts.webhooks;
     p.retry.attempts = w.max_attempts;

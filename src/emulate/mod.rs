@@ -168,8 +168,8 @@ pub struct Emulator {
     pub addr: SocketAddr,
     /// Its engine (deliveries, plan).
     pub engine: Arc<Engine>,
-    /// Lines to print once at start (secrets the emulator generated for endpoints given
-    /// on the command line).
+    /// Lines to print once at start: secrets the emulator generated for endpoints given
+    /// on the command line, and where it knowingly differs from the provider.
     pub notes: Vec<String>,
     server: live::Running,
 }
@@ -197,7 +197,7 @@ impl Emulator {
         )?;
         let mut notes = Vec::new();
         let api = match cfg.options {
-            Options::Crawl4ai(o) => crawl4ai::router(Arc::clone(&engine), o),
+            Options::Crawl4ai(o) => crawl4ai::router(Arc::clone(&engine), o, &mut notes),
             Options::PerfectParser(o) => perfectparser::router(Arc::clone(&engine), o, &mut notes),
             Options::LlamaCloud => llamacloud::router(Arc::clone(&engine)),
             Options::Extend(o) => extend::router(Arc::clone(&engine), o, &mut notes),
