@@ -36,6 +36,15 @@ pub enum BodyIn {
     Text(String),
 }
 
+/// The deepest nesting of arrays and objects read; one level more is answered as FastAPI
+/// answers a body Python cannot decode (400 "There was an error parsing the body").
+/// CPython 3.12's `json.loads` goes further — 1,497 levels decode, 1,498 raise
+/// `RecursionError` (3.12.1, measured) — but a body is echoed whole in a 422's `input`,
+/// and every step after parsing (cloning, writing the answer) recurses once per level:
+/// 128, serde_json's own limit, keeps all of them shallow. A body nested 129 to 1,497
+/// levels deep gets this 400 here where the real server would validate it.
+pub const MAX_NESTING: usize = 128;
+
 /// Why a body was refused before validation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BodyRefused {
@@ -93,35 +102,51 @@ pub fn read_body(content_type: Option<&str>, bytes: &[u8]) -> Result<BodyIn, Bod
     // decode raise UnicodeDecodeError, which FastAPI answers with a 400.
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|_| BodyRefused::NotText)?;
-    parse_python_json(text)
-        .map(BodyIn::Json)
-        .map_err(|(pos, msg)| BodyRefused::Json { pos, msg })
+    match parse_python(text) {
+        Ok(v) => Ok(BodyIn::Json(v)),
+        Err(Stop::Error(pos, msg)) => Err(BodyRefused::Json { pos, msg }),
+        Err(Stop::TooDeep) => Err(BodyRefused::NotText),
+        Err(Stop::At(pos)) => Err(BodyRefused::Json {
+            pos,
+            msg: "Expecting value",
+        }),
+    }
 }
 
 /// Parses `text` as CPython 3.12's `json.loads` does, or gives its error: the message
 /// and the offset in characters. `NaN` and `Infinity`, which Python accepts and JSON
 /// cannot hold, become null.
+///
+/// Nesting deeper than [`MAX_NESTING`] is Python's `RecursionError`, not a decode error:
+/// it is given as offset 0 with the message "maximum recursion depth exceeded".
 pub fn parse_python_json(text: &str) -> Result<Value, (usize, &'static str)> {
+    match parse_python(text) {
+        Ok(v) => Ok(v),
+        Err(Stop::At(i)) => Err((i, "Expecting value")),
+        Err(Stop::Error(i, msg)) => Err((i, msg)),
+        Err(Stop::TooDeep) => Err((0, "maximum recursion depth exceeded")),
+    }
+}
+
+fn parse_python(text: &str) -> Result<Value, Stop> {
     let chars: Vec<char> = text.chars().collect();
     let mut p = PyJson { s: &chars };
     let start = p.ws(0);
-    let (value, end) = match p.value(start) {
-        Ok(v) => v,
-        Err(Stop::At(i)) => return Err((i, "Expecting value")),
-        Err(Stop::Error(i, msg)) => return Err((i, msg)),
-    };
+    let (value, end) = p.value(start)?;
     let end = p.ws(end);
     if end != chars.len() {
-        return Err((end, "Extra data"));
+        return Err(Stop::Error(end, "Extra data"));
     }
     Ok(value)
 }
 
 /// A failed scan: `At(i)` is Python's `StopIteration(i)` (no value starts at `i`), which
-/// the caller turns into "Expecting value"; `Error` is a `JSONDecodeError` already.
+/// the caller turns into "Expecting value"; `Error` is a `JSONDecodeError` already;
+/// `TooDeep` is a `RecursionError`.
 enum Stop {
     At(usize),
     Error(usize, &'static str),
+    TooDeep,
 }
 
 struct PyJson<'a> {
@@ -149,26 +174,138 @@ impl PyJson<'_> {
         self.s.get(i..i + w.len()) == Some(&w[..])
     }
 
-    /// `scan_once`.
-    fn value(&mut self, i: usize) -> Result<(Value, usize), Stop> {
-        let Some(c) = self.at(i) else {
-            return Err(Stop::At(i));
-        };
-        match c {
-            '"' => {
-                let (s, end) = self.string(i + 1)?;
-                Ok((Value::String(s), end))
-            }
-            '{' => self.object(i + 1),
-            '[' => self.array(i + 1),
-            'n' if self.starts(i, "null") => Ok((Value::Null, i + 4)),
-            't' if self.starts(i, "true") => Ok((Value::Bool(true), i + 4)),
-            'f' if self.starts(i, "false") => Ok((Value::Bool(false), i + 5)),
-            'N' if self.starts(i, "NaN") => Ok((Value::Null, i + 3)),
-            'I' if self.starts(i, "Infinity") => Ok((Value::Null, i + 8)),
-            '-' if self.starts(i, "-Infinity") => Ok((Value::Null, i + 9)),
-            _ => self.number(i),
+    /// `scan_once` and the `JSONObject`/`JSONArray` loops it recurses into, run with an
+    /// explicit stack of open containers so that nesting costs heap, not stack: the same
+    /// checks at the same offsets as CPython's decoder.
+    fn value(&mut self, start: usize) -> Result<(Value, usize), Stop> {
+        enum Open {
+            Array(Vec<Value>),
+            Object(Map<String, Value>, String),
         }
+        let mut stack: Vec<Open> = Vec::new();
+        let mut pos = start;
+        'value: loop {
+            // A value starts at `pos`.
+            let Some(c) = self.at(pos) else {
+                return Err(Stop::At(pos));
+            };
+            let (mut value, mut end) = match c {
+                '"' => {
+                    let (s, end) = self.string(pos + 1)?;
+                    (Value::String(s), end)
+                }
+                '{' | '[' => {
+                    if stack.len() >= MAX_NESTING {
+                        return Err(Stop::TooDeep);
+                    }
+                    if c == '[' {
+                        let end = self.ws(pos + 1);
+                        if self.at(end) == Some(']') {
+                            (Value::Array(Vec::new()), end + 1)
+                        } else {
+                            stack.push(Open::Array(Vec::new()));
+                            pos = end;
+                            continue 'value;
+                        }
+                    } else {
+                        let mut end = pos + 1;
+                        let mut next = self.at(end);
+                        if next != Some('"') && next.is_some_and(Self::is_ws) {
+                            end = self.ws(end);
+                            next = self.at(end);
+                        }
+                        if next == Some('}') {
+                            (Value::Object(Map::new()), end + 1)
+                        } else if next != Some('"') {
+                            return Err(Stop::Error(
+                                end,
+                                "Expecting property name enclosed in double quotes",
+                            ));
+                        } else {
+                            let (key, end) = self.key(end + 1)?;
+                            stack.push(Open::Object(Map::new(), key));
+                            pos = end;
+                            continue 'value;
+                        }
+                    }
+                }
+                'n' if self.starts(pos, "null") => (Value::Null, pos + 4),
+                't' if self.starts(pos, "true") => (Value::Bool(true), pos + 4),
+                'f' if self.starts(pos, "false") => (Value::Bool(false), pos + 5),
+                'N' if self.starts(pos, "NaN") => (Value::Null, pos + 3),
+                'I' if self.starts(pos, "Infinity") => (Value::Null, pos + 8),
+                '-' if self.starts(pos, "-Infinity") => (Value::Null, pos + 9),
+                _ => self.number(pos)?,
+            };
+            // A value ends at `end`: it goes into the innermost open container.
+            loop {
+                match stack.last_mut() {
+                    None => return Ok((value, end)),
+                    Some(Open::Array(items)) => {
+                        items.push(value);
+                        end = self.ws(end);
+                        let next = self.at(end);
+                        end += 1;
+                        match next {
+                            Some(']') => {
+                                let Some(Open::Array(items)) = stack.pop() else {
+                                    unreachable!("the innermost container is this array")
+                                };
+                                value = Value::Array(items);
+                            }
+                            Some(',') => {
+                                pos = self.ws(end);
+                                continue 'value;
+                            }
+                            _ => return Err(Stop::Error(end - 1, "Expecting ',' delimiter")),
+                        }
+                    }
+                    Some(Open::Object(map, key)) => {
+                        map.insert(std::mem::take(key), value);
+                        end = self.ws(end);
+                        let next = self.at(end);
+                        end += 1;
+                        match next {
+                            Some('}') => {
+                                let Some(Open::Object(map, _)) = stack.pop() else {
+                                    unreachable!("the innermost container is this object")
+                                };
+                                value = Value::Object(map);
+                            }
+                            Some(',') => {
+                                end = self.ws(end);
+                                let next = self.at(end);
+                                end += 1;
+                                if next != Some('"') {
+                                    return Err(Stop::Error(
+                                        end - 1,
+                                        "Expecting property name enclosed in double quotes",
+                                    ));
+                                }
+                                let (k, after) = self.key(end)?;
+                                *key = k;
+                                pos = after;
+                                continue 'value;
+                            }
+                            _ => return Err(Stop::Error(end - 1, "Expecting ',' delimiter")),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A key (its opening quote at `end - 1`), the `:` after it, and the whitespace
+    /// before its value; returns the key and where the value starts.
+    fn key(&self, end: usize) -> Result<(String, usize), Stop> {
+        let (key, mut end) = self.string(end)?;
+        if self.at(end) != Some(':') {
+            end = self.ws(end);
+            if self.at(end) != Some(':') {
+                return Err(Stop::Error(end, "Expecting ':' delimiter"));
+            }
+        }
+        Ok((key, self.ws(end + 1)))
     }
 
     /// `NUMBER_RE = r'(-?(?:0|[1-9]\d*))(\.\d+)?([eE][-+]?\d+)?'`.
@@ -306,88 +443,6 @@ impl PyJson<'_> {
             u
         };
         Ok((char::from_u32(code).unwrap_or('\u{fffd}'), next))
-    }
-
-    /// `JSONObject`: `end` is just past `{`.
-    fn object(&mut self, mut end: usize) -> Result<(Value, usize), Stop> {
-        let mut map = Map::new();
-        let mut next = self.at(end);
-        if next != Some('"') {
-            if next.is_some_and(Self::is_ws) {
-                end = self.ws(end);
-                next = self.at(end);
-            }
-            if next == Some('}') {
-                return Ok((Value::Object(map), end + 1));
-            }
-            if next != Some('"') {
-                return Err(Stop::Error(
-                    end,
-                    "Expecting property name enclosed in double quotes",
-                ));
-            }
-        }
-        end += 1;
-        loop {
-            let (key, e) = self.string(end)?;
-            end = e;
-            if self.at(end) != Some(':') {
-                end = self.ws(end);
-                if self.at(end) != Some(':') {
-                    return Err(Stop::Error(end, "Expecting ':' delimiter"));
-                }
-            }
-            end = self.ws(end + 1);
-            let (value, e) = match self.value(end) {
-                Ok(v) => v,
-                Err(Stop::At(i)) => return Err(Stop::Error(i, "Expecting value")),
-                Err(e) => return Err(e),
-            };
-            map.insert(key, value);
-            end = self.ws(e);
-            let next = self.at(end);
-            end += 1;
-            match next {
-                Some('}') => return Ok((Value::Object(map), end)),
-                Some(',') => {}
-                _ => return Err(Stop::Error(end - 1, "Expecting ',' delimiter")),
-            }
-            end = self.ws(end);
-            let next = self.at(end);
-            end += 1;
-            if next != Some('"') {
-                return Err(Stop::Error(
-                    end - 1,
-                    "Expecting property name enclosed in double quotes",
-                ));
-            }
-        }
-    }
-
-    /// `JSONArray`: `end` is just past `[`.
-    fn array(&mut self, mut end: usize) -> Result<(Value, usize), Stop> {
-        let mut items = Vec::new();
-        end = self.ws(end);
-        if self.at(end) == Some(']') {
-            return Ok((Value::Array(items), end + 1));
-        }
-        loop {
-            let (value, e) = match self.value(end) {
-                Ok(v) => v,
-                Err(Stop::At(i)) => return Err(Stop::Error(i, "Expecting value")),
-                Err(e) => return Err(e),
-            };
-            items.push(value);
-            end = self.ws(e);
-            let next = self.at(end);
-            end += 1;
-            match next {
-                Some(']') => return Ok((Value::Array(items), end)),
-                Some(',') => {}
-                _ => return Err(Stop::Error(end - 1, "Expecting ',' delimiter")),
-            }
-            end = self.ws(end);
-        }
     }
 }
 
@@ -827,6 +882,20 @@ mod tests {
         assert_eq!(v, json!([null, 100.0, "x/y"]));
         let v = parse_python_json(r#""\u00e9\ud83d\ude80""#).unwrap();
         assert_eq!(v, json!("é🚀"));
+    }
+
+    #[test]
+    fn nesting_past_pythons_recursion_limit_is_fastapis_400() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_python_json(&deep(MAX_NESTING)).is_ok());
+        assert_eq!(
+            read_body(None, deep(MAX_NESTING + 1).as_bytes()),
+            Err(BodyRefused::NotText)
+        );
+        assert_eq!(
+            read_body(None, deep(100_000).as_bytes()),
+            Err(BodyRefused::NotText)
+        );
     }
 
     #[test]

@@ -949,6 +949,91 @@ async fn perfectparser_retries_on_its_schedule_and_says_pending_retry_meanwhile(
     emu.stop().await;
 }
 
+#[tokio::test]
+async fn perfectparser_stops_calling_a_deleted_or_inactive_webhook_and_replays_an_idempotent_start()
+{
+    let hooks = Hooks::ok().await;
+    let emu = start(
+        Options::PerfectParser(perfectparser::Options::default()),
+        0.02,
+    )
+    .await;
+    let events = ["extraction.job_completed"];
+    let gone = pp_webhook(&emu, &hooks.url("/gone"), &events, None).await;
+    let paused = pp_webhook(&emu, &hooks.url("/paused"), &events, None).await;
+    let kept = pp_webhook(&emu, &hooks.url("/kept"), &events, None).await;
+    let id = |v: &Value| v["webhook"]["webhook_id"].as_str().unwrap().to_owned();
+    let (ct, body) = multipart_body("prs_1", &[("a.pdf", b"%PDF-1.4")]);
+    let start_extraction = || {
+        client()
+            .post(format!("{}/v1/extractions", emu.url()))
+            .header(PP_KEY.0, PP_KEY.1)
+            .header("content-type", ct.clone())
+            .header("idempotency-key", "run-1")
+            .body(body.clone())
+            .send()
+    };
+
+    let deleted = client()
+        .delete(format!("{}/v1/webhooks/{}", emu.url(), id(&gone)))
+        .header(PP_KEY.0, PP_KEY.1)
+        .send()
+        .await
+        .unwrap();
+    let patched: Value = client()
+        .patch(format!("{}/v1/webhooks/{}", emu.url(), id(&paused)))
+        .header(PP_KEY.0, PP_KEY.1)
+        .json(&json!({"is_active": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first: Value = start_extraction().await.unwrap().json().await.unwrap();
+    let replay = start_extraction().await.unwrap();
+    let replayed = replay.headers().get("idempotent-replayed").cloned();
+    let again: Value = replay.json().await.unwrap();
+    hooks.wait("/kept", 1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after_delete = client()
+        .get(format!("{}/v1/webhooks/{}", emu.url(), id(&gone)))
+        .header(PP_KEY.0, PP_KEY.1)
+        .send()
+        .await
+        .unwrap();
+    let listing: Value = client()
+        .get(format!(
+            "{}/_hookrig/deliveries?job={}",
+            emu.url(),
+            first["extraction"]["extraction_id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(deleted.status().as_u16(), 204);
+    assert_eq!(patched["webhook"]["is_active"], false);
+    assert_eq!(replayed.unwrap(), "true");
+    assert_eq!(
+        again["extraction"]["extraction_id"],
+        first["extraction"]["extraction_id"]
+    );
+    assert_eq!(
+        hooks.on("/kept").len(),
+        1,
+        "one extraction despite the replay"
+    );
+    assert!(hooks.on("/gone").is_empty() && hooks.on("/paused").is_empty());
+    assert_eq!(after_delete.status().as_u16(), 404);
+    assert_eq!(listing.as_array().unwrap().len(), 1);
+    assert_eq!(listing[0]["url"], hooks.url("/kept"));
+    emu.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------
 // llamacloud
 
@@ -1186,6 +1271,48 @@ async fn llamacloud_extract_fills_the_data_schema_and_a_failed_page_is_partial_s
     );
     assert_eq!(pages[0]["success"], true);
     assert_eq!(pages[1]["success"], false);
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn llamacloud_parses_an_uploaded_pdf_page_by_page() {
+    let emu = start(Options::LlamaCloud, 0.02).await;
+    let pdf = b"%PDF-1.4\n<< /Type /Page >>\n<< /Type /Page >>\n<< /Type /Page >>\n";
+    let boundary = "b0undary";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"configuration\"\r\n\r\n{{\"tier\": \"fast\", \"version\": \"latest\"}}\r\n").as_bytes());
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"report.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+
+    let job: Value = client()
+        .post(format!("{}/api/v2/parse/upload", emu.url()))
+        .bearer_auth("k")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let done = poll_until(
+        &format!(
+            "{}/api/v2/parse/{}?expand=markdown",
+            emu.url(),
+            job["id"].as_str().unwrap()
+        ),
+        &[("authorization", "Bearer k")],
+        |v| v["job"]["status"] == "COMPLETED",
+    )
+    .await;
+
+    assert_eq!(job["status"], "PENDING");
+    assert_eq!(done["markdown"]["pages"].as_array().unwrap().len(), 3);
+    assert_eq!(done["markdown"]["pages"][2]["page_number"], 3);
     emu.stop().await;
 }
 
@@ -1565,6 +1692,106 @@ async fn the_health_route_answers_and_unknown_routes_get_the_providers_404() {
         emu.stop().await;
     }
     assert_eq!(Provider::parse("extend"), Ok(Provider::Extend));
+}
+
+#[tokio::test]
+async fn garbage_on_every_route_gets_an_answer_and_the_emulator_keeps_serving() {
+    let nested = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    // As deep as the emulators read (their limit): it comes back in 422 inputs, whole.
+    let deepest = format!(
+        r#"{{"urls": {}{}, "url": 1, "file_input": 2, "workflow": {{"id": 3}}}}"#,
+        "[".repeat(126),
+        "]".repeat(126)
+    );
+    let bodies: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"{".to_vec(),
+        b"[]".to_vec(),
+        b"null".to_vec(),
+        b"\xff\xfe\x00".to_vec(),
+        br#"{"urls": 5, "url": [], "webhook_config": 3, "workflow": "x", "file": 1, "tier": null, "webhook_configurations": [1, {"webhook_url": 2}]}"#.to_vec(),
+        nested.into_bytes(),
+        deepest.into_bytes(),
+    ];
+    let routes: &[(Options, &[&str])] = &[
+        (
+            Options::Crawl4ai(crawl4ai::Options::default()),
+            &["/crawl/job", "/llm/job", "/crawl/job/x"],
+        ),
+        (
+            Options::PerfectParser(perfectparser::Options::default()),
+            &[
+                "/v1/webhooks",
+                "/v1/webhooks/x/test",
+                "/v1/extractions",
+                "/v1/extractions/x/documents/y",
+            ],
+        ),
+        (
+            Options::LlamaCloud,
+            &[
+                "/api/v2/parse",
+                "/api/v2/parse/upload",
+                "/api/v2/extract",
+                "/api/v2/classify",
+                "/api/v1/beta/files",
+            ],
+        ),
+        (
+            Options::Extend(extend::Options::default()),
+            &[
+                "/workflow_runs",
+                "/processor_runs",
+                "/webhook_endpoints",
+                "/webhook_subscriptions",
+                "/webhook_endpoints/x",
+            ],
+        ),
+    ];
+    let c = client();
+    for (options, paths) in routes {
+        let emu = start(options.clone(), 0.01).await;
+        for path in *paths {
+            for body in &bodies {
+                for ct in [
+                    "application/json",
+                    "multipart/form-data; boundary=zz",
+                    "text/plain",
+                ] {
+                    let r = c
+                        .post(format!("{}{path}", emu.url()))
+                        .header("content-type", ct)
+                        .header("x-api-key", "k")
+                        .header("x-extend-api-version", "2026-02-09")
+                        .bearer_auth("k")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("{path} with {ct}: no answer ({e})"));
+                    assert!(
+                        r.status().as_u16() < 500,
+                        "{path} with {ct}: {}",
+                        r.status()
+                    );
+                }
+            }
+        }
+        let deep_plan = format!("jobs: {}{}", "[".repeat(5000), "]".repeat(5000));
+        let plan = c
+            .post(format!("{}/_hookrig/plan", emu.url()))
+            .body(deep_plan)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plan.status().as_u16(), 400);
+        let health = c
+            .get(format!("{}/_hookrig/health", emu.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status().as_u16(), 200);
+        emu.stop().await;
+    }
 }
 
 #[test]
