@@ -961,7 +961,7 @@ async fn perfectparser_stops_calling_a_deleted_or_inactive_webhook_and_replays_a
     let events = ["extraction.job_completed"];
     let gone = pp_webhook(&emu, &hooks.url("/gone"), &events, None).await;
     let paused = pp_webhook(&emu, &hooks.url("/paused"), &events, None).await;
-    let kept = pp_webhook(&emu, &hooks.url("/kept"), &events, None).await;
+    pp_webhook(&emu, &hooks.url("/kept"), &events, None).await;
     let id = |v: &Value| v["webhook"]["webhook_id"].as_str().unwrap().to_owned();
     let (ct, body) = multipart_body("prs_1", &[("a.pdf", b"%PDF-1.4")]);
     let start_extraction = || {
