@@ -386,6 +386,28 @@ mod tests {
     }
 
     #[test]
+    fn an_endpoint_that_is_not_a_url_and_an_unknown_event_are_named() {
+        let e = configure(&args(&[
+            "extend",
+            "--endpoint",
+            "ftp://example.com/hooks",
+            "--events",
+            "workflow_run.complete",
+        ]))
+        .unwrap_err();
+        assert!(
+            e.iter()
+                .any(|m| m == "--endpoint: `ftp://example.com/hooks` is not an http or https URL"),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("did you mean `workflow_run.completed`")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn an_unknown_provider_and_a_bad_time_scale_are_named() {
         let e = configure(&args(&["crawl4a"])).unwrap_err();
         assert!(e[0].contains("did you mean `crawl4ai`"), "{e:?}");

@@ -292,6 +292,14 @@ fn text<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     m.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
+/// Whether `s` is an absolute http(s) URL with a host: what a webhook endpoint's `url`
+/// and a file's `url` / `fileUrl` must be (the SDK types them as plain strings; a URL
+/// Extend cannot fetch or call is refused at once here, with an assumed message).
+fn http_url(s: &str) -> bool {
+    reqwest::Url::parse(s)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
 /// The last path segment of a URL, as a file name.
 fn file_name_of(url: &str) -> String {
     reqwest::Url::parse(url)
@@ -340,6 +348,9 @@ impl Api {
         for f in &files {
             if text(f, "url").is_none() && text(f, "id").is_none() && text(f, "text").is_none() {
                 return self.invalid("file.url, file.id or file.text is required");
+            }
+            if text(f, "url").is_some_and(|u| !http_url(u)) {
+                return self.invalid("file.url must be an http or https URL");
             }
         }
         if let Some(m) = b.get("metadata")
@@ -528,6 +539,9 @@ impl Api {
             && text(f, "fileId").is_none()
         {
             return self.invalid("file.fileUrl or file.fileId is required");
+        }
+        if url.as_deref().is_some_and(|u| !http_url(u)) {
+            return self.invalid("file.fileUrl must be an http or https URL");
         }
         let name = file
             .and_then(|f| text(f, "fileName").map(str::to_owned))
@@ -791,10 +805,8 @@ impl Api {
         let Some(b) = body(req) else {
             return self.invalid("The request body must be a JSON object");
         };
-        let url = match text(&b, "url").map(reqwest::Url::parse) {
-            Some(Ok(u)) if matches!(u.scheme(), "http" | "https") => {
-                text(&b, "url").unwrap_or_default().to_owned()
-            }
+        let url = match text(&b, "url") {
+            Some(u) if http_url(u) => u.to_owned(),
             _ => return self.invalid("url must be an http or https URL"),
         };
         let Some(name) = text(&b, "name").map(str::to_owned) else {
@@ -866,6 +878,11 @@ impl Api {
         let Some(b) = body(req) else {
             return self.invalid("The request body must be a JSON object");
         };
+        if let Some(u) = b.get("url")
+            && !u.as_str().is_some_and(http_url)
+        {
+            return self.invalid("url must be an http or https URL");
+        }
         let events = match b.get("enabledEvents") {
             None => None,
             v => match self.check_events(v) {

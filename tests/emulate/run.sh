@@ -33,7 +33,7 @@ if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
 
-cargo build --quiet --release
+cargo build --quiet --release --locked
 # The SDKs read their keys from the environment at import; the test passes its own.
 env -u LLAMA_CLOUD_API_KEY -u LLAMA_CLOUD_BASE_URL -u EXTEND_API_KEY \
   HOOKRIG="$root/target/release/hookrig" "$venv/bin/python" tests/emulate/sdk_test.py

@@ -344,6 +344,27 @@ async fn crawl4ai_refuses_what_its_pydantic_models_refuse_with_their_422_bytes()
             .unwrap(),
     )
     .await;
+    let bad_webhook_url = body_text(
+        post(r#"{"urls":["https://example.com"],"webhook_config":{"webhook_url":"ftp://example.com/h"}}"#)
+            .await
+            .unwrap(),
+    )
+    .await;
+    let unknown_llm = body_text(
+        client()
+            .get(format!("{}/llm/job/llm_1_2", emu.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let wrong_method = client()
+        .put(format!("{}/crawl/job", emu.url()))
+        .send()
+        .await
+        .unwrap();
+    let allow = wrong_method.headers().get("allow").cloned();
+    let wrong_method = body_text(wrong_method).await;
     let still_serving = post(r#"{"urls":["https://example.com"]}"#).await.unwrap();
 
     // Byte for byte what Crawl4AI v0.9.2 answers (notes/emulators/crawl4ai/422.*.json).
@@ -363,7 +384,20 @@ async fn crawl4ai_refuses_what_its_pydantic_models_refuse_with_their_422_bytes()
         missing,
         (422, r#"{"detail":[{"type":"missing","loc":["body","urls"],"msg":"Field required","input":{}}]}"#.to_owned())
     );
+    assert_eq!(
+        bad_webhook_url,
+        (422, r#"{"detail":[{"type":"url_scheme","loc":["body","webhook_config","webhook_url"],"msg":"URL scheme should be 'http' or 'https'","input":"ftp://example.com/h","ctx":{"expected_schemes":"'http' or 'https'"}}]}"#.to_owned())
+    );
     assert_eq!(unknown, (404, r#"{"detail":"Task not found"}"#.to_owned()));
+    assert_eq!(
+        unknown_llm,
+        (404, r#"{"detail":"Task not found"}"#.to_owned())
+    );
+    assert_eq!(
+        wrong_method,
+        (405, r#"{"detail":"Method Not Allowed"}"#.to_owned())
+    );
+    assert_eq!(allow.unwrap(), "POST");
     assert_eq!(still_serving.status().as_u16(), 202);
     emu.stop().await;
 }
@@ -456,6 +490,125 @@ fn crawl4ai_config_errors_name_the_file_line_and_column() {
     let text = errors[0].to_string();
     assert!(text.contains("config.yml:3:"), "{text}");
     assert!(text.contains("webhooks.retry.max_attempts"), "{text}");
+}
+
+#[tokio::test]
+async fn crawl4ai_config_retry_settings_and_data_in_payload_apply_to_jobs_without_webhook_config() {
+    let hooks = Hooks::scripted(|_, _| Reply::Status(503)).await;
+    let dir = Scratch::new();
+    let config = dir.file(
+        "config.yml",
+        &format!(
+            "webhooks:\n  default_url: {}\n  data_in_payload: true\n  retry:\n    max_attempts: 3\n    initial_delay_ms: 4000\n    max_delay_ms: 6000\n",
+            hooks.url("/default")
+        ),
+    );
+    let mut opts = crawl4ai::Options::default();
+    crawl4ai::read_config(&config, &mut opts).unwrap();
+    // 4 s and then 6 s (capped), at 1/20: 200 ms and 300 ms.
+    let emu = start(Options::Crawl4ai(opts), 0.05).await;
+
+    client()
+        .post(format!("{}/crawl/job", emu.url()))
+        .json(&json!({"urls": ["https://example.com"]}))
+        .send()
+        .await
+        .unwrap();
+    let got = hooks.wait("/default", 3).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    assert_eq!(hooks.on("/default").len(), 3, "max_attempts: 3");
+    let gaps: Vec<u64> = got
+        .windows(2)
+        .map(|w| (w[1].at - w[0].at).as_millis() as u64)
+        .collect();
+    assert!((195..=450).contains(&gaps[0]), "{gaps:?}");
+    assert!((295..=550).contains(&gaps[1]), "{gaps:?}");
+    assert_eq!(
+        got[0].json()["data"]["success"],
+        true,
+        "data_in_payload: true"
+    );
+    assert_eq!(got[0].body, got[2].body, "the payload is built once");
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn crawl4ai_config_enabled_false_silences_even_a_jobs_own_webhook_config() {
+    let hooks = Hooks::ok().await;
+    let dir = Scratch::new();
+    let config = dir.file("config.yml", "webhooks:\n  enabled: false\n");
+    let mut opts = crawl4ai::Options::default();
+    crawl4ai::read_config(&config, &mut opts).unwrap();
+    let emu = start(Options::Crawl4ai(opts), 0.02).await;
+
+    let r: Value = client()
+        .post(format!("{}/crawl/job", emu.url()))
+        .json(&json!({"urls": ["https://example.com"], "webhook_config": {"webhook_url": hooks.url("/h")}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let done = poll_until(
+        &format!("{}/crawl/job/{}", emu.url(), r["task_id"].as_str().unwrap()),
+        &[],
+        |v| v["status"] == "completed",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let listing: Value = client()
+        .get(format!("{}/_hookrig/deliveries", emu.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(done["status"], "completed");
+    assert!(hooks.all().is_empty(), "no webhook at all");
+    assert_eq!(listing, json!([]));
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn crawl4ai_with_strict_egress_blocks_loopback_urls_as_crawl4ai_does() {
+    let opts = crawl4ai::Options {
+        strict_egress: true,
+        ..crawl4ai::Options::default()
+    };
+    let emu = start(Options::Crawl4ai(opts), 0.02).await;
+
+    let crawl = body_text(
+        client()
+            .post(format!("{}/crawl/job", emu.url()))
+            .json(&json!({"urls": ["https://example.com"], "webhook_config": {"webhook_url": "http://127.0.0.1:9/h"}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let llm = body_text(
+        client()
+            .post(format!("{}/llm/job", emu.url()))
+            .json(&json!({"url": "http://localhost/page", "q": "Summarise"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+
+    assert_eq!(crawl, (400, r#"{"detail":"URL blocked"}"#.to_owned()));
+    assert_eq!(
+        llm,
+        (
+            400,
+            r#"{"detail":"URL blocked (SSRF protection): URL blocked"}"#.to_owned()
+        )
+    );
+    emu.stop().await;
 }
 
 #[tokio::test]
@@ -862,6 +1015,33 @@ async fn perfectparser_wants_an_api_key_and_a_valid_payload() {
             .unwrap(),
     )
     .await;
+    let bad_url = body_text(
+        client()
+            .post(&url)
+            .header(PP_KEY.0, PP_KEY.1)
+            .json(&json!({"url": "ftp://example.com/hook", "events": ["extraction.job_completed"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let malformed = body_text(
+        client()
+            .post(&url)
+            .header(PP_KEY.0, PP_KEY.1)
+            .header("content-type", "application/json")
+            .body(r#"{"url": "#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let unknown_test = client()
+        .post(format!("{url}/wh_nope/test"))
+        .header(PP_KEY.0, PP_KEY.1)
+        .send()
+        .await
+        .unwrap();
     let unknown = client()
         .get(format!("{}/v1/extractions/ext_nope", emu.url()))
         .header(PP_KEY.0, PP_KEY.1)
@@ -879,6 +1059,21 @@ async fn perfectparser_wants_an_api_key_and_a_valid_payload() {
         short_secret.1
     );
     assert_eq!(bad_event.0, 400);
+    assert_eq!(
+        bad_url,
+        (
+            400,
+            r#"{"error":{"code":"INVALID_PAYLOAD","message":"Validation failed: url must be an http or https URL"}}"#.to_owned()
+        )
+    );
+    assert_eq!(
+        malformed,
+        (
+            400,
+            r#"{"error":{"code":"INVALID_PAYLOAD","message":"Validation failed: the body must be a JSON object"}}"#.to_owned()
+        )
+    );
+    assert_eq!(unknown_test.status().as_u16(), 404);
     assert_eq!(unknown.status().as_u16(), 404);
     assert_eq!(limit.unwrap(), "150");
     emu.stop().await;
@@ -1147,6 +1342,27 @@ async fn llamacloud_answers_fastapi_errors_and_keeps_serving() {
             .unwrap(),
     )
     .await;
+    let bad_hook = body_text(
+        client()
+            .post(&url)
+            .bearer_auth("k")
+            .json(&json!({"tier": "fast", "version": "latest", "source_url": "https://example.com/a.pdf", "webhook_configurations": [{"webhook_url": "hooks.example.com/lc"}]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let malformed = body_text(
+        client()
+            .post(&url)
+            .bearer_auth("k")
+            .header("content-type", "application/json")
+            .body(r#"{"tier": "fast",}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let unknown = body_text(
         client()
             .get(format!(
@@ -1184,6 +1400,14 @@ async fn llamacloud_answers_fastapi_errors_and_keeps_serving() {
         json!(["body", "webhook_configurations", 0, "webhook_events", 0])
     );
     assert_eq!(f["detail"][1]["msg"], "Input should be 'json' or 'string'");
+    assert_eq!(
+        bad_hook,
+        (422, r#"{"detail":[{"type":"url_parsing","loc":["body","webhook_configurations",0,"webhook_url"],"msg":"Input should be a valid URL, relative URL without a base","input":"hooks.example.com/lc","ctx":{"error":"relative URL without a base"}}]}"#.to_owned())
+    );
+    assert_eq!(
+        malformed,
+        (422, r#"{"detail":[{"type":"json_invalid","loc":["body",16],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting property name enclosed in double quotes"}}]}"#.to_owned())
+    );
     assert_eq!(unknown, (404, r#"{"detail":"Job not found"}"#.to_owned()));
     emu.stop().await;
 }
@@ -1602,7 +1826,61 @@ async fn extend_errors_have_extends_shape() {
         .await
         .unwrap();
 
+    let call = |method: reqwest::Method, path: &str| {
+        client()
+            .request(method, format!("{}{path}", emu.url()))
+            .bearer_auth("k")
+            .header(EXTEND_VERSION.0, EXTEND_VERSION.1)
+    };
+    let malformed = call(reqwest::Method::POST, "/workflow_runs")
+        .header("content-type", "application/json")
+        .body(r#"{"workflow": "#)
+        .send()
+        .await
+        .unwrap();
+    let bad_file_url = call(reqwest::Method::POST, "/workflow_runs")
+        .json(&json!({"workflow": {"id": "workflow_abc"}, "file": {"url": "invoice.pdf"}}))
+        .send()
+        .await
+        .unwrap();
+    let bad_processor_file = call(reqwest::Method::POST, "/processor_runs")
+        .json(&json!({"processorId": "dp_1", "file": {"fileUrl": "ftp://example.com/a.pdf"}}))
+        .send()
+        .await
+        .unwrap();
+    let bad_endpoint = call(reqwest::Method::POST, "/webhook_endpoints")
+        .json(&json!({"url": "example.com/hooks", "name": "ci", "enabledEvents": [], "apiVersion": "2026-02-09"}))
+        .send()
+        .await
+        .unwrap();
+    let endpoint: Value = call(reqwest::Method::POST, "/webhook_endpoints")
+        .json(&json!({"url": "https://example.com/hooks", "name": "ci", "enabledEvents": [], "apiVersion": "2026-02-09"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bad_update = call(
+        reqwest::Method::POST,
+        &format!("/webhook_endpoints/{}", endpoint["id"].as_str().unwrap()),
+    )
+    .json(&json!({"url": "not a url"}))
+    .send()
+    .await
+    .unwrap();
+    let unknown_processor_run = call(reqwest::Method::GET, "/processor_runs/dpr_nope")
+        .send()
+        .await
+        .unwrap();
+
     for (r, status, code) in [
+        (malformed, 400, "INVALID_REQUEST"),
+        (bad_file_url, 400, "INVALID_REQUEST"),
+        (bad_processor_file, 400, "INVALID_REQUEST"),
+        (bad_endpoint, 400, "INVALID_REQUEST"),
+        (bad_update, 400, "INVALID_REQUEST"),
+        (unknown_processor_run, 404, "NOT_FOUND"),
         (no_auth, 401, "UNAUTHORIZED"),
         (no_version, 400, "INVALID_REQUEST"),
         (no_workflow, 400, "INVALID_REQUEST"),
@@ -1615,6 +1893,131 @@ async fn extend_errors_have_extends_shape() {
         assert!(v["requestId"].as_str().unwrap().starts_with("req_"));
         assert!(v["message"].is_string());
     }
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn extend_retries_a_503_five_times_and_every_attempt_verifies() {
+    let hooks = Hooks::scripted(|_, _| Reply::Status(503)).await;
+    let opts = extend::Options {
+        endpoints: vec![extend::CliEndpoint {
+            url: hooks.url("/h"),
+            secret: Some("wss_retry".into()),
+            events: Some(vec!["processor_run.processed".into()]),
+        }],
+    };
+    // The extend profile's 1, 2, 4, 8 s at 1/20: 50, 100, 200, 400 ms.
+    let emu = start(Options::Extend(opts), 0.05).await;
+
+    client()
+        .post(format!("{}/processor_runs", emu.url()))
+        .bearer_auth("k")
+        .header(EXTEND_VERSION.0, EXTEND_VERSION.1)
+        .json(&json!({"processorId": "dp_1", "rawText": "Invoice 42, total 10.00"}))
+        .send()
+        .await
+        .unwrap();
+    let got = hooks.wait("/h", 5).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    assert_eq!(hooks.on("/h").len(), 5);
+    assert!(got.iter().all(|g| extend_verifies(g, "wss_retry")));
+    assert!(
+        got.iter().all(|g| g.body == got[0].body),
+        "one event, resent"
+    );
+    let gaps: Vec<u64> = got
+        .windows(2)
+        .map(|w| (w[1].at - w[0].at).as_millis() as u64)
+        .collect();
+    for (gap, want) in gaps.iter().zip([50u64, 100, 200, 400]) {
+        assert!(*gap >= want - 5 && *gap <= want + 250, "{gaps:?}");
+    }
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn llamacloud_retries_a_503_three_times_and_lists_it_as_the_journal_writes_it() {
+    let hooks = Hooks::scripted(|_, _| Reply::Status(503)).await;
+    let dir = Scratch::new();
+    let journal = dir.path().join("lc.jsonl");
+    // LlamaCloud's 1 s and 2 s at 1/10: 100 ms and 200 ms.
+    let emu = start_with(Options::LlamaCloud, 0.1, "", Some(&journal)).await;
+
+    let job: Value = client()
+        .post(format!("{}/api/v2/parse", emu.url()))
+        .bearer_auth("k")
+        .json(&json!({"tier": "fast", "version": "latest", "source_url": "https://example.com/a.pdf",
+            "webhook_configurations": [{"webhook_url": hooks.url("/lc"), "webhook_events": ["parse.success"],
+                "webhook_output_format": "json", "webhook_signing_secret": "lc_s"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got = hooks.wait("/lc", 3).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let listing: Value = client()
+        .get(format!(
+            "{}/_hookrig/deliveries?job={}",
+            emu.url(),
+            job["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lines: Vec<Value> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+
+    assert_eq!(hooks.on("/lc").len(), 3);
+    assert!(got.iter().all(|g| llamacloud_verifies(g, "lc_s")));
+    let gap1 = (got[1].at - got[0].at).as_millis() as u64;
+    let gap2 = (got[2].at - got[1].at).as_millis() as u64;
+    assert!((95..=350).contains(&gap1), "{gap1}");
+    assert!((195..=450).contains(&gap2), "{gap2}");
+    let d = &listing[0];
+    assert_eq!(listing.as_array().unwrap().len(), 1);
+    assert_eq!(d["event_type"], "parse.success");
+    assert_eq!(d["url"], hooks.url("/lc"));
+    assert_eq!(d["outcome"], "exhausted");
+    // Each listed attempt is the journal's attempt line without the line's own head.
+    let attempts: Vec<Value> = lines
+        .iter()
+        .filter(|l| l["kind"] == "attempt")
+        .map(|l| {
+            let mut l = l.clone();
+            let o = l.as_object_mut().unwrap();
+            for k in [
+                "kind",
+                "scenario",
+                "file",
+                "delivery",
+                "event_type",
+                "job",
+                "url",
+            ] {
+                o.remove(k);
+            }
+            l
+        })
+        .collect();
+    assert_eq!(d["attempts"], Value::Array(attempts));
+    let end = lines.last().unwrap();
+    assert_eq!(
+        (
+            end["kind"].clone(),
+            end["outcome"].clone(),
+            end["attempts"].clone()
+        ),
+        (json!("delivery"), json!("exhausted"), json!(3))
+    );
     emu.stop().await;
 }
 
@@ -1857,4 +2260,13 @@ fn hookrig_emulate_refuses_a_bad_plan_with_its_line_and_exit_2() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn hookrig_emulate_refuses_an_address_it_cannot_listen_on_with_exit_2() {
+    let out = crate::utils::hookrig(["emulate", "extend", "--listen", "nowhere:port"]);
+
+    assert_eq!(out.status, hookrig::ExitStatus::BadInput);
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+    assert!(out.stderr.contains("nowhere:port"), "{}", out.stderr);
 }
