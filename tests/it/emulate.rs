@@ -742,6 +742,49 @@ async fn a_plan_fails_urls_and_jobs_and_a_bad_plan_names_its_line() {
 }
 
 #[tokio::test]
+async fn a_plan_sets_how_long_jobs_take_by_url_and_refuses_a_submission_as_crawl4ai_would() {
+    let hooks = Hooks::ok().await;
+    // At 1/50: processing 1 s → 20 ms; the slow URL's 20 s → 400 ms.
+    let emu = start_with(
+        Options::Crawl4ai(crawl4ai::Options::default()),
+        0.02,
+        "processing: 1s\njobs:\n  - when: {url: 'https://example.com/slow'}\n    after: 20s\n  - when: {nth: 3}\n    reject: {status: 503}\n",
+        None,
+    )
+    .await;
+    let submit = |url: &str, path: &str| {
+        client()
+            .post(format!("{}/crawl/job", emu.url()))
+            .json(&json!({"urls": [url], "webhook_config": {"webhook_url": hooks.url(path)}}))
+            .send()
+    };
+
+    let sent = Instant::now();
+    submit("https://example.com/slow", "/slow").await.unwrap();
+    submit("https://example.com/fast", "/fast").await.unwrap();
+    let refused = submit("https://example.com/third", "/third").await.unwrap();
+    let retry_after = refused.headers().get("retry-after").cloned();
+    let refused = body_text(refused).await;
+    let fast = hooks.wait("/fast", 1).await[0].at - sent;
+    let slow = hooks.wait("/slow", 1).await[0].at - sent;
+
+    assert!(fast < Duration::from_millis(300), "{fast:?}");
+    assert!(slow >= Duration::from_millis(395), "{slow:?}");
+    assert!(slow > fast);
+    assert_eq!(
+        refused,
+        (503, r#"{"detail":"Server busy, retry later"}"#.to_owned())
+    );
+    assert_eq!(retry_after.unwrap(), "5");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        hooks.on("/third").is_empty(),
+        "a refused job has no webhook"
+    );
+    emu.stop().await;
+}
+
+#[tokio::test]
 async fn with_a_token_crawl4ai_answers_401_without_it() {
     let opts = crawl4ai::Options {
         token: Some("t0ken".into()),
