@@ -242,13 +242,23 @@ async fn poll_until(url: &str, headers: &[(&str, &str)], done: impl Fn(&Value) -
     }
 }
 
+/// `GET /_hookrig/deliveries` once every delivery listed has ended.
+async fn settled_listing(emu: &Emulator) -> Value {
+    poll_until(&format!("{}/_hookrig/deliveries", emu.url()), &[], |v| {
+        v.as_array()
+            .is_some_and(|l| !l.is_empty() && l.iter().all(|d| !d["outcome"].is_null()))
+    })
+    .await
+}
+
 // ---------------------------------------------------------------------------------------
 // crawl4ai
 
 #[tokio::test]
 async fn crawl4ai_crawl_job_fires_its_webhook_as_the_docs_example_shows() {
     let hooks = Hooks::ok().await;
-    let emu = start(Options::Crawl4ai(crawl4ai::Options::default()), 0.05).await;
+    // Half a second of processing: time to see the job still processing.
+    let emu = start(Options::Crawl4ai(crawl4ai::Options::default()), 0.5).await;
 
     // Crawl4AI's WEBHOOK_EXAMPLES.md: a job with webhook_config and a secret header.
     let r = client()
@@ -313,6 +323,12 @@ async fn crawl4ai_crawl_job_fires_its_webhook_as_the_docs_example_shows() {
     assert_eq!(status["url"], "[\"https://example.com/\"]");
     let self_link = status["_links"]["self"]["href"].as_str().unwrap();
     assert!(self_link.ends_with(&format!("//llm/{id}")), "{self_link}");
+    let listing = settled_listing(&emu).await.to_string();
+    assert!(listing.contains("X-Webhook-Secret"), "{listing}");
+    assert!(
+        !listing.contains("my-secret-token"),
+        "the secret header's value is redacted"
+    );
     emu.stop().await;
 }
 
@@ -934,6 +950,12 @@ async fn perfectparser_shows_the_signing_secret_once_and_its_test_send_verifies(
     assert_eq!(body["test"], true);
     assert_eq!(detail["webhook"]["deliveries"][0]["status"], "delivered");
     assert!(detail["webhook"].get("signing_secret").is_none());
+    let listing = settled_listing(&emu).await.to_string();
+    assert!(listing.contains("X-Webhook-Secret"), "{listing}");
+    assert!(
+        !listing.contains("my_shared_token"),
+        "the static secret is redacted: {listing}"
+    );
     emu.stop().await;
 }
 
