@@ -27,13 +27,13 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use hookrig::clock::SystemClock;
-use hookrig::engine::EngineEvent;
+use hookrig::events::EngineEvent;
+use hookrig::faults::{Action, FaultPlan, Step};
 use hookrig::profile::{self, Endpoint, Profile};
-use hookrig::receiver::faults::{Action, FaultPlan, Step};
 use hookrig::receiver::{Receiver, live};
+use hookrig::record::redact;
 use hookrig::retry::{AttemptResult, Backoff};
 use hookrig::rng::RunRng;
-use hookrig::scenario::expect::redact;
 use hookrig::sender::{self, Delivery, SenderCtx, Transport};
 use tokio::sync::mpsc;
 
@@ -278,7 +278,7 @@ async fn sender_shard(
                     break delivered;
                 }
                 let d = parse_success(&profile, i, &mut rng);
-                if sender::deliver(&ctx, &d).await == hookrig::engine::Outcome::Delivered {
+                if sender::deliver(&ctx, &d).await == hookrig::events::Outcome::Delivered {
                     delivered += 1;
                 }
             }

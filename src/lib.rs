@@ -9,48 +9,61 @@
 //! - [`signing`] — pure sign/verify functions for every scheme; time passed in.
 //! - [`retry`] — pure schedule and classification of attempt results.
 //! - [`sender`] — one event to one endpoint through a [`sender::Transport`]
-//!   (in-process router, or real HTTP: hyper for `http://`, reqwest for `https://`),
-//!   durable sends in SQLite, and `hookrig send`.
-//! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, the
-//!   HTTP/1.1 socket server with connection faults, and `hookrig receive`.
-//! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.
-//! - [`engine`] — engine events and the one reducer to [`engine::RunState`].
+//!   (in-process router, or real HTTP: hyper for `http://`, reqwest for `https://`), and
+//!   durable sends in SQLite.
+//! - [`faults`] — fault plans: each step an HTTP answer or a [`faults::Fault`], per request.
+//! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, hyper's
+//!   server on a socket wrapper that acts out the connection faults, and the standalone
+//!   receiver's request log.
+//! - [`scenario`] — YAML scenario files: raw types, loading with located errors (one file
+//!   per job under `scenario/load/`), checks.
+//! - [`events`] — engine events: what the sender, the receiver and the runner did.
+//! - [`run_state`] — the one reducer of those events, [`run_state::RunState`], that every
+//!   report and the TUI read.
 //! - [`runner`] — sim mode (paused-time runtime per scenario, seeded ids) and live mode
 //!   (real sockets, real time compressed by a time scale chosen from each scenario's
 //!   timing margins, scenarios side by side).
-//! - [`conform`] — `hookrig conform`: a provider played against a live receiver, with
-//!   forged, stale, duplicate, unknown and large deliveries; what it got wrong.
-//! - [`report`] — text, JSON, JUnit, HTML and journal views over a run, and the progress bar.
-//! - [`tui`] — `hookrig tui`: the interactive timeline view over the same run state.
+//! - [`conform`] — a provider played against a live receiver, with forged, stale,
+//!   duplicate, unknown and large deliveries; what it got wrong. Each check is a value
+//!   (id, title, what it needs, its function) in [`conform::CHECKS`].
+//! - [`report`] — text, JSON, JUnit, HTML and journal views over a run.
+//! - [`tui`] — the interactive timeline view over the same run state.
 //! - [`fixtures`] — signed, schema-valid example requests with edge-value variants, as
-//!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).
+//!   files or proptest strategies ([`fixtures::arb_event`]).
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
 //! - [`text`] — nearest-name suggestions, durations and YAML error words, shared by every input check.
+//! - [`shard`] — `--shard K/N`: which slice of a suite a scenario belongs to, by a stable
+//!   hash of its file and name.
+//! - [`time_axis`] — the log-like time axis the HTML report's and the TUI's timelines share.
+//! - [`record`] — requests and answers as recorded, secret redaction, their JSON form.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
 //! - [`emulate`] — provider emulators: Crawl4AI's, PerfectParser's, LlamaCloud's and
 //!   Extend's APIs on a local port, firing their webhooks through the sender.
-//! - [`cli`] and [`app`] — arguments, and the commands they drive; [`cmd`] — one file per
-//!   command's glue.
+//! - [`cmd`] — the command line: arguments, one file per command, what is printed and the
+//!   exit code; the only part that touches the terminal, and nothing imports it.
 
-pub mod app;
-pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod conform;
 pub mod emulate;
-pub mod engine;
+pub mod events;
+pub mod faults;
 pub mod fixtures;
 pub mod profile;
 pub mod pyjson;
 pub mod receiver;
+pub mod record;
 pub mod report;
 pub mod retry;
 pub mod rng;
+pub mod run_state;
 pub mod runner;
 pub mod scenario;
 pub mod sender;
+pub mod shard;
 pub mod signing;
 pub mod text;
+pub mod time_axis;
 pub mod tui;
 
-pub use app::{ExitStatus, execute, execute_process};
+pub use cmd::{ExitStatus, execute, execute_process};

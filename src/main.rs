@@ -15,16 +15,16 @@ use clap::Parser;
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
-    let cli = hookrig::cli::Cli::parse();
+    let cli = hookrig::cmd::Cli::parse();
     // Unlocked handles: the receiver prints from its worker threads while a command runs.
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
-    match hookrig::execute_process(cli, &mut out, &mut err) {
-        Ok(status) => ExitCode::from(status as u8),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+    let status = match hookrig::execute_process(cli, &mut out, &mut err) {
+        Ok(status) => status,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            eprint!("{e}");
+            e.exit_status()
         }
-    }
+    };
+    ExitCode::from(status as u8)
 }

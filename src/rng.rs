@@ -8,6 +8,9 @@
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
+/// The seed used when none is given (24301).
+pub const DEFAULT_SEED: u64 = 0x5eed;
+
 /// A deterministic generator seeded by the run.
 #[derive(Debug, Clone)]
 pub struct RunRng(ChaCha8Rng);

@@ -1,4 +1,5 @@
-//! Small text helpers shared by every input check: the nearest valid name to a typo,
+//! Small text helpers shared by every input check and every view: durations as a
+//! scenario writes them (parsed and printed), the nearest valid name to a typo,
 //! "unknown X: did you mean Y? (valid: …)" messages, and serde-saphyr's errors in the
 //! words and positions hookrig prints. A leaf: it imports nothing of ours.
 
@@ -28,6 +29,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A duration as a scenario would write it, to the millisecond: `0s`, `5m`, `35m 10s`,
+/// `1s 500ms`.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = Duration::from_millis(d.as_millis() as u64);
+    if ms.is_zero() {
+        "0s".into()
+    } else {
+        humantime::format_duration(ms).to_string()
+    }
+}
+
 /// The choice closest to `word`, if one is close enough to be a likely typo.
 pub fn nearest<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
     let word_l = word.to_ascii_lowercase();
@@ -39,13 +51,18 @@ pub fn nearest<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// `: did you mean `x`?` with the choice nearest to `word`, or nothing when none is near.
+pub fn did_you_mean(word: &str, choices: &[&str]) -> String {
+    nearest(word, choices)
+        .map(|n| format!(": did you mean `{n}`?"))
+        .unwrap_or_default()
+}
+
 /// `unknown WHAT `given`: did you mean `x`? (valid: a, b, c)` — the list only when it is
 /// short enough to read.
 pub fn choice_error(what: &str, given: &str, choices: &[&str]) -> String {
     let mut s = format!("unknown {what} `{given}`");
-    if let Some(n) = nearest(given, choices) {
-        s.push_str(&format!(": did you mean `{n}`?"));
-    }
+    s.push_str(&did_you_mean(given, choices));
     if choices.len() <= 24 {
         s.push_str(&format!(" (valid: {})", choices.join(", ")));
     }
@@ -126,6 +143,13 @@ pub fn yaml_error(text: &str, e: &serde_saphyr::Error) -> (Option<u64>, Option<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_the_way_scenarios_write_them() {
+        assert_eq!(fmt_duration(Duration::ZERO), "0s");
+        assert_eq!(fmt_duration(Duration::from_secs(35 * 60 + 10)), "35m 10s");
+        assert_eq!(fmt_duration(Duration::from_micros(1_500_900)), "1s 500ms");
+    }
 
     #[test]
     fn a_typo_gets_the_nearest_choice_and_a_stranger_none() {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use crate::app::ExitStatus;
+use super::{Error, ExitStatus, Result};
 use crate::clock::SystemClock;
 use crate::emulate::{self, Config, Emulator, Options, Provider, crawl4ai, extend, perfectparser};
 use crate::receiver::live;
@@ -28,7 +28,7 @@ pub struct EmulateArgs {
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
     /// Seed for ids and generated results: the same requests give the same bytes.
-    #[arg(long, default_value_t = crate::runner::DEFAULT_SEED)]
+    #[arg(long, default_value_t = crate::rng::DEFAULT_SEED)]
     pub seed: u64,
     /// Write every webhook attempt as JSON Lines, as `hookrig run --journal` does.
     #[arg(long)]
@@ -74,7 +74,7 @@ pub struct EmulateArgs {
 }
 
 /// The checked configuration and where to listen.
-fn configure(a: &EmulateArgs) -> Result<(Config, String), Vec<String>> {
+fn configure(a: &EmulateArgs) -> std::result::Result<(Config, String), Vec<String>> {
     let provider = Provider::parse(&a.provider).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     if !(a.time_scale > 0.0 && a.time_scale <= 100.0) {
@@ -261,33 +261,17 @@ fn configure(a: &EmulateArgs) -> Result<(Config, String), Vec<String>> {
 }
 
 /// Runs `hookrig emulate` until Ctrl-C or SIGTERM.
-pub fn command(
-    a: EmulateArgs,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> std::io::Result<ExitStatus> {
-    let (cfg, listen) = match configure(&a) {
-        Ok(c) => c,
-        Err(errors) => {
-            for e in errors {
-                writeln!(err, "error: {e}")?;
-            }
-            return Ok(ExitStatus::BadInput);
-        }
-    };
+pub fn command(a: EmulateArgs, out: &mut dyn Write) -> Result {
+    let (cfg, listen) = configure(&a).map_err(|errors| {
+        Error::BadInput(errors.iter().map(|e| format!("error: {e}")).collect())
+    })?;
     let name = cfg.options.provider().name();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let listener = match live::bind(&listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                writeln!(err, "error: {e}")?;
-                return Ok(ExitStatus::BadInput);
-            }
-        };
+        let listener = live::bind(&listen).await.map_err(Error::input)?;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let emu = Emulator::start(cfg, listener, (!a.quiet).then_some(tx)).await?;
         writeln!(

@@ -19,11 +19,11 @@ use bytes::Bytes;
 
 use crate::clock::{Clock, SystemClock};
 use crate::profile::{Endpoint, OutgoingRequest, Profile};
-use crate::receiver::DeliveryTag;
+use crate::record::DeliveryTag;
 use crate::rng::RunRng;
 use crate::sender::transport::{Transport, WireRequest};
 
-pub use checks::{CHECKS, CheckDef};
+pub use checks::{CHECKS, CheckDef, Need};
 
 /// Answers slower than this pass with a warning: providers time out at 10–30 s, and a
 /// receiver that does its work before answering is one slow dependency away from that.
@@ -61,7 +61,7 @@ impl Options {
             only: Vec::new(),
             skip: Vec::new(),
             timeout: None,
-            seed: crate::runner::DEFAULT_SEED,
+            seed: crate::rng::DEFAULT_SEED,
         }
     }
 
@@ -199,7 +199,7 @@ pub fn validate(opts: &Options) -> Result<(), OptionsError> {
                 .collect();
             let hint = (prefixed.len() == 1)
                 .then(|| prefixed[0])
-                .or_else(|| crate::scenario::load::nearest(name, &ids))
+                .or_else(|| crate::text::nearest(name, &ids))
                 .map(|n| format!(": did you mean `{n}`?"))
                 .unwrap_or_default();
             return Err(OptionsError::UnknownCheck {
@@ -375,46 +375,4 @@ impl<'a> Ctx<'a> {
             note: None,
         }
     }
-}
-
-/// `hookrig conform`: checks the arguments (exit 2 when they cannot run), runs the
-/// checks, prints the report; exit 1 when a check failed, 2 when the input was short of
-/// something the remaining checks ran without (a secret).
-pub fn command(
-    a: crate::cli::ConformArgs,
-    out: &mut dyn std::io::Write,
-    err: &mut dyn std::io::Write,
-) -> std::io::Result<crate::ExitStatus> {
-    use crate::ExitStatus;
-    let profile = match crate::profile::lookup(&a.profile) {
-        Ok(p) => p,
-        Err(e) => {
-            writeln!(err, "error: {e}")?;
-            return Ok(ExitStatus::BadInput);
-        }
-    };
-    let opts = Options {
-        secret: a.secret,
-        static_secret: a.static_secret,
-        only: a.only,
-        skip: a.skip,
-        timeout: a.timeout,
-        ..Options::new(profile, a.url)
-    };
-    if let Err(e) = validate(&opts) {
-        writeln!(err, "error: {e}; nothing was sent")?;
-        return Ok(ExitStatus::BadInput);
-    }
-    let report = run_blocking(&opts)?;
-    for e in &report.input_errors {
-        writeln!(err, "error: {e}")?;
-    }
-    out.write_all(report::render(&report, a.format).as_bytes())?;
-    Ok(if !report.input_errors.is_empty() {
-        ExitStatus::BadInput
-    } else if report.count(Status::Fail) > 0 {
-        ExitStatus::CheckFailed
-    } else {
-        ExitStatus::Success
-    })
 }

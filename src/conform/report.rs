@@ -9,34 +9,13 @@ use serde_json::{Value, json};
 
 use super::checks::fmt_latency;
 use super::{Exchange, Report, Status};
-use crate::scenario::expect::redact;
+use crate::record::{headers_json, redact};
 
 /// Bodies longer than this are cut in reports.
 pub const BODY_SHOWN: usize = 2048;
 
 /// At most this many failed requests are printed per check in the text report.
 pub const EXCHANGES_SHOWN: usize = 3;
-
-/// The report's form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    /// One line per check; requests and answers under each failed or warned one.
-    #[default]
-    Text,
-    /// One JSON object.
-    Json,
-    /// JUnit XML: one testsuite, one testcase per check.
-    Junit,
-}
-
-/// Renders a report in `format`.
-pub fn render(report: &Report, format: Format) -> String {
-    match format {
-        Format::Text => text(report),
-        Format::Json => json(report),
-        Format::Junit => junit(report),
-    }
-}
 
 /// JUnit XML: one `<testsuite>` named after the profile and URL, one `<testcase>` per check
 /// (`classname` `conform.PROFILE`, `time` the sum of its requests' latencies). A failed
@@ -218,10 +197,6 @@ pub fn json(r: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
-}
-
-fn headers_json(h: &[(String, String)]) -> Value {
-    Value::Array(h.iter().map(|(k, v)| json!([k, redact(k, v)])).collect())
 }
 
 fn exchange_json(x: &Exchange) -> Value {

@@ -26,11 +26,11 @@ use tokio::time::Instant;
 
 use super::plan::{self, Decision, JobFacts, Plan, PlanError, Vocabulary};
 use crate::clock::SharedClock;
-use crate::engine::{EngineEvent, LiveTiming, Outcome, RunState};
+use crate::events::{EngineEvent, LiveTiming, Outcome};
 use crate::profile::{Endpoint, Profile};
-use crate::report::journal::{append, attempt_fields};
 use crate::retry::AttemptResult;
 use crate::rng::RunRng;
+use crate::run_state::RunState;
 use crate::sender::{self, Delivery, SenderCtx, Transport};
 
 /// Where one kind of webhook goes: the provider's rules and one configured endpoint.
@@ -339,7 +339,7 @@ impl Engine {
                 let attempts: Vec<Value> = d
                     .attempts
                     .iter()
-                    .map(|a| attempt_fields(a, s.wall_of(Duration::ZERO, a.at())))
+                    .map(|a| a.to_json(s.wall_of(Duration::ZERO, a.at())))
                     .collect();
                 let mut v = json!({
                     "delivery": i,
@@ -486,10 +486,7 @@ impl Book {
         let mut last = from;
         for a in del.attempts.iter().filter(|a| a.n > from && a.n <= upto) {
             let mut line = self.head("attempt", d);
-            append(
-                &mut line,
-                attempt_fields(a, s.wall_of(Duration::ZERO, a.at())),
-            );
+            append(&mut line, a.to_json(s.wall_of(Duration::ZERO, a.at())));
             if let Some(secret) = &m.generated_secret {
                 line["generated_secret"] = json!(secret);
             }
@@ -592,5 +589,13 @@ impl Book {
             )),
             _ => None,
         }
+    }
+}
+
+/// Appends `more`'s keys to the object `line`, in their order: a journal line's own keys,
+/// then the attempt's.
+fn append(line: &mut Value, more: Value) {
+    if let (Value::Object(l), Value::Object(m)) = (line, more) {
+        l.extend(m);
     }
 }

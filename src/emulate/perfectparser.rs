@@ -404,7 +404,7 @@ impl Api {
             .filter_map(|i| {
                 let d = self.engine.delivery_summary(*i)?;
                 let status = match (d.outcome, &d.waiting) {
-                    (Some(crate::engine::Outcome::Delivered), _) => "delivered".to_owned(),
+                    (Some(crate::events::Outcome::Delivered), _) => "delivered".to_owned(),
                     (Some(_), _) => "failed".to_owned(),
                     (None, Some(w)) => w.clone(),
                     (None, None) => "pending".to_owned(),

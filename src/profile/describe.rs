@@ -362,7 +362,7 @@ impl Profile {
 
 /// A duration as a scenario writes it.
 fn fmt_d(d: Duration) -> String {
-    crate::scenario::expect::fmt_duration(d)
+    crate::text::fmt_duration(d)
 }
 
 fn waits_words(r: &RetryPolicy) -> String {

@@ -188,9 +188,7 @@ pub fn join(dir: &Path, path: &str) -> PathBuf {
 
 /// `unknown profile `x`: did you mean `y`? (built-in: …)`.
 pub fn unknown_profile(name: &str) -> String {
-    let hint = crate::text::nearest(name, BUILTIN_NAMES)
-        .map(|n| format!(": did you mean `{n}`?"))
-        .unwrap_or_default();
+    let hint = crate::text::did_you_mean(name, BUILTIN_NAMES);
     format!(
         "unknown profile `{name}`{hint} (built-in: {})",
         BUILTIN_NAMES.join(", ")

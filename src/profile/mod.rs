@@ -322,7 +322,8 @@ pub struct Profile {
 }
 
 /// Body encoding for LlamaCloud (`webhook_output_format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     /// The JSON body encoded once more as a JSON string (the provider's default).
     #[default]
@@ -468,9 +469,7 @@ impl Profile {
             ));
         }
         let Some(v) = self.api_versions.iter().find(|v| v.name == name).cloned() else {
-            let hint = crate::text::nearest(name, &names)
-                .map(|n| format!(": did you mean `{n}`?"))
-                .unwrap_or_default();
+            let hint = crate::text::did_you_mean(name, &names);
             return Err(format!(
                 "unknown api_version `{name}` for {}{hint} (valid: {}; default {})",
                 self.name,

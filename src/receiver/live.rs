@@ -8,8 +8,8 @@
 //! fault plan, 413 over the body limit) come from the router.
 //!
 //! The faults below HTTP are acted out here, on the connection, when the router's answer
-//! carries a [`ConnectionFault`]: `dribble` by a body that sends itself in pieces on a
-//! timer ([`dribble`]), `drop`, `reset`, `malformed` and `stall` by the stream under
+//! carries a [`Fault`] or a [`Dribble`]: `dribble` by a body that sends itself in pieces
+//! on a timer ([`dribble`]), `drop`, `reset`, `malformed` and `stall` by the stream under
 //! hyper ([`stream`]), which the service switches just before it hands hyper the answer.
 //! This is how wiremock-rs serves (`serve_connection` on `TokioIo`,
 //! `src/mock_server/hyper.rs`) with the one addition a fault injector needs: the socket
@@ -36,7 +36,7 @@ use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
-use super::ConnectionFault;
+use crate::faults::{Dribble, Fault};
 use stream::{FaultStream, Switch};
 
 /// Request heads over this size get 431 (HTTP/1.1; HTTP/2 header lists over it are
@@ -176,21 +176,16 @@ async fn answer(
         Ok(r) => r,
         Err(never) => match never {},
     };
-    let Some(fault) = response.extensions().get::<ConnectionFault>().copied() else {
+    if let Some(d) = response.extensions().get::<Dribble>().copied() {
+        return Ok(dribble::dribbled(response, d.chunks, d.over).await);
+    }
+    let Some(fault) = response.extensions().get::<Fault>().copied() else {
         return Ok(response);
     };
+    switch.throw(fault);
     match fault {
-        ConnectionFault::Dribble { chunks, over } => {
-            Ok(dribble::dribbled(response, chunks, over).await)
-        }
-        ConnectionFault::Stall => {
-            switch.throw(fault);
-            std::future::pending().await
-        }
-        ConnectionFault::Drop | ConnectionFault::Reset | ConnectionFault::Malformed => {
-            switch.throw(fault);
-            Ok(response)
-        }
+        Fault::Hang | Fault::Stall => std::future::pending().await,
+        Fault::Drop | Fault::Reset | Fault::Malformed => Ok(response),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The standalone receiver's request log: a JSON Lines journal flushed as each request
-//! arrives, a compact line per request on standard output, the list served at
+//! arrives, a compact line per request for whoever echoes it (`hookrig receive` prints it
+//! on standard output), the list served at
 //! `GET /_hookrig/requests`, and — with a profile and secret — each request's signature
 //! verdict judged at its arrival. Secret-bearing header values are redacted everywhere.
 
@@ -10,11 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::Answer;
 use crate::clock::{self, SharedClock};
-use crate::engine::RequestRecord;
+use crate::faults::Answer;
 use crate::profile::Profile;
-use crate::report::journal::{body_json, headers_json};
+use crate::record::{RequestRecord, body_json, headers_json};
 use crate::signing::Verdict;
 
 /// The most requests `GET /_hookrig/requests` lists (the oldest are dropped first).
@@ -62,15 +62,28 @@ impl Entry {
     }
 }
 
+/// Told a compact line per request, from the receiver's worker threads.
+pub type Echo = Box<dyn Fn(std::fmt::Arguments<'_>) + Send + Sync>;
+
 /// Where the receiver writes what arrived.
-#[derive(Debug)]
 pub struct RequestLog {
     clock: SharedClock,
     verifier: Option<Verifier>,
     journal: Option<Mutex<std::fs::File>>,
-    echo: bool,
+    echo: Option<Echo>,
     listing: Mutex<std::collections::VecDeque<Entry>>,
     seq: AtomicU64,
+}
+
+impl std::fmt::Debug for RequestLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestLog")
+            .field("verifier", &self.verifier)
+            .field("journal", &self.journal)
+            .field("echo", &self.echo.is_some())
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RequestLog {
@@ -80,7 +93,7 @@ impl RequestLog {
             clock,
             verifier: None,
             journal: None,
-            echo: false,
+            echo: None,
             listing: Mutex::new(Default::default()),
             seq: AtomicU64::new(0),
         }
@@ -93,9 +106,10 @@ impl RequestLog {
         Ok(self)
     }
 
-    /// Prints a compact line per request on standard output.
-    pub fn with_echo(mut self, echo: bool) -> Self {
-        self.echo = echo;
+    /// Tells `echo` a compact line per request as it arrives:
+    /// `#3 2026-…Z POST /hooks -> 503  812 B  sig valid`.
+    pub fn with_echo(mut self, echo: Echo) -> Self {
+        self.echo = Some(echo);
         self
     }
 
@@ -129,7 +143,7 @@ impl RequestLog {
             now,
             request: Arc::clone(r),
             size,
-            answer: answer.clone(),
+            answer: *answer,
             verdict,
         };
         if let Some(j) = &self.journal {
@@ -138,20 +152,20 @@ impl RequestLog {
             // A full disk must not stop the receiver: the request is still answered.
             let _ = writeln!(f, "{line}").and_then(|()| f.flush());
         }
-        if self.echo {
+        if let Some(echo) = &self.echo {
             let sig = match &entry.verdict {
                 Some(Verdict::Invalid(why)) => format!("  sig invalid ({why})"),
                 Some(v) => format!("  sig {}", v.label()),
                 None => String::new(),
             };
-            println!(
+            echo(format_args!(
                 "#{n} {} {} {} -> {}  {} B{sig}",
                 clock::iso_z(now),
                 r.method,
                 r.path,
                 answer.label(),
                 size
-            );
+            ));
         }
         let evicted = {
             let mut l = self.listing.lock().unwrap_or_else(|e| e.into_inner());

@@ -2,10 +2,13 @@
 //!
 //! [`app`] builds the router; every request, on any path and method, goes to one handler
 //! that records it (headers, raw body, arrival time on the tokio clock), picks the
-//! delivery's next step from the [`faults::FaultPlan`] and answers. The same
-//! router serves the in-process transport of sim mode (through `tower::ServiceExt::oneshot`)
-//! and a real socket in live mode. `faults.rs` holds the plan; this file the handler and
-//! the recorder.
+//! delivery's next step from the [`FaultPlan`] and answers. The same router serves the
+//! in-process transport of sim mode (through `tower::ServiceExt::oneshot`) and a real
+//! socket in live mode. A fault below HTTP ([`Fault`]) or a dribbled body ([`Dribble`])
+//! travels to whoever serves the router as a response extension: the live server
+//! ([`live`]) acts it out on the socket, the in-process transport turns it into what a
+//! sender would see. This file holds the handler and its state; `body.rs` takes a
+//! request's body up to the limit; `log.rs` is the standalone receiver's request log.
 //!
 //! Which delivery a request belongs to comes from a [`DeliveryTag`] request extension that
 //! the in-process transport sets (extensions never reach the wire, so the header set stays
@@ -13,14 +16,11 @@
 //! own port; without one (`hookrig receive`) the request path is the key.
 
 pub mod body;
-pub mod command;
-pub mod faults;
 pub mod live;
 pub mod log;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -29,93 +29,13 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::engine::{EngineEvent, RequestRecord};
+use crate::events::EngineEvent;
+use crate::faults::{Action, Answer, Dribble, Fault, FaultPlan, Route};
+use crate::record::{DeliveryTag, RequestRecord};
 use body::{BodyError, read_body};
-use faults::{Action, FaultPlan};
 
 /// Bodies over this size get 413 (10 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
-
-/// Identifies the attempt a request belongs to (set by the in-process transport, or per
-/// port by a live run, which knows the delivery but not the attempt).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryTag {
-    /// The delivery's index in its scenario.
-    pub delivery: usize,
-    /// The delivery's event type (for `when:` steps).
-    pub event_type: String,
-    /// 1-based attempt number; 0 when unknown (a live run's port: the latest attempt).
-    pub attempt: u32,
-    /// 0 for the attempt's first request, 1… for redirect hops.
-    pub hop: u32,
-}
-
-/// A fault that happens below HTTP: carried as a response extension. The in-process
-/// transport turns it into a connection error (or a slow body); the live server
-/// ([`live`]) acts it out on the socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionFault {
-    /// Close without answering.
-    Drop,
-    /// TCP RST.
-    Reset,
-    /// Garbage bytes, then close.
-    Malformed,
-    /// Stop reading; never answer.
-    Stall,
-    /// Send the body in `chunks` pieces spread over `over`.
-    Dribble {
-        /// Number of pieces.
-        chunks: u32,
-        /// Time over which they are sent.
-        over: Duration,
-    },
-}
-
-/// What the receiver answered one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
-    /// An HTTP answer (also a dribbled one).
-    Status(u16),
-    /// Never answered.
-    Hang,
-    /// Connection closed.
-    Drop,
-    /// Connection reset.
-    Reset,
-    /// Garbage bytes.
-    Malformed,
-    /// Stopped reading.
-    Stall,
-    /// Body over the limit.
-    TooLarge,
-}
-
-impl Answer {
-    /// `503`, `hang`, `drop`, `reset`, `malformed`, `stall` or `413 (too large)`.
-    pub fn label(&self) -> String {
-        match self {
-            Answer::Status(s) => s.to_string(),
-            Answer::Hang => "hang".into(),
-            Answer::Drop => "drop".into(),
-            Answer::Reset => "reset".into(),
-            Answer::Malformed => "malformed".into(),
-            Answer::Stall => "stall".into(),
-            Answer::TooLarge => "413 (too large)".into(),
-        }
-    }
-}
-
-/// A fault plan for one path (and optionally one method).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// Exact request path.
-    pub path: String,
-    /// Method, or any when `None`.
-    pub method: Option<String>,
-    /// The answers for requests to it.
-    pub plan: FaultPlan,
-}
 
 /// The receiver's shared state.
 #[derive(Debug)]
@@ -183,6 +103,11 @@ impl Receiver {
     /// When its clock started: arrival offsets are measured from it.
     pub fn started_at(&self) -> tokio::time::Instant {
         self.start
+    }
+
+    /// Requests its log recorded so far (0 without a log).
+    pub fn count(&self) -> u64 {
+        self.log.as_ref().map_or(0, |l| l.count())
     }
 
     /// The router serving this receiver.
@@ -277,14 +202,7 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     let answer = match &action {
         None if matches!(refused, Some(BodyError::Malformed(_))) => Answer::Status(400),
         None => Answer::TooLarge,
-        Some(Action::Respond { status, .. } | Action::Dribble { status, .. }) => {
-            Answer::Status(*status)
-        }
-        Some(Action::Hang) => Answer::Hang,
-        Some(Action::Drop) => Answer::Drop,
-        Some(Action::Reset) => Answer::Reset,
-        Some(Action::Malformed) => Answer::Malformed,
-        Some(Action::Stall) => Answer::Stall,
+        Some(a) => a.answer(),
     };
     let record = Arc::new(RequestRecord {
         method,
@@ -304,11 +222,6 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
             answer,
         });
     }
-    let fault = |f: ConnectionFault| {
-        let mut r = Response::new(Body::empty());
-        r.extensions_mut().insert(f);
-        r
-    };
     match action {
         None if matches!(refused, Some(BodyError::Malformed(_))) => {
             (StatusCode::BAD_REQUEST, "malformed request body\n").into_response()
@@ -323,28 +236,23 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
             body,
             headers,
             after,
+            dribble,
         }) => {
             if !after.is_zero() {
                 tokio::time::sleep(after).await;
             }
-            respond(status, body, &headers)
-        }
-        Some(Action::Dribble {
-            status,
-            body,
-            chunks,
-            over,
-        }) => {
-            let mut r = respond(status, body, &[]);
-            r.extensions_mut()
-                .insert(ConnectionFault::Dribble { chunks, over });
+            let mut r = respond(status, body, &headers);
+            if let Some(d) = dribble {
+                r.extensions_mut().insert::<Dribble>(d);
+            }
             r
         }
-        Some(Action::Hang) => std::future::pending().await,
-        Some(Action::Drop) => fault(ConnectionFault::Drop),
-        Some(Action::Reset) => fault(ConnectionFault::Reset),
-        Some(Action::Malformed) => fault(ConnectionFault::Malformed),
-        Some(Action::Stall) => fault(ConnectionFault::Stall),
+        Some(Action::Fault(Fault::Hang)) => std::future::pending().await,
+        Some(Action::Fault(f)) => {
+            let mut r = Response::new(Body::empty());
+            r.extensions_mut().insert(f);
+            r
+        }
     }
 }
 

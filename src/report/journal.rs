@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::engine::{AttemptState, RequestRecord, ResponseRecord, RunState, ScenarioState};
-use crate::scenario::expect::redact;
+use crate::run_state::{RunState, ScenarioState};
 
 /// The journal text for a run whose offset zero is wall-clock `epoch` (sim scenarios; a
 /// live scenario's offsets go through its own clock: its start on the wall clock and its
@@ -34,7 +33,7 @@ pub fn render(state: &RunState, epoch: Duration) -> String {
                     "event_type": d.event_type,
                 });
                 let wall = a.wall.unwrap_or_else(|| s.wall_of(epoch, a.at()));
-                append(&mut line, attempt_fields(a, wall));
+                append(&mut line, a.to_json(wall));
                 push(&mut out, &extend(line, s));
             }
             let line = json!({
@@ -53,32 +52,8 @@ pub fn render(state: &RunState, epoch: Duration) -> String {
     out
 }
 
-/// One attempt as the journal writes it, made at wall-clock time `wall`: `n`, `at_ms`,
-/// `wall_ms`, `status`, `error`, `latency_ms`, `wait_after_ms`, `requests`, `request`,
-/// `response`, and `provider_status` where the profile names the delivery's status after
-/// it. Other journals of deliveries (`hookrig emulate`) put these after their own keys.
-pub fn attempt_fields(a: &AttemptState, wall: Duration) -> Value {
-    let request = a.requests().first().map(|r| request_json(r));
-    let mut v = json!({
-        "n": a.n,
-        "at_ms": a.at().as_millis() as u64,
-        "wall_ms": wall.as_millis() as u64,
-        "status": a.status(),
-        "error": a.error(),
-        "latency_ms": a.latency.map(|l| l.as_millis() as u64),
-        "wait_after_ms": a.wait_after.map(|w| w.as_millis() as u64),
-        "requests": a.requests.max(1),
-        "request": request,
-        "response": a.response.as_deref().map(response_json),
-    });
-    if let Some(status) = a.status_after.as_deref() {
-        v["provider_status"] = json!(status);
-    }
-    v
-}
-
 /// Appends `more`'s keys to the object `line`, in their order.
-pub fn append(line: &mut Value, more: Value) {
+fn append(line: &mut Value, more: Value) {
     if let (Value::Object(l), Value::Object(m)) = (line, more) {
         l.extend(m);
     }
@@ -95,28 +70,4 @@ fn extend(mut line: Value, s: &ScenarioState) -> Value {
 fn push(out: &mut String, v: &Value) {
     out.push_str(&v.to_string());
     out.push('\n');
-}
-
-/// Headers as `[[name, value], …]`, secret-bearing values redacted.
-pub fn headers_json(h: &[(String, String)]) -> Value {
-    Value::Array(h.iter().map(|(k, v)| json!([k, redact(k, v)])).collect())
-}
-
-/// A body as JSON: the text when it is UTF-8, else `{"base64": …}`.
-pub fn body_json(b: &[u8]) -> Value {
-    match std::str::from_utf8(b) {
-        Ok(s) => json!(s),
-        Err(_) => {
-            use base64::Engine as _;
-            json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) })
-        }
-    }
-}
-
-fn request_json(r: &RequestRecord) -> Value {
-    json!({ "method": r.method, "path": r.path, "headers": headers_json(&r.headers), "body": body_json(&r.body) })
-}
-
-fn response_json(r: &ResponseRecord) -> Value {
-    json!({ "status": r.status, "headers": headers_json(&r.headers), "body": body_json(&r.body) })
 }

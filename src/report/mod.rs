@@ -1,32 +1,19 @@
-//! Reports: views over a finished [`RunState`](crate::engine::RunState).
+//! Reports: views over a finished [`RunState`].
 //!
 //! `text.rs` writes what a person reads in a terminal or a CI log; `json.rs` the machine
 //! form of DESIGN.md (`--format json`); `journal.rs` every attempt as JSON Lines;
 //! `junit.rs` JUnit XML for CI test reporters (`--format junit`); `html.rs` one
 //! self-contained page with a timeline per delivery (`--report FILE.html`). None
-//! recomputes anything: all read the state the engine events reduced to. `progress.rs`
-//! is the progress bar drawn on a terminal's stderr while a run goes.
+//! recomputes anything: all read the state the engine events reduced to.
 
 pub mod html;
 pub mod journal;
 pub mod json;
 pub mod junit;
-pub mod progress;
 pub mod text;
 
-use crate::engine::{Failure, LiveTiming, RunState};
-
-/// Output formats of `hookrig run`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object.
-    Json,
-    /// JUnit XML: a testsuite per scenario file, a testcase per scenario.
-    Junit,
-}
+use crate::events::{Failure, LiveTiming};
+use crate::run_state::RunState;
 
 /// `schedule [event parse.success, attempt 2]: expected [0s, 1s], got [0s, 2s]`.
 pub fn failure_line(f: &Failure) -> String {
@@ -62,7 +49,7 @@ pub fn timing_line(t: &LiveTiming) -> String {
 }
 
 /// `80 of 82 scenarios passed, 0 failed` plus `, 1 skipped` and `, 1 interrupted` when
-/// there are any.
+/// there are any, and ` (shard 2/4)` for one slice of a suite.
 pub fn summary(state: &RunState) -> String {
     let mut s = format!(
         "{} of {} scenarios passed, {} failed",
@@ -77,6 +64,9 @@ pub fn summary(state: &RunState) -> String {
     let interrupted = state.interrupted();
     if interrupted > 0 {
         s.push_str(&format!(", {interrupted} interrupted"));
+    }
+    if let Some(shard) = state.shard {
+        s.push_str(&format!(" (shard {shard})"));
     }
     s
 }

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::{DeliveryState, RunState};
-use crate::scenario::expect::fmt_duration;
+use crate::run_state::{DeliveryState, RunState};
+use crate::text::fmt_duration;
 
 /// The run in words.
 pub fn render(state: &RunState) -> String {

@@ -1,6 +1,6 @@
 //! Live mode: the same scenarios over real sockets, in real time.
 //!
-//! **Time.** Each scenario runs at its own time scale ([`scale`](super::scale)): with
+//! **Time.** Each scenario runs at its own time scale ([`scale`]): with
 //! `auto`, the smallest that keeps every timing margin in it at 50 ms of real time. The
 //! sender works in scenario time and scales only where it sleeps or times out
 //! ([`SenderCtx::time_scale`]), so waits, `Retry-After` and timeouts are all compressed
@@ -32,9 +32,11 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use super::RunOptions;
 use super::scale::{self, Choice, TimeScale};
 use crate::clock::{Clock, SystemClock};
-use crate::engine::{EngineEvent, Failure, LiveTiming, RunState};
-use crate::receiver::faults::{Action, FaultPlan, Step};
-use crate::receiver::{DeliveryTag, Receiver, live};
+use crate::events::{EngineEvent, Failure, LiveTiming};
+use crate::faults::{Action, Dribble, FaultPlan, Step};
+use crate::receiver::{Receiver, live};
+use crate::record::DeliveryTag;
+use crate::run_state::RunState;
 use crate::scenario::{Scenario, expect};
 use crate::sender::{self, SenderCtx, Transport};
 
@@ -513,22 +515,16 @@ pub fn scale_plan(plan: &FaultPlan, scale: f64) -> FaultPlan {
                     body,
                     headers,
                     after,
+                    dribble,
                 } => Action::Respond {
                     status: *status,
                     body: body.clone(),
                     headers: headers.clone(),
                     after: d(*after),
-                },
-                Action::Dribble {
-                    status,
-                    body,
-                    chunks,
-                    over,
-                } => Action::Dribble {
-                    status: *status,
-                    body: body.clone(),
-                    chunks: *chunks,
-                    over: d(*over),
+                    dribble: dribble.map(|x| Dribble {
+                        over: d(x.over),
+                        ..x
+                    }),
                 },
                 other => other.clone(),
             },

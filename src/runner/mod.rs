@@ -15,17 +15,15 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::clock::{SIM_EPOCH_UNIX, SimClock};
-use crate::engine::{EngineEvent, RunState};
+use crate::events::EngineEvent;
 use crate::receiver::Receiver;
-use crate::rng::RunRng;
+use crate::rng::{DEFAULT_SEED, RunRng};
+use crate::run_state::RunState;
 use crate::scenario::{Scenario, expect};
 use crate::sender::{self, Delivery, SenderCtx, Transport};
 
 pub mod live;
 pub mod scale;
-
-/// The seed used when none is given.
-pub const DEFAULT_SEED: u64 = 0x5eed;
 
 /// How a run goes.
 #[derive(Debug, Clone)]

@@ -25,10 +25,10 @@
 
 use std::time::Duration;
 
-use crate::engine::{AttemptState, ScenarioState};
-use crate::receiver::faults::Action;
+use crate::faults::{Action, Fault};
+use crate::run_state::{AttemptState, ScenarioState};
 use crate::scenario::Scenario;
-use crate::scenario::expect::fmt_duration;
+use crate::text::fmt_duration;
 
 /// The least real time a margin may shrink to.
 pub const MIN_MARGIN: Duration = Duration::from_millis(50);
@@ -187,20 +187,22 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
     let timeout = policy.timeout;
     for step in s.receiver.steps() {
         let (delay, what) = match &step.action {
+            Action::Respond {
+                dribble: Some(d), ..
+            } => (
+                d.over,
+                format!("a body dribbled over {}", fmt_duration(d.over)),
+            ),
             Action::Respond { after, .. } if after.is_zero() => {
                 (Duration::ZERO, "an immediate answer".to_owned())
             }
             Action::Respond { after, .. } => {
                 (*after, format!("an answer after {}", fmt_duration(*after)))
             }
-            Action::Dribble { over, .. } => (
-                *over,
-                format!("a body dribbled over {}", fmt_duration(*over)),
-            ),
-            Action::Drop | Action::Reset | Action::Malformed => {
+            Action::Fault(Fault::Drop | Fault::Reset | Fault::Malformed) => {
                 (Duration::ZERO, "a closed connection".to_owned())
             }
-            Action::Hang | Action::Stall => continue,
+            Action::Fault(Fault::Hang | Fault::Stall) => continue,
         };
         let m = Margin {
             what: format!("{what} and the {} timeout", fmt_duration(timeout)),
@@ -264,6 +266,11 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
             });
             let (shortest, _) = policy.wait_range(a.n, result, retry_after);
             let wait = shortest.min(waited);
+            if wait.is_zero() {
+                // "Nearly immediately" (Slack's first retry): nothing to tell apart; the
+                // live tolerance covers the next attempt's latency.
+                continue;
+            }
             out.push(Margin {
                 what: format!("the {} wait after attempt {}{of}", fmt_duration(wait), a.n),
                 span: wait,
@@ -437,7 +444,7 @@ mod tests {
         let (s, _) = crate::scenario::load::parse_str(std::path::Path::new("t.yaml"), text)
             .expect("valid")
             .remove(0);
-        let mut trace = crate::engine::RunState::default();
+        let mut trace = crate::run_state::RunState::default();
         for e in crate::runner::run_scenario_sim(0, &s, &crate::runner::RunOptions::default()) {
             trace.apply(e);
         }

@@ -11,8 +11,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{Expectation, Scenario, SchemaRef, SignatureExpect};
-use crate::engine::{AttemptState, Failure, RequestRecord, ScenarioState};
+use crate::events::Failure;
+use crate::record::{RequestRecord, redact};
+use crate::run_state::{AttemptState, ScenarioState};
 use crate::signing::{Verdict, header};
+use crate::text::fmt_duration;
 
 /// Evaluates every expectation of `scenario`. `wall_of` gives the wall-clock time of an
 /// offset from the scenario's start, so signatures are judged at each request's arrival.
@@ -79,17 +82,6 @@ impl Checker<'_> {
             expected: expected.into(),
             actual: actual.into(),
         });
-    }
-}
-
-/// A duration as a scenario would write it, to the millisecond: `0s`, `5m`, `35m 10s`,
-/// `1s 500ms`.
-pub fn fmt_duration(d: Duration) -> String {
-    let ms = Duration::from_millis(d.as_millis() as u64);
-    if ms.is_zero() {
-        "0s".into()
-    } else {
-        humantime::format_duration(ms).to_string()
     }
 }
 
@@ -332,21 +324,6 @@ fn check_headers(fails: &mut RequestFailures, x: &Expectation, n: u32, req: &Req
     }
 }
 
-/// Header values that carry secrets are never printed.
-pub fn redact<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
-    const SECRET: &[&str] = &[
-        "authorization",
-        "x-webhook-secret",
-        "proxy-authorization",
-        "cookie",
-    ];
-    if SECRET.iter().any(|s| s.eq_ignore_ascii_case(name)) {
-        format!("<redacted, {} chars>", value.chars().count()).into()
-    } else {
-        value.into()
-    }
-}
-
 /// Whether `body` contains `want` as a subset: every key of a mapping, arrays element by
 /// element, numbers by value.
 pub fn contains(body: &Value, want: &Value, path: &str) -> Result<(), String> {
@@ -426,7 +403,7 @@ mod tests {
             ..AttemptState::default()
         };
         let state = ScenarioState {
-            deliveries: vec![crate::engine::DeliveryState {
+            deliveries: vec![crate::run_state::DeliveryState {
                 event_type: "parse.success".into(),
                 attempts: vec![
                     attempt(1, r#"{"timestamp":1735689600.0}"#),
@@ -465,7 +442,7 @@ mod tests {
             *x = x.for_live(Duration::from_secs(1));
         }
         let run = |offsets_ms: [u64; 3]| ScenarioState {
-            deliveries: vec![crate::engine::DeliveryState {
+            deliveries: vec![crate::run_state::DeliveryState {
                 event_type: "user.created".into(),
                 attempts: (0..3)
                     .map(|i| AttemptState {
@@ -491,21 +468,5 @@ mod tests {
             past_it[0].expected,
             "[0s, 10s, 40s] ± 20% + 1s from the attempt before"
         );
-    }
-
-    #[test]
-    fn durations_print_the_way_scenarios_write_them() {
-        assert_eq!(fmt_duration(Duration::ZERO), "0s");
-        assert_eq!(fmt_duration(Duration::from_secs(35 * 60 + 10)), "35m 10s");
-        assert_eq!(fmt_duration(Duration::from_micros(1_500_900)), "1s 500ms");
-    }
-
-    #[test]
-    fn secret_headers_are_redacted() {
-        assert_eq!(
-            redact("X-Webhook-Secret", "static-123"),
-            "<redacted, 10 chars>"
-        );
-        assert_eq!(redact("X-Tenant", "acme"), "acme");
     }
 }

@@ -1,7 +1,7 @@
 //! Scenarios: YAML files that drive the sender against the receiver and say what must
 //! happen.
 //!
-//! `raw.rs` holds the serde types exactly as written in a file; `load.rs` reads files and
+//! `raw.rs` holds the serde types exactly as written in a file; `load/` reads files and
 //! folders and turns raw scenarios into validated [`Scenario`]s, reporting every problem
 //! as an [`InputError`] with file, line and column; `expect.rs` evaluates a scenario's
 //! checks against what the engine recorded.
@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::engine::Outcome;
+use crate::events::Outcome;
+use crate::faults::FaultPlan;
 use crate::profile::{Endpoint, Profile};
-use crate::receiver::faults::FaultPlan;
 
 pub use load::{Loaded, load_paths};
 
@@ -63,7 +63,8 @@ pub struct ScenarioEvent {
 }
 
 /// What a signature check must conclude.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SignatureExpect {
     /// Verifies.
     Valid,

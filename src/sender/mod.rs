@@ -7,9 +7,9 @@
 //! profile's [`RetryPolicy`](crate::retry::RetryPolicy), and waits the planned time
 //! (jittered from the delivery's seeded stream where the profile jitters) on the tokio
 //! clock before the next attempt. Everything it does is reported as [`EngineEvent`]s.
-//! `transport.rs` holds the two transports.
+//! `transport.rs` holds the two transports; `state.rs` keeps pending deliveries in
+//! SQLite, so `hookrig send --state` survives being killed.
 
-pub mod command;
 pub mod state;
 pub mod transport;
 
@@ -22,9 +22,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 use crate::clock::SharedClock;
-use crate::engine::{EngineEvent, Outcome, RequestRecord, ResponseRecord};
+use crate::events::{EngineEvent, Outcome};
 use crate::profile::{AttemptInfo, DeliveryIds, Endpoint, Profile};
-use crate::receiver::DeliveryTag;
+use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use crate::retry::{AttemptResult, Verdict};
 use crate::rng::RunRng;
 pub use transport::{Transport, TransportError, WireRequest, WireResponse};

@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::{Delivery, DeliveryHooks};
-use crate::engine::Outcome;
+use crate::events::Outcome;
 use crate::profile::DeliveryIds;
 
 /// A stored delivery.

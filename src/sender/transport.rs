@@ -19,7 +19,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::ServiceExt;
 
-use crate::receiver::{ConnectionFault, DeliveryTag};
+use crate::faults::{Dribble, Fault};
+use crate::record::DeliveryTag;
 
 /// Response bodies are read up to this many bytes; the rest is dropped.
 pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
@@ -170,19 +171,16 @@ async fn send_in_process(
         Ok(r) => r,
         Err(never) => match never {},
     };
-    match response.extensions().get::<ConnectionFault>().copied() {
-        Some(ConnectionFault::Dribble { over, .. }) => tokio::time::sleep(over).await,
-        Some(ConnectionFault::Stall) => std::future::pending::<()>().await,
-        Some(f) => {
-            return Err(TransportError::Connection(match f {
-                ConnectionFault::Reset => "connection reset by the receiver".into(),
-                ConnectionFault::Malformed => {
-                    "the receiver answered bytes that are not HTTP".into()
-                }
-                _ => "the receiver closed the connection without answering".into(),
-            }));
-        }
-        None => {}
+    if let Some(d) = response.extensions().get::<Dribble>() {
+        tokio::time::sleep(d.over).await;
+    }
+    if let Some(f) = response.extensions().get::<Fault>().copied() {
+        return Err(TransportError::Connection(match f {
+            Fault::Hang | Fault::Stall => std::future::pending().await,
+            Fault::Reset => "connection reset by the receiver".into(),
+            Fault::Malformed => "the receiver answered bytes that are not HTTP".into(),
+            Fault::Drop => "the receiver closed the connection without answering".into(),
+        }));
     }
 
     let status = response.status().as_u16();

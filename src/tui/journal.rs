@@ -15,10 +15,10 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::model::{Model, scenario_view};
-use crate::engine::{
-    AttemptState, DeliveryState, Outcome, RequestRecord, ResponseRecord, RunState, ScenarioState,
-};
+use crate::events::Outcome;
+use crate::record::{RequestRecord, ResponseRecord};
 use crate::retry::AttemptResult;
+use crate::run_state::{AttemptState, DeliveryState, RunState, ScenarioState};
 use crate::scenario::{self, Scenario};
 
 /// Reads and converts a journal file. Fails only when the file cannot be read.

@@ -14,7 +14,8 @@ use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, error::TryRecvError};
 
 use super::model::Model;
-use crate::engine::{EngineEvent, RunState};
+use crate::events::EngineEvent;
+use crate::run_state::RunState;
 use crate::runner::RunOptions;
 use crate::runner::live::{LiveOptions, plan, run_live};
 use crate::runner::scale::TimeScale;

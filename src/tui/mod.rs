@@ -1,12 +1,13 @@
 //! `hookrig tui`: the interactive view of a run's deliveries as timelines.
 //!
 //! The module is split the way the data flows. [`model`] builds the view-model from a
-//! [`RunState`](crate::engine::RunState) — the same state the reports read — and
+//! [`RunState`](crate::run_state::RunState) — the same state the reports read — and
 //! [`journal`] turns a recorded journal into that state first. [`app`] holds the view
 //! state and the keys ([`App::handle_event`] changes only view state or asks for a
 //! command), [`ui`] draws it ([`App::render`]). This file loads the results
 //! ([`Source`]), owns the terminal ([`TerminalGuard`], restored on quit, on error and on
-//! panic) and runs the event loop.
+//! panic) and runs the event loop; `hookrig tui`'s arguments and messages are the
+//! command line's (`cmd::tui`).
 //!
 //! Live views ([`live`]) show events as they arrive: `tui --live` runs the scenarios on
 //! a thread of their own and reduces the engine's events with the engine's reducer;
@@ -36,7 +37,6 @@ use ratatui::backend::CrosstermBackend;
 pub use app::{Action, App, LiveKind, LiveStatus, Screen};
 pub use model::Model;
 
-use crate::app::ExitStatus;
 use crate::runner::{self, RunOptions};
 use crate::scenario;
 
@@ -69,7 +69,7 @@ pub enum Source {
 
 /// Loads and filters the scenarios of `paths`: the scenarios and a label of the paths, or
 /// a message for the user.
-fn load_scenarios(
+pub fn load_scenarios(
     paths: &[PathBuf],
     filter: Option<&str>,
 ) -> Result<(String, Vec<scenario::Scenario>), String> {
@@ -179,70 +179,30 @@ fn install_panic_hook() {
     });
 }
 
-/// Whether standard input and output are a terminal; when not, says so on `err`.
-pub fn check_terminal(err: &mut dyn Write, instead: &str) -> std::io::Result<bool> {
-    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        return Ok(true);
-    }
-    writeln!(err, "error: {instead}")?;
-    Ok(false)
+/// Whether standard input and output are a terminal (the screen needs both).
+pub fn is_terminal() -> bool {
+    std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
 }
 
-/// `hookrig tui`: loads the results, then shows them until `q`. Bad input (scenario
-/// files, an unreadable journal) and a standard input or output that is not a terminal
-/// go to `err` with exit status 2 before the screen opens.
-pub fn run(source: Source, err: &mut dyn Write) -> std::io::Result<ExitStatus> {
-    if let Source::Live {
-        paths,
-        filter,
-        seed,
-        scale,
-    } = &source
-    {
-        return run_live(paths, filter.as_deref(), *seed, *scale, err);
-    }
-    let model = match source.load() {
-        Ok(m) => m,
-        Err(msg) => {
-            writeln!(err, "{msg}")?;
-            return Ok(ExitStatus::BadInput);
-        }
-    };
-    if !check_terminal(
-        err,
-        "hookrig tui needs a terminal; use `hookrig run` for a report",
-    )? {
-        return Ok(ExitStatus::BadInput);
-    }
+/// Shows `model` (loaded from `source`, which `r` loads again) until `q`. The caller
+/// checked for a terminal.
+pub fn show(model: Model, source: &Source) -> std::io::Result<()> {
     let mut app = App::new(model);
     let mut guard = TerminalGuard::enter()?;
-    event_loop(&mut guard.terminal, &mut app, &source)?;
+    event_loop(&mut guard.terminal, &mut app, source)?;
     drop(guard);
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
-/// `hookrig tui --live`: runs the scenarios over real sockets on a thread of their own
-/// and shows their deliveries as the events arrive.
-fn run_live(
-    paths: &[PathBuf],
-    filter: Option<&str>,
+/// Runs `scenarios` over real sockets on a thread of their own and shows their deliveries
+/// as the events arrive, until `q`; `r` runs them again once the run is done. The caller
+/// checked for a terminal.
+pub fn show_live(
+    label: &str,
+    scenarios: Vec<scenario::Scenario>,
     seed: u64,
     scale: crate::runner::scale::TimeScale,
-    err: &mut dyn Write,
-) -> std::io::Result<ExitStatus> {
-    let (label, scenarios) = match load_scenarios(paths, filter) {
-        Ok(x) => x,
-        Err(msg) => {
-            writeln!(err, "{msg}")?;
-            return Ok(ExitStatus::BadInput);
-        }
-    };
-    if !check_terminal(
-        err,
-        "hookrig tui needs a terminal; use `hookrig run --live` for a report",
-    )? {
-        return Ok(ExitStatus::BadInput);
-    }
+) -> std::io::Result<()> {
     let label = format!("live {label}");
     let scenarios = Arc::new(scenarios);
     let start = || live::start_run(&label, Arc::clone(&scenarios), seed, scale);
@@ -253,14 +213,14 @@ fn run_live(
         Some(start())
     })?;
     drop(guard);
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// `hookrig receive --tui`: shows the requests `events` brings (a receiver's
-/// [`EngineEvent::RequestReceived`](crate::engine::EngineEvent)s) until `q`. The caller
+/// [`EngineEvent::RequestReceived`](crate::events::EngineEvent)s) until `q`. The caller
 /// checked for a terminal and stops the receiver afterwards.
 pub fn receive(
-    events: tokio::sync::mpsc::UnboundedReceiver<crate::engine::EngineEvent>,
+    events: tokio::sync::mpsc::UnboundedReceiver<crate::events::EngineEvent>,
     requests: receive::Requests,
 ) -> std::io::Result<usize> {
     let mut feed = live::Feed::new(requests, events, None);

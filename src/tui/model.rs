@@ -8,9 +8,10 @@
 
 use std::time::Duration;
 
-use crate::engine::{AttemptState, DeliveryState, Failure, RequestRecord, RunState, ScenarioState};
+use crate::events::Failure;
+use crate::record::{RequestRecord, redact};
+use crate::run_state::{AttemptState, DeliveryState, RunState, ScenarioState};
 use crate::scenario::Scenario;
-use crate::scenario::expect::redact;
 use crate::signing::Verdict;
 
 /// Everything the TUI shows.

@@ -1,7 +1,7 @@
 //! `receive --tui`: the standalone receiver's requests in the same screens as a run.
 //!
 //! A receiver knows no scenarios or deliveries, only requests, so [`Requests`] is a small
-//! reducer of the TUI's own (the engine's [`RunState`](crate::engine::RunState) needs a
+//! reducer of the TUI's own (the engine's [`RunState`](crate::run_state::RunState) needs a
 //! sender's events): every request path is a delivery — split by event type when a
 //! profile reads one from the body — and every request an attempt with its arrival time,
 //! the receiver's answer and, with a profile and secrets, the signature verdict judged at
@@ -14,9 +14,10 @@ use super::live::Reduce;
 use super::model::{
     AttemptView, DeliveryView, Message, Model, ScenarioView, request_message, verdict,
 };
-use crate::engine::{EngineEvent, RequestRecord};
+use crate::events::EngineEvent;
+use crate::faults::{Answer, Fault};
 use crate::profile::Profile;
-use crate::receiver::Answer;
+use crate::record::RequestRecord;
 
 /// The requests a receiver got, grouped by path (and event type).
 #[derive(Debug, Clone)]
@@ -154,8 +155,8 @@ fn group_view(g: &Group) -> DeliveryView {
                     Answer::Status(s) => (Some(*s), None),
                     Answer::TooLarge => (Some(413), None),
                     // The sender waits for an answer that never comes: its timeout.
-                    Answer::Hang | Answer::Stall => (None, Some("timeout".to_owned())),
-                    other => (None, Some(other.label())),
+                    Answer::Fault(Fault::Hang | Fault::Stall) => (None, Some("timeout".to_owned())),
+                    Answer::Fault(f) => (None, Some(f.label().to_owned())),
                 };
                 AttemptView {
                     n: i as u32 + 1,
@@ -206,8 +207,8 @@ mod tests {
     fn each_path_is_a_delivery_named_by_its_path_without_a_profile() {
         let mut r = Requests::new("http://x", None, Vec::new(), Duration::ZERO);
         r.apply(arrived("/a", "{}", 0, Answer::Status(503)));
-        r.apply(arrived("/b", "{}", 5, Answer::Hang));
-        r.apply(arrived("/a", "{}", 1500, Answer::Reset));
+        r.apply(arrived("/b", "{}", 5, Answer::Fault(Fault::Hang)));
+        r.apply(arrived("/a", "{}", 1500, Answer::Fault(Fault::Reset)));
         let m = r.model();
         let d = &m.scenarios[0].deliveries;
         assert_eq!(d.len(), 2);
@@ -263,6 +264,11 @@ mod tests {
             file: String::new(),
         };
         assert!(!Requests::counts(&started));
-        assert!(Requests::counts(&arrived("/a", "", 0, Answer::Drop)));
+        assert!(Requests::counts(&arrived(
+            "/a",
+            "",
+            0,
+            Answer::Fault(Fault::Drop)
+        )));
     }
 }

@@ -646,7 +646,7 @@ fn the_flags_that_make_no_sense_together_are_refused_by_the_parser() {
         ],
     ] {
         assert!(
-            hookrig::cli::Cli::try_parse_from(&argv).is_err(),
+            hookrig::cmd::Cli::try_parse_from(&argv).is_err(),
             "{argv:?}"
         );
     }
@@ -687,8 +687,8 @@ fn arb_event_names_the_nearest_event_when_the_name_is_wrong() {
     let _ = arb_event(&profile::builtin("llamacloud").unwrap(), "parse.succes");
 }
 
-/// The Rust example of the README's "Fixtures for a receiver's tests" section (the same
-/// code, in a module), so it keeps compiling and passing.
+/// The Rust example of docs/fixtures.md (the same code, in a module), so it keeps
+/// compiling and passing.
 mod readme_example {
     use hmac::{Hmac, KeyInit, Mac};
     use hookrig::fixtures::{Fixture, arb_event};

@@ -6,19 +6,20 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use hookrig::clock::SystemClock;
-use hookrig::engine::{EngineEvent, Outcome};
+use hookrig::events::{EngineEvent, Outcome};
+use hookrig::faults::Route;
+use hookrig::faults::{Action, Dribble, Fault, FaultPlan, Step};
 use hookrig::profile::{self, DeliveryIds, Endpoint};
-use hookrig::receiver::faults::{Action, FaultPlan, Step};
+use hookrig::receiver::Receiver;
 use hookrig::receiver::live::{self, Running};
 use hookrig::receiver::log::{RequestLog, Verifier};
-use hookrig::receiver::{Receiver, Route};
 use hookrig::retry::{AttemptResult, Backoff};
 use hookrig::sender::{self, Delivery, SenderCtx, Transport};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use clap::Parser as _;
-use hookrig::cli::Cli;
+use hookrig::cmd::Cli;
 
 use crate::utils::Scratch;
 
@@ -80,11 +81,11 @@ async fn deliver_to(url: String) -> (Outcome, Vec<AttemptResult>) {
 #[tokio::test]
 async fn each_connection_fault_reaches_the_sender_as_the_right_failure() {
     let cases = [
-        (Action::Drop, AttemptResult::Connection),
-        (Action::Reset, AttemptResult::Connection),
-        (Action::Malformed, AttemptResult::Connection),
-        (Action::Stall, AttemptResult::Timeout),
-        (Action::Hang, AttemptResult::Timeout),
+        (Action::Fault(Fault::Drop), AttemptResult::Connection),
+        (Action::Fault(Fault::Reset), AttemptResult::Connection),
+        (Action::Fault(Fault::Malformed), AttemptResult::Connection),
+        (Action::Fault(Fault::Stall), AttemptResult::Timeout),
+        (Action::Fault(Fault::Hang), AttemptResult::Timeout),
     ];
     for (fault, want) in cases {
         let server = start(Receiver::new(plan(vec![
@@ -103,11 +104,15 @@ async fn each_connection_fault_reaches_the_sender_as_the_right_failure() {
 
 #[tokio::test]
 async fn a_dribbled_body_arrives_whole_after_its_delay() {
-    let slow = Action::Dribble {
+    let slow = Action::Respond {
         status: 200,
         body: "0123456789".into(),
-        chunks: 5,
-        over: Duration::from_millis(200),
+        headers: Vec::new(),
+        after: Duration::ZERO,
+        dribble: Some(Dribble {
+            chunks: 5,
+            over: Duration::from_millis(200),
+        }),
     };
     let server = start(Receiver::new(plan(vec![slow]))).await;
     let client = reqwest::Client::new();

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use hookrig::engine::{AttemptState, EngineEvent, Outcome};
+use hookrig::events::{EngineEvent, Outcome};
+use hookrig::faults::{Action, Fault, FaultPlan, Step};
 use hookrig::profile::{self, Endpoint};
-use hookrig::receiver::faults::{Action, FaultPlan, Step};
 use hookrig::retry::{AttemptResult, Backoff, RETRY_AFTER_CAP, RetryAfter, RetryOn, RetryPolicy};
+use hookrig::run_state::AttemptState;
 use hookrig::runner::{RunOptions, run_sim};
 use hookrig::scenario::{Scenario, ScenarioEvent};
 use hookrig::signing::{KeyReading, Scheme, SignInput, Verdict};
@@ -310,8 +311,8 @@ fn step() -> impl Strategy<Value = Action> {
         Just(Action::status(503)),
         Just(Action::status(200)),
         Just(Action::status(404)),
-        Just(Action::Hang),
-        Just(Action::Drop),
+        Just(Action::Fault(Fault::Hang)),
+        Just(Action::Fault(Fault::Drop)),
     ]
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hookrig::clock::SystemClock;
-use hookrig::receiver::faults::{Action, FaultPlan, Step};
+use hookrig::faults::{Action, Dribble, Fault, FaultPlan, Step};
 use hookrig::receiver::live::{self, Running};
 use hookrig::receiver::log::RequestLog;
 use hookrig::receiver::{Receiver, app};
@@ -361,7 +361,7 @@ async fn a_request_refused_for_size_is_journaled_and_listed_with_its_headers_and
 
 #[tokio::test]
 async fn drop_closes_with_a_fin_and_no_answer() {
-    let server = start(Receiver::new(plan(Action::Drop))).await;
+    let server = start(Receiver::new(plan(Action::Fault(Fault::Drop)))).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
 
     stream
@@ -377,7 +377,7 @@ async fn drop_closes_with_a_fin_and_no_answer() {
 
 #[tokio::test]
 async fn reset_resets_the_connection_without_an_answer() {
-    let server = start(Receiver::new(plan(Action::Reset))).await;
+    let server = start(Receiver::new(plan(Action::Fault(Fault::Reset)))).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
 
     stream
@@ -396,7 +396,7 @@ async fn reset_resets_the_connection_without_an_answer() {
 
 #[tokio::test]
 async fn malformed_sends_bytes_that_are_not_http_then_closes() {
-    let server = start(Receiver::new(plan(Action::Malformed))).await;
+    let server = start(Receiver::new(plan(Action::Fault(Fault::Malformed)))).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
 
     stream
@@ -413,7 +413,7 @@ async fn malformed_sends_bytes_that_are_not_http_then_closes() {
 #[tokio::test]
 async fn stall_neither_answers_nor_reads_the_next_request() {
     let log = RequestLog::new(Arc::new(SystemClock));
-    let receiver = Arc::new(Receiver::new(plan(Action::Stall)).with_log(log));
+    let receiver = Arc::new(Receiver::new(plan(Action::Fault(Fault::Stall))).with_log(log));
     let listener = live::bind("127.0.0.1:0").await.unwrap();
     let server = live::spawn(listener, app(Arc::clone(&receiver))).unwrap();
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
@@ -453,11 +453,15 @@ async fn stall_neither_answers_nor_reads_the_next_request() {
 async fn a_dribble_sends_exactly_its_chunks_evenly_over_its_time() {
     // 16 bytes in 10 pieces over 1 s: pieces of 2, 2, 2, 2, 2, 2, 1, 1, 1, 1 bytes, one
     // every 100 ms (the old server sent 8 pieces and finished at 800 ms).
-    let slow = Action::Dribble {
+    let slow = Action::Respond {
         status: 200,
         body: "0123456789abcdef".into(),
-        chunks: 10,
-        over: Duration::from_secs(1),
+        headers: Vec::new(),
+        after: Duration::ZERO,
+        dribble: Some(Dribble {
+            chunks: 10,
+            over: Duration::from_secs(1),
+        }),
     };
     let server = start(Receiver::new(plan(slow))).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
@@ -522,6 +526,7 @@ async fn an_answer_body_larger_than_the_head_limit_arrives_whole() {
         body: body.clone(),
         headers: Vec::new(),
         after: Duration::ZERO,
+        dribble: None,
     })))
     .await;
 

@@ -4,9 +4,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hookrig::engine::EngineEvent;
+use hookrig::events::EngineEvent;
+use hookrig::faults::{Action, FaultPlan, Step};
 use hookrig::receiver::Receiver;
-use hookrig::receiver::faults::{Action, FaultPlan, Step};
 use hookrig::receiver::live;
 use hookrig::signing::header;
 

@@ -442,9 +442,10 @@ fn the_binary_runs_in_tmux_and_quits_cleanly() {
 use std::sync::Arc;
 
 use clap::Parser;
-use hookrig::cli::{Cli, Command};
-use hookrig::engine::{EngineEvent, RequestRecord, ResponseRecord};
-use hookrig::receiver::{Answer, DeliveryTag};
+use hookrig::cmd::{Cli, Command};
+use hookrig::events::EngineEvent;
+use hookrig::faults::Answer;
+use hookrig::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use hookrig::retry::AttemptResult;
 use hookrig::runner::scale::TimeScale;
 use hookrig::tui::live::{Feed, RunFeed, RunMsg};
@@ -678,7 +679,7 @@ fn tui_live_and_time_scale_parse() {
     let Command::Tui(a) = cli.command else {
         panic!("not tui")
     };
-    match hookrig::app::tui_source(a) {
+    match a.source() {
         Source::Live { paths, scale, .. } => {
             assert_eq!(paths, [std::path::PathBuf::from("x.yaml")]);
             assert_eq!(scale, TimeScale::Fixed(0.01));
@@ -701,7 +702,7 @@ fn tui_live_runs_at_time_scale_auto_unless_told() {
         panic!("not tui")
     };
 
-    let source = hookrig::app::tui_source(a);
+    let source = a.source();
 
     assert!(
         matches!(

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser as _;
 use hookrig::ExitStatus;
-use hookrig::cli::Cli;
+use hookrig::cmd::Cli;
 use serde_json::Value;
 
 /// A fresh folder under the system temp dir, removed when dropped.
@@ -100,7 +100,14 @@ where
     let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("bad arguments {argv:?}: {e}"));
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let status = hookrig::execute(cli, &mut out, &mut err).expect("writing to a Vec never fails");
+    // As `main` does: a command that stopped is printed once, on standard error.
+    let status = match hookrig::execute(cli, &mut out, &mut err) {
+        Ok(status) => status,
+        Err(e) => {
+            err.extend_from_slice(e.to_string().as_bytes());
+            e.exit_status()
+        }
+    };
     Output {
         status,
         stdout: String::from_utf8(out).expect("stdout is UTF-8"),

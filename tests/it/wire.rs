@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use hookrig::clock::{Clock, FixedClock, SIM_EPOCH_UNIX};
-use hookrig::engine::{EngineEvent, Outcome};
+use hookrig::events::{EngineEvent, Outcome};
 use hookrig::profile::{self, DeliveryIds, Endpoint, OutgoingRequest, Profile};
 use hookrig::retry::Backoff;
 use hookrig::sender::{self, Delivery, SenderCtx, Transport};
@@ -567,7 +567,7 @@ async fn sim_and_http_receivers_see_the_same_header_names() {
             url: "/hooks".into(),
             headers: &built.headers,
             body: built.body,
-            tag: hookrig::receiver::DeliveryTag {
+            tag: hookrig::record::DeliveryTag {
                 delivery: 0,
                 event_type: "user.created".into(),
                 attempt: 1,
@@ -656,7 +656,7 @@ async fn plain_http_puts_the_same_bytes_on_the_wire_as_reqwest_does() {
         url: url.clone(),
         headers: &built.headers,
         body: built.body.clone(),
-        tag: hookrig::receiver::DeliveryTag {
+        tag: hookrig::record::DeliveryTag {
             delivery: 0,
             event_type: "invoice.paid".into(),
             attempt: 1,
@@ -701,7 +701,7 @@ async fn an_https_url_is_spoken_to_in_tls_so_a_plain_http_listener_is_a_connecti
         url: format!("https://{addr}/hooks"),
         headers: &headers,
         body: bytes::Bytes::from_static(b"{}"),
-        tag: hookrig::receiver::DeliveryTag {
+        tag: hookrig::record::DeliveryTag {
             delivery: 0,
             event_type: "x".into(),
             attempt: 1,

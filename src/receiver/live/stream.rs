@@ -3,7 +3,7 @@
 //! hyper owns the connection once it serves it, so the faults that happen below HTTP are
 //! acted out by the stream it reads and writes: a [`FaultStream`] passes every read and
 //! write through to the [`TcpStream`] until the connection's [`Switch`] is thrown. The
-//! service throws it when the router's answer carries a [`ConnectionFault`], just before
+//! service throws it when the router's answer carries a [`Fault`], just before
 //! handing that answer to hyper, so the fault lands exactly where the answer would have
 //! gone on the wire:
 //!
@@ -22,7 +22,7 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::receiver::ConnectionFault;
+use crate::faults::Fault;
 
 /// What a `malformed` fault writes: a status line that is not one, a NUL, bytes that are
 /// not UTF-8, and no end to the head.
@@ -40,14 +40,15 @@ pub struct Switch(AtomicU8);
 
 impl Switch {
     /// Makes the stream act out `fault` from its next write (or, for `stall`, read). A
-    /// `dribble` is not a socket fault (the body does it) and leaves the switch off.
-    pub fn throw(&self, fault: ConnectionFault) {
+    /// `hang` is not a socket fault (the service never answers; the socket stays as it
+    /// is) and leaves the switch off.
+    pub fn throw(&self, fault: Fault) {
         let v = match fault {
-            ConnectionFault::Drop => DROP,
-            ConnectionFault::Reset => RESET,
-            ConnectionFault::Malformed => MALFORMED,
-            ConnectionFault::Stall => STALL,
-            ConnectionFault::Dribble { .. } => OFF,
+            Fault::Drop => DROP,
+            Fault::Reset => RESET,
+            Fault::Malformed => MALFORMED,
+            Fault::Stall => STALL,
+            Fault::Hang => OFF,
         };
         self.0.store(v, Ordering::Release);
     }

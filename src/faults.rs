@@ -2,12 +2,17 @@
 //!
 //! A plan is a list of [`Step`]s. Each delivery has its own counter: its k-th request gets
 //! the k-th step that applies to its event type (steps without `when` apply to all), and
-//! the last applicable step repeats. A step carries its own delay, as wiremock's response
-//! templates do.
+//! the last applicable step repeats. A step's [`Action`] is an HTTP answer — with its own
+//! delay, as wiremock's response templates carry theirs, and optionally a body dribbled
+//! in pieces — or a [`Fault`]: no answer at all, or one below HTTP. The receiver records
+//! what it did with each request as an [`Answer`]. Scenarios and fault files are loaded
+//! into these types (`scenario`), the receiver acts them out (`receiver`), and the
+//! in-process transport turns the faults into what a sender sees (`sender`). A leaf: it
+//! imports nothing of ours.
 
 use std::time::Duration;
 
-/// What one step does with a request.
+/// What the receiver does with one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Answer with this status (after an optional delay).
@@ -20,7 +25,18 @@ pub enum Action {
         headers: Vec<(String, String)>,
         /// Delay before the answer.
         after: Duration,
+        /// Live only: the body sent in pieces over time instead of at once.
+        dribble: Option<Dribble>,
     },
+    /// No HTTP answer.
+    Fault(Fault),
+}
+
+/// A receiver that does not answer in HTTP: the sender sees a timeout or a connection
+/// error. The live server acts these out on the socket; the in-process transport turns
+/// them into the error a socket would give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
     /// Never answer.
     Hang,
     /// Close the connection without answering.
@@ -31,28 +47,53 @@ pub enum Action {
     Malformed,
     /// Live only: stop reading the connection and never answer.
     Stall,
-    /// Answer with this status, the body sent in `chunks` pieces spread over `over`.
-    Dribble {
-        /// HTTP status.
-        status: u16,
-        /// Response body.
-        body: String,
-        /// Number of pieces.
-        chunks: u32,
-        /// Time over which the pieces are sent.
-        over: Duration,
-    },
+}
+
+impl Fault {
+    /// `hang`, `drop`, `reset`, `malformed` or `stall`, as scenarios write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Fault::Hang => "hang",
+            Fault::Drop => "drop",
+            Fault::Reset => "reset",
+            Fault::Malformed => "malformed",
+            Fault::Stall => "stall",
+        }
+    }
+}
+
+/// A slow body: sent in `chunks` pieces spread over `over`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dribble {
+    /// Number of pieces.
+    pub chunks: u32,
+    /// Time over which they are sent.
+    pub over: Duration,
+}
+
+/// What the receiver answered one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// An HTTP answer (also a dribbled one, and a 400 for a malformed body).
+    Status(u16),
+    /// 413: the body was over the receiver's limit.
+    TooLarge,
+    /// No HTTP answer.
+    Fault(Fault),
+}
+
+impl Answer {
+    /// `503`, `hang`, `drop`, `reset`, `malformed`, `stall` or `413 (too large)`.
+    pub fn label(&self) -> String {
+        match self {
+            Answer::Status(s) => s.to_string(),
+            Answer::TooLarge => "413 (too large)".into(),
+            Answer::Fault(f) => f.label().into(),
+        }
+    }
 }
 
 impl Action {
-    /// Whether the action is a connection-level fault that only a real socket can produce.
-    pub fn live_only(&self) -> bool {
-        matches!(
-            self,
-            Action::Reset | Action::Malformed | Action::Stall | Action::Dribble { .. }
-        )
-    }
-
     /// A plain `respond: STATUS`.
     pub fn status(status: u16) -> Self {
         Action::Respond {
@@ -60,34 +101,28 @@ impl Action {
             body: String::new(),
             headers: Vec::new(),
             after: Duration::ZERO,
+            dribble: None,
         }
     }
 
-    /// A short label: `503`, `200 after 2s`, `hang`, `drop`.
-    pub fn label(&self) -> String {
+    /// What the receiver answers when it takes this action.
+    pub fn answer(&self) -> Answer {
         match self {
-            Action::Respond { status, after, .. } if after.is_zero() => status.to_string(),
-            Action::Respond { status, after, .. } => {
-                format!("{status} after {}", humantime::format_duration(*after))
-            }
-            Action::Hang => "hang".into(),
-            Action::Drop => "drop".into(),
-            Action::Reset => "reset".into(),
-            Action::Malformed => "malformed".into(),
-            Action::Stall => "stall".into(),
-            Action::Dribble {
-                status,
-                chunks,
-                over,
-                ..
-            } => {
-                format!(
-                    "{status} dribbled in {chunks} chunks over {}",
-                    humantime::format_duration(*over)
-                )
-            }
+            Action::Respond { status, .. } => Answer::Status(*status),
+            Action::Fault(f) => Answer::Fault(*f),
         }
     }
+}
+
+/// A fault plan for one path (and optionally one method).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Exact request path.
+    pub path: String,
+    /// Method, or any when `None`.
+    pub method: Option<String>,
+    /// The answers for requests to it.
+    pub plan: FaultPlan,
 }
 
 /// One step of a plan.

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use super::log::{RequestLog, Verifier};
-use super::{DEFAULT_BODY_LIMIT, Receiver, live};
-use crate::app::ExitStatus;
+use super::{Error, ExitStatus, Result};
 use crate::clock::{Clock, SystemClock};
 use crate::profile;
+use crate::receiver::log::{RequestLog, Verifier};
+use crate::receiver::{self, DEFAULT_BODY_LIMIT, Receiver, live};
 use crate::scenario::load::load_faults;
 
 /// `hookrig receive`.
@@ -45,70 +45,45 @@ pub struct ReceiveArgs {
 }
 
 /// Runs the receiver until Ctrl-C.
-pub fn command(
-    a: ReceiveArgs,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> std::io::Result<ExitStatus> {
+pub fn command(a: ReceiveArgs, out: &mut dyn Write) -> Result {
     let faults = match &a.faults {
-        Some(path) => match load_faults(path) {
-            Ok(f) => f,
-            Err(errors) => {
-                for e in errors {
-                    writeln!(err, "error: {e}")?;
-                }
-                return Ok(ExitStatus::BadInput);
-            }
-        },
+        Some(path) => load_faults(path).map_err(|errors| {
+            Error::BadInput(errors.iter().map(|e| format!("error: {e}")).collect())
+        })?,
         None => Default::default(),
     };
     let profile = match &a.profile {
-        Some(name) => match profile::lookup(name) {
-            Ok(p) => Some(Arc::new(p)),
-            Err(e) => {
-                writeln!(err, "error: --profile: {e}")?;
-                return Ok(ExitStatus::BadInput);
-            }
-        },
+        Some(name) => Some(Arc::new(
+            profile::lookup(name).map_err(|e| Error::input(format!("--profile: {e}")))?,
+        )),
         None => None,
     };
     if !a.secret.is_empty() && profile.is_none() {
-        writeln!(
-            err,
-            "error: --secret needs --profile (the scheme to verify with)"
-        )?;
-        return Ok(ExitStatus::BadInput);
+        return Err(Error::input(
+            "--secret needs --profile (the scheme to verify with)",
+        ));
     }
     if let Some(p) = &profile {
         for s in &a.secret {
-            if let Err(e) = p.scheme.check_secret(s) {
-                writeln!(err, "error: --secret: {e}")?;
-                return Ok(ExitStatus::BadInput);
-            }
+            p.scheme
+                .check_secret(s)
+                .map_err(|e| Error::input(format!("--secret: {e}")))?;
         }
     }
-    if a.tui
-        && !crate::tui::check_terminal(
-            err,
+    if a.tui {
+        super::tui::need_terminal(
             "hookrig receive --tui needs a terminal; leave out --tui for a line per request",
-        )?
-    {
-        return Ok(ExitStatus::BadInput);
+        )?;
     }
     // The screen shows the requests; lines on standard output would tear it.
-    let mut log = RequestLog::new(Arc::new(SystemClock)).with_echo(!a.quiet && !a.tui);
+    let mut log = RequestLog::new(Arc::new(SystemClock));
+    if !a.quiet && !a.tui {
+        log = log.with_echo(Box::new(|line| println!("{line}")));
+    }
     if let Some(path) = &a.journal {
-        log = match log.with_journal(path) {
-            Ok(l) => l,
-            Err(e) => {
-                writeln!(
-                    err,
-                    "error: --journal: cannot write {}: {e}",
-                    path.display()
-                )?;
-                return Ok(ExitStatus::BadInput);
-            }
-        };
+        log = log.with_journal(path).map_err(|e| {
+            Error::input(format!("--journal: cannot write {}: {e}", path.display()))
+        })?;
     }
     if let (Some(p), false) = (&profile, a.secret.is_empty()) {
         log = log.with_verifier(Verifier {
@@ -121,13 +96,7 @@ pub fn command(
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let listener = match live::bind(&a.listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                writeln!(err, "error: {e}")?;
-                return Ok(ExitStatus::BadInput);
-            }
-        };
+        let listener = live::bind(&a.listen).await.map_err(Error::input)?;
         let addr = listener.local_addr()?;
         let mut receiver = Receiver::new(faults.default)
             .with_routes(faults.routes)
@@ -145,11 +114,11 @@ pub fn command(
         )?;
         out.flush()?;
         let state = Arc::new(receiver);
-        live::serve(listener, super::app(Arc::clone(&state)), async {
+        live::serve(listener, receiver::app(Arc::clone(&state)), async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await;
-        let n = state.log.as_ref().map_or(0, |l| l.count());
+        let n = state.count();
         writeln!(out, "hookrig receive: stopped; {n} request(s) recorded")?;
         Ok(ExitStatus::Success)
     })
@@ -163,7 +132,7 @@ async fn receive_tui(
     profile: Option<Arc<profile::Profile>>,
     secrets: Vec<String>,
     out: &mut dyn Write,
-) -> std::io::Result<ExitStatus> {
+) -> Result {
     let addr = listener.local_addr()?;
     let epoch = SystemClock.now();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

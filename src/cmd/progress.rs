@@ -8,7 +8,7 @@ use std::io::IsTerminal as _;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::EngineEvent;
+use crate::events::EngineEvent;
 
 /// A bar fed by engine events.
 #[derive(Debug)]

@@ -14,15 +14,14 @@ use clap::Parser;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::state::{Persist, StateStore, Stored};
-use super::{SenderCtx, Transport, deliver_from};
-use crate::app::ExitStatus;
+use super::{Error, ExitStatus, Result};
 use crate::clock::{self, Clock, SystemClock};
-use crate::engine::{EngineEvent, Outcome};
+use crate::events::{EngineEvent, Outcome};
 use crate::profile::{self, Endpoint};
 use crate::rng::RunRng;
-use crate::scenario::expect::fmt_duration;
-use crate::scenario::load::nearest;
+use crate::sender::state::{Persist, StateStore, Stored};
+use crate::sender::{NoHooks, SenderCtx, Transport, deliver_from};
+use crate::text::{did_you_mean, fmt_duration};
 
 /// `hookrig send`.
 #[derive(Debug, Parser)]
@@ -67,7 +66,7 @@ fn now_ms() -> i64 {
 type NewDelivery = (Stored, Option<String>);
 
 /// Validates the arguments into a new delivery to store or send.
-fn new_delivery(a: &SendArgs) -> Result<Option<NewDelivery>, String> {
+fn new_delivery(a: &SendArgs) -> std::result::Result<Option<NewDelivery>, String> {
     let (Some(name), Some(url), Some(event)) = (&a.profile, &a.url, &a.event) else {
         if a.profile.is_some() || a.url.is_some() || a.event.is_some() {
             return Err("--profile, --url and --event go together".into());
@@ -87,9 +86,7 @@ fn new_delivery(a: &SendArgs) -> Result<Option<NewDelivery>, String> {
     }
     if !p.knows_event(event) {
         let names: Vec<&str> = p.catalogue.iter().map(|e| e.name.as_str()).collect();
-        let hint = nearest(event, &names)
-            .map(|n| format!(": did you mean `{n}`?"))
-            .unwrap_or_default();
+        let hint = did_you_mean(event, &names);
         return Err(format!(
             "--event: unknown event type `{event}` for {name}{hint} (`hookrig profiles {name}` lists them)"
         ));
@@ -170,18 +167,8 @@ fn new_delivery(a: &SendArgs) -> Result<Option<NewDelivery>, String> {
 }
 
 /// Runs `hookrig send`.
-pub fn command(
-    a: SendArgs,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> std::io::Result<ExitStatus> {
-    let fresh = match new_delivery(&a) {
-        Ok(d) => d,
-        Err(msg) => {
-            writeln!(err, "error: {msg}")?;
-            return Ok(ExitStatus::BadInput);
-        }
-    };
+pub fn command(a: SendArgs, out: &mut dyn Write) -> Result {
+    let fresh = new_delivery(&a).map_err(Error::input)?;
     let fresh = match fresh {
         Some((d, generated)) => {
             if let Some(secret) = generated {
@@ -196,13 +183,9 @@ pub fn command(
         None => None,
     };
     let store = match &a.state {
-        Some(path) => match StateStore::open(path) {
-            Ok(s) => Some(Arc::new(s)),
-            Err(e) => {
-                writeln!(err, "error: --state: cannot open {}: {e}", path.display())?;
-                return Ok(ExitStatus::BadInput);
-            }
-        },
+        Some(path) => Some(Arc::new(StateStore::open(path).map_err(|e| {
+            Error::input(format!("--state: cannot open {}: {e}", path.display()))
+        })?)),
         None => None,
     };
     let mut todo = Vec::new();
@@ -231,7 +214,7 @@ pub fn command(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(send_all(todo, store, out))
+    Ok(rt.block_on(send_all(todo, store, out))?)
 }
 
 async fn send_all(
@@ -290,7 +273,7 @@ async fn send_all(
                 Some(store) => {
                     deliver_from(&ctx, &d, s.next_attempt, &Persist { store, now_ms }).await
                 }
-                None => deliver_from(&ctx, &d, s.next_attempt, &super::NoHooks).await,
+                None => deliver_from(&ctx, &d, s.next_attempt, &NoHooks).await,
             }
         });
     }

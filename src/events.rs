@@ -1,0 +1,219 @@
+//! Engine events: what the sender, the receiver and the runner did, in the order they
+//! did it.
+//!
+//! The sender and the receiver emit [`EngineEvent`]s into one channel as they act; the
+//! runner adds a scenario's start, timing, skip and check results.
+//! [`RunState::apply`](crate::run_state::RunState::apply) is the one reducer that turns
+//! them into scenarios, deliveries and attempts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::faults::Answer;
+use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
+use crate::retry::AttemptResult;
+
+/// How a delivery ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Some attempt got a 2xx.
+    Delivered,
+    /// Every attempt failed with a retryable result.
+    Exhausted,
+    /// A non-retryable answer (or a disabled endpoint) ended it.
+    GaveUp,
+    /// The endpoint's event filter left it out: no attempts.
+    Filtered,
+}
+
+impl Outcome {
+    /// The name used in scenario files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Exhausted => "exhausted",
+            Outcome::GaveUp => "gave_up",
+            Outcome::Filtered => "filtered",
+        }
+    }
+}
+
+/// Something the engine did.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// A scenario began.
+    ScenarioStarted {
+        /// Index in the run.
+        scenario: usize,
+        /// Its name.
+        name: String,
+        /// Its file.
+        file: String,
+    },
+    /// A delivery exists (before its first attempt, or filtered).
+    DeliveryCreated {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// Event type.
+        event_type: String,
+    },
+    /// The sender started an attempt.
+    AttemptStarted {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// 1-based attempt number.
+        n: u32,
+        /// Start offset from the scenario start.
+        at: Duration,
+        /// The request as built.
+        request: Arc<RequestRecord>,
+    },
+    /// The receiver got a request.
+    RequestReceived {
+        /// Scenario index.
+        scenario: usize,
+        /// Which attempt it belongs to, when known.
+        tag: Option<DeliveryTag>,
+        /// Arrival offset from the scenario start.
+        at: Duration,
+        /// What arrived.
+        request: Arc<RequestRecord>,
+        /// What the receiver answered.
+        answer: Answer,
+    },
+    /// The sender finished an attempt.
+    AttemptFinished {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// 1-based attempt number.
+        n: u32,
+        /// How it ended.
+        result: AttemptResult,
+        /// The final answer, if one came.
+        response: Option<Arc<ResponseRecord>>,
+        /// Start to end.
+        latency: Duration,
+        /// Requests made (1 + redirect hops).
+        requests: u32,
+    },
+    /// The sender will wait before the next attempt.
+    RetryScheduled {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// The attempt that failed.
+        n: u32,
+        /// The wait.
+        wait: Duration,
+    },
+    /// The provider's own status word for a delivery waiting to retry (PerfectParser's
+    /// `pending_retry`), for profiles that name one.
+    DeliveryStatus {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// The attempt after which the delivery has this status.
+        after: u32,
+        /// The word.
+        status: &'static str,
+    },
+    /// The run generated the endpoint's secret (a provider that signs every delivery,
+    /// no secret given); reports and the journal show it.
+    SecretGenerated {
+        /// Scenario index.
+        scenario: usize,
+        /// The secret.
+        secret: String,
+    },
+    /// A delivery ended.
+    DeliveryFinished {
+        /// Scenario index.
+        scenario: usize,
+        /// Delivery index.
+        delivery: usize,
+        /// Its outcome.
+        outcome: Outcome,
+        /// Why, in words (for gave_up and exhausted).
+        reason: Option<String>,
+    },
+    /// A live scenario's clock: the time scale it runs at and the wall-clock time of its
+    /// offset zero. Sim scenarios have none (their clock is the sim epoch).
+    ScenarioTimed {
+        /// Scenario index.
+        scenario: usize,
+        /// How it is timed.
+        timing: LiveTiming,
+    },
+    /// A scenario was not run, for a reason its file gives (`live: {skip: …}`).
+    ScenarioSkipped {
+        /// Scenario index.
+        scenario: usize,
+        /// Its name.
+        name: String,
+        /// Its file.
+        file: String,
+        /// Why, in the file's words.
+        reason: String,
+    },
+    /// The run was interrupted (SIGINT, SIGTERM) before the scenario's checks were
+    /// evaluated.
+    ScenarioInterrupted {
+        /// Scenario index.
+        scenario: usize,
+        /// Its name.
+        name: String,
+        /// Its file.
+        file: String,
+    },
+    /// A scenario's checks were evaluated.
+    ScenarioChecked {
+        /// Scenario index.
+        scenario: usize,
+        /// The failed checks.
+        failures: Vec<Failure>,
+    },
+}
+
+/// A failed check.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Failure {
+    /// What was checked, e.g. `schedule` or `signature`.
+    pub check: String,
+    /// The event type (or index) the check was about, when the scenario has several.
+    pub event: Option<String>,
+    /// The 1-based attempt the check failed on, for checks on requests.
+    pub attempt: Option<u32>,
+    /// What the scenario expected.
+    pub expected: String,
+    /// What happened.
+    pub actual: String,
+}
+
+/// How a live scenario's offsets map to real time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTiming {
+    /// Real time = scenario time × `scale`.
+    pub scale: f64,
+    /// Whether `scale` was chosen from the scenario's margins (`--time-scale auto`).
+    pub auto: bool,
+    /// Wall-clock time (since the Unix epoch) of the scenario's offset zero.
+    pub wall_start: Duration,
+    /// The narrowest timing margin at `scale`, in real time, and what it lies between.
+    pub narrowest: Option<(Duration, String)>,
+}
+
+impl LiveTiming {
+    /// The wall-clock time of scenario offset `at`.
+    pub fn wall_of(&self, at: Duration) -> Duration {
+        self.wall_start + at.mul_f64(self.scale)
+    }
+}
