@@ -23,8 +23,9 @@
 //! the routes every emulator has under `/_hookrig/` — `health`, `deliveries` (every
 //! delivery with its attempts) and `plan`.
 //!
-//! The emulators import profile, sender, receiver, rng, clock, report and text; the
-//! command-line glue is in `cmd/emulate.rs`.
+//! The emulators import domain modules only — profile, sender, receiver, events,
+//! run_state, retry, rng, clock, pyjson and text — never a view; the command-line glue
+//! is in `cmd/emulate.rs`.
 
 pub mod crawl4ai;
 pub mod engine;
