@@ -8,6 +8,7 @@
 //! line (`main`, or a test) prints it once, and [`Error::exit_status`] gives the exit code.
 
 pub mod conform;
+pub mod emulate;
 pub mod fixtures;
 pub mod profiles;
 pub mod progress;
@@ -50,6 +51,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// Write signed example requests, JSON Schemas and edge-value variants for a profile's events.
     Fixtures(fixtures::FixturesArgs),
+    /// A provider's API on a local port (jobs, webhook registration, test sends), firing its real webhooks.
+    Emulate(emulate::EmulateArgs),
 }
 
 /// How a command ended (the process exit code).
@@ -149,5 +152,6 @@ fn execute_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write, signals: boo
         Command::Tui(a) => tui::command(a),
         Command::Receive(a) => receive::command(a, out),
         Command::Send(a) => send::command(a, out),
+        Command::Emulate(a) => emulate::command(a, out),
     }
 }
