@@ -221,6 +221,7 @@ fn an_option_cell_names_each_of_its_options() {
 // - `scenario [file=NAME] [run]` — a scenario file, saved as NAME in the scratch folder
 //   and checked by `hookrig validate` (with `run`, `hookrig run` passes it too);
 // - `faults [file=NAME]` — a fault file, loaded by `hookrig receive`'s loader;
+// - `plan: PROVIDER` — a plan file, loaded by `hookrig emulate PROVIDER`'s loader;
 // - `profile [file=NAME]` — a profile file, checked by `hookrig validate`;
 // - `profile-part BASE` — keys of a profile file: `base: BASE` plus the block validates;
 // - `cargo-toml` — a Cargo.toml excerpt: the dependencies the page's Rust snippet uses;
@@ -378,6 +379,7 @@ const KINDS: &[&str] = &[
     "output",
     "scenario",
     "faults",
+    "plan",
     "profile",
     "profile-part",
     "cargo-toml",
@@ -676,6 +678,12 @@ fn run_block(b: &Block, dir: &Path) -> Result<(), String> {
         "profile-part" => {
             write(&format!("base: {}\n{}", m.rest, b.text));
             expect_exit(&format!("hookrig validate '{name}'"), 0)?;
+        }
+        "plan" => {
+            write(&b.text);
+            let provider = hookrig::emulate::Provider::parse(&m.rest)?;
+            hookrig::emulate::plan::load(&dir.join(&name), &provider.vocabulary())
+                .map_err(|e| format!("the plan does not load: {e:?}"))?;
         }
         "faults" => {
             write(&b.text);
