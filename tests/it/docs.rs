@@ -810,11 +810,7 @@ fn the_crate_is_ready_to_publish_and_packages_without_a_warning() {
         "{}",
         String::from_utf8_lossy(&list.stderr)
     );
-    for profile in std::fs::read_dir(root().join("profiles")).unwrap() {
-        let name = format!(
-            "profiles/{}",
-            profile.unwrap().file_name().to_string_lossy()
-        );
+    for name in embedded_files() {
         assert!(
             files.lines().any(|f| f == name),
             "the package lacks {name}, which src/ embeds"
@@ -1101,4 +1097,53 @@ fn the_docs_and_the_code_cite_no_file_outside_the_repository() {
         "references to files outside the repository:\n{}",
         found.join("\n")
     );
+}
+
+/// Every file `src/` embeds with `include_str!` or `include_bytes!`, relative to the root.
+fn embedded_files() -> BTreeSet<String> {
+    fn walk(dir: &Path, out: &mut BTreeSet<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            for part in text.split("include_").skip(1) {
+                let Some(arg) = ["str!(\"", "bytes!(\""]
+                    .iter()
+                    .find_map(|m| part.strip_prefix(m))
+                    .and_then(|r| r.split('"').next())
+                else {
+                    continue;
+                };
+                let mut at = p.parent().unwrap().to_path_buf();
+                for seg in arg.split('/') {
+                    match seg {
+                        ".." => {
+                            at.pop();
+                        }
+                        s => at.push(s),
+                    }
+                }
+                let rel = at
+                    .strip_prefix(root())
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&root().join("src"), &mut out);
+    out
+}
+
+#[test]
+fn the_embedded_files_are_found() {
+    let files = embedded_files();
+
+    assert!(files.contains("src/report/report.css"), "{files:?}");
+    assert!(files.contains("profiles/stripe.yaml"), "{files:?}");
 }
