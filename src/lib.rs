@@ -21,6 +21,8 @@
 //! - [`runner`] — sim mode (paused-time runtime per scenario, seeded ids) and live mode
 //!   (real sockets, real time compressed by a time scale chosen from each scenario's
 //!   timing margins, scenarios side by side).
+//! - [`storm`] — `hookrig storm`: many deliveries through a receiver outage in virtual
+//!   time, and the load curve the receiver sees when it comes back.
 //! - [`conform`] — `hookrig conform`: a provider played against a live receiver, with
 //!   forged, stale, duplicate, unknown and large deliveries; what it got wrong.
 //! - [`report`] — text, JSON, JUnit, HTML and journal views over a run.
@@ -52,6 +54,7 @@ pub mod runner;
 pub mod scenario;
 pub mod sender;
 pub mod signing;
+pub mod storm;
 pub mod text;
 pub mod tui;
 

@@ -25,6 +25,8 @@
 //!   byte; a user's file works wherever a profile is named; `validate` checks them.
 //! - `layout` — the crate's shape: no import cycles between top-level modules, leaves
 //!   that import nothing of ours, nothing importing the command line.
+//! - `storm` — `hookrig storm`: exact load curves through an outage, jitter's spread,
+//!   outcomes per `--fail-with`, seeds, the journal, the HTML page, bad input.
 //! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
 //!   repeated ids, signature header forms.
 
@@ -44,6 +46,7 @@ mod receiver;
 mod reports;
 mod schemas;
 mod send;
+mod storm;
 mod timing;
 mod tui;
 mod utils;
