@@ -16,6 +16,9 @@
 //! - `pyjson` — Python `json.dumps` bytes: hookrig's writer against a real CPython.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
+//! - `fuzz` — the front door under fuzz: arbitrary and mutated scenario, profile, fault
+//!   and journal files, raw HTTP bytes to the receiver; never a panic, always a located
+//!   error or a clean answer (`HOOKRIG_FUZZ_CASES=N` for more cases).
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
 //! - `reports` — JUnit and HTML reports: well-formed, counted, escaped, the same bytes for
 //!   the same seed; output paths checked first; the HTML rendered in headless Chromium.
@@ -34,6 +37,7 @@ mod bad_input;
 mod cli;
 mod conform;
 mod fixtures;
+mod fuzz;
 mod layout;
 mod live;
 mod live_run;
