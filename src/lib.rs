@@ -9,28 +9,34 @@
 //! - [`signing`] — pure sign/verify functions for every scheme; time passed in.
 //! - [`retry`] — pure schedule and classification of attempt results.
 //! - [`sender`] — one event to one endpoint through a [`sender::Transport`]
-//!   (in-process router, or real HTTP: hyper for `http://`, reqwest for `https://`),
-//!   durable sends in SQLite, and `hookrig send`.
+//!   (in-process router, or real HTTP: hyper for `http://`, reqwest for `https://`), and
+//!   durable sends in SQLite.
 //! - [`faults`] — fault plans: each step an HTTP answer or a [`faults::Fault`], per request.
-//! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, the
-//!   HTTP/1.1 socket server with connection faults, and `hookrig receive`.
-//! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.
+//! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, hyper's
+//!   server on a socket wrapper that acts out the connection faults, and the standalone
+//!   receiver's request log.
+//! - [`scenario`] — YAML scenario files: raw types, loading with located errors (one file
+//!   per job under `scenario/load/`), checks.
 //! - [`events`] — engine events: what the sender, the receiver and the runner did.
 //! - [`run_state`] — the one reducer of those events, [`run_state::RunState`], that every
 //!   report and the TUI read.
 //! - [`runner`] — sim mode (paused-time runtime per scenario, seeded ids) and live mode
 //!   (real sockets, real time compressed by a time scale chosen from each scenario's
 //!   timing margins, scenarios side by side).
-//! - [`storm`] — `hookrig storm`: many deliveries through a receiver outage in virtual
-//!   time, and the load curve the receiver sees when it comes back.
-//! - [`conform`] — `hookrig conform`: a provider played against a live receiver, with
-//!   forged, stale, duplicate, unknown and large deliveries; what it got wrong.
+//! - [`storm`] — many deliveries through a receiver outage in virtual time, and the load
+//!   curve the receiver sees when it comes back.
+//! - [`conform`] — a provider played against a live receiver, with forged, stale,
+//!   duplicate, unknown and large deliveries; what it got wrong. Each check is a value
+//!   (id, title, what it needs, its function) in [`conform::CHECKS`].
 //! - [`report`] — text, JSON, JUnit, HTML and journal views over a run.
-//! - [`tui`] — `hookrig tui`: the interactive timeline view over the same run state.
+//! - [`tui`] — the interactive timeline view over the same run state.
 //! - [`fixtures`] — signed, schema-valid example requests with edge-value variants, as
-//!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).
+//!   files or proptest strategies ([`fixtures::arb_event`]).
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
 //! - [`text`] — nearest-name suggestions, durations and YAML error words, shared by every input check.
+//! - [`shard`] — `--shard K/N`: which slice of a suite a scenario belongs to, by a stable
+//!   hash of its file and name.
+//! - [`time_axis`] — the log-like time axis the HTML report's and the TUI's timelines share.
 //! - [`record`] — requests and answers as recorded, secret redaction, their JSON form.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
 //! - [`cmd`] — the command line: arguments, one file per command, what is printed and the
@@ -53,9 +59,11 @@ pub mod run_state;
 pub mod runner;
 pub mod scenario;
 pub mod sender;
+pub mod shard;
 pub mod signing;
 pub mod storm;
 pub mod text;
+pub mod time_axis;
 pub mod tui;
 
 pub use cmd::{ExitStatus, execute, execute_process};

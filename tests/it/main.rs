@@ -26,6 +26,10 @@
 //!   folder matches the code, fixtures are schema-valid and verify, seeds are honoured.
 //! - `profile_files` — profile files: an exported built-in replays the suite byte for
 //!   byte; a user's file works wherever a profile is named; `validate` checks them.
+//! - `shard` — `run --shard K/N`: the slices cover the suite once, stay put as files are
+//!   added, are named in every report; a malformed slice is exit 2.
+//! - `docs` — option tables in the docs match each command's `--help`; the README is a
+//!   front page; ARCHITECTURE.md names every module.
 //! - `layout` — the crate's shape: no import cycles between top-level modules, leaves
 //!   that import nothing of ours, nothing importing the command line.
 //! - `storm` — `hookrig storm`: exact load curves through an outage, jitter's spread,
@@ -36,6 +40,7 @@
 mod bad_input;
 mod cli;
 mod conform;
+mod docs;
 mod fixtures;
 mod fuzz;
 mod layout;
@@ -50,6 +55,7 @@ mod receiver;
 mod reports;
 mod schemas;
 mod send;
+mod shard;
 mod storm;
 mod timing;
 mod tui;
