@@ -511,6 +511,24 @@ mod tests {
     }
 
     #[test]
+    fn a_storm_holds_only_the_deliveries_one_lifetime_apart() {
+        let p = crate::profile::builtin("llamacloud").unwrap();
+        // Three attempts: waits of 1 s and 2 s, every attempt timing out at 30 s (each of
+        // up to 2 requests): a delivery lasts at most 3 s + 3 × 2 × 30 s = 183 s.
+        let spread = spec(1_000_000, 30 * 24 * 3600, 0);
+        let bunched = spec(1_000_000, 60, 0);
+
+        let (s, b) = (estimate(&spread, &p), estimate(&bunched, &p));
+
+        assert_eq!(s.lifetime, Duration::from_secs(183));
+        assert_eq!(s.in_flight, 72);
+        assert_eq!(b.in_flight, 1_000_000);
+        assert!(b.bytes >= 1_000_000 * BYTES_PER_DELIVERY);
+        assert!(check_fits(&bunched, &p, 1 << 30).is_err());
+        assert!(check_fits(&spread, &p, 1 << 30).is_ok());
+    }
+
+    #[test]
     fn a_storm_of_nothing_over_no_time_has_a_problem_per_flag() {
         let s = spec(0, 0, 31 * 24 * 3600);
 
