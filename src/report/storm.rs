@@ -123,9 +123,11 @@ fn chart(h: &mut String, spec: &StormSpec, results: &[StormResult]) {
     for i in 0..=5u64 {
         let second = until * i / 5;
         let xx = x(second as f64);
+        // The last label ends at the axis's end rather than running off the chart.
+        let anchor = if i == 5 { "end" } else { "middle" };
         let _ = writeln!(
             h,
-            "<line class=\"axis\" x1=\"{xx:.1}\" y1=\"{:.1}\" x2=\"{xx:.1}\" y2=\"{:.1}\"/><text x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            "<line class=\"axis\" x1=\"{xx:.1}\" y1=\"{:.1}\" x2=\"{xx:.1}\" y2=\"{:.1}\"/><text x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
             TOP + plot_h,
             TOP + plot_h + 4.0,
             TOP + plot_h + 16.0,
