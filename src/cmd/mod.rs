@@ -8,6 +8,7 @@
 //! line (`main`, or a test) prints it once, and [`Error::exit_status`] gives the exit code.
 
 pub mod conform;
+pub mod emulate;
 pub mod fixtures;
 pub mod profiles;
 pub mod progress;
@@ -54,6 +55,8 @@ pub enum Command {
     /// N deliveries through a receiver outage in virtual time: the load curve the
     /// receiver sees when it comes back.
     Storm(storm::StormArgs),
+    /// A provider's API on a local port (jobs, webhook registration, test sends), firing its real webhooks.
+    Emulate(emulate::EmulateArgs),
 }
 
 /// How a command ended (the process exit code).
@@ -154,5 +157,6 @@ fn execute_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write, signals: boo
         Command::Receive(a) => receive::command(a, out),
         Command::Send(a) => send::command(a, out),
         Command::Storm(a) => storm::command(a, out, err),
+        Command::Emulate(a) => emulate::command(a, out),
     }
 }

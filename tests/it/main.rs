@@ -36,11 +36,14 @@
 //!   outcomes per `--fail-with`, seeds, the journal, the HTML page, bad input.
 //! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
 //!   repeated ids, signature header forms.
+//! - `emulate` — `hookrig emulate`: each provider's API driven as its docs drive it, its
+//!   webhooks checked with the provider's own signature recipe, errors byte for byte.
 
 mod bad_input;
 mod cli;
 mod conform;
 mod docs;
+mod emulate;
 mod fixtures;
 mod fuzz;
 mod layout;
