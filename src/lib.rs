@@ -23,6 +23,8 @@
 //! - [`runner`] — sim mode (paused-time runtime per scenario, seeded ids) and live mode
 //!   (real sockets, real time compressed by a time scale chosen from each scenario's
 //!   timing margins, scenarios side by side).
+//! - [`storm`] — many deliveries through a receiver outage in virtual time, and the load
+//!   curve the receiver sees when it comes back.
 //! - [`conform`] — a provider played against a live receiver, with forged, stale,
 //!   duplicate, unknown and large deliveries; what it got wrong. Each check is a value
 //!   (id, title, what it needs, its function) in [`conform::CHECKS`].
@@ -62,6 +64,7 @@ pub mod scenario;
 pub mod sender;
 pub mod shard;
 pub mod signing;
+pub mod storm;
 pub mod text;
 pub mod time_axis;
 pub mod tui;

@@ -16,6 +16,9 @@
 //! - `pyjson` — Python `json.dumps` bytes: hookrig's writer against a real CPython.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
+//! - `fuzz` — the front door under fuzz: arbitrary and mutated scenario, profile, fault
+//!   and journal files, raw HTTP bytes to the receiver; never a panic, always a located
+//!   error or a clean answer (`HOOKRIG_FUZZ_CASES=N` for more cases).
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
 //! - `reports` — JUnit and HTML reports: well-formed, counted, escaped, the same bytes for
 //!   the same seed; output paths checked first; the HTML rendered in headless Chromium.
@@ -29,6 +32,8 @@
 //!   front page; ARCHITECTURE.md names every module.
 //! - `layout` — the crate's shape: no import cycles between top-level modules, leaves
 //!   that import nothing of ours, nothing importing the command line.
+//! - `storm` — `hookrig storm`: exact load curves through an outage, jitter's spread,
+//!   outcomes per `--fail-with`, seeds, the journal, the HTML page, bad input.
 //! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
 //!   repeated ids, signature header forms.
 //! - `emulate` — `hookrig emulate`: each provider's API driven as its docs drive it, its
@@ -40,6 +45,7 @@ mod conform;
 mod docs;
 mod emulate;
 mod fixtures;
+mod fuzz;
 mod layout;
 mod live;
 mod live_run;
@@ -53,6 +59,7 @@ mod reports;
 mod schemas;
 mod send;
 mod shard;
+mod storm;
 mod timing;
 mod tui;
 mod utils;
