@@ -1147,3 +1147,50 @@ fn the_embedded_files_are_found() {
     assert!(files.contains("src/report/report.css"), "{files:?}");
     assert!(files.contains("profiles/stripe.yaml"), "{files:?}");
 }
+
+#[test]
+fn the_readmes_first_scenario_fails_and_is_refused_as_the_readme_says() {
+    // README: change `attempts: 2` to `3` and it fails (exit 1) with `attempts: expected 3,
+    // got 2`; a typo (`atempts:`, `profile: llamacloud2`) is exit 2 with
+    // `my-first.yaml:LINE:COL:` and the nearest valid name.
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let first = page_blocks(&root().join("README.md"), &readme)
+        .into_iter()
+        .find(|b| {
+            b.kind()
+                .args
+                .get("file")
+                .is_some_and(|f| f == "my-first.yaml")
+        })
+        .expect("README's my-first.yaml");
+    let dir = page_folder();
+    let run = |text: &str| {
+        std::fs::write(dir.path().join("my-first.yaml"), text).unwrap();
+        bash(dir.path(), "hookrig run my-first.yaml")
+    };
+
+    let three = run(&first.text.replace("attempts: 2", "attempts: 3"));
+    let key = run(&first.text.replace("attempts: 2", "atempts: 2"));
+    let name = run(&first
+        .text
+        .replace("profile: llamacloud", "profile: llamacloud2"));
+
+    assert_eq!(three.0, 1, "{}", three.1);
+    assert!(
+        three.1.contains("attempts: expected 3, got 2"),
+        "{}",
+        three.1
+    );
+    assert_eq!(key.0, 2, "{}", key.1);
+    assert!(
+        key.1.contains("my-first.yaml:") && key.1.contains("did you mean `attempts`?"),
+        "{}",
+        key.1
+    );
+    assert_eq!(name.0, 2, "{}", name.1);
+    assert!(
+        name.1.contains("my-first.yaml:3:10:") && name.1.contains("did you mean `llamacloud`?"),
+        "{}",
+        name.1
+    );
+}
