@@ -21,6 +21,11 @@
 //! - [`runner`] — sim mode (paused-time runtime per scenario, seeded ids) and live mode
 //!   (real sockets, real time compressed by a time scale chosen from each scenario's
 //!   timing margins, scenarios side by side).
+//! - [`external`] — a sender hookrig did not write, started by a [`trigger`] command and
+//!   played against the live receiver: scenarios with `sender:` and `hookrig conform-sender`.
+//! - [`conform_sender`] — `hookrig conform-sender`: the profile's rules checked on someone
+//!   else's sender, one check per delivery.
+//! - [`trigger`] — the trigger command: its `{url}` template, run with `sh`, output kept.
 //! - [`conform`] — `hookrig conform`: a provider played against a live receiver, with
 //!   forged, stale, duplicate, unknown and large deliveries; what it got wrong.
 //! - [`report`] — text, JSON, JUnit, HTML and journal views over a run.
@@ -38,6 +43,7 @@ pub mod clock;
 pub mod cmd;
 pub mod conform;
 pub mod events;
+pub mod external;
 pub mod faults;
 pub mod fixtures;
 pub mod profile;
@@ -53,6 +59,7 @@ pub mod scenario;
 pub mod sender;
 pub mod signing;
 pub mod text;
+pub mod trigger;
 pub mod tui;
 
 pub use cmd::{ExitStatus, execute, execute_process};

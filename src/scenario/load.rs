@@ -284,16 +284,52 @@ impl Cx<'_> {
             self.err(loc(&raw.name), "name: must not be empty");
         }
         let mut profile = self.profile(&raw.profile);
+        if raw.sender.is_some() {
+            self.refuse_for_sender(&raw.endpoint, raw.events.as_ref());
+        }
         let endpoint = match (&mut profile, raw.endpoint) {
             (Some(p), Some(e)) => self.endpoint(p, e),
             (_, None) => Some(Endpoint::default()),
             (None, Some(_)) => None,
         };
-        let events = profile
-            .as_ref()
-            .map(|p| self.events(p, endpoint.as_ref(), raw.events))
-            .unwrap_or_default();
+        let external = raw.sender.is_some();
+        let sender = raw
+            .sender
+            .and_then(|s| super::sender::check(s, &mut |at, m| self.err(at, m)));
+        let events = match raw.events {
+            Some(ev) => profile
+                .as_ref()
+                .map(|p| self.events(p, endpoint.as_ref(), ev))
+                .unwrap_or_default(),
+            // Without events, an external sender's deliveries are told apart by arrival:
+            // `expect` names them by index.
+            None if external => {
+                let n = sender.as_ref().and_then(|s| s.deliveries).unwrap_or(1);
+                (0..n)
+                    .map(|_| ScenarioEvent {
+                        event_type: super::sender::ANY_TYPE.into(),
+                        data: None,
+                        at: Duration::ZERO,
+                    })
+                    .collect()
+            }
+            None => {
+                self.err(loc(&raw.name), "missing field `events`: give the events to deliver (`events: [{type: NAME}]`), or a `sender:` whose deliveries are judged");
+                Vec::new()
+            }
+        };
+        // An external sender's scenario is live: the socket faults apply.
+        self.live = external;
+        let receiver_at = raw.receiver.as_ref().map_or(loc(&raw.name), loc);
         let receiver = self.receiver(profile.as_ref(), raw.receiver);
+        self.live = false;
+        if external
+            && let (Some(p), Some(plan)) = (&profile, &receiver)
+            && plan.steps().iter().any(|s| s.when_event.is_some())
+            && matches!(p.envelope.type_from, profile::TypeFrom::Unknown)
+        {
+            self.err(receiver_at, super::sender::WHEN_REFUSED);
+        }
         let scenario_at = loc(&raw.name);
         let expect = match raw.expect {
             Some(e) => self.expectations(&events, scenario_at, e),
@@ -322,7 +358,29 @@ impl Cx<'_> {
             receiver: receiver?,
             expect,
             live_skip,
+            sender,
         })
+    }
+
+    /// What a scenario with `sender:` cannot say: an endpoint URL, an event's data or time.
+    fn refuse_for_sender(
+        &mut self,
+        endpoint: &Option<Spanned<raw::RawEndpoint>>,
+        events: Option<&Spanned<Vec<Spanned<raw::RawEvent>>>>,
+    ) {
+        if let Some(e) = endpoint
+            && e.value.url.is_some()
+        {
+            self.err(loc(e), super::sender::URL_REFUSED);
+        }
+        for ev in events.map(|e| e.value.as_slice()).unwrap_or_default() {
+            if ev.value.data.is_some() {
+                self.err(loc(ev), super::sender::DATA_REFUSED);
+            }
+            if let Some(a) = &ev.value.at {
+                self.err(loc(a), super::sender::AT_REFUSED);
+            }
+        }
     }
 
     fn profile(&mut self, raw: &Spanned<Value>) -> Option<Profile> {

@@ -15,6 +15,8 @@
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
 //! - `pyjson` — Python `json.dumps` bytes: hookrig's writer against a real CPython.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
+//! - `external` — scenarios with `sender:`: a Python sender judged by its scenario, and
+//!   every bad `sender:` refused with its place.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
 //! - `reports` — JUnit and HTML reports: well-formed, counted, escaped, the same bytes for
@@ -31,6 +33,7 @@
 mod bad_input;
 mod cli;
 mod conform;
+mod external;
 mod fixtures;
 mod layout;
 mod live;
