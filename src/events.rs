@@ -14,7 +14,7 @@ use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use crate::retry::AttemptResult;
 
 /// How a delivery ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Some attempt got a 2xx.

@@ -23,7 +23,7 @@ use crate::record::DeliveryTag;
 use crate::rng::RunRng;
 use crate::sender::transport::{Transport, WireRequest};
 
-pub use checks::{CHECKS, CheckDef};
+pub use checks::{CHECKS, CheckDef, Need};
 
 /// Answers slower than this pass with a warning: providers time out at 10–30 s, and a
 /// receiver that does its work before answering is one slow dependency away from that.

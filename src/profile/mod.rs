@@ -324,7 +324,8 @@ pub struct Profile {
 }
 
 /// Body encoding for LlamaCloud (`webhook_output_format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     /// The JSON body encoded once more as a JSON string (the provider's default).
     #[default]

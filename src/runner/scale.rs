@@ -266,6 +266,11 @@ pub fn margins(s: &Scenario, trace: &ScenarioState) -> Vec<Margin> {
             });
             let (shortest, _) = policy.wait_range(a.n, result, retry_after);
             let wait = shortest.min(waited);
+            if wait.is_zero() {
+                // "Nearly immediately" (Slack's first retry): nothing to tell apart; the
+                // live tolerance covers the next attempt's latency.
+                continue;
+            }
             out.push(Margin {
                 what: format!("the {} wait after attempt {}{of}", fmt_duration(wait), a.n),
                 span: wait,

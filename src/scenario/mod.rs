@@ -1,7 +1,7 @@
 //! Scenarios: YAML files that drive the sender against the receiver and say what must
 //! happen.
 //!
-//! `raw.rs` holds the serde types exactly as written in a file; `load.rs` reads files and
+//! `raw.rs` holds the serde types exactly as written in a file; `load/` reads files and
 //! folders and turns raw scenarios into validated [`Scenario`]s, reporting every problem
 //! as an [`InputError`] with file, line and column; `expect.rs` evaluates a scenario's
 //! checks against what the engine recorded; `sender.rs` reads `sender:`, a sender
@@ -66,7 +66,8 @@ pub struct ScenarioEvent {
 }
 
 /// What a signature check must conclude.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SignatureExpect {
     /// Verifies.
     Valid,

@@ -828,3 +828,58 @@ fn a_scenario_naming_a_bad_profile_file_points_into_the_profile_file() {
     assert_contains(&out.stderr, &located(&profile, &text, "everything"));
     assert_contains(&out.stderr, "(valid: any_failure, server_errors)");
 }
+
+#[test]
+fn a_misspelt_named_choice_is_refused_where_it_stands_with_the_nearest_choice_and_the_valid_ones() {
+    for (text, value, message) in [
+        (
+            yaml(
+                "
+                name: misspelt outcome
+                profile: perfectparser
+                events:
+                  - type: batch.completed
+                expect:
+                  outcome: deliverd
+                ",
+            ),
+            "deliverd",
+            "expect.outcome: unknown outcome `deliverd`: did you mean `delivered`? (valid: delivered, exhausted, gave_up, filtered)",
+        ),
+        (
+            yaml(
+                "
+                name: misspelt verdict
+                profile: perfectparser
+                events:
+                  - type: batch.completed
+                expect:
+                  signature: vaild
+                ",
+            ),
+            "vaild",
+            "expect.signature: unknown verdict `vaild`: did you mean `valid`? (valid: valid, invalid, absent)",
+        ),
+        (
+            yaml(
+                "
+                name: misspelt output format
+                profile: llamacloud
+                endpoint:
+                  output_format: jsn
+                events:
+                  - type: parse.success
+                ",
+            ),
+            "jsn",
+            "endpoint.output_format: unknown format `jsn`: did you mean `json`? (valid: string, json)",
+        ),
+    ] {
+        let (file, stderr) = refused(&text);
+
+        assert_contains(
+            &stderr,
+            &format!("{} {message}", located(&file, &text, value)),
+        );
+    }
+}

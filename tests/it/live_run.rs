@@ -321,3 +321,32 @@ fn sigterm_prints_the_finished_scenarios_and_exits_130() {
         "interrupted; 1 scenario(s) left unfinished",
     );
 }
+
+#[test]
+fn a_retry_nearly_immediately_after_a_failure_needs_no_margin_and_draws_no_warning() {
+    // Slack's first retry follows the failure at once: a 0 s wait has nothing to tell
+    // apart, so it must neither warn nor push the scale.
+    let dir = Scratch::new();
+    let path = dir.scenario(&yaml(
+        "
+        name: Slack retries at once after a 500
+        profile: slack
+        endpoint:
+          secret: 8f742231b10e8888abcd99yyyzzz85a5
+        events:
+          - type: event_callback
+        receiver:
+          - respond: 500
+          - respond: 200
+        expect:
+          outcome: delivered
+          attempts: 2
+          schedule: [0s, 0s]
+        ",
+    ));
+
+    let out = run(&[path.as_os_str(), "--live".as_ref()]);
+
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    assert_eq!(out.status, hookrig::ExitStatus::Success, "{}", out.both());
+}

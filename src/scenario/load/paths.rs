@@ -1,0 +1,193 @@
+//! Where scenarios come from: files and folders expanded (`*.yaml`, `*.yml`, sorted),
+//! each file read and told apart (a scenario, a list under `scenarios:`, or a profile
+//! file that is checked and never run), and scenario names checked unique across the run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::diagnostics::{file_error, kind, loc, yaml_error};
+use super::{Cx, Position};
+use crate::profile;
+use crate::scenario::raw::{self, RawScenario, Spanned};
+use crate::scenario::{InputError, Scenario};
+
+/// What loading produced: the valid scenarios and every error found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Valid scenarios, in file order.
+    pub scenarios: Vec<Scenario>,
+    /// Every problem found.
+    pub errors: Vec<InputError>,
+    /// Files read.
+    pub files: Vec<PathBuf>,
+    /// Profile files among them that are valid (checked, test vectors included; never run).
+    pub profiles: usize,
+}
+
+/// Loads every scenario under `paths` (files, or folders searched recursively).
+pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    let mut loaded = Loaded::default();
+    let mut files = Vec::new();
+    for p in paths {
+        collect(p, &mut files, &mut loaded.errors);
+    }
+    let mut names: HashMap<String, (PathBuf, Position)> = HashMap::new();
+    for file in files {
+        let parsed = std::fs::read_to_string(&file)
+            .map_err(|e| vec![file_error(&file, format!("cannot read: {e}"))])
+            .and_then(|text| parse_any(&file, &text));
+        match parsed {
+            Ok(Parsed::Profile) => loaded.profiles += 1,
+            Ok(Parsed::Scenarios(list)) => {
+                for (scenario, pos) in list {
+                    if let Some((first_file, first)) = names.get(&scenario.name) {
+                        let first_at = match first {
+                            (Some(l), Some(c)) => format!(":{l}:{c}"),
+                            (Some(l), None) => format!(":{l}"),
+                            _ => String::new(),
+                        };
+                        loaded.errors.push(InputError {
+                            file: file.clone(),
+                            line: pos.0,
+                            column: pos.1,
+                            message: format!(
+                                "name: duplicate scenario name `{}` (first used at {}{first_at}); names must be unique in a run",
+                                scenario.name,
+                                first_file.display(),
+                            ),
+                        });
+                        continue;
+                    }
+                    names.insert(scenario.name.clone(), (file.clone(), pos));
+                    loaded.scenarios.push(scenario);
+                }
+            }
+            Err(mut errs) => loaded.errors.append(&mut errs),
+        }
+        loaded.files.push(file);
+    }
+    loaded
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            errors.push(file_error(path, format!("cannot read: {e}")));
+            return;
+        }
+    };
+    if meta.is_file() {
+        out.push(path.to_owned());
+        return;
+    }
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => {
+            errors.push(file_error(path, format!("cannot read folder: {e}")));
+            return;
+        }
+    };
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            collect(&e, out, errors);
+        } else if matches!(e.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+            out.push(e);
+        }
+    }
+}
+
+/// Parses and validates one file; each scenario comes with the line it starts on.
+pub fn load_file(file: &Path) -> Result<Vec<(Scenario, Position)>, Vec<InputError>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| vec![file_error(file, format!("cannot read: {e}"))])?;
+    parse_str(file, &text)
+}
+
+/// Parses and validates scenario text as if read from `file`.
+pub fn parse_str(file: &Path, text: &str) -> Result<Vec<(Scenario, Position)>, Vec<InputError>> {
+    match parse_any(file, text)? {
+        Parsed::Scenarios(list) => Ok(list),
+        Parsed::Profile => Ok(Vec::new()),
+    }
+}
+
+/// What a YAML file among the scenarios turned out to be.
+enum Parsed {
+    Scenarios(Vec<(Scenario, Position)>),
+    /// A valid profile file: checked, never run.
+    Profile,
+}
+
+fn parse_any(file: &Path, text: &str) -> Result<Parsed, Vec<InputError>> {
+    if text.trim().is_empty() {
+        return Err(vec![file_error(
+            file,
+            "the file is empty; expected a scenario (name, profile, events)".into(),
+        )]);
+    }
+    let shape: Value =
+        serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?;
+    // A profile file beside the scenarios that use it: checked, never run.
+    if profile::load::looks_like_profile(&shape) {
+        return match profile::load::load_str(file, text) {
+            Ok(_) => Ok(Parsed::Profile),
+            Err(errs) => Err(errs
+                .into_iter()
+                .map(|e| InputError {
+                    file: e.file,
+                    line: e.line,
+                    column: e.column,
+                    message: e.message,
+                })
+                .collect()),
+        };
+    }
+    let raws: Vec<Spanned<RawScenario>> = match &shape {
+        Value::Object(m) if m.contains_key("scenarios") => {
+            serde_saphyr::from_str::<raw::RawFile>(text)
+                .map_err(|e| vec![yaml_error(file, text, &e)])?
+                .scenarios
+        }
+        Value::Object(_) => {
+            vec![
+                serde_saphyr::from_str::<Spanned<RawScenario>>(text)
+                    .map_err(|e| vec![yaml_error(file, text, &e)])?,
+            ]
+        }
+        other => {
+            return Err(vec![InputError {
+                file: file.to_owned(),
+                line: Some(1),
+                column: Some(1),
+                message: format!(
+                    "expected a mapping (a scenario, or `scenarios:` with a list), found {}",
+                    kind(other)
+                ),
+            }]);
+        }
+    };
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for raw in raws {
+        let line = loc(&raw.value.name);
+        let mut cx = Cx {
+            live: false,
+            file,
+            errors: Vec::new(),
+        };
+        let s = cx.scenario(raw.value);
+        errors.append(&mut cx.errors);
+        if let Some(s) = s {
+            out.push((s, line));
+        }
+    }
+    if errors.is_empty() {
+        Ok(Parsed::Scenarios(out))
+    } else {
+        Err(errors)
+    }
+}
