@@ -42,6 +42,7 @@
 pub mod clock;
 pub mod cmd;
 pub mod conform;
+pub mod conform_sender;
 pub mod events;
 pub mod external;
 pub mod faults;

@@ -178,6 +178,10 @@ pub fn start(template: &Template, url: &str, env: &[(String, String)]) -> Runnin
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    // Its own process group: stopping it stops what it started too (a sender it runs in
+    // the background would otherwise keep the output pipes, and the run, open).
+    #[cfg(unix)]
+    cmd.process_group(0);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -254,6 +258,7 @@ impl Running {
                     None => (None, Some("killed by a signal".into())),
                 },
                 _ => {
+                    kill_group(child);
                     let _ = child.kill().await;
                     (
                         None,
@@ -262,14 +267,12 @@ impl Running {
                 }
             },
         };
-        let stdout = match self.out.take() {
-            Some(h) => h.await.unwrap_or_default(),
-            None => String::new(),
-        };
-        let stderr = match self.err.take() {
-            Some(h) => h.await.unwrap_or_default(),
-            None => String::new(),
-        };
+        if let Some(child) = self.child.as_ref() {
+            // Whatever it left running in its group goes with it.
+            kill_group(child);
+        }
+        let stdout = gather(self.out.take()).await;
+        let stderr = gather(self.err.take()).await;
         Outcome {
             command: self.command,
             status,
@@ -278,6 +281,31 @@ impl Running {
             error,
             elapsed,
         }
+    }
+}
+
+/// Kills the process group of `child` (its own: see [`start`]).
+fn kill_group(child: &tokio::process::Child) {
+    #[cfg(unix)]
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    #[cfg(not(unix))]
+    let _ = child;
+}
+
+/// What an output reader kept, waiting at most a second for the pipe to close.
+async fn gather(h: Option<tokio::task::JoinHandle<String>>) -> String {
+    let Some(h) = h else {
+        return String::new();
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(1), h).await {
+        Ok(Ok(s)) => s,
+        _ => "(output not gathered: the pipe stayed open)".into(),
     }
 }
 
@@ -312,6 +340,25 @@ mod tests {
 
         assert_eq!(e.offset, 15);
         assert!(e.message.contains("not closed"), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn a_trigger_still_running_is_stopped_with_what_it_started() {
+        let t = Template::parse("sleep 30 & echo started; wait").unwrap();
+
+        let r = start(&t, "http://x", &[]);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let began = std::time::Instant::now();
+        let out = r.finish().await;
+
+        assert!(
+            began.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            began.elapsed()
+        );
+        assert_eq!(out.status, None);
+        assert_eq!(out.stdout, "started\n");
+        assert_eq!(out.describe(), "still running when the run ended; stopped");
     }
 
     #[tokio::test]

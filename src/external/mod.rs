@@ -56,12 +56,36 @@ pub struct Slot {
     pub path: String,
     /// What the receiver answers, per delivery.
     pub plan: FaultPlan,
-    /// How many deliveries to wait for.
-    pub deliveries: u32,
+    /// What it waits for.
+    pub until: Until,
     /// Give up waiting after this long.
     pub timeout: Duration,
+    /// Once it has what it waits for, how long stray requests are still taken in.
+    pub grace: Duration,
+    /// How requests are grouped into deliveries.
+    pub group: Group,
     /// The command that makes the sender send.
     pub trigger: Template,
+    /// Environment for the trigger, beyond `HOOKRIG_URL`.
+    pub env: Vec<(String, String)>,
+}
+
+/// What a slot waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// This many deliveries, each over by the profile's rules.
+    DeliveriesOver(u32),
+    /// This many requests.
+    Requests(u32),
+}
+
+/// How a slot groups requests into deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// By the delivery id the profile says a request carries.
+    ById,
+    /// All in one delivery, in arrival order (its ids still listed).
+    OneDelivery,
 }
 
 /// How a slot ended.
@@ -100,7 +124,6 @@ pub async fn run(
     listen: &str,
     profile: Arc<Profile>,
     slots: Vec<Slot>,
-    env: Vec<(String, String)>,
     emit: mpsc::UnboundedSender<EngineEvent>,
 ) -> Result<Vec<SlotRun>, live::BindError> {
     let listener = live::bind(listen).await?;
@@ -108,7 +131,10 @@ pub async fn run(
     let mut drivers = Vec::new();
     for slot in &slots {
         let (tx, rx) = mpsc::unbounded_channel();
-        let grouping = Arc::new(Grouping::new(Arc::clone(&profile)));
+        let grouping = Arc::new(match slot.group {
+            Group::ById => Grouping::new(Arc::clone(&profile)),
+            Group::OneDelivery => Grouping::one_delivery(Arc::clone(&profile)),
+        });
         let receiver = Receiver::new(slot.plan.clone())
             .with_events(slot.scenario, tx)
             .with_profile(Arc::clone(&profile))
@@ -126,19 +152,9 @@ pub async fn run(
     let mut tasks = tokio::task::JoinSet::new();
     for (i, (slot, (rx, grouping))) in slots.into_iter().zip(drivers).enumerate() {
         let url = format!("{base}{}", slot.path);
-        let (profile, env, emit) = (Arc::clone(&profile), env.clone(), emit.clone());
+        let (profile, emit) = (Arc::clone(&profile), emit.clone());
         tasks.spawn(async move {
-            let run = drive(
-                slot.scenario,
-                &slot,
-                &profile,
-                url,
-                &env,
-                rx,
-                &grouping,
-                &emit,
-            )
-            .await;
+            let run = drive(&slot, &profile, url, rx, &grouping, &emit).await;
             (i, run)
         });
     }
@@ -232,22 +248,20 @@ pub fn outcome_of(profile: &Profile, answers: &[Answer]) -> Option<(Outcome, Opt
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn drive(
-    index: usize,
     slot: &Slot,
     profile: &Profile,
     url: String,
-    env: &[(String, String)],
     mut rx: mpsc::UnboundedReceiver<EngineEvent>,
     grouping: &Grouping,
     emit: &mpsc::UnboundedSender<EngineEvent>,
 ) -> SlotRun {
+    let index = slot.scenario;
     let started = tokio::time::Instant::now();
     let deadline = started + slot.timeout;
     let mut answers: Vec<Vec<Answer>> = Vec::new();
     let mut types: Vec<String> = Vec::new();
-    let mut running = trigger::start(&slot.trigger, &url, env);
+    let mut running = trigger::start(&slot.trigger, &url, &slot.env);
     let mut exited = false;
     let mut end = End::TimedOut;
     let mut over_at: Option<tokio::time::Instant> = None;
@@ -273,8 +287,13 @@ async fn drive(
             answers[tag.delivery].push(*answer);
         }
         let _ = emit.send(e);
-        answers.len() >= slot.deliveries as usize
-            && answers.iter().all(|a| outcome_of(profile, a).is_some())
+        match slot.until {
+            Until::DeliveriesOver(n) => {
+                answers.len() >= n as usize
+                    && answers.iter().all(|a| outcome_of(profile, a).is_some())
+            }
+            Until::Requests(n) => answers.iter().map(Vec::len).sum::<usize>() >= n as usize,
+        }
     };
     loop {
         let wake = over_at.map_or(deadline, |o| o.min(deadline));
@@ -283,7 +302,7 @@ async fn drive(
                 Some(e) => {
                     if apply(e, &mut answers, &mut types) && over_at.is_none() {
                         end = End::Done;
-                        over_at = Some(tokio::time::Instant::now() + GRACE);
+                        over_at = Some(tokio::time::Instant::now() + slot.grace);
                     }
                 }
                 None => break,

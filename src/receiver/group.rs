@@ -14,6 +14,9 @@ use crate::record::DeliveryTag;
 pub struct Grouping {
     profile: Arc<Profile>,
     at: Option<IdAt>,
+    /// Every request is the one delivery's next attempt, whatever id it carries (a check
+    /// that must see a sender's retries even when it draws a new id for each).
+    one: bool,
     seen: Mutex<Seen>,
 }
 
@@ -32,7 +35,17 @@ impl Grouping {
         Self {
             profile,
             at,
+            one: false,
             seen: Mutex::new(Seen::default()),
+        }
+    }
+
+    /// Counts every request as the next attempt of one delivery (delivery 0), whatever id
+    /// it carries; [`Grouping::ids`] still lists the ids seen.
+    pub fn one_delivery(profile: Arc<Profile>) -> Self {
+        Self {
+            one: true,
+            ..Self::new(profile)
         }
     }
 
@@ -55,12 +68,14 @@ impl Grouping {
             .unwrap_or_default();
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let next = seen.order.len();
+        let key = if self.one { String::new() } else { id.clone() };
         let (delivery, n) = {
-            let e = seen.ids.entry(id.clone()).or_insert((next, 0));
+            let e = seen.ids.entry(key).or_insert((next, 0));
             e.1 += 1;
             *e
         };
-        if delivery == next {
+        let new = delivery == next || (self.one && !seen.order.contains(&id));
+        if new {
             seen.order.push(id);
         }
         DeliveryTag {
@@ -71,7 +86,8 @@ impl Grouping {
         }
     }
 
-    /// The id of each delivery, in arrival order (empty for requests that carried none).
+    /// The id of each delivery, in arrival order (empty for requests that carried none);
+    /// with [`Grouping::one_delivery`], every id seen.
     pub fn ids(&self) -> Vec<String> {
         self.seen
             .lock()

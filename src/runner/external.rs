@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::events::{EngineEvent, Failure, LiveTiming};
-use crate::external::{self, End, Slot, SlotRun};
+use crate::external::{self, End, Group, Slot, SlotRun, Until};
 use crate::receiver::live::BindError;
 use crate::run_state::ScenarioState;
 use crate::scenario::{Scenario, expect};
@@ -60,20 +60,22 @@ pub async fn run_scenario(index: usize, s: &Scenario, emit: &(dyn Fn(EngineEvent
         scenario: index,
         path: crate::profile::DEFAULT_PATH.into(),
         plan: s.receiver.clone(),
-        deliveries,
+        until: Until::DeliveriesOver(deliveries),
         timeout: sender
             .timeout
             .unwrap_or_else(|| external::default_timeout(&s.profile)),
+        grace: external::GRACE,
+        group: Group::ById,
         trigger: sender.trigger.clone(),
+        env: s
+            .endpoint
+            .secrets
+            .first()
+            .map(|secret| vec![("HOOKRIG_SECRET".to_owned(), secret.clone())])
+            .unwrap_or_default(),
     };
-    let env: Vec<(String, String)> = s
-        .endpoint
-        .secrets
-        .first()
-        .map(|secret| vec![("HOOKRIG_SECRET".to_owned(), secret.clone())])
-        .unwrap_or_default();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let run = external::run(LISTEN, Arc::clone(&s.profile), vec![slot], env, tx);
+    let run = external::run(LISTEN, Arc::clone(&s.profile), vec![slot], tx);
     tokio::pin!(run);
     let forward = |e: EngineEvent, state: &mut crate::run_state::RunState| {
         state.apply(e.clone());

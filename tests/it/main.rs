@@ -17,6 +17,8 @@
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
 //! - `external` — scenarios with `sender:`: a Python sender judged by its scenario, and
 //!   every bad `sender:` refused with its place.
+//! - `conform_sender` — `hookrig conform-sender` on a Python sender with planted bugs: each
+//!   fails the check aimed at it; reports; bad input.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
 //! - `reports` — JUnit and HTML reports: well-formed, counted, escaped, the same bytes for
@@ -33,6 +35,7 @@
 mod bad_input;
 mod cli;
 mod conform;
+mod conform_sender;
 mod external;
 mod fixtures;
 mod layout;

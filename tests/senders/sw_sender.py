@@ -47,7 +47,7 @@ def post(url, headers, body, timeout):
                     conn.close()
                     return None, None
                 conn.sock.settimeout(left)
-            if not resp.read(256):
+            if not resp.read1(256):
                 break
         conn.close()
         return resp.status, dict(resp.getheaders())
