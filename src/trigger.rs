@@ -167,10 +167,19 @@ pub struct Running {
     failed: Option<String>,
 }
 
-/// Starts `template` with `sh -c`, `{url}` and `$HOOKRIG_URL` being `url`, plus `env`.
-pub fn start(template: &Template, url: &str, env: &[(String, String)]) -> Running {
+/// Starts `template` with `sh -c` in `cwd` (the current directory when `None`), `{url}`
+/// and `$HOOKRIG_URL` being `url`, plus `env`.
+pub fn start(
+    template: &Template,
+    url: &str,
+    env: &[(String, String)],
+    cwd: Option<&std::path::Path>,
+) -> Running {
     let command = template.render(url);
     let mut cmd = tokio::process::Command::new("sh");
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
     cmd.arg("-c")
         .arg(&command)
         .env("HOOKRIG_URL", url)
@@ -346,7 +355,7 @@ mod tests {
     async fn a_trigger_still_running_is_stopped_with_what_it_started() {
         let t = Template::parse("sleep 30 & echo started; wait").unwrap();
 
-        let r = start(&t, "http://x", &[]);
+        let r = start(&t, "http://x", &[], None);
         tokio::time::sleep(Duration::from_millis(200)).await;
         let began = std::time::Instant::now();
         let out = r.finish().await;
@@ -365,7 +374,7 @@ mod tests {
     async fn a_trigger_keeps_its_exit_status_and_output() {
         let t = Template::parse("echo to {url}; echo oops >&2; exit 3").unwrap();
 
-        let mut r = start(&t, "http://x", &[]);
+        let mut r = start(&t, "http://x", &[], None);
         r.wait().await;
         let out = r.finish().await;
 

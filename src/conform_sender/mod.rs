@@ -222,6 +222,7 @@ pub async fn run(opts: &Options) -> Result<Report, Error> {
             group: Group::OneDelivery,
             trigger: opts.trigger.clone(),
             env,
+            cwd: None,
         });
         running.push((i, *c, plan));
     }

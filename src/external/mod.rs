@@ -68,6 +68,8 @@ pub struct Slot {
     pub trigger: Template,
     /// Environment for the trigger, beyond `HOOKRIG_URL`.
     pub env: Vec<(String, String)>,
+    /// The trigger's working directory (`None`: the current one).
+    pub cwd: Option<std::path::PathBuf>,
 }
 
 /// What a slot waits for.
@@ -261,7 +263,7 @@ async fn drive(
     let deadline = started + slot.timeout;
     let mut answers: Vec<Vec<Answer>> = Vec::new();
     let mut types: Vec<String> = Vec::new();
-    let mut running = trigger::start(&slot.trigger, &url, &slot.env);
+    let mut running = trigger::start(&slot.trigger, &url, &slot.env, slot.cwd.as_deref());
     let mut exited = false;
     let mut end = End::TimedOut;
     let mut over_at: Option<tokio::time::Instant> = None;

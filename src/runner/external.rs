@@ -73,6 +73,12 @@ pub async fn run_scenario(index: usize, s: &Scenario, emit: &(dyn Fn(EngineEvent
             .first()
             .map(|secret| vec![("HOOKRIG_SECRET".to_owned(), secret.clone())])
             .unwrap_or_default(),
+        // Relative paths in the trigger are the scenario file's neighbours.
+        cwd: s
+            .file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(ToOwned::to_owned),
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let run = external::run(LISTEN, Arc::clone(&s.profile), vec![slot], tx);
