@@ -9,12 +9,14 @@
 //! - [`signing`] — pure sign/verify functions for every scheme; time passed in.
 //! - [`retry`] — pure schedule and classification of attempt results.
 //! - [`sender`] — one event to one endpoint through a [`sender::Transport`]
-//!   (in-process router, or real HTTP: hyper for `http://`, reqwest for `https://`),
-//!   durable sends in SQLite, and `hookrig send`.
+//!   (in-process router, or real HTTP: hyper for `http://`, reqwest for `https://`), and
+//!   durable sends in SQLite.
 //! - [`faults`] — fault plans: each step an HTTP answer or a [`faults::Fault`], per request.
-//! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, the
-//!   HTTP/1.1 socket server with connection faults, and `hookrig receive`.
-//! - [`scenario`] — YAML scenario files: raw types, loading with located errors, checks.
+//! - [`receiver`] — the axum `Router` factory with its fault plan and recorder, hyper's
+//!   server on a socket wrapper that acts out the connection faults, and the standalone
+//!   receiver's request log.
+//! - [`scenario`] — YAML scenario files: raw types, loading with located errors (one file
+//!   per job under `scenario/load/`), checks.
 //! - [`events`] — engine events: what the sender, the receiver and the runner did.
 //! - [`run_state`] — the one reducer of those events, [`run_state::RunState`], that every
 //!   report and the TUI read.
@@ -22,18 +24,22 @@
 //!   (real sockets, real time compressed by a time scale chosen from each scenario's
 //!   timing margins, scenarios side by side).
 //! - [`external`] — a sender hookrig did not write, started by a [`trigger`] command and
-//!   played against the live receiver: scenarios with `sender:` and `hookrig conform-sender`.
-//! - [`conform_sender`] — `hookrig conform-sender`: the profile's rules checked on someone
-//!   else's sender, one check per delivery.
+//!   played against the live receiver: scenarios with `sender:` and `conform-sender`.
+//! - [`conform_sender`] — the profile's rules checked on someone else's sender, one check
+//!   per delivery, each a value in [`conform_sender::CHECKS`].
 //! - [`trigger`] — the trigger command: its `{url}` template, run with `sh`, output kept.
-//! - [`conform`] — `hookrig conform`: a provider played against a live receiver, with
-//!   forged, stale, duplicate, unknown and large deliveries; what it got wrong.
+//! - [`conform`] — a provider played against a live receiver, with forged, stale,
+//!   duplicate, unknown and large deliveries; what it got wrong. Each check is a value
+//!   (id, title, what it needs, its function) in [`conform::CHECKS`].
 //! - [`report`] — text, JSON, JUnit, HTML and journal views over a run.
-//! - [`tui`] — `hookrig tui`: the interactive timeline view over the same run state.
+//! - [`tui`] — the interactive timeline view over the same run state.
 //! - [`fixtures`] — signed, schema-valid example requests with edge-value variants, as
-//!   files (`hookrig fixtures`) or proptest strategies ([`fixtures::arb_event`]).
+//!   files or proptest strategies ([`fixtures::arb_event`]).
 //! - [`clock`], [`rng`] — injected wall-clock time and the run's seeded randomness.
 //! - [`text`] — nearest-name suggestions, durations and YAML error words, shared by every input check.
+//! - [`shard`] — `--shard K/N`: which slice of a suite a scenario belongs to, by a stable
+//!   hash of its file and name.
+//! - [`time_axis`] — the log-like time axis the HTML report's and the TUI's timelines share.
 //! - [`record`] — requests and answers as recorded, secret redaction, their JSON form.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
 //! - [`cmd`] — the command line: arguments, one file per command, what is printed and the
@@ -58,8 +64,10 @@ pub mod run_state;
 pub mod runner;
 pub mod scenario;
 pub mod sender;
+pub mod shard;
 pub mod signing;
 pub mod text;
+pub mod time_axis;
 pub mod trigger;
 pub mod tui;
 

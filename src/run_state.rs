@@ -10,12 +10,15 @@ use std::time::Duration;
 use crate::events::{EngineEvent, Failure, LiveTiming, Outcome};
 use crate::record::{RequestRecord, ResponseRecord};
 use crate::retry::AttemptResult;
+use crate::shard::Shard;
 
 /// The run so far.
 #[derive(Debug, Clone, Default)]
 pub struct RunState {
     /// Scenarios in run order.
     pub scenarios: Vec<ScenarioState>,
+    /// The slice of the suite this run is (`--shard K/N`), recorded by every report.
+    pub shard: Option<Shard>,
 }
 
 /// One scenario's state.

@@ -9,6 +9,7 @@ use super::{Error, ExitStatus, Result};
 use crate::report;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, Scenario};
+use crate::shard::Shard;
 
 /// `hookrig run`.
 #[derive(Debug, Parser)]
@@ -22,6 +23,11 @@ pub struct RunArgs {
     /// Run only scenarios whose name contains this text.
     #[arg(long)]
     pub filter: Option<String>,
+    /// Run only the K-th of N slices of the scenarios (1/N to N/N), each scenario's slice
+    /// fixed by a hash of its file and name, so N machines of a CI matrix run the suite
+    /// once between them (docs/ci.md).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
     /// Seed for ids and generated data: the same seed gives the same output.
     #[arg(long, default_value_t = crate::rng::DEFAULT_SEED)]
     pub seed: u64,
@@ -79,10 +85,14 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
         }
     }
     let scenarios = matching(scenarios, &a.paths, a.filter.as_deref())?;
+    let scenarios = match a.shard {
+        Some(shard) => slice(scenarios, shard, err)?,
+        None => scenarios,
+    };
     let mut progress = super::progress::Progress::on_stderr(scenarios.len());
     let opts = RunOptions { seed: a.seed };
     let mut interrupted = false;
-    let state = if a.live {
+    let mut state = if a.live {
         let plans = runner::live::plan(&scenarios, &opts, a.time_scale);
         warn_short_margins(err, &scenarios, &plans)?;
         let live = runner::live::LiveOptions {
@@ -107,6 +117,7 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
         runner::run_sim(&scenarios, &opts, |e| progress.observe(e))
     };
     progress.finish();
+    state.shard = a.shard;
     let text = match a.format {
         Format::Text => report::text::render(&state),
         Format::Json => report::json::render(&state),
@@ -191,6 +202,24 @@ fn matching(
         )));
     }
     Ok(scenarios)
+}
+
+/// The scenarios in slice `shard`. A slice may hold none (more slices than scenarios, or
+/// an unlucky draw): that is a run of nothing, not an error, so a matrix's other machines
+/// still pass; a note says so.
+fn slice(scenarios: Vec<Scenario>, shard: Shard, err: &mut dyn Write) -> Result<Vec<Scenario>> {
+    let all = scenarios.len();
+    let mine: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|s| shard.holds(&s.file, &s.name))
+        .collect();
+    if mine.is_empty() {
+        writeln!(
+            err,
+            "note: shard {shard} holds none of the {all} scenario(s); nothing to run"
+        )?;
+    }
+    Ok(mine)
 }
 
 /// Warns about each scenario whose timing margins fall under 50 ms of real time at its

@@ -1032,6 +1032,62 @@ mod tests {
         assert_eq!(ids.len(), CHECKS.len());
     }
 
+    /// Why `id` is skipped for `profile` with no secret given (`Ok` when it runs).
+    fn skip_reason(profile: &str, id: &str) -> Result<(), String> {
+        let opts = super::super::Options::new(
+            crate::profile::builtin(profile).unwrap(),
+            "http://127.0.0.1:9/webhooks",
+        );
+        let ctx = Ctx::new(&opts);
+        let def = CHECKS.iter().find(|c| c.id == id).unwrap();
+        applies(def, &ctx)
+    }
+
+    #[test]
+    fn a_check_is_skipped_for_the_first_of_its_needs_that_is_not_met() {
+        // GitHub signs only with a secret, judges no timestamp and has no rotation.
+        assert_eq!(skip_reason("github", "accepts-valid"), Ok(()));
+        for (id, says) in [
+            (
+                "rejects-wrong-secret",
+                "no --secret: `github` signs only when",
+            ),
+            ("rejects-stale-timestamp", "signs no timestamp"),
+            ("accepts-rotated-signatures", "no key rotation"),
+            (
+                "rejects-missing-static-secret",
+                "sends no static secret header",
+            ),
+        ] {
+            let why = skip_reason("github", id).unwrap_err();
+            assert!(why.contains(says), "{id}: {why}");
+        }
+        // Stripe lacks a future limit before it lacks the secret: that is the reason given.
+        let why = skip_reason("stripe", "rejects-future-timestamp").unwrap_err();
+        assert!(why.contains("however far ahead"), "{why}");
+        // Crawl4AI follows redirects and never signs.
+        let why = skip_reason("crawl4ai", "no-redirect").unwrap_err();
+        assert!(why.contains("follows redirects"), "{why}");
+        let why = skip_reason("crawl4ai", "verifies-raw-body").unwrap_err();
+        assert!(why.contains("does not sign deliveries"), "{why}");
+    }
+
+    #[test]
+    fn every_check_that_forges_a_signature_needs_signing_and_a_secret() {
+        for def in CHECKS {
+            if [
+                "rejects-wrong-secret",
+                "rejects-tampered-body",
+                "rejects-foreign-scheme",
+                "verifies-raw-body",
+            ]
+            .contains(&def.id)
+            {
+                assert_eq!(def.needs, [Need::Signing, Need::Secret], "{}", def.id);
+            }
+        }
+    }
+
     #[test]
     fn re_serialised_bodies_differ_from_the_original_bytes() {
         let p = crate::profile::builtin("llamacloud").unwrap();

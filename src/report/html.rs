@@ -33,6 +33,7 @@ use crate::record::{RequestRecord, redact};
 use crate::report::{failure_line, junit::virtual_span};
 use crate::run_state::{AttemptState, DeliveryState, RunState, ScenarioState};
 use crate::scenario::{Expectation, Scenario};
+use crate::time_axis;
 
 /// Bodies longer than this are cut in the page (the journal keeps them whole).
 const BODY_LIMIT: usize = 32 * 1024;
@@ -55,7 +56,7 @@ pub fn render(state: &RunState, scenarios: &[Scenario], seed: u64) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n\
-         <meta name=\"generator\" content=\"hookrig {}\"/>\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+         <meta name=\"generator\" content=\"hookrig {}\"/>\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
         env!("CARGO_PKG_VERSION"),
         esc(&title)
     );
@@ -89,7 +90,7 @@ fn summary(h: &mut String, state: &RunState, seed: u64, passed: usize, failed: u
          <div class=\"tile\"><b>{deliveries}</b>deliveries</div>\
          <div class=\"tile\"><b>{}</b>attempts</div>\
          <div class=\"tile\"><b>{}</b>virtual time replayed</div>\
-         <div class=\"tile\"><b>{seed}</b>seed</div></div>\n",
+         <div class=\"tile\"><b>{seed}</b>seed</div>{}</div>\n",
         if failed == 0 {
             "All scenarios passed.".to_owned()
         } else {
@@ -99,6 +100,10 @@ fn summary(h: &mut String, state: &RunState, seed: u64, passed: usize, failed: u
         if failed == 0 { "zero" } else { "bad" },
         attempts.len(),
         esc(&short(replayed)),
+        state
+            .shard
+            .map(|s| format!("<div class=\"tile\"><b>{s}</b>shard</div>"))
+            .unwrap_or_default(),
     );
     h.push_str("<ul class=\"legend\">");
     for k in Kind::ALL {
@@ -390,28 +395,25 @@ impl Axis {
             .windows(2)
             .map(|w| STEP.max(w[0].1 + w[1].1 + AIR))
             .collect();
-        let logs: Vec<f64> = marks
+        let gaps: Vec<f64> = marks
             .windows(2)
-            .map(|w| (1.0 + (w[1].0 - w[0].0) as f64 / 1000.0).log2())
+            .map(|w| (w[1].0 - w[0].0) as f64 / 1000.0)
             .collect();
         let first = GUTTER + AIR + marks.first().map_or(BOX_W / 2.0, |m| m.1.max(BOX_W / 2.0));
         let fixed = first + room.iter().sum::<f64>() + TAIL;
-        let total_log: f64 = logs.iter().sum();
+        let total_log = time_axis::positions(&gaps, 0.0, |_| 0.0, 1.0, 0.0)
+            .last()
+            .copied()
+            .unwrap_or_default();
         let k = if total_log > 0.0 {
             ((FIT_WIDTH - fixed) / total_log).clamp(MIN_PER_DOUBLING, PER_DOUBLING)
         } else {
             PER_DOUBLING
         };
-        let mut x = first;
-        let mut points = Vec::with_capacity(marks.len());
-        for (i, m) in marks.iter().enumerate() {
-            if i > 0 {
-                x += room[i - 1] + k * logs[i - 1];
-            }
-            points.push((m.0, x));
-        }
+        let xs = time_axis::positions(&gaps, first, |i| room[i], k, 0.0);
+        let x = xs.last().copied().unwrap_or(first);
         Axis {
-            points,
+            points: marks.iter().map(|m| m.0).zip(xs).collect(),
             width: (x + TAIL).max(FIT_WIDTH).ceil(),
         }
     }
@@ -898,96 +900,8 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-const CSS: &str = r#"
-:root{--pass:#1f883d;--fail:#cf222e;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--soft:#f6f8fa}
-*{box-sizing:border-box}
-html{color-scheme:light}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:#fff}
-code,pre{font-family:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono",monospace;font-size:12.5px}
-a{color:#0969da;text-decoration:none}
-a:hover{text-decoration:underline}
-header.top{padding:22px 32px 18px;background:var(--soft);border-bottom:1px solid var(--line);border-top:6px solid var(--pass)}
-header.top.fail{border-top-color:var(--fail)}
-h1{margin:0;font-size:22px}
-.verdict{margin:2px 0 14px;font-size:16px;color:var(--muted)}
-header.fail .verdict{color:var(--fail);font-weight:600}
-.tiles{display:flex;flex-wrap:wrap;gap:10px}
-.tile{background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:112px;color:var(--muted);font-size:12px}
-.tile b{display:block;font-size:22px;color:var(--ink);font-variant-numeric:tabular-nums}
-.tile.ok b{color:var(--pass)}
-.tile.bad b{color:var(--fail)}
-.legend{list-style:none;display:flex;flex-wrap:wrap;gap:6px 18px;padding:0;margin:14px 0 4px;font-size:13px}
-.legend small{color:var(--muted)}
-.sw{display:inline-block;width:12px;height:12px;border-radius:3px;vertical-align:-1px;margin-right:5px}
-.sw.dia{background:#fff;border:2px solid #57606a;transform:rotate(45deg) scale(.8);border-radius:1px}
-.sw.ring{background:#fff;border:2.5px solid var(--fail);border-radius:4px}
-nav.failed h2{font-size:15px;margin:14px 0 4px;color:var(--fail)}
-nav.failed ol{margin:0;padding-left:22px}
-nav.failed small{color:var(--muted)}
-details.index{margin-top:10px;font-size:13px}
-details.index ol{columns:2;column-gap:32px;margin:6px 0 0;padding-left:26px}
-details.index li.fail a{color:var(--fail);font-weight:600}
-summary{cursor:pointer}
-main{max-width:1240px;margin:0 auto;padding:8px 24px 40px}
-section.scenario{margin:22px 0;padding:2px 0 6px 16px;border-left:5px solid var(--pass)}
-section.scenario.fail{border-left-color:var(--fail)}
-section.scenario.skip{border-left-color:var(--muted)}
-section.scenario h2{font-size:16px;margin:6px 0 2px}
-.badge{display:inline-block;font-size:11px;font-weight:700;letter-spacing:.04em;color:#fff;background:var(--pass);border-radius:4px;padding:1px 6px;vertical-align:2px}
-.fail .badge{background:var(--fail)}
-.skip .badge{background:var(--muted)}
-.meta{margin:0 0 8px;color:var(--muted);font-size:12.5px}
-ul.failures{list-style:none;margin:8px 0 12px;padding:0}
-ul.failures>li{margin:4px 0;border:1px solid #ffcecb;background:#ffebe9;border-radius:6px;padding:6px 10px}
-ul.failures summary{color:#a40e26;font-weight:600;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;white-space:pre-wrap;word-break:break-word}
-.which{margin:6px 0;color:var(--muted);font-size:12.5px}
-.delivery{margin:8px 0 14px}
-.delivery h3{font-size:13.5px;font-weight:500;margin:4px 0}
-.delivery h3 small{color:var(--muted)}
-.outcome{font-weight:700}
-.outcome.delivered{color:var(--pass)}
-.outcome.exhausted,.outcome.gave_up{color:var(--fail)}
-.outcome.filtered{color:var(--muted)}
-.tl{overflow-x:auto;border:1px solid var(--line);border-radius:8px;background:#fff}
-svg.timeline{display:block;}
-svg.timeline.fit{max-width:100%;height:auto}
-svg.timeline{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-svg.timeline .lanes text{font-size:11px;fill:var(--muted);text-transform:uppercase;letter-spacing:.05em}
-svg.timeline .lanes line{stroke:#eaeef2;stroke-width:1}
-svg.timeline .wait line{stroke:#8c959f;stroke-width:1.5;stroke-dasharray:4 3}
-svg.timeline .wait path{fill:none;stroke:#8c959f;stroke-width:1.5}
-svg.timeline .wait text{font-size:11.5px;fill:#424a53;text-anchor:middle;font-weight:600}
-svg.timeline .att text.in{font-size:11.5px;font-weight:700;text-anchor:middle}
-svg.timeline .att text.lbl{font-size:11px;fill:var(--muted);text-anchor:middle}
-svg.timeline .att text.lbl .n{font-weight:700;fill:#424a53}
-svg.timeline .att.bad text.lbl .n{fill:var(--fail)}
-svg.timeline .att.bad text.lbl{fill:var(--fail);font-weight:700}
-svg.timeline .att .ring{fill:none;stroke:var(--fail);stroke-width:2.5}
-svg.timeline a:hover rect{filter:brightness(1.12)}
-svg.timeline .exp path{fill:#fff;stroke:#57606a;stroke-width:1.6}
-svg.timeline .exp.off path{fill:#ffebe9;stroke:var(--fail);stroke-width:2}
-svg.timeline .exp text{font-size:11px;fill:var(--fail);text-anchor:middle;font-weight:700}
-svg.timeline .drift{stroke:var(--fail);stroke-width:1.5;stroke-dasharray:3 3}
-svg.timeline text.none{font-size:12px;fill:var(--muted);font-style:italic}
-svg.timeline text.end{font-size:12px;font-weight:700}
-svg.timeline text.end.delivered{fill:var(--pass)}
-svg.timeline text.end.exhausted,svg.timeline text.end.gave_up{fill:var(--fail)}
-details.attempts{margin:6px 0 0 2px;font-size:13px}
-details.attempts>summary{color:var(--muted)}
-details.attempt{margin:4px 0 4px 14px}
-details.attempt>summary{font-size:12.5px}
-.exchange{display:grid;grid-template-columns:1fr 1fr;gap:14px;margin:6px 0 10px;padding:10px 12px;background:var(--soft);border:1px solid var(--line);border-radius:6px;color:var(--ink);font-weight:400}
-.exchange h4{margin:0 0 4px;font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
-.exchange p{margin:2px 0 6px}
-table.headers{border-collapse:collapse;font-size:12px;margin:4px 0 8px;width:100%;table-layout:fixed}
-table.headers th{text-align:left;font-weight:600;padding:2px 8px 2px 0;width:38%;vertical-align:top;word-break:break-all;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-table.headers td{padding:2px 0;word-break:break-all;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-table.headers tr+tr{border-top:1px solid #eaeef2}
-pre{margin:4px 0;padding:8px 10px;background:#fff;border:1px solid var(--line);border-radius:6px;overflow:auto;max-height:360px;white-space:pre-wrap;word-break:break-word}
-.note,.none{color:var(--muted);font-size:12px;font-style:italic}
-footer{max-width:1240px;margin:0 auto;padding:12px 24px 32px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
-@media (max-width:800px){.exchange{grid-template-columns:1fr}details.index ol{columns:1}}
-"#;
+/// The report's style sheet, kept as CSS so it reads (and lints) as CSS.
+const CSS: &str = include_str!("report.css");
 
 #[cfg(test)]
 mod tests {

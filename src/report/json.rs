@@ -1,7 +1,8 @@
 //! `--format json`: one object, `{"passed", "failed", "scenarios": […]}`. Live runs add,
 //! per scenario, `time_scale`, `time_scale_auto` and `narrowest_margin` (`{real_ms,
 //! between}`), and `skipped` (the reason) or `interrupted: true` where they apply, with
-//! `skipped` and `interrupted` counts at the top; sim output has none of these keys.
+//! `skipped` and `interrupted` counts at the top; sim output has none of these keys. A
+//! run of one slice (`--shard K/N`) starts with `"shard": {"index": K, "count": N}`.
 
 use serde::Serialize;
 
@@ -10,6 +11,9 @@ use crate::run_state::RunState;
 
 #[derive(Serialize)]
 struct Report<'a> {
+    /// `--shard K/N`: which slice of the suite this run is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<ShardOut>,
     passed: usize,
     failed: usize,
     #[serde(skip_serializing_if = "is_zero")]
@@ -17,6 +21,12 @@ struct Report<'a> {
     #[serde(skip_serializing_if = "is_zero")]
     interrupted: usize,
     scenarios: Vec<ScenarioOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct ShardOut {
+    index: u32,
+    count: u32,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -92,6 +102,10 @@ struct AttemptOut<'a> {
 /// The run as one pretty-printed JSON object (with a trailing newline).
 pub fn render(state: &RunState) -> String {
     let report = Report {
+        shard: state.shard.map(|s| ShardOut {
+            index: s.index,
+            count: s.count,
+        }),
         passed: state.passed(),
         failed: state.failed(),
         skipped: state.skipped(),

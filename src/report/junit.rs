@@ -27,7 +27,8 @@ use crate::report::{failure_line, text::delivery_line};
 use crate::run_state::{RunState, ScenarioState};
 
 /// The run as a JUnit XML document (with a trailing newline). `seed` is recorded as a
-/// property of every suite, so a failure can be replayed exactly.
+/// property of every suite, so a failure can be replayed exactly, and so is the slice of a
+/// sharded run (`shard` = `K/N`), so a merged report still says which machine ran what.
 pub fn render(state: &RunState, seed: u64) -> String {
     let mut report = Report::new("hookrig");
     let mut total = Duration::ZERO;
@@ -35,6 +36,9 @@ pub fn render(state: &RunState, seed: u64) -> String {
         let mut suite = TestSuite::new(file);
         suite.add_property(Property::new("seed", seed.to_string()));
         suite.add_property(Property::new("time", "virtual"));
+        if let Some(shard) = state.shard {
+            suite.add_property(Property::new("shard", shard.to_string()));
+        }
         let mut suite_time = Duration::ZERO;
         for sc in scenarios {
             let case = test_case(sc);

@@ -49,7 +49,7 @@ pub fn timing_line(t: &LiveTiming) -> String {
 }
 
 /// `80 of 82 scenarios passed, 0 failed` plus `, 1 skipped` and `, 1 interrupted` when
-/// there are any.
+/// there are any, and ` (shard 2/4)` for one slice of a suite.
 pub fn summary(state: &RunState) -> String {
     let mut s = format!(
         "{} of {} scenarios passed, {} failed",
@@ -64,6 +64,9 @@ pub fn summary(state: &RunState) -> String {
     let interrupted = state.interrupted();
     if interrupted > 0 {
         s.push_str(&format!(", {interrupted} interrupted"));
+    }
+    if let Some(shard) = state.shard {
+        s.push_str(&format!(" (shard {shard})"));
     }
     s
 }

@@ -2,7 +2,7 @@
 //!
 //! The screen is a title line, the body (the list or the detail pane, with the selected
 //! delivery's timeline between), and a status bar with the keys. The timeline's time axis
-//! is logarithmic — x grows with ln(1 + t/1 s) — so a 1 s wait and an 80 min wait are both
+//! is logarithmic — x grows with log2(1 + t/1 s), [`crate::time_axis`] — so a 1 s wait and an 80 min wait are both
 //! a readable width, with labelled ticks at round durations. Colours are the named ANSI
 //! ones plus bold and reverse, so they read on dark and on light terminals.
 
@@ -16,6 +16,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{App, LiveKind, Screen};
 use super::model::{AttemptView, DeliveryView, Mark, Message, ScenarioView};
+use crate::time_axis;
 
 /// The smallest terminal the screens fit in.
 pub const MIN_WIDTH: u16 = 60;
@@ -291,10 +292,15 @@ pub fn coarse(d: Duration) -> String {
     }
 }
 
-/// The log-like time axis of one timeline. Its breakpoints are the moments that matter
-/// (attempt starts and ends, expected offsets); each stretch between two of them gets a
-/// width in proportion to ln(1 + length/1 s), so a 1 s wait and an 80 min wait are both
-/// readable wherever they fall, and time still only grows to the right.
+/// The least room a stretch between two moments gets, in doublings (0.05 in natural
+/// logarithms).
+const MIN_DOUBLINGS: f64 = 0.05 / std::f64::consts::LN_2;
+
+/// The log-like time axis of one timeline, the one [`time_axis`] the HTML report draws
+/// on too. Its breakpoints are the moments that matter (attempt starts and ends,
+/// expected offsets); each stretch between two of them gets a width in proportion to
+/// log2(1 + length/1 s), so a 1 s wait and an 80 min wait are both readable wherever they
+/// fall, and time still only grows to the right.
 #[derive(Debug, Clone)]
 pub struct Axis {
     points: Vec<f64>,
@@ -309,11 +315,9 @@ impl Axis {
         pts.push(0.0);
         pts.sort_by(f64::total_cmp);
         pts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
-        let mut cumulative = vec![0.0];
-        for w in pts.windows(2) {
-            let last = cumulative[cumulative.len() - 1];
-            cumulative.push(last + (1.0 + (w[1] - w[0])).ln().max(0.05));
-        }
+        let gaps: Vec<f64> = pts.windows(2).map(|w| w[1] - w[0]).collect();
+        // Even a stretch of no time at all gets a little room, so its two moments are apart.
+        let cumulative = time_axis::positions(&gaps, 0.0, |_| 0.0, 1.0, MIN_DOUBLINGS);
         Axis {
             points: pts,
             cumulative,

@@ -687,8 +687,8 @@ fn arb_event_names_the_nearest_event_when_the_name_is_wrong() {
     let _ = arb_event(&profile::builtin("llamacloud").unwrap(), "parse.succes");
 }
 
-/// The Rust example of the README's "Fixtures for a receiver's tests" section (the same
-/// code, in a module), so it keeps compiling and passing.
+/// The Rust example of docs/fixtures.md (the same code, in a module), so it keeps
+/// compiling and passing.
 mod readme_example {
     use hmac::{Hmac, KeyInit, Mac};
     use hookrig::fixtures::{Fixture, arb_event};

@@ -240,7 +240,15 @@ fn the_leaves_import_nothing_of_ours() {
     let g = crate_graph();
 
     for leaf in [
-        "clock", "rng", "signing", "retry", "text", "record", "faults", "pyjson",
+        "clock",
+        "rng",
+        "signing",
+        "retry",
+        "text",
+        "record",
+        "faults",
+        "pyjson",
+        "time_axis",
     ] {
         let imports = g
             .get(leaf)
