@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
+use super::conform::Format;
 use super::{Error, ExitStatus, Result};
 use crate::conform_sender::{self, Options, Status, report};
 
@@ -33,18 +34,6 @@ pub struct ConformSenderArgs {
     /// Leave these checks out.
     #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "CHECK")]
     pub skip: Vec<String>,
-}
-
-/// The report's form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Format {
-    /// One line per check; expected, got and the requests under a failed one.
-    #[default]
-    Text,
-    /// One JSON object.
-    Json,
-    /// JUnit XML: one testsuite, one testcase per check.
-    Junit,
 }
 
 /// Runs `hookrig conform-sender`: exit 0 when every check passes (skips included), 1

@@ -330,6 +330,28 @@ fn grace(_: &Cx) -> Duration {
     GRACE
 }
 
+fn one(_: &Cx) -> u32 {
+    1
+}
+
+fn two(_: &Cx) -> u32 {
+    2
+}
+
+fn three(_: &Cx) -> u32 {
+    3
+}
+
+/// Time for a plan with one failed attempt before the answer that delivers.
+fn one_wait(cx: &Cx) -> Duration {
+    budget(cx, 1, 0)
+}
+
+/// Time for a plan that answers at once.
+fn no_wait(cx: &Cx) -> Duration {
+    budget(cx, 0, 0)
+}
+
 /// The suite, in report order.
 pub static CHECKS: &[Check] = &[
     Check {
@@ -337,8 +359,8 @@ pub static CHECKS: &[Check] = &[
         title: "every attempt's signature verifies with the profile's scheme",
         skip: signs,
         plan: |_| plan(vec![Action::status(500), Action::status(200)]),
-        requests: |_| 2,
-        timeout: |cx| budget(cx, 1, 0),
+        requests: two,
+        timeout: one_wait,
         grace,
         judge: |cx, st, wall_of| {
             let x = Expectation {
@@ -372,8 +394,8 @@ pub static CHECKS: &[Check] = &[
             signs(cx)
         },
         plan: |_| plan(vec![Action::status(200)]),
-        requests: |_| 1,
-        timeout: |cx| budget(cx, 0, 0),
+        requests: one,
+        timeout: no_wait,
         grace,
         judge: |cx, st, wall_of| {
             for a in attempts(st) {
@@ -427,7 +449,7 @@ pub static CHECKS: &[Check] = &[
                 Action::status(200),
             ])
         },
-        requests: |_| 3,
+        requests: three,
         timeout: |cx| budget(cx, 2, 0),
         grace,
         judge: |cx, st, _| {
@@ -462,8 +484,8 @@ pub static CHECKS: &[Check] = &[
                 .then(|| format!("{}'s signature has no timestamp header", cx.profile.name))
         },
         plan: |_| plan(vec![Action::status(500), Action::status(200)]),
-        requests: |_| 2,
-        timeout: |cx| budget(cx, 1, 0),
+        requests: two,
+        timeout: one_wait,
         grace,
         judge: |cx, st, _| {
             let name = cx
@@ -510,8 +532,8 @@ pub static CHECKS: &[Check] = &[
         title: "the body is byte-identical across retries",
         skip: is_none,
         plan: |_| plan(vec![Action::status(500), Action::status(200)]),
-        requests: |_| 2,
-        timeout: |cx| budget(cx, 1, 0),
+        requests: two,
+        timeout: one_wait,
         grace,
         judge: |cx, st, wall_of| {
             if attempts(st).len() < 2 {
@@ -533,8 +555,8 @@ pub static CHECKS: &[Check] = &[
         title: "a 5xx answer is retried",
         skip: is_none,
         plan: |_| plan(vec![Action::status(500), Action::status(200)]),
-        requests: |_| 2,
-        timeout: |cx| budget(cx, 1, 0),
+        requests: two,
+        timeout: one_wait,
         grace,
         judge: |cx, st, wall_of| retried(cx, st, wall_of, "500"),
     },
@@ -543,8 +565,8 @@ pub static CHECKS: &[Check] = &[
         title: "a dropped connection is retried",
         skip: is_none,
         plan: |_| plan(vec![Action::Fault(Fault::Drop), Action::status(200)]),
-        requests: |_| 2,
-        timeout: |cx| budget(cx, 1, 0),
+        requests: two,
+        timeout: one_wait,
         grace,
         judge: |cx, st, wall_of| retried(cx, st, wall_of, "a dropped connection"),
     },
@@ -553,8 +575,8 @@ pub static CHECKS: &[Check] = &[
         title: "a reset connection is retried",
         skip: is_none,
         plan: |_| plan(vec![Action::Fault(Fault::Reset), Action::status(200)]),
-        requests: |_| 2,
-        timeout: |cx| budget(cx, 1, 0),
+        requests: two,
+        timeout: one_wait,
         grace,
         judge: |cx, st, wall_of| retried(cx, st, wall_of, "a reset connection"),
     },
@@ -563,7 +585,7 @@ pub static CHECKS: &[Check] = &[
         title: "an answer that never comes is given up at the profile's timeout and retried",
         skip: is_none,
         plan: |_| plan(vec![Action::Fault(Fault::Hang), Action::status(200)]),
-        requests: |_| 2,
+        requests: two,
         timeout: |cx| budget(cx, 1, 1),
         grace,
         judge: |cx, st, _| {
@@ -607,7 +629,7 @@ pub static CHECKS: &[Check] = &[
                 Action::status(200),
             ])
         },
-        requests: |_| 2,
+        requests: two,
         timeout: |cx| budget(cx, 1, 1) + dribble_over(cx),
         grace,
         judge: |cx, st, _| {
@@ -635,8 +657,8 @@ pub static CHECKS: &[Check] = &[
         title: "a 4xx answer is retried, or ends the delivery, as the profile says",
         skip: is_none,
         plan: |_| plan(vec![Action::status(400), Action::status(200)]),
-        requests: |_| 2,
-        timeout: |cx| budget(cx, 1, 0),
+        requests: two,
+        timeout: one_wait,
         grace,
         judge: |cx, st, wall_of| match cx.profile.retry.classify(AttemptResult::Status(400)) {
             Verdict::Retry => retried(cx, st, wall_of, "400"),
@@ -653,8 +675,8 @@ pub static CHECKS: &[Check] = &[
                 Action::status(200),
             ])
         },
-        requests: |_| 2,
-        timeout: |cx| budget(cx, 1, 0),
+        requests: two,
+        timeout: one_wait,
         grace,
         judge: |cx, st, wall_of| {
             let a = attempts(st);
@@ -708,8 +730,8 @@ pub static CHECKS: &[Check] = &[
             })
         },
         plan: |_| plan(vec![Action::status(410), Action::status(200)]),
-        requests: |_| 2,
-        timeout: |cx| budget(cx, 1, 0),
+        requests: two,
+        timeout: one_wait,
         grace,
         judge: |cx, st, _| {
             only_one(
@@ -736,7 +758,7 @@ pub static CHECKS: &[Check] = &[
                 Action::status(200),
             ])
         },
-        requests: |_| 2,
+        requests: two,
         timeout: |cx| retry_after_wait(cx) + Duration::from_secs(5),
         grace,
         judge: |cx, st, _| {
@@ -795,8 +817,8 @@ pub static CHECKS: &[Check] = &[
         title: "required headers are present and the payload validates against the event's schema",
         skip: is_none,
         plan: |_| plan(vec![Action::status(200)]),
-        requests: |_| 1,
-        timeout: |cx| budget(cx, 0, 0),
+        requests: one,
+        timeout: no_wait,
         grace,
         judge: |cx, st, wall_of| {
             let present = required_headers(cx);
@@ -821,8 +843,8 @@ pub static CHECKS: &[Check] = &[
                 .then(|| "no --secret given: nothing to look for".into())
         },
         plan: |_| plan(vec![Action::status(200)]),
-        requests: |_| 1,
-        timeout: |cx| budget(cx, 0, 0),
+        requests: one,
+        timeout: no_wait,
         grace,
         judge: |cx, st, _| {
             for a in attempts(st) {

@@ -7,7 +7,8 @@
 //!   timeout: 2m                            # default: the profile's schedule + timeout + 10 s
 //! ```
 //!
-//! Such a scenario always runs live: the sender keeps its own clock, so neither sim mode
+//! This file holds the block's types; `load/sender.rs` checks it. Such a scenario always
+//! runs live: the sender keeps its own clock, so neither sim mode
 //! nor `--time-scale` applies. What cannot apply to someone else's sender is refused here
 //! with its place in the file: an endpoint `url` (hookrig's receiver is the target), an
 //! event's `data` or `at` (the sender builds its payload and picks its time), a receiver
@@ -52,100 +53,6 @@ pub struct ExternalSender {
     /// How long to wait (`None`: the profile's default, see
     /// [`crate::external::default_timeout`]).
     pub timeout: Option<Duration>,
-}
-
-/// A 1-based (line, column), when known.
-type At = (Option<u64>, Option<u64>);
-
-fn at<T>(s: &Spanned<T>) -> At {
-    let l = &s.referenced;
-    if l.line() == 0 {
-        (None, None)
-    } else {
-        (Some(l.line()), Some(l.column()))
-    }
-}
-
-/// Checks `sender:`, reporting each problem through `err` with its place.
-pub fn check(raw: Spanned<RawSender>, err: &mut dyn FnMut(At, String)) -> Option<ExternalSender> {
-    let raw = raw.value;
-    let mut ok = true;
-    let trigger = match &raw.trigger.value {
-        Value::String(s) => match Template::parse(s) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                err(
-                    at(&raw.trigger),
-                    format!(
-                        "sender.trigger: {} (at character {} of the command)",
-                        e.message,
-                        e.offset + 1
-                    ),
-                );
-                None
-            }
-        },
-        other => {
-            err(
-                at(&raw.trigger),
-                format!(
-                    "sender.trigger: expected a string (a shell command run with sh, `{{url}}` its receiver's URL), found {}",
-                    kind(other)
-                ),
-            );
-            None
-        }
-    };
-    let deliveries = match &raw.deliveries {
-        None => None,
-        Some(d) if (1..=MAX_DELIVERIES).contains(&d.value) => Some(d.value as u32),
-        Some(d) => {
-            err(
-                at(d),
-                format!(
-                    "sender.deliveries: {} is out of range (1 to {MAX_DELIVERIES}); it is how many deliveries to wait for",
-                    d.value
-                ),
-            );
-            ok = false;
-            None
-        }
-    };
-    let timeout = match &raw.timeout {
-        None => None,
-        Some(t) => match crate::text::parse_duration(&t.value) {
-            Ok(d) if !d.is_zero() => Some(d),
-            Ok(_) => {
-                err(at(t), "sender.timeout: must be longer than 0s".into());
-                ok = false;
-                None
-            }
-            Err(m) => {
-                err(at(t), format!("sender.timeout: {m}"));
-                ok = false;
-                None
-            }
-        },
-    };
-    match (trigger, ok) {
-        (Some(trigger), true) => Some(ExternalSender {
-            trigger,
-            deliveries,
-            timeout,
-        }),
-        _ => None,
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }
 
 /// Why a part of a scenario cannot apply to an external sender, when it cannot.

@@ -84,9 +84,7 @@ impl Cx<'_> {
             (_, None) => Some(Endpoint::default()),
             (None, Some(_)) => None,
         };
-        let sender = raw
-            .sender
-            .and_then(|s| crate::scenario::sender::check(s, &mut |at, m| self.err(at, m)));
+        let sender = raw.sender.and_then(|s| self.sender(s));
         let events = match raw.events {
             Some(ev) => profile
                 .as_ref()

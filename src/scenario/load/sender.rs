@@ -5,15 +5,83 @@
 
 use std::time::Duration;
 
-use super::diagnostics::loc;
+use serde_json::Value;
+
+use super::diagnostics::{kind, loc};
 use super::{Cx, Position};
 use crate::faults::FaultPlan;
 use crate::profile::{Profile, TypeFrom};
 use crate::scenario::ScenarioEvent;
 use crate::scenario::raw::{self, Spanned};
-use crate::scenario::sender::{self, ExternalSender};
+use crate::scenario::sender::{self, ExternalSender, MAX_DELIVERIES, RawSender};
+use crate::trigger::Template;
 
 impl Cx<'_> {
+    /// Checks `sender:`: a trigger that is a string with a good `{url}` placeholder,
+    /// `deliveries` from 1 to [`MAX_DELIVERIES`], a `timeout` over zero.
+    pub(super) fn sender(&mut self, raw: Spanned<RawSender>) -> Option<ExternalSender> {
+        let raw = raw.value;
+        let before = self.errors.len();
+        let trigger = match &raw.trigger.value {
+            Value::String(s) => match Template::parse(s) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    self.err(
+                        loc(&raw.trigger),
+                        format!(
+                            "sender.trigger: {} (at character {} of the command)",
+                            e.message,
+                            e.offset + 1
+                        ),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.err(
+                    loc(&raw.trigger),
+                    format!(
+                        "sender.trigger: expected a string (a shell command run with sh, `{{url}}` its receiver's URL), found {}",
+                        kind(other)
+                    ),
+                );
+                None
+            }
+        };
+        let deliveries = match &raw.deliveries {
+            None => None,
+            Some(d) if (1..=MAX_DELIVERIES).contains(&d.value) => Some(d.value as u32),
+            Some(d) => {
+                self.err(
+                    loc(d),
+                    format!(
+                        "sender.deliveries: {} is out of range (1 to {MAX_DELIVERIES}); it is how many deliveries to wait for",
+                        d.value
+                    ),
+                );
+                None
+            }
+        };
+        let timeout = match &raw.timeout {
+            Some(t) => match self.duration(t, "sender.timeout") {
+                Some(d) if d.is_zero() => {
+                    self.err(loc(t), "sender.timeout: must be longer than 0s");
+                    None
+                }
+                d => d,
+            },
+            None => None,
+        };
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(ExternalSender {
+            trigger: trigger?,
+            deliveries,
+            timeout,
+        })
+    }
+
     /// Refuses an endpoint URL and events' data and times.
     pub(super) fn refuse_for_sender(
         &mut self,
