@@ -42,6 +42,8 @@
 //! - [`time_axis`] — the log-like time axis the HTML report's and the TUI's timelines share.
 //! - [`record`] — requests and answers as recorded, secret redaction, their JSON form.
 //! - [`pyjson`] — JSON bytes as Python's `json.dumps` writes them (Crawl4AI's bodies).
+//! - [`emulate`] — provider emulators: Crawl4AI's, PerfectParser's, LlamaCloud's and
+//!   Extend's APIs on a local port, firing their webhooks through the sender.
 //! - [`cmd`] — the command line: arguments, one file per command, what is printed and the
 //!   exit code; the only part that touches the terminal, and nothing imports it.
 
@@ -49,6 +51,7 @@ pub mod clock;
 pub mod cmd;
 pub mod conform;
 pub mod conform_sender;
+pub mod emulate;
 pub mod events;
 pub mod external;
 pub mod faults;

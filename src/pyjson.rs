@@ -21,6 +21,32 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// `value` as Starlette's `JSONResponse` writes it — `json.dumps(value,
+/// ensure_ascii=False, allow_nan=False, separators=(",", ":"))`: compact, text as UTF-8,
+/// floats as Python's `repr` writes them. FastAPI servers (Crawl4AI's, LlamaCloud's)
+/// answer their API calls with these bytes.
+pub fn to_vec_compact<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(256);
+    let mut ser = Serializer::with_formatter(&mut out, StarletteFormatter);
+    value.serialize(&mut ser)?;
+    Ok(out)
+}
+
+/// The formatter behind [`to_vec_compact`]: serde_json's compact output with Python's
+/// float `repr`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StarletteFormatter;
+
+impl Formatter for StarletteFormatter {
+    fn write_f64<W: ?Sized + Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
+        w.write_all(float_repr(value).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + Write>(&mut self, w: &mut W, value: f32) -> io::Result<()> {
+        w.write_all(float_repr(f64::from(value)).as_bytes())
+    }
+}
+
 /// The formatter behind [`to_vec`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PythonFormatter;
@@ -177,6 +203,15 @@ mod tests {
         assert_eq!(
             String::from_utf8(to_vec(&v).unwrap()).unwrap(),
             r#"{"a": [1, 2, {"b": null}], "c": true, "d": {}, "e": []}"#
+        );
+    }
+
+    #[test]
+    fn starlette_bytes_are_compact_utf8_with_python_floats() {
+        let v = json!({"a": [1, 1e-5, 2.0], "t": "caf\u{e9} \u{27e8}1\u{27e9}\n"});
+        assert_eq!(
+            String::from_utf8(to_vec_compact(&v).unwrap()).unwrap(),
+            "{\"a\":[1,1e-05,2.0],\"t\":\"caf\u{e9} \u{27e8}1\u{27e9}\\n\"}"
         );
     }
 

@@ -7,8 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use crate::events::{EngineEvent, Failure, LiveTiming, Outcome};
-use crate::record::{RequestRecord, ResponseRecord};
+use crate::record::{RequestRecord, ResponseRecord, body_json, headers_json};
 use crate::retry::AttemptResult;
 use crate::shard::Shard;
 
@@ -153,6 +155,37 @@ impl AttemptState {
         } else {
             self.received.iter().map(|r| r.as_ref()).collect()
         }
+    }
+
+    /// The attempt as a journal line writes it after the line's own keys, made at
+    /// wall-clock time `wall`: `n`, `at_ms`, `wall_ms`, `status`, `error`, `latency_ms`,
+    /// `wait_after_ms`, `requests`, `request` (the first as received, secrets redacted),
+    /// `response`, and `provider_status` where the profile names the delivery's status
+    /// after it. `hookrig run --journal` and `hookrig emulate`'s journal and deliveries
+    /// listing all write attempts this way.
+    pub fn to_json(&self, wall: Duration) -> Value {
+        let request = self.requests().first().map(|r| {
+            json!({ "method": r.method, "path": r.path, "headers": headers_json(&r.headers), "body": body_json(&r.body) })
+        });
+        let response = self.response.as_deref().map(|r| {
+            json!({ "status": r.status, "headers": headers_json(&r.headers), "body": body_json(&r.body) })
+        });
+        let mut v = json!({
+            "n": self.n,
+            "at_ms": self.at().as_millis() as u64,
+            "wall_ms": wall.as_millis() as u64,
+            "status": self.status(),
+            "error": self.error(),
+            "latency_ms": self.latency.map(|l| l.as_millis() as u64),
+            "wait_after_ms": self.wait_after.map(|w| w.as_millis() as u64),
+            "requests": self.requests.max(1),
+            "request": request,
+            "response": response,
+        });
+        if let Some(status) = self.status_after.as_deref() {
+            v["provider_status"] = json!(status);
+        }
+        v
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod conform;
 pub mod conform_sender;
+pub mod emulate;
 pub mod fixtures;
 pub mod profiles;
 pub mod progress;
@@ -54,6 +55,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// Write signed example requests, JSON Schemas and edge-value variants for a profile's events.
     Fixtures(fixtures::FixturesArgs),
+    /// A provider's API on a local port (jobs, webhook registration, test sends), firing its real webhooks.
+    Emulate(emulate::EmulateArgs),
 }
 
 /// How a command ended (the process exit code).
@@ -154,5 +157,6 @@ fn execute_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write, signals: boo
         Command::Tui(a) => tui::command(a),
         Command::Receive(a) => receive::command(a, out),
         Command::Send(a) => send::command(a, out),
+        Command::Emulate(a) => emulate::command(a, out),
     }
 }

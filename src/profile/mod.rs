@@ -564,6 +564,32 @@ impl Profile {
             .unwrap_or(Value::Null)
     }
 
+    /// The value of the profile's part `name` called with `args`, drawn from `rng`: data
+    /// in the provider's own shapes for code that builds more than one event's data (the
+    /// provider emulators' job results).
+    pub fn part(
+        &self,
+        name: &str,
+        args: &[(String, Value)],
+        rng: &mut RunRng,
+    ) -> Result<Value, String> {
+        let env = Env::default();
+        let rt = Rt {
+            prog: &self.program,
+            env: &env,
+        };
+        rt.call_part(name, args, rng)
+    }
+
+    /// The profile's table `name`, if it has one.
+    pub fn table(&self, name: &str) -> Option<&Value> {
+        self.program
+            .tables
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
     /// New ids for one delivery.
     pub fn new_ids(&self, rng: &mut RunRng) -> DeliveryIds {
         let env = Env::default();

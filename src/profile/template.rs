@@ -1775,6 +1775,36 @@ impl<'a> Rt<'a> {
         Ok(value)
     }
 
+    /// The value of the part named `name` called with `args` (parameter names and their
+    /// values), drawing from `rng` where it asks to: how code outside the profile file
+    /// (the provider emulators) makes data with a profile's own generators.
+    pub fn call_part(
+        &self,
+        name: &str,
+        args: &'a [(String, Value)],
+        rng: &mut RunRng,
+    ) -> Result<Value, String> {
+        let p = self
+            .prog
+            .parts
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| format!("no part named `{name}`"))?;
+        let mut inner: Frame<'a> = vec![Val::Absent; p.frame.max(p.params.len())];
+        for (arg, v) in args {
+            let Some(i) = p.params.iter().position(|x| x == arg) else {
+                return Err(format!("part `{}` has no parameter `{arg}`", p.name));
+            };
+            inner[i] = Val::Ref(v);
+        }
+        let mut r = Some(rng);
+        for (slot, t) in &p.lets {
+            let v = self.node(t, &mut inner, &mut r, 1)?;
+            set(&mut inner, *slot, v);
+        }
+        Ok(self.node(&p.value, &mut inner, &mut r, 1)?.into_value())
+    }
+
     /// An expression's value (no random functions).
     pub fn expr_value(&self, e: &'a Expr) -> Result<Val<'a>, String> {
         let mut frame = Vec::new();

@@ -15,7 +15,7 @@
 //! the provider's), or that a live run's router sets for every request on a delivery's
 //! own port; without one (`hookrig receive`) the request path is the key.
 
-mod body;
+pub mod body;
 pub mod group;
 pub mod live;
 pub mod log;

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::record::{RequestRecord, ResponseRecord, body_json, headers_json};
 use crate::run_state::{RunState, ScenarioState};
 
 /// The journal text for a run whose offset zero is wall-clock `epoch` (sim scenarios; a
@@ -26,25 +25,16 @@ pub fn render(state: &RunState, epoch: Duration) -> String {
     for s in &state.scenarios {
         for (di, d) in s.deliveries.iter().enumerate() {
             for a in &d.attempts {
-                let request = a.requests().first().map(|r| request_json(r));
-                let line = json!({
+                let mut line = json!({
                     "kind": "attempt",
                     "scenario": s.name,
                     "file": s.file,
                     "delivery": di,
                     "event_type": d.event_type,
-                    "n": a.n,
-                    "at_ms": a.at().as_millis() as u64,
-                    "wall_ms": a.wall.unwrap_or_else(|| s.wall_of(epoch, a.at())).as_millis() as u64,
-                    "status": a.status(),
-                    "error": a.error(),
-                    "latency_ms": a.latency.map(|l| l.as_millis() as u64),
-                    "wait_after_ms": a.wait_after.map(|w| w.as_millis() as u64),
-                    "requests": a.requests.max(1),
-                    "request": request,
-                    "response": a.response.as_deref().map(response_json),
                 });
-                push(&mut out, &extend(line, s, a.status_after.as_deref()));
+                let wall = a.wall.unwrap_or_else(|| s.wall_of(epoch, a.at()));
+                append(&mut line, a.to_json(wall));
+                push(&mut out, &extend(line, s));
             }
             let line = json!({
                 "kind": "delivery",
@@ -56,18 +46,21 @@ pub fn render(state: &RunState, epoch: Duration) -> String {
                 "attempts": d.attempts.len(),
                 "reason": d.reason,
             });
-            push(&mut out, &extend(line, s, None));
+            push(&mut out, &extend(line, s));
         }
     }
     out
 }
 
-/// `line` with the fields only some runs have: the provider's status word after an
-/// attempt, and the secret the run generated.
-fn extend(mut line: Value, s: &ScenarioState, status: Option<&str>) -> Value {
-    if let Some(status) = status {
-        line["provider_status"] = json!(status);
+/// Appends `more`'s keys to the object `line`, in their order.
+fn append(line: &mut Value, more: Value) {
+    if let (Value::Object(l), Value::Object(m)) = (line, more) {
+        l.extend(m);
     }
+}
+
+/// `line` with the secret the run generated, when it did.
+fn extend(mut line: Value, s: &ScenarioState) -> Value {
     if let Some(secret) = &s.generated_secret {
         line["generated_secret"] = json!(secret);
     }
@@ -77,12 +70,4 @@ fn extend(mut line: Value, s: &ScenarioState, status: Option<&str>) -> Value {
 fn push(out: &mut String, v: &Value) {
     out.push_str(&v.to_string());
     out.push('\n');
-}
-
-fn request_json(r: &RequestRecord) -> Value {
-    json!({ "method": r.method, "path": r.path, "headers": headers_json(&r.headers), "body": body_json(&r.body) })
-}
-
-fn response_json(r: &ResponseRecord) -> Value {
-    json!({ "status": r.status, "headers": headers_json(&r.headers), "body": body_json(&r.body) })
 }

@@ -35,12 +35,15 @@
 //!   that import nothing of ours, nothing importing the command line.
 //! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
 //!   repeated ids, signature header forms.
+//! - `emulate` — `hookrig emulate`: each provider's API driven as its docs drive it, its
+//!   webhooks checked with the provider's own signature recipe, errors byte for byte.
 
 mod bad_input;
 mod cli;
 mod conform;
 mod conform_sender;
 mod docs;
+mod emulate;
 mod external;
 mod fixtures;
 mod layout;
