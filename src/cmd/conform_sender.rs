@@ -34,6 +34,9 @@ pub struct ConformSenderArgs {
     /// Leave these checks out.
     #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "CHECK")]
     pub skip: Vec<String>,
+    /// How far an attempt may be from the time the profile gives it, e.g. `500ms`.
+    #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub tolerance: std::time::Duration,
 }
 
 /// Runs `hookrig conform-sender`: exit 0 when every check passes (skips included), 1
@@ -60,6 +63,7 @@ pub fn command(a: ConformSenderArgs, out: &mut dyn Write) -> Result {
         listen: a.listen,
         only: a.only,
         skip: a.skip,
+        tolerance: a.tolerance,
     };
     conform_sender::validate(&opts).map_err(|e| Error::input(format!("{e}; nothing was run")))?;
     let report = conform_sender::run_blocking(&opts).map_err(|e| match e {

@@ -15,7 +15,7 @@ use crate::scenario::{Expectation, Scenario, ScenarioEvent, SchemaRef, Signature
 use crate::signing::{self, Received};
 use crate::text::fmt_duration;
 
-use super::{Options, TOLERANCE};
+use super::Options;
 
 /// What a check concludes: a summary of what held, or (expected, actual).
 pub type Judged = Result<String, (String, String)>;
@@ -46,6 +46,8 @@ pub struct Cx {
     pub profile: Arc<Profile>,
     /// The secrets.
     pub secrets: Vec<String>,
+    /// How far an attempt may be from its expected time.
+    pub tolerance: Duration,
     id_at: Option<IdAt>,
 }
 
@@ -55,6 +57,7 @@ impl Cx {
         Self {
             profile: Arc::clone(&opts.profile),
             secrets: opts.secrets.clone(),
+            tolerance: opts.tolerance,
             id_at: opts.profile.delivery_id_at(),
         }
     }
@@ -157,7 +160,7 @@ fn status_with(status: u16, headers: Vec<(String, String)>) -> Action {
 /// How long a check whose plan costs `retries` waits and `hangs` timeouts waits at most.
 fn budget(cx: &Cx, retries: u32, hangs: u32) -> Duration {
     let waits: Duration = (1..=retries).map(|k| cx.profile.retry.wait_after(k)).sum();
-    waits + cx.timeout() * hangs + TOLERANCE + Duration::from_secs(5)
+    waits + cx.timeout() * hangs + cx.tolerance + Duration::from_secs(5)
 }
 
 fn no_retry(st: &ScenarioState, wanted: &str) -> (String, String) {
@@ -200,17 +203,20 @@ pub fn plan_words(p: &FaultPlan) -> String {
     format!("{} (the last repeats)", words.join(", then "))
 }
 
-/// A second attempt must be `want` after the first, within −tolerance / +1 s.
-fn second_within(st: &ScenarioState, want: Duration, what: &str) -> Judged {
+/// A second attempt must be `want` after the first, within −tolerance / +max(1 s,
+/// tolerance).
+fn second_within(cx: &Cx, st: &ScenarioState, want: Duration, what: &str) -> Judged {
+    let late = cx.tolerance.max(Duration::from_secs(1));
     let expected = format!(
-        "a second attempt {} after the first ({what}), −{} / +1s",
+        "a second attempt {} after the first ({what}), −{} / +{}",
         fmt_duration(want),
-        fmt_duration(TOLERANCE)
+        fmt_duration(cx.tolerance),
+        fmt_duration(late)
     );
     let Some(g) = gap(st, 1) else {
         return Err(no_retry(st, &expected));
     };
-    if g + TOLERANCE < want || g > want + Duration::from_secs(1) {
+    if g + cx.tolerance < want || g > want + late {
         return Err((
             expected,
             format!("it came {} after the first", fmt_duration(g)),
@@ -590,6 +596,7 @@ pub static CHECKS: &[Check] = &[
         grace,
         judge: |cx, st, _| {
             second_within(
+                cx,
                 st,
                 cx.timeout() + cx.wait1(),
                 &format!(
@@ -634,6 +641,7 @@ pub static CHECKS: &[Check] = &[
         grace,
         judge: |cx, st, _| {
             second_within(
+                cx,
                 st,
                 cx.timeout() + cx.wait1(),
                 &format!(
@@ -687,7 +695,7 @@ pub static CHECKS: &[Check] = &[
                 let wanted = format!("the 302 followed at once to {}", moved_path());
                 return match (second_path, gap(st, 1)) {
                     (Some(p), Some(g))
-                        if p.ends_with("/moved") && g <= TOLERANCE + Duration::from_secs(1) =>
+                        if p.ends_with("/moved") && g <= cx.tolerance + Duration::from_secs(1) =>
                     {
                         Ok(format!("followed to {p} after {}", fmt_duration(g)))
                     }
@@ -764,6 +772,7 @@ pub static CHECKS: &[Check] = &[
         judge: |cx, st, _| {
             let status = retry_after_status(cx).unwrap_or(503);
             second_within(
+                cx,
                 st,
                 retry_after_wait(cx),
                 &format!(
@@ -792,13 +801,13 @@ pub static CHECKS: &[Check] = &[
                 + Duration::from_secs(u64::from(cx.profile.retry.attempts))
         },
         // Long enough to see an attempt the profile does not allow.
-        grace: |cx| cx.profile.retry.max_wait() + TOLERANCE + GRACE,
+        grace: |cx| cx.profile.retry.max_wait() + cx.tolerance + GRACE,
         judge: |cx, st, wall_of| {
             let starts = crate::profile::retry_starts(&cx.profile.retry);
             let x = Expectation {
                 attempts: Some(cx.profile.retry.attempts),
                 schedule: Some(starts.clone()),
-                tolerance: TOLERANCE,
+                tolerance: cx.tolerance,
                 tolerance_percent: u32::from(cx.profile.retry.jitter_percent),
                 stepwise: true,
                 ..Expectation::default()

@@ -30,7 +30,7 @@ use crate::trigger::{self, Template};
 
 pub use checks::{CHECKS, Check};
 
-/// The schedule tolerance of the checks on timing.
+/// The default tolerance of the checks on timing.
 pub const TOLERANCE: Duration = Duration::from_millis(250);
 
 /// What to check.
@@ -48,6 +48,9 @@ pub struct Options {
     pub only: Vec<String>,
     /// Not these.
     pub skip: Vec<String>,
+    /// How far an attempt may be from the time the profile gives it ([`TOLERANCE`] by
+    /// default).
+    pub tolerance: Duration,
 }
 
 /// A check's verdict.

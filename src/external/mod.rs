@@ -58,7 +58,8 @@ pub struct Slot {
     pub plan: FaultPlan,
     /// What it waits for.
     pub until: Until,
-    /// Give up waiting after this long.
+    /// Give up waiting after this long (with [`Until::Requests`], counted from the first
+    /// request once one came).
     pub timeout: Duration,
     /// Once it has what it waits for, how long stray requests are still taken in.
     pub grace: Duration,
@@ -260,7 +261,7 @@ async fn drive(
 ) -> SlotRun {
     let index = slot.scenario;
     let started = tokio::time::Instant::now();
-    let deadline = started + slot.timeout;
+    let mut deadline = started + slot.timeout;
     let mut answers: Vec<Vec<Answer>> = Vec::new();
     let mut types: Vec<String> = Vec::new();
     let mut running = trigger::start(&slot.trigger, &url, &slot.env, slot.cwd.as_deref());
@@ -302,6 +303,14 @@ async fn drive(
         tokio::select! {
             got = rx.recv() => match got {
                 Some(e) => {
+                    // A check's time counts from its first request: a trigger slow to
+                    // start its sender (a loaded machine) does not eat into it.
+                    if matches!(slot.until, Until::Requests(_))
+                        && answers.is_empty()
+                        && matches!(e, EngineEvent::RequestReceived { .. })
+                    {
+                        deadline = deadline.max(tokio::time::Instant::now() + slot.timeout);
+                    }
                     if apply(e, &mut answers, &mut types) && over_at.is_none() {
                         end = End::Done;
                         over_at = Some(tokio::time::Instant::now() + slot.grace);

@@ -47,7 +47,7 @@ fn a_correct_sender_passes_its_schedule_signature_and_payload_checks() {
         "",
         "  timeout: 20s\n",
         "  - respond: 503\n  - drop: true\n  - respond: 200\n",
-        "  outcome: delivered\n  attempts: 3\n  schedule: [0s, 1s, 3s]\n  signature: valid\n  \
+        "  outcome: delivered\n  attempts: 3\n  schedule: [0s, 1s, 3s]\n  tolerance: 1s\n  signature: valid\n  \
          headers: {present: [webhook-id, webhook-timestamp]}\n  payload: {schema: event, identical: true}\n",
     );
 
