@@ -10,6 +10,13 @@ use std::time::{Duration, Instant};
 use hookrig::runner::{RunOptions, run_sim};
 use hookrig::scenario::load::parse_str;
 
+/// The allocator the `hookrig` binary ships with (src/main.rs), so the figure is the
+/// binary's: under glibc's malloc the same replay spends about a third of its time in
+/// malloc and free (perf, docs/benchmarks.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const SCENARIOS: &str = r#"
 scenarios:
   - name: standard-webhooks exhausts ten signed attempts

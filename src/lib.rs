@@ -28,6 +28,8 @@
 //! - [`conform_sender`] — the profile's rules checked on someone else's sender, one check
 //!   per delivery, each a value in [`conform_sender::CHECKS`].
 //! - [`trigger`] — the trigger command: its `{url}` template, run with `sh`, output kept.
+//! - [`storm`] — many deliveries through a receiver outage in virtual time, and the load
+//!   curve the receiver sees when it comes back.
 //! - [`conform`] — a provider played against a live receiver, with forged, stale,
 //!   duplicate, unknown and large deliveries; what it got wrong. Each check is a value
 //!   (id, title, what it needs, its function) in [`conform::CHECKS`].
@@ -69,6 +71,7 @@ pub mod scenario;
 pub mod sender;
 pub mod shard;
 pub mod signing;
+pub mod storm;
 pub mod text;
 pub mod time_axis;
 pub mod trigger;

@@ -49,6 +49,28 @@ pub struct ScenarioState {
 }
 
 impl ScenarioState {
+    /// Forgets the requests it sent and received (bodies, headers) and the answers' bodies
+    /// and headers, keeping what the text, JSON and JUnit reports read: outcomes, attempt
+    /// times, statuses, errors, latencies. A long suite replayed for those reports holds
+    /// one scenario's requests at a time.
+    pub fn forget_requests(&mut self) {
+        for d in &mut self.deliveries {
+            for a in &mut d.attempts {
+                a.sent = None;
+                a.received = Vec::new();
+                if let Some(r) = &a.response
+                    && (!r.headers.is_empty() || !r.body.is_empty())
+                {
+                    a.response = Some(std::sync::Arc::new(crate::record::ResponseRecord {
+                        status: r.status,
+                        headers: Vec::new(),
+                        body: Default::default(),
+                    }));
+                }
+            }
+        }
+    }
+
     /// Checked with no failure.
     pub fn passed(&self) -> bool {
         self.checked && self.failures.is_empty()

@@ -16,6 +16,7 @@ pub mod progress;
 pub mod receive;
 pub mod run;
 pub mod send;
+pub mod storm;
 pub mod tui;
 pub mod validate;
 
@@ -55,6 +56,9 @@ pub enum Command {
     Send(send::SendArgs),
     /// Write signed example requests, JSON Schemas and edge-value variants for a profile's events.
     Fixtures(fixtures::FixturesArgs),
+    /// N deliveries through a receiver outage in virtual time: the load curve the
+    /// receiver sees when it comes back.
+    Storm(storm::StormArgs),
     /// A provider's API on a local port (jobs, webhook registration, test sends), firing its real webhooks.
     Emulate(emulate::EmulateArgs),
 }
@@ -157,6 +161,7 @@ fn execute_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write, signals: boo
         Command::Tui(a) => tui::command(a),
         Command::Receive(a) => receive::command(a, out),
         Command::Send(a) => send::command(a, out),
+        Command::Storm(a) => storm::command(a, out, err),
         Command::Emulate(a) => emulate::command(a, out),
     }
 }

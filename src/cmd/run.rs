@@ -114,7 +114,14 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
             }
         }
     } else {
-        runner::run_sim(&scenarios, &opts, |e| progress.observe(e))
+        // The HTML report and the journal show requests; the other reports never read
+        // them, so a long suite holds one scenario's at a time.
+        let keep = if a.report.is_some() || a.journal.is_some() {
+            runner::Keep::Requests
+        } else {
+            runner::Keep::Outcomes
+        };
+        runner::run_sim_keeping(&scenarios, &opts, keep, |e| progress.observe(e))
     };
     progress.finish();
     state.shard = a.shard;

@@ -784,6 +784,36 @@ impl Profile {
         now: Duration,
         attempt: AttemptInfo<'_>,
     ) -> Result<OutgoingRequest, ConfigError> {
+        self.build_attempt_with(endpoint, event_type, data, ids, now, attempt, None)
+    }
+
+    /// Whether every attempt of a delivery carries the same body bytes: the envelope reads
+    /// nothing that changes between attempts (their time, number or previous result) and
+    /// draws nothing from the generator. The body is then built once per delivery
+    /// ([`Profile::build_attempt_with`]).
+    pub fn body_repeats(&self) -> bool {
+        !template::node_varies_per_attempt(&self.envelope.body, &self.program.parts)
+            && self
+                .envelope
+                .as_json_string
+                .as_ref()
+                .is_none_or(|c| !template::expr_varies_per_attempt(c))
+    }
+
+    /// [`Profile::build_attempt`], with the body of an earlier attempt of the same
+    /// delivery when [`Profile::body_repeats`] holds: only the headers and the signature
+    /// are made afresh.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build_attempt_with(
+        &self,
+        endpoint: &Endpoint,
+        event_type: &str,
+        data: &Value,
+        ids: &DeliveryIds,
+        now: Duration,
+        attempt: AttemptInfo<'_>,
+        body: Option<Bytes>,
+    ) -> Result<OutgoingRequest, ConfigError> {
         if let Some(why) = &self.envelope.data_must_be_object
             && !data.is_object()
         {
@@ -819,22 +849,25 @@ impl Profile {
             prog: &self.program,
             env: &env,
         };
-        let mut body = self.encode(&Render {
-            rt: &rt,
-            node: &self.envelope.body,
-        })?;
-        if let Some(cond) = &self.envelope.as_json_string {
-            let wrap = rt.expr_value(cond).map_err(ConfigError::Data)?.into_value();
-            if wrap.as_bool() == Some(true) {
-                let inner = String::from_utf8(body).unwrap_or_default();
-                body = self.encode(&inner)?;
+        let body = match body {
+            Some(b) => b,
+            None => {
+                let mut body = self.encode(&Render {
+                    rt: &rt,
+                    node: &self.envelope.body,
+                })?;
+                if let Some(cond) = &self.envelope.as_json_string {
+                    let wrap = rt.expr_value(cond).map_err(ConfigError::Data)?.into_value();
+                    if wrap.as_bool() == Some(true) {
+                        let inner = String::from_utf8(body).unwrap_or_default();
+                        body = self.encode(&inner)?;
+                    }
+                }
+                Bytes::from(body)
             }
-        }
+        };
         let headers = self.headers_for(&rt, endpoint, &body, ids, now, attempt.url)?;
-        Ok(OutgoingRequest {
-            headers,
-            body: Bytes::from(body),
-        })
+        Ok(OutgoingRequest { headers, body })
     }
 
     /// The header list evaluated, the endpoint's custom headers merged in, the signature

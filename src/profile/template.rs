@@ -1553,6 +1553,71 @@ pub fn node_uses_rng(t: &TNode, parts: &[Part]) -> bool {
     }
 }
 
+/// Whether an expression reads anything that may differ between two attempts of one
+/// delivery: the attempt's time, number or previous result, a received body or headers,
+/// or the seeded generator.
+pub fn expr_varies_per_attempt(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(_) => false,
+        Expr::Var(Var::Ctx(v)) => matches!(
+            v,
+            CtxVar::Now
+                | CtxVar::Timestamp
+                | CtxVar::Attempt
+                | CtxVar::LastFailure
+                | CtxVar::LastStatus
+                | CtxVar::Body
+        ),
+        Expr::Var(_) => false,
+        Expr::Field(a, _) | Expr::Un(_, a) => expr_varies_per_attempt(a),
+        Expr::Index(a, b) | Expr::Bin(_, a, b) => {
+            expr_varies_per_attempt(a) || expr_varies_per_attempt(b)
+        }
+        Expr::List(items) => items.iter().any(expr_varies_per_attempt),
+        Expr::Call(f, args) => {
+            func_info(*f).4 || *f == Func::Header || args.iter().any(expr_varies_per_attempt)
+        }
+    }
+}
+
+/// Whether a compiled template may make different values for two attempts of one delivery
+/// (see [`expr_varies_per_attempt`]); parts are followed (a part reached again through
+/// itself, or one named at run time, counts as varying).
+pub fn node_varies_per_attempt(t: &TNode, parts: &[Part]) -> bool {
+    fn parts_vary(t: &TNode, parts: &[Part], depth: usize) -> bool {
+        let e = expr_varies_per_attempt;
+        let sparts = |p: &[SPart]| p.iter().any(|x| matches!(x, SPart::Expr(x) if e(x)));
+        let node = |n: &TNode| parts_vary(n, parts, depth);
+        match t {
+            TNode::Lit(_) => false,
+            TNode::Expr(x) => e(x),
+            TNode::Str(p) => sparts(p),
+            TNode::Obj(entries) => entries
+                .iter()
+                .any(|(k, v)| matches!(k, TKey::Str(p) if sparts(p)) || node(v)),
+            TNode::List(items) | TNode::Merge(items) => items.iter().any(node),
+            TNode::If { cond, then, els } => {
+                e(cond) || node(then) || els.as_deref().is_some_and(node)
+            }
+            TNode::Each { list, body, .. } => e(list) || node(body),
+            TNode::Part { part, args } => {
+                if args.iter().any(|(_, a)| node(a)) || depth > 32 {
+                    return true;
+                }
+                match part {
+                    PartRef::Dynamic(_) => true,
+                    PartRef::Static(i) => parts.get(*i).is_none_or(|p| {
+                        p.rng
+                            || p.lets.iter().any(|(_, l)| parts_vary(l, parts, depth + 1))
+                            || parts_vary(&p.value, parts, depth + 1)
+                    }),
+                }
+            }
+        }
+    }
+    parts_vary(t, parts, 0)
+}
+
 // ---------------------------------------------------------------------------------------
 // Run time
 

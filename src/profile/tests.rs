@@ -505,3 +505,25 @@ fn the_built_in_files_are_what_export_prints_and_what_loads() {
         assert_eq!(built_in.export(), Some(text));
     }
 }
+
+#[test]
+fn every_built_in_sends_the_same_body_on_every_attempt() {
+    for p in builtins() {
+        assert!(p.body_repeats(), "{}'s body reads the attempt", p.name);
+    }
+}
+
+#[test]
+fn a_template_reading_the_attempt_or_the_generator_varies_per_attempt() {
+    use template::{CtxVar, Expr, Func, TNode, Var, node_varies_per_attempt};
+    let var = |v| TNode::Expr(Expr::Var(Var::Ctx(v)));
+
+    assert!(node_varies_per_attempt(&var(CtxVar::Attempt), &[]));
+    assert!(node_varies_per_attempt(&var(CtxVar::Now), &[]));
+    assert!(node_varies_per_attempt(
+        &TNode::List(vec![TNode::Expr(Expr::Call(Func::Uuid, vec![]))]),
+        &[]
+    ));
+    assert!(!node_varies_per_attempt(&var(CtxVar::Time), &[]));
+    assert!(!node_varies_per_attempt(&var(CtxVar::Data), &[]));
+}

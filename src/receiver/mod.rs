@@ -51,6 +51,7 @@ pub struct Receiver {
     events: Option<UnboundedSender<EngineEvent>>,
     scenario: usize,
     grouping: Option<Arc<group::Grouping>>,
+    outage: Option<(std::time::Duration, Action)>,
 }
 
 impl Receiver {
@@ -67,7 +68,16 @@ impl Receiver {
             events: None,
             scenario: 0,
             grouping: None,
+            outage: None,
         }
+    }
+
+    /// An outage: every request that arrives before `until` on the receiver's clock gets
+    /// `action` instead of its plan's step (and does not count as one of its delivery's
+    /// steps); from `until` on, the plan answers.
+    pub fn with_outage(mut self, until: std::time::Duration, action: Action) -> Self {
+        self.outage = Some((until, action));
+        self
     }
 
     /// Reports every request as an [`EngineEvent::RequestReceived`] of `scenario`.
@@ -202,6 +212,16 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     }
     let action = if refused.is_some() {
         None
+    } else if let Some((until, action)) = &rx.outage
+        && arrived < *until
+    {
+        Some(action.clone())
+    } else if let ([only], true) = (rx.plan.steps(), rx.routes.is_empty())
+        && only.when_event.is_none()
+    {
+        // One step for every request answers them all the same: no counter to keep (and
+        // no lock to take).
+        Some(only.action.clone())
     } else {
         let key = tag
             .as_ref()

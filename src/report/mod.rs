@@ -3,13 +3,15 @@
 //! `text.rs` writes what a person reads in a terminal or a CI log; `json.rs` the machine
 //! form of DESIGN.md (`--format json`); `journal.rs` every attempt as JSON Lines;
 //! `junit.rs` JUnit XML for CI test reporters (`--format junit`); `html.rs` one
-//! self-contained page with a timeline per delivery (`--report FILE.html`). None
+//! self-contained page with a timeline per delivery (`--report FILE.html`); `storm.rs` the
+//! page of `hookrig storm --report`, a load-curve chart over storm results. None
 //! recomputes anything: all read the state the engine events reduced to.
 
 pub mod html;
 pub mod journal;
 pub mod json;
 pub mod junit;
+pub mod storm;
 pub mod text;
 
 use crate::events::{Failure, LiveTiming};

@@ -44,8 +44,32 @@ impl Default for RunOptions {
 pub fn run_sim(
     scenarios: &[Scenario],
     opts: &RunOptions,
+    observe: impl FnMut(&EngineEvent),
+) -> RunState {
+    run_sim_keeping(scenarios, opts, Keep::Requests, observe)
+}
+
+/// What a sim run keeps of a scenario once its checks are evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Everything, requests and answers included (the HTML report, the journal, the TUI).
+    Requests,
+    /// What the text, JSON and JUnit reports read
+    /// ([`ScenarioState::forget_requests`](crate::run_state::ScenarioState::forget_requests)).
+    Outcomes,
+}
+
+/// [`run_sim`], keeping `keep` of each scenario. The scenarios share one paused-time
+/// runtime, one after the other: each measures its times from its own start, so where the
+/// virtual clock stands when it begins changes nothing, and a suite of 10,000 scenarios
+/// builds one runtime, not 10,000.
+pub fn run_sim_keeping(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    keep: Keep,
     mut observe: impl FnMut(&EngineEvent),
 ) -> RunState {
+    let rt = sim_runtime();
     let mut state = RunState::default();
     for (i, s) in scenarios.iter().enumerate() {
         if s.sender.is_some() {
@@ -58,7 +82,7 @@ pub fn run_sim(
         }
         let prepared = s.for_run(opts.seed);
         let s = prepared.as_ref().unwrap_or(s);
-        for e in run_scenario_sim(i, s, opts) {
+        for e in rt.block_on(sim(i, s, opts)) {
             observe(&e);
             state.apply(e);
         }
@@ -70,21 +94,27 @@ pub fn run_sim(
         };
         observe(&e);
         state.apply(e);
+        if keep == Keep::Outcomes {
+            state.scenarios[i].forget_requests();
+        }
     }
     state
 }
 
-/// Runs one scenario in virtual time; returns its engine events in order.
-pub fn run_scenario_sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<EngineEvent> {
-    let rt = match tokio::runtime::Builder::new_current_thread()
+fn sim_runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
     {
         Ok(rt) => rt,
         Err(e) => panic!("cannot build the sim runtime: {e}"),
-    };
-    rt.block_on(sim(index, scenario, opts))
+    }
+}
+
+/// Runs one scenario in virtual time; returns its engine events in order.
+pub fn run_scenario_sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<EngineEvent> {
+    sim_runtime().block_on(sim(index, scenario, opts))
 }
 
 async fn sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<EngineEvent> {

@@ -168,6 +168,10 @@ async fn deliver_inner(
     // Only profiles that jitter draw from the delivery's stream (and pay for it).
     let mut jitter = (policy.jitter_percent > 0).then(|| RunRng::new(d.jitter_seed));
     let mut previous: Option<AttemptResult> = None;
+    // The body repeats unchanged on every attempt (DESIGN: the event's time is fixed):
+    // built once and re-sent, unless the profile's envelope reads the attempt.
+    let body_repeats = profile.body_repeats();
+    let mut body: Option<bytes::Bytes> = None;
     for n in first..=attempts {
         if ctx.disabled.load(Ordering::SeqCst) {
             return ctx.finish(
@@ -185,7 +189,7 @@ async fn deliver_inner(
             );
         }
         let started = Instant::now();
-        let request = match profile.build_attempt(
+        let request = match profile.build_attempt_with(
             &ctx.endpoint,
             &d.event_type,
             &d.data,
@@ -196,8 +200,14 @@ async fn deliver_inner(
                 last: previous,
                 url: &ctx.url,
             },
+            body.clone(),
         ) {
-            Ok(r) => r,
+            Ok(r) => {
+                if body_repeats {
+                    body = Some(r.body.clone());
+                }
+                r
+            }
             Err(e) => {
                 return ctx.finish(
                     d,

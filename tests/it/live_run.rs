@@ -162,8 +162,13 @@ fn scenarios_run_side_by_side_so_a_folder_takes_about_its_longest() {
         side_by_side.both()
     );
     assert_eq!(one_at_a_time.status, hookrig::ExitStatus::Success);
-    assert!(together < Duration::from_millis(2500), "{together:?}");
     assert!(in_turn >= Duration::from_secs(4), "{in_turn:?}");
+    // Side by side saves most of the three seconds the others wait in turn; measured
+    // against the run in turn, so a loaded machine slows both sides alike.
+    assert!(
+        together + Duration::from_millis(1500) < in_turn,
+        "side by side {together:?}, in turn {in_turn:?}"
+    );
     // The report keeps the files' order whatever order they finished in.
     let names: Vec<&str> = side_by_side
         .stdout

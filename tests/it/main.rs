@@ -20,6 +20,9 @@
 //! - `conform_sender` — `hookrig conform-sender` on a Python sender with planted bugs: each
 //!   fails the check aimed at it; reports; bad input.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
+//! - `fuzz` — the front door under fuzz: arbitrary and mutated scenario, profile, fault
+//!   and journal files, raw HTTP bytes to the receiver; never a panic, always a located
+//!   error or a clean answer (`HOOKRIG_FUZZ_CASES=N` for more cases).
 //! - `schemas` — generated bodies satisfy their event schemas; required fields matter.
 //! - `reports` — JUnit and HTML reports: well-formed, counted, escaped, the same bytes for
 //!   the same seed; output paths checked first; the HTML rendered in headless Chromium.
@@ -33,6 +36,8 @@
 //!   front page; ARCHITECTURE.md names every module.
 //! - `layout` — the crate's shape: no import cycles between top-level modules, leaves
 //!   that import nothing of ours, nothing importing the command line.
+//! - `storm` — `hookrig storm`: exact load curves through an outage, jitter's spread,
+//!   outcomes per `--fail-with`, seeds, the journal, the HTML page, bad input.
 //! - `providers` — Stripe, GitHub, Shopify and Slack request by request: retry headers,
 //!   repeated ids, signature header forms.
 //! - `emulate` — `hookrig emulate`: each provider's API driven as its docs drive it, its
@@ -46,6 +51,7 @@ mod docs;
 mod emulate;
 mod external;
 mod fixtures;
+mod fuzz;
 mod layout;
 mod live;
 mod live_run;
@@ -59,6 +65,7 @@ mod reports;
 mod schemas;
 mod send;
 mod shard;
+mod storm;
 mod timing;
 mod tui;
 mod utils;
