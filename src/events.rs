@@ -174,6 +174,13 @@ pub enum EngineEvent {
         /// Its file.
         file: String,
     },
+    /// An external sender's trigger ended (or was stopped when the scenario ended).
+    TriggerFinished {
+        /// Scenario index.
+        scenario: usize,
+        /// What it did.
+        outcome: crate::trigger::Outcome,
+    },
     /// A scenario's checks were evaluated.
     ScenarioChecked {
         /// Scenario index.

@@ -23,6 +23,11 @@
 //! - [`runner`] — sim mode (paused-time runtime per scenario, seeded ids) and live mode
 //!   (real sockets, real time compressed by a time scale chosen from each scenario's
 //!   timing margins, scenarios side by side).
+//! - [`external`] — a sender hookrig did not write, started by a [`trigger`] command and
+//!   played against the live receiver: scenarios with `sender:` and `conform-sender`.
+//! - [`conform_sender`] — the profile's rules checked on someone else's sender, one check
+//!   per delivery, each a value in [`conform_sender::CHECKS`].
+//! - [`trigger`] — the trigger command: its `{url}` template, run with `sh`, output kept.
 //! - [`storm`] — many deliveries through a receiver outage in virtual time, and the load
 //!   curve the receiver sees when it comes back.
 //! - [`conform`] — a provider played against a live receiver, with forged, stale,
@@ -47,8 +52,10 @@
 pub mod clock;
 pub mod cmd;
 pub mod conform;
+pub mod conform_sender;
 pub mod emulate;
 pub mod events;
+pub mod external;
 pub mod faults;
 pub mod fixtures;
 pub mod profile;
@@ -67,6 +74,7 @@ pub mod signing;
 pub mod storm;
 pub mod text;
 pub mod time_axis;
+pub mod trigger;
 pub mod tui;
 
 pub use cmd::{ExitStatus, execute, execute_process};

@@ -44,6 +44,8 @@ pub struct ScenarioState {
     pub interrupted: bool,
     /// The endpoint secret the run generated, when it did.
     pub generated_secret: Option<String>,
+    /// An external sender's trigger: its command, exit status and output.
+    pub trigger: Option<crate::trigger::Outcome>,
 }
 
 impl ScenarioState {
@@ -331,6 +333,9 @@ impl RunState {
                 s.name = name;
                 s.file = file;
                 s.interrupted = true;
+            }
+            EngineEvent::TriggerFinished { scenario, outcome } => {
+                self.scenario_mut(scenario).trigger = Some(outcome);
             }
             EngineEvent::ScenarioChecked { scenario, failures } => {
                 let s = self.scenario_mut(scenario);

@@ -8,6 +8,7 @@
 //! line (`main`, or a test) prints it once, and [`Error::exit_status`] gives the exit code.
 
 pub mod conform;
+pub mod conform_sender;
 pub mod emulate;
 pub mod fixtures;
 pub mod profiles;
@@ -44,6 +45,9 @@ pub enum Command {
     Profiles(profiles::ProfilesArgs),
     /// Play a profile against a receiver at --url and report what it gets wrong.
     Conform(conform::ConformArgs),
+    /// Play a receiver against someone else's sender (--trigger) and report which of the
+    /// profile's rules it breaks.
+    ConformSender(conform_sender::ConformSenderArgs),
     /// Show a run's deliveries as timelines in an interactive terminal view.
     Tui(tui::TuiArgs),
     /// A standalone mock receiver on a real socket: fault plans, journal, signature checks.
@@ -152,6 +156,7 @@ fn execute_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write, signals: boo
         Command::Validate(a) => validate::command(a, out, err),
         Command::Profiles(a) => profiles::command(a, out),
         Command::Conform(a) => conform::command(a, out, err),
+        Command::ConformSender(a) => conform_sender::command(a, out),
         Command::Fixtures(a) => fixtures::command(a, out, err),
         Command::Tui(a) => tui::command(a),
         Command::Receive(a) => receive::command(a, out),

@@ -31,11 +31,13 @@ pub mod catalogue;
 mod describe;
 pub mod load;
 pub mod raw;
+mod request_id;
 pub mod rules;
 pub mod template;
 
 pub use catalogue::EventSpec;
 pub use load::{BUILTIN_NAMES, ProfileError, builtin, builtin_text, builtins, lookup};
+pub use request_id::IdAt;
 pub use rules::{Rule, Source, Sourced};
 use template::{Env, Expr, Gen, Program, Render, Rt, TNode};
 

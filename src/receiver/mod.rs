@@ -16,6 +16,7 @@
 //! own port; without one (`hookrig receive`) the request path is the key.
 
 pub mod body;
+pub mod group;
 pub mod live;
 pub mod log;
 
@@ -49,6 +50,7 @@ pub struct Receiver {
     body_limit: usize,
     events: Option<UnboundedSender<EngineEvent>>,
     scenario: usize,
+    grouping: Option<Arc<group::Grouping>>,
     outage: Option<(std::time::Duration, Action)>,
 }
 
@@ -65,6 +67,7 @@ impl Receiver {
             body_limit: DEFAULT_BODY_LIMIT,
             events: None,
             scenario: 0,
+            grouping: None,
             outage: None,
         }
     }
@@ -101,6 +104,14 @@ impl Receiver {
     /// this profile's envelope, so `when: {event: …}` steps apply there too.
     pub fn with_profile(mut self, profile: Arc<crate::profile::Profile>) -> Self {
         self.profile = Some(profile);
+        self
+    }
+
+    /// Untagged requests are grouped into deliveries by the delivery id the grouping's
+    /// profile says they carry (a sender hookrig did not write): each gets a tag with its
+    /// delivery and attempt number, and its delivery's own step counter.
+    pub fn with_grouping(mut self, grouping: Arc<group::Grouping>) -> Self {
+        self.grouping = Some(grouping);
         self
     }
 
@@ -171,7 +182,7 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     }
     // In a live run the tag comes from the delivery's port and names no attempt (0): the
     // reducer takes the latest one the sender started.
-    let tag = parts.extensions.get::<DeliveryTag>().cloned();
+    let mut tag = parts.extensions.get::<DeliveryTag>().cloned();
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -194,6 +205,11 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         Err(e @ BodyError::Malformed(size)) => (Bytes::new(), size, Some(e)),
     };
     let method = parts.method.as_str().to_owned();
+    if tag.is_none()
+        && let Some(g) = &rx.grouping
+    {
+        tag = Some(g.tag(&headers, &body));
+    }
     let action = if refused.is_some() {
         None
     } else if let Some((until, action)) = &rx.outage

@@ -56,8 +56,21 @@ struct ScenarioOut<'a> {
     /// The endpoint secret the run generated (a provider that always signs, none given).
     #[serde(skip_serializing_if = "Option::is_none")]
     generated_secret: Option<&'a str>,
+    /// An external sender's trigger (`sender:`): command, exit status, output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trigger: Option<TriggerOut<'a>>,
     failures: &'a [Failure],
     deliveries: Vec<DeliveryOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct TriggerOut<'a> {
+    command: &'a str,
+    status: Option<i32>,
+    error: Option<&'a str>,
+    stdout: &'a str,
+    stderr: &'a str,
+    elapsed_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -115,6 +128,14 @@ pub fn render(state: &RunState) -> String {
                 skipped: s.skipped.as_deref(),
                 interrupted: s.interrupted,
                 generated_secret: s.generated_secret.as_deref(),
+                trigger: s.trigger.as_ref().map(|t| TriggerOut {
+                    command: &t.command,
+                    status: t.status,
+                    error: t.error.as_deref(),
+                    stdout: &t.stdout,
+                    stderr: &t.stderr,
+                    elapsed_ms: t.elapsed.as_millis() as u64,
+                }),
                 failures: &s.failures,
                 deliveries: s
                     .deliveries

@@ -112,8 +112,28 @@ fn test_case(sc: &ScenarioState) -> TestCase {
         }
     }
     let attempts: Vec<String> = sc.deliveries.iter().map(delivery_line).collect();
-    if !attempts.is_empty() {
-        case.set_system_out(attempts.join("\n") + "\n");
+    let mut out = if attempts.is_empty() {
+        String::new()
+    } else {
+        attempts.join("\n") + "\n"
+    };
+    // An external sender's trigger: its command and exit in the output, its standard
+    // error in the case's.
+    if let Some(t) = &sc.trigger {
+        case.add_property(Property::new("trigger", t.command.as_str()));
+        case.add_property(Property::new("trigger_exit", t.describe()));
+        out.push_str(&format!(
+            "trigger `{}` → {}\n{}",
+            t.command,
+            t.describe(),
+            t.stdout
+        ));
+        if !t.stderr.is_empty() {
+            case.set_system_err(t.stderr.as_str());
+        }
+    }
+    if !out.is_empty() {
+        case.set_system_out(out);
     }
     case
 }

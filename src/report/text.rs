@@ -35,6 +35,17 @@ pub fn render(state: &RunState) -> String {
                 "      signed with a secret generated from the seed (none given): {secret}"
             );
         }
+        if let Some(t) = &sc.trigger {
+            let _ = writeln!(s, "      trigger `{}` → {}", t.command, t.describe());
+            // Its output matters when something went wrong.
+            if !sc.passed() {
+                for (name, text) in [("stdout", &t.stdout), ("stderr", &t.stderr)] {
+                    for line in text.lines().filter(|l| !l.trim().is_empty()).take(20) {
+                        let _ = writeln!(s, "        {name}: {line}");
+                    }
+                }
+            }
+        }
         for d in &sc.deliveries {
             let _ = writeln!(s, "      {}", delivery_line(d));
         }

@@ -84,6 +84,8 @@ pub enum Planned {
     Run(Choice),
     /// Skipped, for the reason its file gives.
     Skip(String),
+    /// Run in real time against its `sender:` (no time scale applies).
+    External,
 }
 
 /// Decides, before a run, how each scenario goes: skipped (`live: {skip: …}`) or run at
@@ -93,6 +95,7 @@ pub fn plan(scenarios: &[Scenario], opts: &RunOptions, scale: TimeScale) -> Vec<
         .iter()
         .map(|s| match &s.live_skip {
             Some(reason) => Planned::Skip(reason.clone()),
+            None if s.sender.is_some() => Planned::External,
             None => {
                 let mut trace = RunState::default();
                 for e in super::run_scenario_sim(0, s, opts) {
@@ -166,22 +169,26 @@ pub fn run_live(
             }
         }
         // The longest first: the run then lasts about as long as its longest scenario.
-        let mut order: Vec<(usize, &Choice)> = plans
+        // An external sender's length is its own: it goes first.
+        let mut order: Vec<(usize, Option<&Choice>)> = plans
             .iter()
             .enumerate()
             .filter_map(|(i, p)| match p {
-                Planned::Run(c) => Some((i, c)),
+                Planned::Run(c) => Some((i, Some(c))),
+                Planned::External => Some((i, None)),
                 Planned::Skip(_) => None,
             })
             .collect();
-        order.sort_by_key(|(_, c)| std::cmp::Reverse(c.real_duration()));
+        order.sort_by_key(|(_, c)| {
+            std::cmp::Reverse(c.map_or(Duration::MAX, |c| c.real_duration()))
+        });
         let slots = Arc::new(Semaphore::new(live.jobs.clamp(1, MAX_JOBS)));
         let mut tasks = tokio::task::JoinSet::new();
         let mut ids = std::collections::HashMap::new();
         for (i, choice) in order {
             let s = scenarios[i].clone();
             let (tx, slots, seed, choice) =
-                (tx.clone(), Arc::clone(&slots), opts.seed, choice.clone());
+                (tx.clone(), Arc::clone(&slots), opts.seed, choice.cloned());
             let task = tasks.spawn(async move {
                 let Ok(_slot) = slots.acquire_owned().await else {
                     return;
@@ -189,6 +196,11 @@ pub fn run_live(
                 let events = tx.clone();
                 let emit = move |e| {
                     let _ = events.send(Msg::Event(e));
+                };
+                let Some(choice) = choice else {
+                    // Checked as it ends: the external run judges its own scenario.
+                    super::external::run_scenario(i, &s, &emit).await;
+                    return;
                 };
                 match live_scenario(i, &s, &choice, seed, emit).await {
                     Ok(()) => {

@@ -22,6 +22,7 @@ use crate::run_state::RunState;
 use crate::scenario::{Scenario, expect};
 use crate::sender::{self, Delivery, SenderCtx, Transport};
 
+pub mod external;
 pub mod live;
 pub mod scale;
 
@@ -71,6 +72,14 @@ pub fn run_sim_keeping(
     let rt = sim_runtime();
     let mut state = RunState::default();
     for (i, s) in scenarios.iter().enumerate() {
+        if s.sender.is_some() {
+            // Someone else's sender keeps its own clock: it runs live, whatever the mode.
+            for e in external::run_blocking(i, s) {
+                observe(&e);
+                state.apply(e);
+            }
+            continue;
+        }
         let prepared = s.for_run(opts.seed);
         let s = prepared.as_ref().unwrap_or(s);
         for e in rt.block_on(sim(i, s, opts)) {

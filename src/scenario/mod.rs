@@ -4,11 +4,13 @@
 //! `raw.rs` holds the serde types exactly as written in a file; `load/` reads files and
 //! folders and turns raw scenarios into validated [`Scenario`]s, reporting every problem
 //! as an [`InputError`] with file, line and column; `expect.rs` evaluates a scenario's
-//! checks against what the engine recorded.
+//! checks against what the engine recorded; `sender.rs` reads `sender:`, a sender
+//! hookrig did not write.
 
 pub mod expect;
 pub mod load;
 pub mod raw;
+pub mod sender;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -22,6 +24,7 @@ use crate::faults::FaultPlan;
 use crate::profile::{Endpoint, Profile};
 
 pub use load::{Loaded, load_paths};
+pub use sender::ExternalSender;
 
 /// Bad input: what is wrong and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +156,9 @@ pub struct Scenario {
     /// Why the scenario cannot run live (`live: {skip: …}`): live runs skip it and report
     /// this reason; sim runs ignore it.
     pub live_skip: Option<String>,
+    /// A sender hookrig did not write (`sender:`): the scenario then always runs live,
+    /// against it.
+    pub sender: Option<ExternalSender>,
 }
 
 impl Expectation {
@@ -193,10 +199,14 @@ impl Expectation {
 }
 
 impl Scenario {
-    /// The scenario as a run with `seed` plays it: when its provider signs every delivery
-    /// and the endpoint gives no secret, with a secret generated from the seed and the
+    /// The scenario as a run with `seed` plays it: when hookrig sends (no `sender:`), its
+    /// provider signs every delivery and the endpoint gives no secret, with a secret generated from the seed and the
     /// scenario's name (the same seed, the same secret); `None` when nothing changes.
     pub fn for_run(&self, seed: u64) -> Option<Scenario> {
+        // An external sender signs with its own secret: none is generated for it.
+        if self.sender.is_some() {
+            return None;
+        }
         let mut rng = crate::rng::RunRng::derive(seed, &format!("{}/secret", self.name));
         let endpoint = self.profile.endpoint_for_run(&self.endpoint, &mut rng)?;
         Some(Scenario {

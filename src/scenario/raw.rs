@@ -35,8 +35,9 @@ pub struct RawScenario {
     /// Where deliveries go.
     #[serde(default)]
     pub endpoint: Option<Spanned<RawEndpoint>>,
-    /// The events to deliver.
-    pub events: Spanned<Vec<Spanned<RawEvent>>>,
+    /// The events to deliver (optional with `sender:`).
+    #[serde(default)]
+    pub events: Option<Spanned<Vec<Spanned<RawEvent>>>>,
     /// The fault plan.
     #[serde(default)]
     pub receiver: Option<Spanned<Vec<Spanned<RawStep>>>>,
@@ -46,6 +47,9 @@ pub struct RawScenario {
     /// How the scenario runs in live mode.
     #[serde(default)]
     pub live: Option<Spanned<RawLive>>,
+    /// A sender hookrig did not write, started by a trigger command.
+    #[serde(default)]
+    pub sender: Option<Spanned<super::sender::RawSender>>,
 }
 
 /// `live:` of a scenario.

@@ -15,6 +15,10 @@
 //! - `properties` — proptest: signatures, waits, outcomes under random fault plans.
 //! - `pyjson` — Python `json.dumps` bytes: hookrig's writer against a real CPython.
 //! - `tui` — screens snapshotted in a `TestBackend`, keys, bad journals, the binary in tmux.
+//! - `external` — scenarios with `sender:`: a Python sender judged by its scenario, and
+//!   every bad `sender:` refused with its place.
+//! - `conform_sender` — `hookrig conform-sender` on a Python sender with planted bugs: each
+//!   fails the check aimed at it; reports; bad input.
 //! - `conform` — `hookrig conform` against the example receivers and flawed ones.
 //! - `fuzz` — the front door under fuzz: arbitrary and mutated scenario, profile, fault
 //!   and journal files, raw HTTP bytes to the receiver; never a panic, always a located
@@ -42,8 +46,10 @@
 mod bad_input;
 mod cli;
 mod conform;
+mod conform_sender;
 mod docs;
 mod emulate;
+mod external;
 mod fixtures;
 mod fuzz;
 mod layout;

@@ -344,6 +344,7 @@ fn scenario(profile_name: &str, steps: Vec<Action>, deliveries: usize) -> Scenar
         ),
         expect: Vec::new(),
         live_skip: None,
+        sender: None,
     }
 }
 

@@ -9,13 +9,15 @@
 //! One file per job: `paths.rs` (files, folders, names unique in a run), `diagnostics.rs`
 //! (YAML errors, positions, named choices with their nearest-name hint), `overrides.rs`
 //! (the profile and its endpoint), `steps.rs` (receiver steps and fault files),
-//! `expectations.rs` (`expect:`). This file holds the checking context and the scenario
+//! `expectations.rs` (`expect:`), `sender.rs` (what a scenario with `sender:` may say;
+//! the block itself is `scenario::sender`'s). This file holds the checking context and the scenario
 //! and its events.
 
 mod diagnostics;
 mod expectations;
 mod overrides;
 mod paths;
+mod sender;
 mod steps;
 
 use std::path::Path;
@@ -73,16 +75,35 @@ impl Cx<'_> {
             self.err(loc(&raw.name), "name: must not be empty");
         }
         let mut profile = self.profile(&raw.profile);
+        let external = raw.sender.is_some();
+        if external {
+            self.refuse_for_sender(&raw.endpoint, raw.events.as_ref());
+        }
         let endpoint = match (&mut profile, raw.endpoint) {
             (Some(p), Some(e)) => self.endpoint(p, e),
             (_, None) => Some(Endpoint::default()),
             (None, Some(_)) => None,
         };
-        let events = profile
-            .as_ref()
-            .map(|p| self.events(p, endpoint.as_ref(), raw.events))
-            .unwrap_or_default();
+        let sender = raw.sender.and_then(|s| self.sender(s));
+        let events = match raw.events {
+            Some(ev) => profile
+                .as_ref()
+                .map(|p| self.events(p, endpoint.as_ref(), ev))
+                .unwrap_or_default(),
+            None if external => sender::unnamed_events(sender.as_ref()),
+            None => {
+                self.err(loc(&raw.name), "missing field `events`: give the events to deliver (`events: [{type: NAME}]`), or a `sender:` whose deliveries are judged");
+                Vec::new()
+            }
+        };
+        // An external sender's scenario is live: the socket faults apply.
+        self.live = external;
+        let receiver_at = raw.receiver.as_ref().map_or(loc(&raw.name), loc);
         let receiver = self.receiver(profile.as_ref(), raw.receiver);
+        self.live = false;
+        if external {
+            self.refuse_when_steps(profile.as_ref(), receiver.as_ref(), receiver_at);
+        }
         let scenario_at = loc(&raw.name);
         let expect = match raw.expect {
             Some(e) => self.expectations(&events, scenario_at, e),
@@ -111,6 +132,7 @@ impl Cx<'_> {
             receiver: receiver?,
             expect,
             live_skip,
+            sender,
         })
     }
 
