@@ -130,7 +130,7 @@ fn new_delivery(a: &SendArgs) -> std::result::Result<Option<NewDelivery>, String
                 .or_else(|_| serde_saphyr::from_str::<Value>(&text))
                 .map_err(|e| format!("--data: {} is neither JSON nor YAML: {e}", path.display()))?
         }
-        None => p.generate_data(event, &mut rng),
+        None => p.generate_data_at(event, SystemClock.now(), &mut rng),
     };
     let ids = p.new_ids(&mut rng);
     let now = SystemClock.now();

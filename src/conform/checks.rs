@@ -497,7 +497,10 @@ fn first_event(p: &Profile) -> String {
 
 /// A valid delivery of `event_type` at wall time `at`.
 fn valid_at(ctx: &mut Ctx<'_>, event_type: &str, at: Duration) -> Result<Built, String> {
-    let data = ctx.opts.profile.generate_data(event_type, &mut ctx.rng);
+    let data = ctx
+        .opts
+        .profile
+        .generate_data_at(event_type, ctx.now(), &mut ctx.rng);
     let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
     let req = ctx
         .profile()
@@ -594,7 +597,10 @@ async fn rejects_wrong_secret(ctx: &mut Ctx<'_>) -> Outcome {
     let mut endpoint = ctx.endpoint.clone();
     endpoint.secrets = vec![wrong];
     let event = first_event(ctx.profile());
-    let data = ctx.opts.profile.generate_data(&event, &mut ctx.rng);
+    let data = ctx
+        .opts
+        .profile
+        .generate_data_at(&event, ctx.now(), &mut ctx.rng);
     let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
     let req = ctx
         .profile()
@@ -702,7 +708,10 @@ async fn static_secret(ctx: &mut Ctx<'_>, value: Option<String>) -> Outcome {
     };
     endpoint.static_secret = value;
     let event = first_event(ctx.profile());
-    let data = ctx.opts.profile.generate_data(&event, &mut ctx.rng);
+    let data = ctx
+        .opts
+        .profile
+        .generate_data_at(&event, ctx.now(), &mut ctx.rng);
     let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
     let req = ctx
         .profile()
@@ -777,7 +786,10 @@ async fn timestamp(ctx: &mut Ctx<'_>, skew: Skew) -> Outcome {
 async fn rotated(ctx: &mut Ctx<'_>) -> Outcome {
     let wrong = wrong_secret(ctx);
     let event = first_event(ctx.profile());
-    let data = ctx.opts.profile.generate_data(&event, &mut ctx.rng);
+    let data = ctx
+        .opts
+        .profile
+        .generate_data_at(&event, ctx.now(), &mut ctx.rng);
     let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
     let mut endpoint = ctx.endpoint.clone();
     endpoint.secrets.insert(0, wrong);
@@ -849,7 +861,10 @@ async fn unknown_event(ctx: &mut Ctx<'_>) -> Outcome {
         Some((prefix, _)) => format!("{prefix}.hookrig_unknown"),
         None => "hookrig.unknown".into(),
     };
-    let data = ctx.opts.profile.generate_data(&first, &mut ctx.rng);
+    let data = ctx
+        .opts
+        .profile
+        .generate_data_at(&first, ctx.now(), &mut ctx.rng);
     let ids = ctx.opts.profile.new_ids(&mut ctx.rng);
     let req = ctx
         .profile()

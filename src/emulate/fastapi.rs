@@ -18,9 +18,9 @@
 //!   → `https://example.com/` — are pydantic's).
 //!
 //! Sources: the byte output of a scratch FastAPI 0.136 / pydantic 2.14 app with Crawl4AI
-//! v0.9.2's own models (`/work/notes/research-emulators.md` §1.3, examples in
-//! `notes/emulators/crawl4ai/422.*.json`); CPython 3.12 `Lib/json/decoder.py` and
-//! `Modules/_json.c` for the decoder's messages (Crawl4AI's image is `python:3.12-slim`).
+//! v0.9.2's own models (recorded while the emulator was written; the recordings are not
+//! in this repository); CPython 3.12 `Lib/json/decoder.py` and `Modules/_json.c` for the
+//! decoder's messages (Crawl4AI's image is `python:3.12-slim`).
 
 use serde_json::{Map, Number, Value, json};
 

@@ -7,6 +7,8 @@
 //! provider's own id forms from the run's seeded generator. All of it comes from the
 //! profile file's `catalogue:` section.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use super::template::{Env, Gen, Program, Rt};
@@ -34,12 +36,14 @@ impl EventSpec {
         &self,
         program: &Program,
         event_type: &str,
+        time: Duration,
         rng: &mut RunRng,
     ) -> Result<Value, String> {
         match &self.generate {
             Some(g) => {
                 let env = Env {
                     ty: event_type,
+                    time,
                     ..Env::default()
                 };
                 let rt = Rt {

@@ -142,8 +142,11 @@ pub fn builtins() -> Vec<Profile> {
     BUILTIN_NAMES.iter().filter_map(|n| builtin(n)).collect()
 }
 
+/// What makes a profile name a path, as messages say it (the rule of [`is_path`]).
+pub const PATH_FORM: &str = "contains `/` or ends in .yaml, .yml or .json";
+
 /// Whether a `profile:` or `--profile` value names a file rather than a built-in: it
-/// contains `/` or ends in `.yaml`, `.yml` or `.json`.
+/// contains `/` or ends in `.yaml`, `.yml` or `.json` ([`PATH_FORM`]).
 pub fn is_path(spec: &str) -> bool {
     spec.contains('/') || [".yaml", ".yml", ".json"].iter().any(|x| spec.ends_with(x))
 }
@@ -171,7 +174,7 @@ pub fn resolve(spec: &str, dir: &Path) -> Result<Profile, Vec<ProfileError>> {
             line: None,
             column: None,
             message: format!(
-                "{}; or a path to a profile file (contains `/` or ends in .yaml/.json)",
+                "{}; or a path to a profile file ({PATH_FORM})",
                 unknown_profile(spec)
             ),
         }]
@@ -573,7 +576,7 @@ fn compile(layers: &[Layer]) -> Result<Profile, Vec<ProfileError>> {
         let mut c = Compiler::new(&table_names, &sigs);
         let lets: Vec<(Node, Node)> = omap_nodes(p.value.lets.as_ref());
         let allowed = Allowed {
-            vars: vec![("type".into(), CtxVar::Type)],
+            vars: vec![("type".into(), CtxVar::Type), ("time".into(), CtxVar::Time)],
             rng: true,
             what: "a part",
             why_pure: "",
@@ -2446,7 +2449,12 @@ fn check_catalogue(cx: &mut Cx<'_>, p: &Profile, event_at: &EventAt) {
             format!("catalogue `{}`", spec.name)
         };
         let mut rng = crate::rng::RunRng::new(0);
-        let data = match spec.data(&p.program, ty, &mut rng) {
+        let data = match spec.data(
+            &p.program,
+            ty,
+            Duration::from_secs(crate::clock::SIM_EPOCH_UNIX as u64),
+            &mut rng,
+        ) {
             Ok(d) => d,
             Err(e) => {
                 cx.err(where_, format!("{label}: generating its data fails: {e}"));

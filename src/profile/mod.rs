@@ -554,13 +554,22 @@ impl Profile {
         self.spec(event_type).map(|s| s.schema.clone())
     }
 
-    /// Realistic data for `event_type`: its generator's, or its example; for a type the
-    /// profile does not know, the open catalogue's, else the first event's.
+    /// Realistic data for `event_type` of an event that happened at the simulated clock's
+    /// start (2025-01-01T00:00:00Z): [`Profile::generate_data_at`] that time.
     pub fn generate_data(&self, event_type: &str, rng: &mut RunRng) -> Value {
+        let epoch = Duration::from_secs(crate::clock::SIM_EPOCH_UNIX as u64);
+        self.generate_data_at(event_type, epoch, rng)
+    }
+
+    /// Realistic data for `event_type`: its generator's, or its example; for a type the
+    /// profile does not know, the open catalogue's, else the first event's. The data's own
+    /// time fields (a generator's or part's `time`, e.g. Extend's `updatedAt`) read `time`,
+    /// when the event happened (unix time as a duration).
+    pub fn generate_data_at(&self, event_type: &str, time: Duration, rng: &mut RunRng) -> Value {
         let Some(spec) = self.spec(event_type).or(self.catalogue.first()) else {
             return Value::Object(serde_json::Map::new());
         };
-        spec.data(&self.program, event_type, rng)
+        spec.data(&self.program, event_type, time, rng)
             .unwrap_or(Value::Null)
     }
 

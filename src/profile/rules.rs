@@ -2,7 +2,8 @@
 //!
 //! Every rule a profile states — body, headers, signature, schedule, timeout, what is
 //! retried, … — carries its sources as data in the profile file's `sources:` section: a
-//! seed document in `../shared/reference/`, a file in the provider's public code (with the
+//! seed document (the provider's webhook page as published, by the name of the saved copy
+//! the profile was written from), a file in the provider's public code (with the
 //! constant or function), a documentation page, or an assumption and why it was made.
 //! Loading refuses a profile that states a rule without a source. `hookrig profiles NAME`
 //! prints them rule by rule.
@@ -12,7 +13,8 @@ use std::fmt;
 /// One source of a rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// A seed document (a file in `../shared/reference/`) and what it says.
+    /// A seed document (the provider's webhook page as published, named by the saved copy
+    /// the profile was written from) and what it says.
     Seed {
         /// The file name, e.g. `llamacloud-webhooks.txt`.
         file: String,
@@ -50,7 +52,7 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Seed { file, says } => {
-                write!(f, "seed doc ../shared/reference/{file}: {says}")
+                write!(f, "seed doc {file}: {says}")
             }
             Source::Code { repo, file, at } => write!(f, "code {repo} {file}: {at}"),
             Source::Doc { url, says } => write!(f, "doc {url}: {says}"),

@@ -864,10 +864,11 @@ pub struct Allowed {
 }
 
 impl Allowed {
-    /// Only `type`, and random functions: generators, ids, secrets.
+    /// `type`, `time` (when the event happened), and random functions: the catalogue's
+    /// generators.
     pub fn generator() -> Self {
         Self {
-            vars: vec![("type".into(), CtxVar::Type)],
+            vars: vec![("type".into(), CtxVar::Type), ("time".into(), CtxVar::Time)],
             rng: true,
             what: "a generator",
             why_pure: "",
@@ -2370,6 +2371,20 @@ fn binary<'a>(op: BinOp, a: &Val<'a>, b: &Val<'a>) -> Result<Val<'a>, String> {
         BinOp::Eq => return Ok(Val::Own(Value::Bool(eq()))),
         BinOp::Ne => return Ok(Val::Own(Value::Bool(!eq()))),
         _ => {}
+    }
+    // A time plus or minus whole milliseconds is a time: `time - 107583`.
+    if let (Val::Time(t), BinOp::Add | BinOp::Sub) = (a, op)
+        && let Some(ms) = b.num().and_then(|n| n.as_i64())
+    {
+        let delta = Duration::from_millis(ms.unsigned_abs());
+        let moved = if (op == BinOp::Add) == (ms >= 0) {
+            t.checked_add(delta)
+        } else {
+            t.checked_sub(delta)
+        };
+        return moved
+            .map(Val::Time)
+            .ok_or_else(|| format!("a time moved by {ms} ms falls outside 1970 to 9999"));
     }
     if op == BinOp::Add && (a.text().is_some() || b.text().is_some()) {
         let mut s = String::new();

@@ -1,7 +1,7 @@
 //! Reports: views over a finished [`RunState`].
 //!
 //! `text.rs` writes what a person reads in a terminal or a CI log; `json.rs` the machine
-//! form of DESIGN.md (`--format json`); `journal.rs` every attempt as JSON Lines;
+//! form (`--format json`, docs/ci.md); `journal.rs` every attempt as JSON Lines;
 //! `junit.rs` JUnit XML for CI test reporters (`--format junit`); `html.rs` one
 //! self-contained page with a timeline per delivery (`--report FILE.html`); `storm.rs` the
 //! page of `hookrig storm --report`, a load-curve chart over storm results. None

@@ -168,7 +168,7 @@ async fn deliver_inner(
     // Only profiles that jitter draw from the delivery's stream (and pay for it).
     let mut jitter = (policy.jitter_percent > 0).then(|| RunRng::new(d.jitter_seed));
     let mut previous: Option<AttemptResult> = None;
-    // The body repeats unchanged on every attempt (DESIGN: the event's time is fixed):
+    // The body repeats unchanged on every attempt (docs/scenarios.md: the event's time is fixed):
     // built once and re-sent, unless the profile's envelope reads the attempt.
     let body_repeats = profile.body_repeats();
     let mut body: Option<bytes::Bytes> = None;

@@ -190,10 +190,15 @@ fn list(app: &App, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if visible.is_empty() {
-        let msg = if app.model.scenarios.is_empty() {
-            "Nothing to show."
-        } else {
-            "No delivery matches the filter (/ to change it, Esc while typing clears it)."
+        let msg = match &app.live {
+            _ if !app.filter.is_empty() => {
+                "No delivery matches the filter (/ to change it, Esc while typing clears it)."
+            }
+            Some(l) if l.kind == LiveKind::Receive => {
+                "Waiting for the first request: each one is shown here as it arrives."
+            }
+            Some(l) if !l.done => "No delivery yet: they are shown here as the run makes them.",
+            _ => "Nothing to show.",
         };
         frame.render_widget(Paragraph::new(msg), inner);
         return;

@@ -29,9 +29,14 @@ pins=(
   "stripe==16.1.0"
   "slack-sdk==3.48.0"
   "PyYAML==6.0.3"
+  # The Python example of docs/fixtures.md (tests/it/docs.rs runs it with pytest).
+  "pytest==9.2.0"
+  "flask==3.1.3"
+  "time-machine==3.6.0"
 )
 # GitHub's X-Hub-Signature-256 is checked with Octokit's verifier (Node).
-npm_pins=("@octokit/webhooks-methods@6.0.0")
+# The Node example of docs/fixtures.md uses the Standard Webhooks package.
+npm_pins=("@octokit/webhooks-methods@6.0.0" "standardwebhooks@1.1.1")
 npm_dir="${FIDELITY_NPM:-target/fidelity-npm}"
 
 

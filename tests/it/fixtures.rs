@@ -481,6 +481,51 @@ fn a_secret_and_a_timestamp_can_be_chosen() {
 }
 
 #[test]
+fn a_chosen_timestamp_moves_the_events_own_time_fields_with_the_signature() {
+    // 2027-01-15T08:00:00Z: the event happened when it was signed, so the data's own
+    // times (Extend's createdAt/updatedAt, Crawl4AI's LLM task id) follow it as well.
+    let scratch = Scratch::new();
+    for profile in ["extend", "crawl4ai"] {
+        generate(
+            scratch.path(),
+            &["--profile", profile, "--timestamp", "1800000000"],
+        );
+    }
+
+    let extend = Fixture::load(&scratch.path().join("extend/workflow_run.completed.json")).unwrap();
+    let crawl = Fixture::load(
+        &scratch
+            .path()
+            .join("crawl4ai/llm_extraction.completed.json"),
+    )
+    .unwrap();
+
+    let run = &extend.body_json["payload"];
+    assert_eq!(run["updatedAt"], "2027-01-15T08:00:00.000Z", "{run}");
+    assert_eq!(run["createdAt"], "2027-01-15T07:58:12.417Z", "{run}");
+    assert_eq!(extend.verify(), Verdict::Valid);
+    let task: i64 = crawl.body_json["task_id"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("llm_"))
+        .and_then(|t| t.split('_').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{}", crawl.body_json));
+    assert!(
+        (1_800_000_000 - 3600..=1_800_000_000).contains(&task),
+        "the LLM task was created in the hour before the event, not at {task}"
+    );
+    for dir in ["extend", "crawl4ai"] {
+        for (rel, bytes) in tree(&scratch.path().join(dir)) {
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(
+                !text.contains("2025-01-01T") && !text.contains("2024-12-31T23"),
+                "{dir}/{rel} still carries a time of the default event time (dates inside the documents, such as a statement's period, stay)"
+            );
+        }
+    }
+}
+
+#[test]
 fn an_open_catalogue_takes_any_event_name_with_the_generic_schema() {
     let scratch = Scratch::new();
     let o = hookrig([
@@ -685,61 +730,4 @@ fn arb_event_gives_valid_signed_requests_for_every_event() {
 #[should_panic(expected = "did you mean `parse.success`?")]
 fn arb_event_names_the_nearest_event_when_the_name_is_wrong() {
     let _ = arb_event(&profile::builtin("llamacloud").unwrap(), "parse.succes");
-}
-
-/// The Rust example of docs/fixtures.md (the same code, in a module), so it keeps
-/// compiling and passing.
-mod readme_example {
-    use hmac::{Hmac, KeyInit, Mac};
-    use hookrig::fixtures::{Fixture, arb_event};
-    use hookrig::profile;
-    use proptest::prelude::*;
-
-    /// The receiver under test (yours lives in your crate): checks LC-Signature, then accepts.
-    fn handle(secret: &str, headers: &[(String, String)], body: &[u8]) -> u16 {
-        let signature = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("LC-Signature"));
-        let Some(tag) = signature
-            .and_then(|(_, v)| v.strip_prefix("sha256="))
-            .and_then(|h| hex::decode(h).ok())
-        else {
-            return 401;
-        };
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(body);
-        if mac.verify_slice(&tag).is_err() {
-            return 401;
-        }
-        200
-    }
-
-    #[test]
-    fn accepts_every_llamacloud_fixture() {
-        for entry in std::fs::read_dir("fixtures/llamacloud").unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name == "index.json" || name.ends_with(".schema.json") {
-                continue;
-            }
-            let f = Fixture::load(&path).unwrap();
-            let secret = f.secret.as_deref().unwrap();
-            assert_eq!(handle(secret, &f.headers, f.body.as_bytes()), 200, "{name}");
-            assert_eq!(
-                handle("wrong", &f.headers, f.body.as_bytes()),
-                401,
-                "{name}"
-            );
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn accepts_any_signed_parse_success(
-            req in arb_event(&profile::builtin("llamacloud").unwrap(), "parse.success")
-        ) {
-            let secret = req.secret.as_deref().unwrap();
-            prop_assert_eq!(handle(secret, &req.headers, req.body.as_bytes()), 200);
-        }
-    }
 }

@@ -1,6 +1,6 @@
-//! The crate's shape: its top-level modules form a DAG (DESIGN.md's layout rule), the
-//! leaves import nothing of ours, and nothing imports the command line. `src/` is read as
-//! `/work/shared/hooks/module_cycles.py` reads it: a top-level module is a file or folder
+//! The crate's shape: its top-level modules form a DAG (ARCHITECTURE.md, "Which module may
+//! import which"), the leaves import nothing of ours, and nothing imports the command
+//! line. `src/` is read this way: a top-level module is a file or folder
 //! under `src/` (not `lib.rs` or `main.rs`); it imports every module it names as
 //! `crate::NAME` or inside `use crate::{…}`, comments and `#[cfg(test)]` code left out.
 

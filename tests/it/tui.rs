@@ -448,7 +448,7 @@ use hookrig::faults::Answer;
 use hookrig::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use hookrig::retry::AttemptResult;
 use hookrig::runner::scale::TimeScale;
-use hookrig::tui::live::{Feed, RunFeed, RunMsg};
+use hookrig::tui::live::{Feed, Reduce, RunFeed, RunMsg};
 use hookrig::tui::receive::Requests;
 use hookrig::tui::{LiveKind, Source, live_tick};
 
@@ -654,6 +654,56 @@ fn two_requests() -> App {
     let mut app = App::live(Model::default(), LiveKind::Receive);
     live_tick(&mut app, &mut feed);
     app
+}
+
+/// Every line of a drawn screen.
+fn screen_text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_receiver_that_has_had_no_request_yet_says_it_is_waiting_not_that_a_filter_matches_nothing() {
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut feed = Feed::new(
+        Requests::new(
+            "http://127.0.0.1:9000",
+            None,
+            Vec::new(),
+            Duration::from_secs(SIM_EPOCH_UNIX as u64),
+        ),
+        rx,
+        None,
+    );
+    // As `receive --tui` opens its screen: the receiver's one (empty) list of requests.
+    let mut app = App::live(Reduce::model(&feed.reducer), LiveKind::Receive);
+    live_tick(&mut app, &mut feed);
+
+    let text = screen_text(&screen(&app, 80, 24));
+
+    assert!(!text.contains("filter"), "{text}");
+    assert!(text.contains("Waiting for the first request"), "{text}");
+}
+
+#[test]
+fn a_filter_that_matches_nothing_says_so() {
+    let mut app = two_requests();
+    press(&mut app, &[KeyCode::Char('/')]);
+    press(
+        &mut app,
+        &[KeyCode::Char('z'), KeyCode::Char('z'), KeyCode::Enter],
+    );
+
+    let text = screen_text(&screen(&app, 80, 24));
+
+    assert!(text.contains("No delivery matches the filter"), "{text}");
 }
 
 #[test]

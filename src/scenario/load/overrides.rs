@@ -24,7 +24,13 @@ impl Cx<'_> {
                 Some(p) => Ok(p),
                 None => {
                     let msg = choice_error("profile", name, profile::BUILTIN_NAMES);
-                    self.err(at, format!("profile: {msg}; or a path to a profile file (contains `/` or ends in .yaml/.json)"));
+                    self.err(
+                        at,
+                        format!(
+                            "profile: {msg}; or a path to a profile file ({})",
+                            profile::load::PATH_FORM
+                        ),
+                    );
                     return None;
                 }
             },
