@@ -2,7 +2,7 @@
 //! of their examples, sent with reqwest), against a receiver that checks signatures with
 //! the provider's own recipe — written out here, not hookrig's signing code.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -2269,21 +2269,8 @@ async fn garbage_on_every_route_gets_an_answer_and_the_emulator_keeps_serving() 
 
 #[test]
 fn hookrig_emulate_serves_until_sigterm_and_tells_what_it_delivered() {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookrig"))
-        .args(["emulate", "llamacloud", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("{first}"))
-        .to_owned();
+    let (mut child, first, addr, mut out) =
+        crate::utils::spawn_serving(&["emulate", "llamacloud", "--listen", "127.0.0.1:0"]);
 
     let mut s = std::net::TcpStream::connect(&addr).unwrap();
     std::io::Write::write_all(

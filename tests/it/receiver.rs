@@ -3,7 +3,7 @@
 //! record, the connection faults as bytes (or their absence) on the wire, a dribble timed
 //! piece by piece, HTTP/2 with prior knowledge, and `hookrig receive` itself.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -569,21 +569,8 @@ async fn an_http2_client_with_prior_knowledge_gets_the_routers_answers_and_the_l
 
 #[test]
 fn hookrig_receive_prints_its_address_and_on_ctrl_c_how_many_requests_it_recorded() {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookrig"))
-        .args(["receive", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("{first}"))
-        .to_owned();
+    let (mut child, first, addr, mut out) =
+        crate::utils::spawn_serving(&["receive", "--listen", "127.0.0.1:0"]);
 
     let mut s = std::net::TcpStream::connect(&addr).unwrap();
     s.write_all(

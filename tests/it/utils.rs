@@ -191,3 +191,33 @@ pub fn assert_contains(haystack: &str, needle: &str) {
         "expected to find\n  {needle}\nin\n{haystack}"
     );
 }
+
+/// The hookrig binary started with `args` (a command that serves, such as `receive` or
+/// `emulate` on `--listen 127.0.0.1:0`), its first line of standard output, the address
+/// that line names, and the rest of the output.
+pub fn spawn_serving(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    String,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookrig"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_owned();
+    (child, first, addr, out)
+}
