@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
 /// The fixed epoch of sim mode: 2025-01-01T00:00:00Z.
 pub const SIM_EPOCH_UNIX: i64 = 1_735_689_600;
@@ -101,7 +101,16 @@ pub fn iso_python_utc(t: Duration) -> String {
 /// `isoformat()`, six when the microseconds are not zero, none when they are) and a `Z`
 /// (`zulu`) or `+00:00` offset.
 pub fn rfc3339(t: Duration, digits: Option<u8>, zulu: bool) -> String {
-    let dt = to_datetime(t);
+    rfc3339_at(t, digits, (!zulu).then_some(0))
+}
+
+/// RFC 3339 of `t` as local time at a UTC offset of `offset_minutes` (`None`: UTC written
+/// `Z`; `Some(0)`: `+00:00`; `Some(-240)`: `-04:00`, as Shopify writes a shop's times),
+/// with `digits` fraction digits as in [`rfc3339`]. An offset outside ±23:59 is UTC.
+pub fn rfc3339_at(t: Duration, digits: Option<u8>, offset_minutes: Option<i16>) -> String {
+    let minutes = offset_minutes.unwrap_or(0);
+    let offset = UtcOffset::from_whole_seconds(i32::from(minutes) * 60).unwrap_or(UtcOffset::UTC);
+    let dt = to_datetime(t).to_offset(offset);
     let fraction = match digits {
         None => match dt.microsecond() {
             0 => String::new(),
@@ -114,16 +123,48 @@ pub fn rfc3339(t: Duration, digits: Option<u8>, zulu: bool) -> String {
             format!(".{n:0width$}", width = d as usize)
         }
     };
+    let zone = match offset_minutes {
+        None => "Z".to_owned(),
+        Some(_) => {
+            let (h, m, _) = offset.as_hms();
+            let sign = if offset.is_negative() { '-' } else { '+' };
+            format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
+        }
+    };
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}{}",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}{zone}",
         dt.year(),
         u8::from(dt.month()),
         dt.day(),
         dt.hour(),
         dt.minute(),
         dt.second(),
-        if zulu { "Z" } else { "+00:00" }
     )
+}
+
+/// Reads an RFC 3339 offset as [`rfc3339_at`] takes it: `Z` is `None`, `+HH:MM` or
+/// `-HH:MM` (hours 0–23, minutes 0–59) its minutes east of UTC.
+pub fn parse_utc_offset(s: &str) -> Option<Option<i16>> {
+    if s == "Z" {
+        return Some(None);
+    }
+    let b = s.as_bytes();
+    if b.len() != 6 || b[3] != b':' || !matches!(b[0], b'+' | b'-') {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<i16> {
+        let part = &s[r];
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (h, m) = (digits(1..3)?, digits(4..6)?);
+    if h > 23 || m > 59 {
+        return None;
+    }
+    let minutes = h * 60 + m;
+    Some(Some(if b[0] == b'-' { -minutes } else { minutes }))
 }
 
 /// Parses an RFC 3339 timestamp into time since the epoch.
@@ -153,6 +194,24 @@ mod tests {
             parse_rfc3339(&iso_z(t)),
             Some(Duration::from_millis(SIM_EPOCH_UNIX as u64 * 1000 + 1))
         );
+    }
+
+    #[test]
+    fn a_time_is_written_as_local_time_at_any_whole_minute_offset() {
+        let whole = Duration::from_secs(SIM_EPOCH_UNIX as u64);
+
+        let shop = rfc3339_at(whole, Some(0), parse_utc_offset("-04:00").unwrap());
+        let commit = rfc3339_at(whole, Some(0), parse_utc_offset("+02:00").unwrap());
+        let india = rfc3339_at(whole, Some(3), parse_utc_offset("+05:30").unwrap());
+
+        assert_eq!(shop, "2024-12-31T20:00:00-04:00");
+        assert_eq!(commit, "2025-01-01T02:00:00+02:00");
+        assert_eq!(india, "2025-01-01T05:30:00.000+05:30");
+        assert_eq!(rfc3339_at(whole, None, None), "2025-01-01T00:00:00Z");
+        assert_eq!(parse_utc_offset("Z"), Some(None));
+        for bad in ["+24:00", "-04:60", "04:00", "+4:00", "+04:00:00", "UTC", ""] {
+            assert_eq!(parse_utc_offset(bad), None, "{bad}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -318,7 +318,7 @@ pub const FUNCTIONS: &[(&str, Func, usize, usize, bool, &str)] = &[
         3,
         3,
         false,
-        "a time as RFC 3339: digits 0-9 or 'auto' (Python's isoformat), offset 'Z' or '+00:00'",
+        "a time as RFC 3339: digits 0-9 or 'auto' (Python's isoformat), offset 'Z' or '+HH:MM'/'-HH:MM' (local time there)",
     ),
     (
         "header",
@@ -2317,16 +2317,13 @@ impl<'a> Rt<'a> {
                         _ => return Err("rfc3339(): digits must be 0 to 9 or 'auto'".into()),
                     },
                 };
-                let zulu = match text_arg(2)?.as_ref() {
-                    "Z" => true,
-                    "+00:00" => false,
-                    other => {
-                        return Err(format!(
-                            "rfc3339(): offset must be 'Z' or '+00:00', not `{other}`"
-                        ));
-                    }
+                let offset = text_arg(2)?;
+                let Some(minutes) = clock::parse_utc_offset(&offset) else {
+                    return Err(format!(
+                        "rfc3339(): offset must be 'Z' or '+HH:MM' / '-HH:MM' (such as '+00:00' or '-04:00'), not `{offset}`"
+                    ));
                 };
-                text(clock::rfc3339(t, digits, zulu))
+                text(clock::rfc3339_at(t, digits, minutes))
             }
             Func::Header => {
                 let name = text_arg(0)?.into_owned();

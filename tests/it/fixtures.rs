@@ -525,6 +525,166 @@ fn a_chosen_timestamp_moves_the_events_own_time_fields_with_the_signature() {
     }
 }
 
+/// Whether a body or header value says when something happened: RFC 3339 text anywhere,
+/// or, under a key named like a time (`created`, `*_at`, `updatedAt`, `ts`, …), Unix
+/// seconds or milliseconds as a number or as digits (Slack's `"1735689600.000016"`).
+fn looks_like_a_time(key: &str, value: &Value) -> bool {
+    fn rfc3339(s: &str) -> bool {
+        let b = s.as_bytes();
+        b.len() >= 19
+            && [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+                .iter()
+                .all(|&i| b[i].is_ascii_digit())
+            && (b[4], b[7], b[10], b[13], b[16]) == (b'-', b'-', b'T', b':', b':')
+    }
+    fn unix(n: f64) -> bool {
+        (1e9..1e10).contains(&n) || (1e12..1e13).contains(&n)
+    }
+    let lower = key.to_ascii_lowercase();
+    let named = ["_at", "_ts", "_time", "_date", "_start", "_end", "_anchor"]
+        .iter()
+        .any(|end| lower.ends_with(end))
+        || ["At", "Time", "Date"].iter().any(|end| key.ends_with(end))
+        || matches!(
+            lower.as_str(),
+            "created" | "updated" | "timestamp" | "time" | "date" | "ts" | "start" | "end"
+        );
+    match value {
+        Value::String(s) => {
+            rfc3339(s)
+                || (named
+                    && s.bytes().all(|c| c.is_ascii_digit() || c == b'.')
+                    && s.parse::<f64>().is_ok_and(unix))
+        }
+        Value::Number(n) => named && n.as_f64().is_some_and(unix),
+        _ => false,
+    }
+}
+
+/// `s` with every run of exactly ten digits (Unix seconds, 2001 to 2286) written `<t>`.
+fn mask_unix_seconds(s: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in s.chars().chain(['\0']) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        out.push_str(if digits.len() == 10 { "<t>" } else { &digits });
+        digits.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every leaf of `v` by JSON Pointer, with the key it sits under.
+fn leaves(v: &Value) -> BTreeMap<String, (String, Value)> {
+    fn walk(v: &Value, at: String, key: &str, out: &mut BTreeMap<String, (String, Value)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    walk(x, format!("{at}/{k}"), k, out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, format!("{at}/{i}"), key, out);
+                }
+            }
+            leaf => {
+                out.insert(at, (key.to_owned(), leaf.clone()));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(v, String::new(), "", &mut out);
+    out
+}
+
+#[test]
+fn every_time_in_every_built_in_profiles_example_data_moves_with_the_timestamp() {
+    // The same seed at two timestamps, 2025-01-01 and 2030-03-17: the ids and data are the
+    // same draws, so only the times and the signatures over them may differ — and every
+    // value that says when something happened must, or a receiver's test replaying
+    // `--timestamp "$(date +%s)"` would see a body time the event never had.
+    let (later, seed) = (1_900_000_000, 24301);
+    let mut fixed = Vec::new();
+    let mut moved = 0;
+    for p in profile::builtins() {
+        let at_default = Generator::new(&p);
+        let at_later = Generator::new(&p).at(later).unwrap();
+        let signature = p.scheme.signature_header().map(str::to_ascii_lowercase);
+        for spec in p.catalogue.iter() {
+            let label = format!("{} {}", p.name, spec.name);
+
+            let a = at_default.example(&spec.name, seed).unwrap();
+            let b = at_later.example(&spec.name, seed).unwrap();
+
+            let (la, lb) = (leaves(&a.body_json), leaves(&b.body_json));
+            assert_eq!(
+                la.keys().collect::<Vec<_>>(),
+                lb.keys().collect::<Vec<_>>(),
+                "{label}: the body's shape changed with the timestamp"
+            );
+            for (ptr, (key, va)) in &la {
+                let vb = &lb[ptr].1;
+                if looks_like_a_time(key, va) {
+                    if va == vb {
+                        fixed.push(format!("{label}: body {ptr} = {va}"));
+                    } else {
+                        moved += 1;
+                    }
+                } else {
+                    // A time may sit inside an id (Crawl4AI's `llm_1735688362_37712`).
+                    let masked = |v: &Value| match v {
+                        Value::String(t) => Value::String(mask_unix_seconds(t)),
+                        other => other.clone(),
+                    };
+                    assert_eq!(
+                        masked(va),
+                        masked(vb),
+                        "{label}: body {ptr} is no time, yet it changed with the timestamp"
+                    );
+                }
+            }
+            let names = |f: &Fixture| f.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+            assert_eq!(names(&a), names(&b), "{label}: the header set changed");
+            for ((name, va), (_, vb)) in a.headers.iter().zip(&b.headers) {
+                let lower = name.to_ascii_lowercase();
+                let signs = Some(&lower) == signature.as_ref()
+                    || lower.contains("signature")
+                    || lower.contains("hmac");
+                let time = looks_like_a_time("timestamp", &Value::String(va.clone()));
+                if time && va == vb {
+                    fixed.push(format!("{label}: header {name}: {va}"));
+                } else if !time && !signs {
+                    assert_eq!(
+                        va, vb,
+                        "{label}: header {name} is neither a time nor a signature, yet it changed"
+                    );
+                }
+            }
+            let signed = if p.scheme.signs() {
+                Verdict::Valid
+            } else {
+                Verdict::Absent
+            };
+            assert_eq!(b.verify(), signed, "{label} at {later}");
+        }
+    }
+    assert!(
+        fixed.is_empty(),
+        "times that stay put when --timestamp moves (write them with `time` in the profile's catalogue, as docs/profile-format.md says):\n{}",
+        fixed.join("\n")
+    );
+    assert!(
+        moved > 50,
+        "only {moved} body times were found to move: the check lost its reach"
+    );
+}
+
 #[test]
 fn an_open_catalogue_takes_any_event_name_with_the_generic_schema() {
     let scratch = Scratch::new();
