@@ -321,6 +321,9 @@ pub struct Profile {
     pub test_vectors: Vec<TestVector>,
     /// Where it came from.
     pub origin: Origin,
+    /// [`Profile::body_repeats`], worked out once when the profile is compiled (the
+    /// envelope and the program never change after).
+    body_repeats: bool,
 }
 
 /// Body encoding for LlamaCloud (`webhook_output_format`).
@@ -437,6 +440,10 @@ pub struct AttemptInfo<'a> {
     pub last: Option<AttemptResult>,
     /// The URL the request goes to (a path in sim mode).
     pub url: &'a str,
+    /// The scheme's keyed MACs for the endpoint's secrets, when the caller made them once
+    /// for many attempts ([`Scheme::signing_keys`](crate::signing::Scheme::signing_keys));
+    /// `None` keys them afresh.
+    pub keys: Option<&'a crate::signing::SigningKeys>,
 }
 
 impl AttemptInfo<'_> {
@@ -446,6 +453,7 @@ impl AttemptInfo<'_> {
             n: 1,
             last: None,
             url: DEFAULT_PATH,
+            keys: None,
         }
     }
 }
@@ -801,9 +809,14 @@ impl Profile {
     /// draws nothing from the generator. The body is then built once per delivery
     /// ([`Profile::build_attempt_with`]).
     pub fn body_repeats(&self) -> bool {
-        !template::node_varies_per_attempt(&self.envelope.body, &self.program.parts)
-            && self
-                .envelope
+        self.body_repeats
+    }
+
+    /// Whether `envelope` builds the same body on every attempt under `program` (see
+    /// [`Profile::body_repeats`]): the template walked once, when the profile is compiled.
+    fn envelope_repeats(envelope: &Envelope, program: &Program) -> bool {
+        !template::node_varies_per_attempt(&envelope.body, &program.parts)
+            && envelope
                 .as_json_string
                 .as_ref()
                 .is_none_or(|c| !template::expr_varies_per_attempt(c))
@@ -875,7 +888,7 @@ impl Profile {
                 Bytes::from(body)
             }
         };
-        let headers = self.headers_for(&rt, endpoint, &body, ids, now, attempt.url)?;
+        let headers = self.headers_for(&rt, endpoint, &body, ids, now, &attempt)?;
         Ok(OutgoingRequest { headers, body })
     }
 
@@ -888,7 +901,7 @@ impl Profile {
         body: &[u8],
         ids: &DeliveryIds,
         now: Duration,
-        url: &str,
+        attempt: &AttemptInfo<'_>,
     ) -> Result<Vec<(String, String)>, ConfigError> {
         let mut out: Vec<(String, String)> = Vec::with_capacity(self.headers.len() + 4);
         let mut sig_at = None;
@@ -943,13 +956,14 @@ impl Profile {
         if !late {
             self.merge_custom(&mut out, endpoint);
         }
-        let sig = self.scheme.sign(
+        let sig = self.scheme.sign_with(
             &endpoint.secrets,
+            attempt.keys,
             SignInput {
                 id: &ids.message_id,
                 timestamp: clock::unix_secs(now),
                 body,
-                url,
+                url: attempt.url,
                 method: "POST",
             },
         )?;

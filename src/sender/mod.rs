@@ -172,6 +172,11 @@ async fn deliver_inner(
     // built once and re-sent, unless the profile's envelope reads the attempt.
     let body_repeats = profile.body_repeats();
     let mut body: Option<bytes::Bytes> = None;
+    // The secrets are keyed once for the delivery's attempts (a secret the scheme cannot
+    // read is left to the first attempt, which reports it).
+    let keys = (profile.scheme.signs() && !ctx.endpoint.secrets.is_empty())
+        .then(|| profile.scheme.signing_keys(&ctx.endpoint.secrets).ok())
+        .flatten();
     for n in first..=attempts {
         if ctx.disabled.load(Ordering::SeqCst) {
             return ctx.finish(
@@ -199,6 +204,7 @@ async fn deliver_inner(
                 n,
                 last: previous,
                 url: &ctx.url,
+                keys: keys.as_ref(),
             },
             body.clone(),
         ) {
