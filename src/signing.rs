@@ -17,6 +17,8 @@
 //! without its `=` padding (the Python library decodes `secret + "=="`), trailing bits not
 //! judged; anything outside the base64 alphabet is an error.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -343,6 +345,19 @@ pub struct SigningKeys {
     macs: Vec<Vec<KeyedMac>>,
 }
 
+/// The keyed MACs a thread signed with last, and what they were made from
+/// ([`Scheme::sign`]).
+struct LastKeys {
+    reading: KeyReading,
+    algorithms: Vec<Algorithm>,
+    secrets: Vec<String>,
+    keys: Rc<SigningKeys>,
+}
+
+thread_local! {
+    static LAST_KEYS: RefCell<Option<LastKeys>> = const { RefCell::new(None) };
+}
+
 /// Constant-time check that `tag` is the HMAC of `parts` under `key`.
 pub fn hmac_matches(alg: Algorithm, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
     fn run<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
@@ -564,12 +579,41 @@ impl Scheme {
 
     /// The signature headers for a request (none when there are no secrets or the scheme
     /// does not sign): one signature per secret in each header, joined for rotation.
+    /// The secrets are keyed once per thread for as long as it signs with the same ones
+    /// under the same key reading and algorithms ([`Scheme::sign_with`]).
     pub fn sign(
         &self,
         secrets: &[String],
         input: SignInput<'_>,
     ) -> Result<Vec<(String, String)>, SecretError> {
         self.sign_with(secrets, None, input)
+    }
+
+    /// The keyed MACs for `secrets`: those this thread made last when they were made for
+    /// the same secrets, key reading and algorithms, else made now and kept in their place.
+    /// One entry per thread: a run signs with one endpoint's secrets at a time, and a
+    /// delivery waiting to retry holds no keys of its own.
+    fn remembered_keys(&self, secrets: &[String]) -> Result<Rc<SigningKeys>, SecretError> {
+        LAST_KEYS.with(|cell| {
+            if let Some(last) = cell.borrow().as_ref()
+                && last.reading == self.key
+                && last.secrets == secrets
+                && last
+                    .algorithms
+                    .iter()
+                    .eq(self.headers.iter().map(|h| &h.algorithm))
+            {
+                return Ok(Rc::clone(&last.keys));
+            }
+            let keys = Rc::new(self.signing_keys(secrets)?);
+            *cell.borrow_mut() = Some(LastKeys {
+                reading: self.key.clone(),
+                algorithms: self.headers.iter().map(|h| h.algorithm).collect(),
+                secrets: secrets.to_vec(),
+                keys: Rc::clone(&keys),
+            });
+            Ok(keys)
+        })
     }
 
     /// The keyed MACs for `secrets`, one per signature header and secret, to sign many
@@ -590,7 +634,8 @@ impl Scheme {
     }
 
     /// [`Scheme::sign`], with the MACs of [`Scheme::signing_keys`] for the same `secrets`
-    /// when the caller made them (the same headers, without keying each MAC afresh).
+    /// when the caller made them (the same headers, without keying each MAC afresh); `None`
+    /// takes the thread's remembered ones.
     pub fn sign_with(
         &self,
         secrets: &[String],
@@ -600,7 +645,7 @@ impl Scheme {
         if secrets.is_empty() || self.headers.is_empty() {
             return Ok(Vec::new());
         }
-        let fresh;
+        let remembered;
         let keys = match keys {
             Some(k)
                 if k.macs.len() == self.headers.len()
@@ -609,8 +654,8 @@ impl Scheme {
                 k
             }
             _ => {
-                fresh = self.signing_keys(secrets)?;
-                &fresh
+                remembered = self.remembered_keys(secrets)?;
+                &*remembered
             }
         };
         let ts = input.timestamp.to_string();
@@ -942,6 +987,30 @@ mod tests {
                     assert_eq!(keyed.mac(parts), hmac(alg, key, parts), "{alg:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_thread_signing_with_other_secrets_in_turn_signs_each_with_its_own() {
+        let sha256 = standard();
+        let mut sha512 = standard();
+        sha512.headers[0].algorithm = Algorithm::Sha512;
+        let a = vec![SW_SECRET.to_owned()];
+        let b = vec!["whsec_c2Vjb25kLXNlY3JldA==".to_owned()];
+        let input = SignInput::post(SW_ID, SW_TS, SW_BODY);
+        let fresh = |scheme: &Scheme, secrets: &[String]| {
+            let keys = scheme.signing_keys(secrets).expect("the secret reads");
+            scheme.sign_with(secrets, Some(&keys), input)
+        };
+        let (want_a, want_b, want_a512) =
+            (fresh(&sha256, &a), fresh(&sha256, &b), fresh(&sha512, &a));
+        assert_ne!(want_a, want_b);
+        assert_ne!(want_a, want_a512);
+        for _ in 0..2 {
+            assert_eq!(sha256.sign(&a, input), want_a);
+            assert_eq!(sha256.sign(&a, input), want_a);
+            assert_eq!(sha256.sign(&b, input), want_b);
+            assert_eq!(sha512.sign(&a, input), want_a512);
         }
     }
 

@@ -440,10 +440,6 @@ pub struct AttemptInfo<'a> {
     pub last: Option<AttemptResult>,
     /// The URL the request goes to (a path in sim mode).
     pub url: &'a str,
-    /// The scheme's keyed MACs for the endpoint's secrets, when the caller made them once
-    /// for many attempts ([`Scheme::signing_keys`](crate::signing::Scheme::signing_keys));
-    /// `None` keys them afresh.
-    pub keys: Option<&'a crate::signing::SigningKeys>,
 }
 
 impl AttemptInfo<'_> {
@@ -453,7 +449,6 @@ impl AttemptInfo<'_> {
             n: 1,
             last: None,
             url: DEFAULT_PATH,
-            keys: None,
         }
     }
 }
@@ -888,7 +883,7 @@ impl Profile {
                 Bytes::from(body)
             }
         };
-        let headers = self.headers_for(&rt, endpoint, &body, ids, now, &attempt)?;
+        let headers = self.headers_for(&rt, endpoint, &body, ids, now, attempt.url)?;
         Ok(OutgoingRequest { headers, body })
     }
 
@@ -901,7 +896,7 @@ impl Profile {
         body: &[u8],
         ids: &DeliveryIds,
         now: Duration,
-        attempt: &AttemptInfo<'_>,
+        url: &str,
     ) -> Result<Vec<(String, String)>, ConfigError> {
         let mut out: Vec<(String, String)> = Vec::with_capacity(self.headers.len() + 4);
         let mut sig_at = None;
@@ -956,14 +951,13 @@ impl Profile {
         if !late {
             self.merge_custom(&mut out, endpoint);
         }
-        let sig = self.scheme.sign_with(
+        let sig = self.scheme.sign(
             &endpoint.secrets,
-            attempt.keys,
             SignInput {
                 id: &ids.message_id,
                 timestamp: clock::unix_secs(now),
                 body,
-                url: attempt.url,
+                url,
                 method: "POST",
             },
         )?;

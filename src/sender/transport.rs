@@ -223,10 +223,34 @@ fn in_process_headers(
 /// Whether `http::HeaderName::from_bytes` takes `name`: 1 to 65,535 bytes, each an RFC 9110
 /// `tchar`.
 fn valid_header_name(name: &str) -> bool {
-    (1..1 << 16).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    const TCHAR: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let b = i as u8;
+            t[i] = b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                );
+            i += 1;
+        }
+        t
+    };
+    (1..1 << 16).contains(&name.len()) && name.bytes().all(|b| TCHAR[usize::from(b)])
 }
 
 /// Whether `http::HeaderValue::from_str` takes `value`: no control byte but tab.
