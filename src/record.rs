@@ -45,6 +45,15 @@ pub struct DeliveryTag {
     pub hop: u32,
 }
 
+/// The headers of an in-process request as the receiver records them (names lowercase,
+/// a name's values together at its first place, the transport's own headers after the
+/// caller's: what the request's `HeaderMap` would list), made by the in-process transport
+/// straight from the sender's list. The request then carries no `HeaderMap` entries of its
+/// own, and the receiver takes this list in place of converting one, so the headers are
+/// converted once per request instead of three times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InProcessHeaders(pub Vec<(String, String)>);
+
 /// Header values that carry secrets are never printed.
 pub fn redact<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
     const SECRET: &[&str] = &[

@@ -17,6 +17,8 @@
 //! without its `=` padding (the Python library decodes `secret + "=="`), trailing bits not
 //! judged; anything outside the base64 alphabet is an error.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -280,6 +282,82 @@ pub fn hmac(alg: Algorithm, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     }
 }
 
+/// An HMAC already keyed with one secret. Keying hashes the key into the inner and outer
+/// block states (two runs of the digest's compression function, after decoding the
+/// secret); a signer that signs many messages with one secret keys once and clones the
+/// keyed state for each message, which gives the same MAC as keying afresh.
+#[derive(Clone)]
+pub enum KeyedMac {
+    /// HMAC-SHA1.
+    Sha1(Hmac<sha1::Sha1>),
+    /// HMAC-SHA256.
+    Sha256(Hmac<sha2::Sha256>),
+    /// HMAC-SHA512.
+    Sha512(Hmac<sha2::Sha512>),
+}
+
+impl std::fmt::Debug for KeyedMac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.write_str(match self {
+            KeyedMac::Sha1(_) => "KeyedMac(SHA-1)",
+            KeyedMac::Sha256(_) => "KeyedMac(SHA-256)",
+            KeyedMac::Sha512(_) => "KeyedMac(SHA-512)",
+        })
+    }
+}
+
+impl KeyedMac {
+    /// `alg` keyed with `key`.
+    pub fn new(alg: Algorithm, key: &[u8]) -> Self {
+        fn keyed<M: KeyInit>(key: &[u8]) -> M {
+            <M as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length")
+        }
+        match alg {
+            Algorithm::Sha1 => KeyedMac::Sha1(keyed(key)),
+            Algorithm::Sha256 => KeyedMac::Sha256(keyed(key)),
+            Algorithm::Sha512 => KeyedMac::Sha512(keyed(key)),
+        }
+    }
+
+    /// The HMAC of the concatenation of `parts` (the same bytes as [`hmac`] under the key).
+    pub fn mac(&self, parts: &[&[u8]]) -> Vec<u8> {
+        fn run<M: Mac + Clone>(keyed: &M, parts: &[&[u8]]) -> Vec<u8> {
+            let mut mac = keyed.clone();
+            for p in parts {
+                mac.update(p);
+            }
+            mac.finalize().into_bytes().to_vec()
+        }
+        match self {
+            KeyedMac::Sha1(m) => run(m, parts),
+            KeyedMac::Sha256(m) => run(m, parts),
+            KeyedMac::Sha512(m) => run(m, parts),
+        }
+    }
+}
+
+/// A scheme's keyed MACs for a list of secrets, one per signature header and secret
+/// ([`Scheme::signing_keys`]), made once and used for every request signed with them.
+#[derive(Debug, Clone)]
+pub struct SigningKeys {
+    /// `macs[header][secret]`.
+    macs: Vec<Vec<KeyedMac>>,
+}
+
+/// The keyed MACs a thread signed with last, and what they were made from
+/// ([`Scheme::sign`]).
+struct LastKeys {
+    reading: KeyReading,
+    algorithms: Vec<Algorithm>,
+    secrets: Vec<String>,
+    keys: Rc<SigningKeys>,
+}
+
+thread_local! {
+    static LAST_KEYS: RefCell<Option<LastKeys>> = const { RefCell::new(None) };
+}
+
 /// Constant-time check that `tag` is the HMAC of `parts` under `key`.
 pub fn hmac_matches(alg: Algorithm, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
     fn run<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
@@ -355,7 +433,7 @@ impl Encoding {
     /// `mac` written out.
     pub fn encode(self, mac: &[u8]) -> String {
         match self {
-            Encoding::Hex => hex::encode(mac),
+            Encoding::Hex => lower_hex(mac),
             Encoding::Base64 => B64.encode(mac),
         }
     }
@@ -367,6 +445,18 @@ impl Encoding {
             Encoding::Base64 => B64.decode(sig.trim()).ok(),
         }
     }
+}
+
+/// `bytes` in lowercase hex (what `hex::encode` gives, written in one pass: it runs for
+/// every signature).
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// `pieces` written out with `sig`, `timestamp`, `id` and `signatures` in place.
@@ -489,29 +579,96 @@ impl Scheme {
 
     /// The signature headers for a request (none when there are no secrets or the scheme
     /// does not sign): one signature per secret in each header, joined for rotation.
+    /// The secrets are keyed once per thread for as long as it signs with the same ones
+    /// under the same key reading and algorithms ([`Scheme::sign_with`]).
     pub fn sign(
         &self,
         secrets: &[String],
         input: SignInput<'_>,
     ) -> Result<Vec<(String, String)>, SecretError> {
-        if secrets.is_empty() || self.headers.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ts = input.timestamp.to_string();
+        self.sign_with(secrets, None, input)
+    }
+
+    /// The keyed MACs for `secrets`: those this thread made last when they were made for
+    /// the same secrets, key reading and algorithms, else made now and kept in their place.
+    /// One entry per thread: a run signs with one endpoint's secrets at a time, and a
+    /// delivery waiting to retry holds no keys of its own.
+    fn remembered_keys(&self, secrets: &[String]) -> Result<Rc<SigningKeys>, SecretError> {
+        LAST_KEYS.with(|cell| {
+            if let Some(last) = cell.borrow().as_ref()
+                && last.reading == self.key
+                && last.secrets == secrets
+                && last
+                    .algorithms
+                    .iter()
+                    .eq(self.headers.iter().map(|h| &h.algorithm))
+            {
+                return Ok(Rc::clone(&last.keys));
+            }
+            let keys = Rc::new(self.signing_keys(secrets)?);
+            *cell.borrow_mut() = Some(LastKeys {
+                reading: self.key.clone(),
+                algorithms: self.headers.iter().map(|h| h.algorithm).collect(),
+                secrets: secrets.to_vec(),
+                keys: Rc::clone(&keys),
+            });
+            Ok(keys)
+        })
+    }
+
+    /// The keyed MACs for `secrets`, one per signature header and secret, to sign many
+    /// requests with ([`Scheme::sign_with`]); the error [`Scheme::sign`] would give for a
+    /// secret the scheme cannot read.
+    pub fn signing_keys(&self, secrets: &[String]) -> Result<SigningKeys, SecretError> {
         let keys = secrets
             .iter()
             .map(|s| self.key.key(s))
             .collect::<Result<Vec<_>, _>>()?;
+        Ok(SigningKeys {
+            macs: self
+                .headers
+                .iter()
+                .map(|h| keys.iter().map(|k| KeyedMac::new(h.algorithm, k)).collect())
+                .collect(),
+        })
+    }
+
+    /// [`Scheme::sign`], with the MACs of [`Scheme::signing_keys`] for the same `secrets`
+    /// when the caller made them (the same headers, without keying each MAC afresh); `None`
+    /// takes the thread's remembered ones.
+    pub fn sign_with(
+        &self,
+        secrets: &[String],
+        keys: Option<&SigningKeys>,
+        input: SignInput<'_>,
+    ) -> Result<Vec<(String, String)>, SecretError> {
+        if secrets.is_empty() || self.headers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let remembered;
+        let keys = match keys {
+            Some(k)
+                if k.macs.len() == self.headers.len()
+                    && k.macs.iter().all(|m| m.len() == secrets.len()) =>
+            {
+                k
+            }
+            _ => {
+                remembered = self.remembered_keys(secrets)?;
+                &*remembered
+            }
+        };
+        let ts = input.timestamp.to_string();
         let parts = self.message(&input, &ts);
         let join = self.rotation.as_deref().unwrap_or("");
         let mut out = Vec::with_capacity(self.headers.len());
-        for h in &self.headers {
+        for (h, macs) in self.headers.iter().zip(&keys.macs) {
             let mut signatures = String::new();
-            for (i, key) in keys.iter().enumerate() {
+            for (i, mac) in macs.iter().enumerate() {
                 if i > 0 {
                     signatures.push_str(join);
                 }
-                let sig = self.encoding.encode(&hmac(h.algorithm, key, &parts));
+                let sig = self.encoding.encode(&mac.mac(&parts));
                 signatures.push_str(&render(&h.each, &sig, &ts, input.id, ""));
             }
             out.push((
@@ -813,6 +970,79 @@ mod tests {
             sign_sha256_prefixed("It's a Secret to Everybody", b"Hello, World!"),
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         );
+    }
+
+    #[test]
+    fn a_mac_keyed_once_gives_each_message_the_mac_of_keying_afresh() {
+        // RFC 2202 test case 2 (HMAC-SHA1), RFC 4231 test case 2 (SHA-256, SHA-512), and a
+        // key longer than the block, which HMAC hashes first.
+        let long_key = [0xaa_u8; 131];
+        for alg in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
+            for key in [&b"Jefe"[..], &long_key[..]] {
+                let keyed = KeyedMac::new(alg, key);
+                for parts in [
+                    &[&b"what do ya want "[..], b"for nothing?"][..],
+                    &[b"second"],
+                ] {
+                    assert_eq!(keyed.mac(parts), hmac(alg, key, parts), "{alg:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_thread_signing_with_other_secrets_in_turn_signs_each_with_its_own() {
+        let sha256 = standard();
+        let mut sha512 = standard();
+        sha512.headers[0].algorithm = Algorithm::Sha512;
+        let a = vec![SW_SECRET.to_owned()];
+        let b = vec!["whsec_c2Vjb25kLXNlY3JldA==".to_owned()];
+        let input = SignInput::post(SW_ID, SW_TS, SW_BODY);
+        let fresh = |scheme: &Scheme, secrets: &[String]| {
+            let keys = scheme.signing_keys(secrets).expect("the secret reads");
+            scheme.sign_with(secrets, Some(&keys), input)
+        };
+        let (want_a, want_b, want_a512) =
+            (fresh(&sha256, &a), fresh(&sha256, &b), fresh(&sha512, &a));
+        assert_ne!(want_a, want_b);
+        assert_ne!(want_a, want_a512);
+        for _ in 0..2 {
+            assert_eq!(sha256.sign(&a, input), want_a);
+            assert_eq!(sha256.sign(&a, input), want_a);
+            assert_eq!(sha256.sign(&b, input), want_b);
+            assert_eq!(sha512.sign(&a, input), want_a512);
+        }
+    }
+
+    #[test]
+    fn hex_signatures_are_lowercase_hex_of_every_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(lower_hex(&all), hex::encode(&all));
+        assert_eq!(lower_hex(&[]), "");
+    }
+
+    #[test]
+    fn signing_with_keys_made_once_gives_the_headers_of_signing_afresh() {
+        let scheme = standard();
+        let secrets = vec![
+            SW_SECRET.to_owned(),
+            "whsec_c2Vjb25kLXNlY3JldA==".to_owned(),
+        ];
+        let keys = scheme.signing_keys(&secrets).expect("both secrets read");
+        for (id, ts) in [(SW_ID, SW_TS), ("msg_2", SW_TS + 5)] {
+            let input = SignInput::post(id, ts, SW_BODY);
+            assert_eq!(
+                scheme.sign_with(&secrets, Some(&keys), input),
+                scheme.sign(&secrets, input)
+            );
+        }
+        // Keys made for other secrets are not used: the headers are those of `secrets`.
+        let input = SignInput::post(SW_ID, SW_TS, SW_BODY);
+        assert_eq!(
+            scheme.sign_with(&secrets[..1], Some(&keys), input),
+            scheme.sign(&secrets[..1], input)
+        );
+        assert!(scheme.signing_keys(&["whsec_!!".to_owned()]).is_err());
     }
 
     #[test]

@@ -903,6 +903,7 @@ fn compile(layers: &[Layer]) -> Result<Profile, Vec<ProfileError>> {
         Some(v) => (v.catalogue.clone(), Some(v.name.clone())),
         None => (Arc::new(catalogue), None),
     };
+    let body_repeats = Profile::envelope_repeats(&envelope, &program);
     let mut profile = Profile {
         name: name.unwrap_or_default(),
         provider: provider.unwrap_or_default(),
@@ -928,6 +929,7 @@ fn compile(layers: &[Layer]) -> Result<Profile, Vec<ProfileError>> {
         rules: rules.into_iter().map(|(_, r)| r).collect(),
         test_vectors: Vec::new(),
         origin: Origin::Overridden,
+        body_repeats,
     };
 
     // Test vectors: the top-most layer's, unless a later layer replaced the signature.

@@ -321,6 +321,9 @@ pub struct Profile {
     pub test_vectors: Vec<TestVector>,
     /// Where it came from.
     pub origin: Origin,
+    /// [`Profile::body_repeats`], worked out once when the profile is compiled (the
+    /// envelope and the program never change after).
+    body_repeats: bool,
 }
 
 /// Body encoding for LlamaCloud (`webhook_output_format`).
@@ -801,9 +804,14 @@ impl Profile {
     /// draws nothing from the generator. The body is then built once per delivery
     /// ([`Profile::build_attempt_with`]).
     pub fn body_repeats(&self) -> bool {
-        !template::node_varies_per_attempt(&self.envelope.body, &self.program.parts)
-            && self
-                .envelope
+        self.body_repeats
+    }
+
+    /// Whether `envelope` builds the same body on every attempt under `program` (see
+    /// [`Profile::body_repeats`]): the template walked once, when the profile is compiled.
+    fn envelope_repeats(envelope: &Envelope, program: &Program) -> bool {
+        !template::node_varies_per_attempt(&envelope.body, &program.parts)
+            && envelope
                 .as_json_string
                 .as_ref()
                 .is_none_or(|c| !template::expr_varies_per_attempt(c))

@@ -32,7 +32,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::events::EngineEvent;
 use crate::faults::{Action, Answer, Dribble, Fault, FaultPlan, Route};
-use crate::record::{DeliveryTag, RequestRecord};
+use crate::record::{DeliveryTag, InProcessHeaders, RequestRecord};
 use body::{BodyError, read_body};
 
 /// Bodies over this size get 413 (10 MiB).
@@ -169,7 +169,7 @@ pub const REQUESTS_PATH: &str = "/_hookrig/requests";
 
 async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     let arrived = rx.start.elapsed();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     if let Some(log) = &rx.log
         && parts.method == axum::http::Method::GET
         && parts.uri.path() == REQUESTS_PATH
@@ -183,16 +183,21 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     // In a live run the tag comes from the delivery's port and names no attempt (0): the
     // reducer takes the latest one the sender started.
     let mut tag = parts.extensions.get::<DeliveryTag>().cloned();
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    // An in-process request brings its header list made already (the same list its
+    // `HeaderMap` would give); a request from a socket has its `HeaderMap` converted.
+    let headers: Vec<(String, String)> = match parts.extensions.remove::<InProcessHeaders>() {
+        Some(InProcessHeaders(h)) => h,
+        None => parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    };
     let path = parts.uri.path().to_owned();
     let (body, size, refused) = match read_body(body, rx.body_limit).await {
         Ok(b) => {

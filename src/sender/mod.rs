@@ -158,7 +158,6 @@ async fn deliver_inner(
         );
     }
     let attempts = policy.attempts.max(1);
-    let mut last = String::new();
     // The event happened when its first attempt is made (or when a stored delivery says):
     // every attempt's body carries that time.
     let ids = DeliveryIds {
@@ -251,14 +250,13 @@ async fn deliver_inner(
             latency,
             requests,
         });
-        last = describe(result);
         match verdict {
             Verdict::Delivered => return ctx.finish(d, Outcome::Delivered, None),
             Verdict::GiveUp => {
                 return ctx.finish(
                     d,
                     Outcome::GaveUp,
-                    Some(format!("attempt {n}: {last} is not retried")),
+                    Some(format!("attempt {n}: {} is not retried", describe(result))),
                 );
             }
             Verdict::Disable => {
@@ -270,7 +268,7 @@ async fn deliver_inner(
                         "attempt {n}: {} disables the endpoint",
                         match result {
                             AttemptResult::Status(s) => s.to_string(),
-                            _ => last.clone(),
+                            _ => describe(result),
                         }
                     )),
                 );
@@ -281,7 +279,8 @@ async fn deliver_inner(
                     d,
                     Outcome::GaveUp,
                     Some(format!(
-                        "attempt {n}: {last} with `{name}: {value}` stops the retries"
+                        "attempt {n}: {} with `{name}: {value}` stops the retries",
+                        describe(result)
                     )),
                 );
             }
@@ -314,7 +313,11 @@ async fn deliver_inner(
     ctx.finish(
         d,
         Outcome::Exhausted,
-        Some(format!("{attempts} attempts failed; the last: {last}")),
+        // Described only here, not on every attempt.
+        Some(format!(
+            "{attempts} attempts failed; the last: {}",
+            previous.map(describe).unwrap_or_default()
+        )),
     )
 }
 

@@ -20,7 +20,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::ServiceExt;
 
 use crate::faults::{Dribble, Fault};
-use crate::record::DeliveryTag;
+use crate::record::{DeliveryTag, InProcessHeaders};
 
 /// Response bodies are read up to this many bytes; the rest is dropped.
 pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
@@ -143,30 +143,14 @@ async fn send_in_process(
     router: &Router,
     req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
-    let mut builder = http::Request::builder()
+    let headers = in_process_headers(req.headers, req.body.len())?;
+    let mut request = http::Request::builder()
         .method("POST")
-        .uri(path_of(&req.url));
-    for (k, v) in req.headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    let has = |name: &str| {
-        req.headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case(name))
-    };
-    if !has("accept") {
-        builder = builder.header("accept", "*/*");
-    }
-    if !has("host") {
-        builder = builder.header("host", SIM_HOST);
-    }
-    if !has("content-length") {
-        builder = builder.header("content-length", req.body.len());
-    }
-    let mut request = builder
+        .uri(path_of(&req.url))
         .body(Body::from(req.body))
         .map_err(|e| TransportError::Request(e.to_string()))?;
     request.extensions_mut().insert(req.tag);
+    request.extensions_mut().insert(headers);
     let response = match router.clone().oneshot(request).await {
         Ok(r) => r,
         Err(never) => match never {},
@@ -194,6 +178,84 @@ async fn send_in_process(
         headers,
         body,
     })
+}
+
+/// The header list the receiver records for an in-process request of `headers` with a
+/// body of `body_len` bytes: the list an `http::Request` built header by header would
+/// carry (names lowercase, a repeated name's values together at its first place, then
+/// `accept: */*`, `host` and `content-length` where the caller sent none), made in one
+/// pass. A name or value `http` would refuse is refused alike.
+fn in_process_headers(
+    headers: &[(String, String)],
+    body_len: usize,
+) -> Result<InProcessHeaders, TransportError> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(headers.len() + 3);
+    for (k, v) in headers {
+        if !valid_header_name(k) {
+            return Err(TransportError::Request(format!(
+                "invalid HTTP header name `{k}`"
+            )));
+        }
+        if !valid_header_value(v) {
+            return Err(TransportError::Request(format!(
+                "invalid value for HTTP header `{k}`"
+            )));
+        }
+        let name = k.to_ascii_lowercase();
+        match out.iter().rposition(|(n, _)| *n == name) {
+            Some(i) => out.insert(i + 1, (name, v.clone())),
+            None => out.push((name, v.clone())),
+        }
+    }
+    let has = |out: &[(String, String)], name: &str| out.iter().any(|(k, _)| k == name);
+    if !has(&out, "accept") {
+        out.push(("accept".into(), "*/*".into()));
+    }
+    if !has(&out, "host") {
+        out.push(("host".into(), SIM_HOST.into()));
+    }
+    if !has(&out, "content-length") {
+        out.push(("content-length".into(), body_len.to_string()));
+    }
+    Ok(InProcessHeaders(out))
+}
+
+/// Whether `http::HeaderName::from_bytes` takes `name`: 1 to 65,535 bytes, each an RFC 9110
+/// `tchar`.
+fn valid_header_name(name: &str) -> bool {
+    const TCHAR: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let b = i as u8;
+            t[i] = b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                );
+            i += 1;
+        }
+        t
+    };
+    (1..1 << 16).contains(&name.len()) && name.bytes().all(|b| TCHAR[usize::from(b)])
+}
+
+/// Whether `http::HeaderValue::from_str` takes `value`: no control byte but tab.
+fn valid_header_value(value: &str) -> bool {
+    value.bytes().all(|b| b == b'\t' || (b >= 32 && b != 127))
 }
 
 async fn send_plain(
@@ -317,6 +379,93 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The list `http` gives for the same headers, built as a request header by header.
+    fn through_a_header_map(
+        headers: &[(String, String)],
+        body_len: usize,
+    ) -> Option<Vec<(String, String)>> {
+        let mut b = http::Request::builder();
+        for (k, v) in headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        let has = |n: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+        if !has("accept") {
+            b = b.header("accept", "*/*");
+        }
+        if !has("host") {
+            b = b.header("host", SIM_HOST);
+        }
+        if !has("content-length") {
+            b = b.header("content-length", body_len);
+        }
+        Some(header_pairs(b.body(()).ok()?.headers()))
+    }
+
+    #[test]
+    fn in_process_headers_are_the_list_a_header_map_would_give() {
+        let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let cases = [
+            h(&[
+                ("Content-Type", "application/json"),
+                ("webhook-id", "msg_1"),
+            ]),
+            h(&[
+                ("X-A", "1"),
+                ("x-b", "2"),
+                ("x-a", "3"),
+                ("Accept", "text/plain"),
+            ]),
+            h(&[
+                ("Host", "example.com"),
+                ("Content-Length", "7"),
+                ("x-tab", "a\tb ü"),
+            ]),
+            h(&[
+                ("X-Dup", "1"),
+                ("X-Other", "2"),
+                ("X-Dup", "3"),
+                ("X-Other", "4"),
+                ("X-Dup", "5"),
+            ]),
+            h(&[]),
+        ];
+        for headers in cases {
+            let ours = in_process_headers(&headers, 156).map(|h| h.0).ok();
+            assert_eq!(ours, through_a_header_map(&headers, 156), "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn in_process_headers_refuse_what_http_refuses() {
+        let mut names: Vec<String> = (0u8..=127).map(|b| format!("x{}", b as char)).collect();
+        names.extend(["".into(), "é".into(), "a".repeat(70), "A".repeat(1 << 16)]);
+        for name in names {
+            let headers = vec![(name.clone(), "v".to_owned())];
+            let http_takes = http::HeaderName::from_bytes(name.as_bytes()).is_ok();
+            assert_eq!(
+                in_process_headers(&headers, 0).is_ok(),
+                http_takes,
+                "name {name:?}"
+            );
+        }
+        let mut values: Vec<String> = (0u8..=127).map(|b| format!("v{}", b as char)).collect();
+        values.extend(["é".into(), String::new()]);
+        for value in values {
+            let headers = vec![("x-v".to_owned(), value.clone())];
+            let http_takes = http::HeaderValue::from_str(&value).is_ok();
+            assert_eq!(
+                in_process_headers(&headers, 0).is_ok(),
+                http_takes,
+                "value {value:?}"
+            );
+        }
+    }
 
     #[test]
     fn path_of_keeps_the_path_and_query() {
