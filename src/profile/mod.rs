@@ -609,7 +609,11 @@ impl Profile {
             prog: &self.program,
             env: &env,
         };
-        let mut ids = DeliveryIds::default();
+        // Sized to the profile's ids: a pushed-to empty `Vec` would hold room for four.
+        let mut ids = DeliveryIds {
+            values: Vec::with_capacity(self.ids.len()),
+            ..DeliveryIds::default()
+        };
         for f in self.ids.iter() {
             let mut text = String::new();
             if f.repeat
@@ -815,6 +819,19 @@ impl Profile {
                 .as_json_string
                 .as_ref()
                 .is_none_or(|c| !template::expr_varies_per_attempt(c))
+    }
+
+    /// Whether any header (its value or its `when`) reads the event data. When none does
+    /// and [`Profile::body_repeats`] holds, a delivery needs its data only to build its
+    /// first body: the sender drops the data of a delivery it owns once that is built.
+    pub fn headers_read_data(&self) -> bool {
+        self.headers.iter().any(|h| match h {
+            HeaderEntry::Header { value, when, .. } => {
+                template::node_reads_data(value, &self.program.parts)
+                    || when.as_ref().is_some_and(template::expr_reads_data)
+            }
+            HeaderEntry::Custom | HeaderEntry::Signature => false,
+        })
     }
 
     /// [`Profile::build_attempt`], with the body of an earlier attempt of the same

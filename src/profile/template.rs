@@ -1619,6 +1619,53 @@ pub fn node_varies_per_attempt(t: &TNode, parts: &[Part]) -> bool {
     parts_vary(t, parts, 0)
 }
 
+/// Whether an expression reads the event data (`data`).
+pub fn expr_reads_data(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(_) => false,
+        Expr::Var(v) => matches!(v, Var::Ctx(CtxVar::Data)),
+        Expr::Field(a, _) | Expr::Un(_, a) => expr_reads_data(a),
+        Expr::Index(a, b) | Expr::Bin(_, a, b) => expr_reads_data(a) || expr_reads_data(b),
+        Expr::List(items) | Expr::Call(_, items) => items.iter().any(expr_reads_data),
+    }
+}
+
+/// Whether a compiled template may read the event data; parts are followed (a part
+/// reached again through itself, or one named at run time, counts as reading it).
+pub fn node_reads_data(t: &TNode, parts: &[Part]) -> bool {
+    fn reads(t: &TNode, parts: &[Part], depth: usize) -> bool {
+        let e = expr_reads_data;
+        let sparts = |p: &[SPart]| p.iter().any(|x| matches!(x, SPart::Expr(x) if e(x)));
+        let node = |n: &TNode| reads(n, parts, depth);
+        match t {
+            TNode::Lit(_) => false,
+            TNode::Expr(x) => e(x),
+            TNode::Str(p) => sparts(p),
+            TNode::Obj(entries) => entries
+                .iter()
+                .any(|(k, v)| matches!(k, TKey::Str(p) if sparts(p)) || node(v)),
+            TNode::List(items) | TNode::Merge(items) => items.iter().any(node),
+            TNode::If { cond, then, els } => {
+                e(cond) || node(then) || els.as_deref().is_some_and(node)
+            }
+            TNode::Each { list, body, .. } => e(list) || node(body),
+            TNode::Part { part, args } => {
+                if args.iter().any(|(_, a)| node(a)) || depth > 32 {
+                    return true;
+                }
+                match part {
+                    PartRef::Dynamic(_) => true,
+                    PartRef::Static(i) => parts.get(*i).is_none_or(|p| {
+                        p.lets.iter().any(|(_, l)| reads(l, parts, depth + 1))
+                            || reads(&p.value, parts, depth + 1)
+                    }),
+                }
+            }
+        }
+    }
+    reads(t, parts, 0)
+}
+
 // ---------------------------------------------------------------------------------------
 // Run time
 

@@ -137,19 +137,91 @@ pub async fn deliver_from(
     first: u32,
     hooks: &dyn DeliveryHooks,
 ) -> Outcome {
-    let outcome = deliver_inner(ctx, d, first.max(1), hooks).await;
+    let mut src = Borrowed { d, ids: None };
+    let outcome = deliver_inner(ctx, &mut src, first.max(1), hooks).await;
     hooks.finished(d, outcome);
     outcome
 }
 
+/// [`deliver`] for a delivery the sender may keep: the same requests and events, but a
+/// delivery waiting to retry holds less — its ids are not copied, and once its first body
+/// is built its event data is dropped when the body repeats and no header reads the data
+/// ([`Profile::headers_read_data`]). For many deliveries waiting at once (a service
+/// embedding the sender, `benches/live.rs memory`); `ctx` is anything that derefs to the
+/// context (`Arc<SenderCtx>`, `&SenderCtx`), so the future can be spawned as it is.
+pub fn deliver_owned<C>(ctx: C, d: Delivery) -> impl Future<Output = Outcome>
+where
+    C: std::ops::Deref<Target = SenderCtx>,
+{
+    // Wrapped before the future is made, so that the future holds the delivery once (an
+    // `async fn` would keep its argument and the moved copy side by side).
+    let mut src = Owned(d);
+    async move {
+        let outcome = deliver_inner(&ctx, &mut src, 1, &NoHooks).await;
+        NoHooks.finished(&src.0, outcome);
+        outcome
+    }
+}
+
+/// Where [`deliver_inner`] reads a delivery from: borrowed (its ids copied once to fix
+/// the event's time) or owned (fixed in place, the data dropped when no longer needed).
+trait Source {
+    fn delivery(&self) -> &Delivery;
+    fn ids(&self) -> &DeliveryIds;
+    /// Fixes the event's time (called when the delivery has none).
+    fn fix_time(&mut self, now: Duration);
+    /// The first body is built and repeats, and no header reads the data.
+    fn data_done(&mut self) {}
+}
+
+struct Borrowed<'a> {
+    d: &'a Delivery,
+    ids: Option<DeliveryIds>,
+}
+
+impl Source for Borrowed<'_> {
+    fn delivery(&self) -> &Delivery {
+        self.d
+    }
+    fn ids(&self) -> &DeliveryIds {
+        self.ids.as_ref().unwrap_or(&self.d.ids)
+    }
+    fn fix_time(&mut self, now: Duration) {
+        self.ids = Some(DeliveryIds {
+            event_time: Some(now),
+            ..self.d.ids.clone()
+        });
+    }
+}
+
+struct Owned(Delivery);
+
+impl Source for Owned {
+    fn delivery(&self) -> &Delivery {
+        &self.0
+    }
+    fn ids(&self) -> &DeliveryIds {
+        &self.0.ids
+    }
+    fn fix_time(&mut self, now: Duration) {
+        self.0.ids.event_time = Some(now);
+    }
+    fn data_done(&mut self) {
+        // An empty object (no allocation): later attempts read neither the data (no header
+        // does, the body is re-sent) nor its kind past the first build, which checked it.
+        self.0.data = Value::Object(serde_json::Map::new());
+    }
+}
+
 async fn deliver_inner(
     ctx: &SenderCtx,
-    d: &Delivery,
+    src: &mut impl Source,
     first: u32,
     hooks: &dyn DeliveryHooks,
 ) -> Outcome {
     let profile = &ctx.profile;
     let policy = &profile.retry;
+    let d = src.delivery();
     if !ctx.endpoint.accepts(&d.event_type) {
         return ctx.finish(
             d,
@@ -160,12 +232,13 @@ async fn deliver_inner(
     let attempts = policy.attempts.max(1);
     // The event happened when its first attempt is made (or when a stored delivery says):
     // every attempt's body carries that time.
-    let ids = DeliveryIds {
-        event_time: Some(d.ids.event_time.unwrap_or_else(|| ctx.clock.now())),
-        ..d.ids.clone()
-    };
-    // Only profiles that jitter draw from the delivery's stream (and pay for it).
-    let mut jitter = (policy.jitter_percent > 0).then(|| RunRng::new(d.jitter_seed));
+    if src.ids().event_time.is_none() {
+        src.fix_time(ctx.clock.now());
+    }
+    // Only profiles that jitter draw from the delivery's stream (and pay for it); boxed,
+    // so that a delivery waiting to retry without jitter does not carry its space.
+    let mut jitter =
+        (policy.jitter_percent > 0).then(|| Box::new(RunRng::new(src.delivery().jitter_seed)));
     let mut previous: Option<AttemptResult> = None;
     // The body repeats unchanged on every attempt (docs/scenarios.md: the event's time is fixed):
     // built once and re-sent, unless the profile's envelope reads the attempt.
@@ -174,7 +247,7 @@ async fn deliver_inner(
     for n in first..=attempts {
         if ctx.disabled.load(Ordering::SeqCst) {
             return ctx.finish(
-                d,
+                src.delivery(),
                 Outcome::GaveUp,
                 Some(format!(
                     "the endpoint was disabled by a {} answer",
@@ -187,69 +260,38 @@ async fn deliver_inner(
                 )),
             );
         }
-        let started = Instant::now();
-        let request = match profile.build_attempt_with(
-            &ctx.endpoint,
-            &d.event_type,
-            &d.data,
-            &ids,
-            ctx.clock.now(),
-            AttemptInfo {
-                n,
-                last: previous,
-                url: &ctx.url,
-            },
-            body.clone(),
-        ) {
-            Ok(r) => {
-                if body_repeats {
-                    body = Some(r.body.clone());
-                }
-                r
-            }
-            Err(e) => {
+        // Boxed: an attempt's state (its request, a router call or an HTTP exchange) is
+        // large, and a delivery waiting to retry should not carry its space through the wait.
+        let had_body = body.is_some();
+        let tried = Box::pin(one_attempt(
+            ctx,
+            src.delivery(),
+            src.ids(),
+            n,
+            previous,
+            &mut body,
+            body_repeats,
+        ))
+        .await;
+        if !had_body && body.is_some() && !profile.headers_read_data() {
+            src.data_done();
+        }
+        let d = src.delivery();
+        let (result, verdict, retry_after) = match tried {
+            Tried::NotBuilt(e) => {
                 return ctx.finish(
                     d,
                     Outcome::GaveUp,
                     Some(format!("request could not be built: {e}")),
                 );
             }
-        };
-        let record = Arc::new(RequestRecord {
-            method: "POST".into(),
-            path: ctx.url.clone(),
-            headers: request.headers,
-            body: request.body,
-        });
-        ctx.emit(EngineEvent::AttemptStarted {
-            scenario: ctx.scenario,
-            delivery: d.index,
-            n,
-            at: ctx.engine(started - ctx.start),
-            request: Arc::clone(&record),
-        });
-        // Boxed: the attempt's future (a router call or an HTTP exchange) is large, and a
-        // delivery waiting to retry should not carry its space through the wait.
-        let (result, response, requests) = Box::pin(attempt(ctx, d, n, &record)).await;
-        drop(record); // not held through the wait before the next attempt
-        let latency = ctx.engine(started.elapsed());
-        let retry_after = response
-            .as_ref()
-            .and_then(|r| retry_after(&r.headers, ctx.clock.now()));
-        let verdict = match &response {
-            Some(r) => policy.classify_answer(result, &r.headers),
-            None => policy.classify(result),
+            Tried::Ran {
+                result,
+                verdict,
+                retry_after,
+            } => (result, verdict, retry_after),
         };
         previous = Some(result);
-        ctx.emit(EngineEvent::AttemptFinished {
-            scenario: ctx.scenario,
-            delivery: d.index,
-            n,
-            result,
-            response: response.map(Arc::new),
-            latency,
-            requests,
-        });
         match verdict {
             Verdict::Delivered => return ctx.finish(d, Outcome::Delivered, None),
             Verdict::GiveUp => {
@@ -305,13 +347,21 @@ async fn deliver_inner(
                         status,
                     });
                 }
-                tokio::time::sleep(ctx.real(wait)).await;
+                if matches!(ctx.transport, Transport::Http(_)) {
+                    // Boxed: the precise wait's state would grow every waiting delivery's
+                    // future past a tokio task-cell size class (128 bytes).
+                    Box::pin(wait_precisely(ctx.real(wait))).await;
+                } else {
+                    // In process (sim mode, paused time): one plain tokio sleep, as sim
+                    // output depends on it.
+                    tokio::time::sleep(ctx.real(wait)).await;
+                }
             }
             Verdict::Retry => {}
         }
     }
     ctx.finish(
-        d,
+        src.delivery(),
         Outcome::Exhausted,
         // Described only here, not on every attempt.
         Some(format!(
@@ -319,6 +369,111 @@ async fn deliver_inner(
             previous.map(describe).unwrap_or_default()
         )),
     )
+}
+
+/// How long before a live retry's due time its timer is set. Tokio's timer fires on the
+/// first millisecond tick at or after a deadline, and the thread then has to wake: on its
+/// own a live retry started 1.3–1.7 ms late at the median and 2.4–7 ms at the 99th
+/// percentile (`benches/live.rs accuracy`, docs/benchmarks.md). So a live wait sleeps until
+/// this margin before the due time and yields to the runtime for the rest, at most this long.
+pub const LIVE_WAIT_MARGIN: Duration = Duration::from_millis(2);
+
+/// Waits `real` over real HTTP, to the due time precisely ([`LIVE_WAIT_MARGIN`]).
+async fn wait_precisely(real: Duration) {
+    let due = Instant::now() + real;
+    if real > LIVE_WAIT_MARGIN {
+        tokio::time::sleep_until(due - LIVE_WAIT_MARGIN).await;
+    }
+    while Instant::now() < due {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// How one attempt went.
+enum Tried {
+    /// Its request could not be built (why).
+    NotBuilt(String),
+    /// It was made: its result, the policy's verdict and the answer's `Retry-After`.
+    Ran {
+        result: AttemptResult,
+        verdict: Verdict,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Attempt `n` of `d`, start to verdict: builds the request (re-sending `body` when it
+/// repeats, and keeping the one built), reports its start, makes it, classifies the
+/// answer and reports its end.
+async fn one_attempt(
+    ctx: &SenderCtx,
+    d: &Delivery,
+    ids: &DeliveryIds,
+    n: u32,
+    previous: Option<AttemptResult>,
+    body: &mut Option<bytes::Bytes>,
+    body_repeats: bool,
+) -> Tried {
+    let profile = &ctx.profile;
+    let policy = &profile.retry;
+    let started = Instant::now();
+    let request = match profile.build_attempt_with(
+        &ctx.endpoint,
+        &d.event_type,
+        &d.data,
+        ids,
+        ctx.clock.now(),
+        AttemptInfo {
+            n,
+            last: previous,
+            url: &ctx.url,
+        },
+        body.clone(),
+    ) {
+        Ok(r) => {
+            if body_repeats {
+                *body = Some(r.body.clone());
+            }
+            r
+        }
+        Err(e) => return Tried::NotBuilt(e.to_string()),
+    };
+    let record = Arc::new(RequestRecord {
+        method: "POST".into(),
+        path: ctx.url.clone(),
+        headers: request.headers,
+        body: request.body,
+    });
+    ctx.emit(EngineEvent::AttemptStarted {
+        scenario: ctx.scenario,
+        delivery: d.index,
+        n,
+        at: ctx.engine(started - ctx.start),
+        request: Arc::clone(&record),
+    });
+    let (result, response, requests) = attempt(ctx, d, n, &record).await;
+    drop(record);
+    let latency = ctx.engine(started.elapsed());
+    let retry_after = response
+        .as_ref()
+        .and_then(|r| retry_after(&r.headers, ctx.clock.now()));
+    let verdict = match &response {
+        Some(r) => policy.classify_answer(result, &r.headers),
+        None => policy.classify(result),
+    };
+    ctx.emit(EngineEvent::AttemptFinished {
+        scenario: ctx.scenario,
+        delivery: d.index,
+        n,
+        result,
+        response: response.map(Arc::new),
+        latency,
+        requests,
+    });
+    Tried::Ran {
+        result,
+        verdict,
+        retry_after,
+    }
 }
 
 /// One attempt: the first request and any redirect hops, each under the timeout (and,
@@ -423,5 +578,122 @@ fn describe(r: AttemptResult) -> String {
         AttemptResult::Timeout => "a timeout".into(),
         AttemptResult::Connection => "a connection error".into(),
         AttemptResult::TooManyRedirects => "too many redirects".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{FixedClock, SIM_EPOCH_UNIX};
+    use crate::faults::{Action, FaultPlan, Step};
+    use crate::receiver::Receiver;
+    use crate::retry::Backoff;
+
+    type Sent = Vec<(Vec<(String, String)>, bytes::Bytes)>;
+
+    /// Delivers the profile's first event type (data and ids from seed 7) to a receiver
+    /// answering 503 three times, owned or borrowed; every attempt's headers and body, and
+    /// the outcome.
+    async fn three_attempts(p: &Profile, owned: bool) -> (Sent, Outcome) {
+        let mut p = p.clone();
+        p.retry.attempts = 3;
+        p.retry.backoff = Backoff::Table(vec![Duration::from_secs(1)]);
+        let mut rng = RunRng::new(7);
+        let endpoint = p
+            .endpoint_for_run(&Endpoint::default(), &mut rng)
+            .unwrap_or_default();
+        let event_type = p
+            .catalogue
+            .first()
+            .map_or_else(|| "ping".to_owned(), |e| e.name.clone());
+        let d = Delivery {
+            index: 0,
+            data: p.generate_data(&event_type, &mut rng),
+            ids: p.new_ids(&mut rng),
+            event_type,
+            jitter_seed: 5,
+        };
+        let plan = FaultPlan::new(vec![Step {
+            when_event: None,
+            action: Action::status(503),
+        }]);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let ctx = SenderCtx {
+            profile: Arc::new(p),
+            endpoint: Arc::new(endpoint),
+            transport: Transport::InProcess(Receiver::new(plan).into_app()),
+            clock: Arc::new(FixedClock(Duration::from_secs(SIM_EPOCH_UNIX as u64))),
+            events: tx,
+            disabled: Arc::new(AtomicBool::new(false)),
+            url: "/hooks".into(),
+            scenario: 0,
+            start: Instant::now(),
+            time_scale: 1.0,
+        };
+        let outcome = if owned {
+            deliver_owned(&ctx, d).await
+        } else {
+            deliver(&ctx, &d).await
+        };
+        drop(ctx);
+        let mut sent = Vec::new();
+        while let Some(e) = rx.recv().await {
+            if let EngineEvent::AttemptStarted { request, .. } = e {
+                sent.push((request.headers.clone(), request.body.clone()));
+            }
+        }
+        (sent, outcome)
+    }
+
+    /// llamacloud with one more header, which reads the event data.
+    fn llamacloud_with_a_data_header() -> Profile {
+        let text = crate::profile::builtin_text("llamacloud").unwrap().replace(
+            "  - $custom\n",
+            "  - X-Job: \"{data.job_id}\"\n  - $custom\n",
+        );
+        crate::profile::load::load_str(std::path::Path::new("x.yaml"), &text).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_owned_delivery_sends_the_same_requests_as_a_borrowed_one_with_every_builtin_profile()
+     {
+        for p in crate::profile::builtins() {
+            // Act
+            let (borrowed, by_ref) = three_attempts(&p, false).await;
+            let (owned, by_value) = three_attempts(&p, true).await;
+
+            // Assert
+            assert!(!borrowed.is_empty(), "{}", p.name);
+            assert_eq!(owned, borrowed, "{}", p.name);
+            assert_eq!(by_value, by_ref, "{}", p.name);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_owned_delivery_keeps_its_data_for_every_attempt_when_a_header_reads_it() {
+        // Arrange
+        let p = llamacloud_with_a_data_header();
+
+        // Act
+        let (borrowed, _) = three_attempts(&p, false).await;
+        let (owned, _) = three_attempts(&p, true).await;
+
+        // Assert
+        assert_eq!(owned.len(), 3);
+        for (headers, _) in &owned {
+            let job = headers.iter().find(|(k, _)| k == "X-Job").map(|(_, v)| v);
+            assert!(job.is_some_and(|v| !v.is_empty()), "{headers:?}");
+        }
+        assert_eq!(owned, borrowed);
+    }
+
+    #[test]
+    fn a_header_reading_the_event_data_is_seen_and_llamacloud_has_none() {
+        assert!(
+            !crate::profile::builtin("llamacloud")
+                .unwrap()
+                .headers_read_data()
+        );
+        assert!(llamacloud_with_a_data_header().headers_read_data());
     }
 }

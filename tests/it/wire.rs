@@ -1065,3 +1065,57 @@ async fn llamacloud_does_not_resend_a_dropped_request_inside_the_attempt() {
         "the drop failed attempt 1; attempt 2 delivered"
     );
 }
+
+#[tokio::test]
+async fn a_live_retry_never_starts_before_its_due_time() {
+    // Arrange: waits under and over the sender's timer margin
+    let server = server_always(503).await;
+    let mut profile = fast("llamacloud");
+    profile.retry.attempts = 5;
+    profile.retry.backoff = Backoff::Table(
+        [1, 7, 3, 12]
+            .iter()
+            .map(|ms| Duration::from_millis(*ms))
+            .collect(),
+    );
+
+    // Act
+    let (outcome, events) = deliver(
+        &profile,
+        &Endpoint::default(),
+        Arc::new(FixedClock(epoch())),
+        format!("{}/hooks", server.uri()),
+        "parse.error",
+        json!({ "id": "job_9", "job_id": "job_9" }),
+        "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+    )
+    .await;
+
+    // Assert: attempt n + 1 starts at or after attempt n's start + latency + wait
+    assert_eq!(outcome, Outcome::Exhausted);
+    let mut started = BTreeMap::new();
+    let mut due = BTreeMap::new();
+    let mut latency = BTreeMap::new();
+    for e in &events {
+        match e {
+            EngineEvent::AttemptStarted { n, at, .. } => {
+                started.insert(*n, *at);
+            }
+            EngineEvent::AttemptFinished { n, latency: l, .. } => {
+                latency.insert(*n, *l);
+            }
+            EngineEvent::RetryScheduled { n, wait, .. } => {
+                due.insert(*n + 1, started[n] + latency[n] + *wait);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(due.len(), 4);
+    for (n, due) in due {
+        assert!(
+            started[&n] >= due,
+            "attempt {n} started {:?} early",
+            due - started[&n]
+        );
+    }
+}
