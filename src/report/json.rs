@@ -131,11 +131,12 @@ impl<W: Write> JsonStream<W> {
         Ok(Self { out, entries: 0 })
     }
 
-    /// Writes one scenario's entry and flushes it.
+    /// Writes one scenario's entry (in one write) and flushes it.
     pub fn scenario(&mut self, s: &ScenarioState) -> std::io::Result<()> {
-        let sep: &[u8] = if self.entries == 0 { b"\n" } else { b",\n" };
-        self.out.write_all(sep)?;
-        write_indented(&mut self.out, &scenario_out(s), "    ", true)?;
+        let mut entry = Vec::with_capacity(1024);
+        entry.extend_from_slice(if self.entries == 0 { b"\n" } else { b",\n" });
+        write_indented(&mut entry, &scenario_out(s), "    ", true)?;
+        self.out.write_all(&entry)?;
         self.entries += 1;
         self.out.flush()
     }
