@@ -76,6 +76,20 @@ impl ScenarioState {
         self.checked && self.failures.is_empty()
     }
 
+    /// Forgets all but what the run's counts read (checked, failed, skipped,
+    /// interrupted): once a report written as the run goes has its entry, a long suite
+    /// holds no more than that of each scenario.
+    pub fn keep_verdict_only(&mut self) {
+        self.name = String::new();
+        self.file = String::new();
+        self.deliveries = Vec::new();
+        self.failures.truncate(1);
+        self.failures.shrink_to_fit();
+        self.timing = None;
+        self.generated_secret = None;
+        self.trigger = None;
+    }
+
     /// Ran (or was meant to) and did not pass: a check failed, or the checks were never
     /// evaluated for another reason than a skip or an interruption.
     pub fn failed(&self) -> bool {

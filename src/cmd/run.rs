@@ -121,6 +121,41 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
         } else {
             runner::Keep::Outcomes
         };
+        if a.format == Format::Json {
+            // Each scenario's entry is written as soon as it is checked; the counts close
+            // the document (docs/ci.md).
+            let mut file;
+            let target: &mut dyn Write = match &a.out {
+                Some(path) => {
+                    file = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| {
+                        Error::input(format!(
+                            "cannot write the report to {}: {e}",
+                            path.display()
+                        ))
+                    })?);
+                    &mut file
+                }
+                None => &mut *out,
+            };
+            let mut json = report::json::JsonStream::start(target, a.shard)?;
+            let mut state = runner::run_sim_each(
+                &scenarios,
+                &opts,
+                keep,
+                |e| progress.observe(e),
+                |_, s| {
+                    json.scenario(s)?;
+                    if keep == runner::Keep::Outcomes {
+                        s.keep_verdict_only();
+                    }
+                    Ok::<(), std::io::Error>(())
+                },
+            )?;
+            progress.finish();
+            state.shard = a.shard;
+            json.finish(&state)?;
+            return finish_run(&a, state, &scenarios, None, false, out, err);
+        }
         runner::run_sim_keeping(&scenarios, &opts, keep, |e| progress.observe(e))
     };
     progress.finish();
@@ -130,8 +165,23 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
         Format::Json => report::json::render(&state),
         Format::Junit => report::junit::render(&state, a.seed),
     };
+    finish_run(&a, state, &scenarios, Some(text), interrupted, out, err)
+}
+
+/// Writes the HTML report and the journal when asked, then the report `text` (`None`:
+/// already written as the run went), and gives the run's exit status (`interrupted`: a
+/// live run was stopped).
+fn finish_run(
+    a: &RunArgs,
+    state: crate::run_state::RunState,
+    scenarios: &[Scenario],
+    text: Option<String>,
+    interrupted: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result {
     if let Some(path) = &a.report
-        && let Err(e) = std::fs::write(path, report::html::render(&state, &scenarios, a.seed))
+        && let Err(e) = std::fs::write(path, report::html::render(&state, scenarios, a.seed))
     {
         return Err(Error::input(format!(
             "cannot write the HTML report to {}: {e}",
@@ -148,8 +198,9 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
             )));
         }
     }
-    match &a.out {
-        Some(path) => {
+    match (&a.out, text) {
+        (_, None) => {}
+        (Some(path), Some(text)) => {
             if let Err(e) = std::fs::write(path, &text) {
                 return Err(Error::input(format!(
                     "cannot write the report to {}: {e}",
@@ -157,7 +208,7 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
                 )));
             }
         }
-        None => out.write_all(text.as_bytes())?,
+        (None, Some(text)) => out.write_all(text.as_bytes())?,
     }
     if interrupted {
         writeln!(

@@ -116,11 +116,17 @@ fn builtin_path(name: &str) -> PathBuf {
 
 /// A built-in profile by name (parsed once per process).
 pub fn builtin(name: &str) -> Option<Profile> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Profile>>> = OnceLock::new();
+    builtin_shared(name).map(|p| (*p).clone())
+}
+
+/// A built-in profile by name, compiled once per process and shared: every scenario of a
+/// run that names it holds the same one.
+pub fn builtin_shared(name: &str) -> Option<Arc<Profile>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Profile>>>> = OnceLock::new();
     let text = builtin_text(name)?;
     let cache = CACHE.get_or_init(Default::default);
     if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
-        return Some(p.clone());
+        return Some(Arc::clone(p));
     }
     let mut p = load_str(&builtin_path(name), text).unwrap_or_else(|errs| {
         let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
@@ -130,10 +136,11 @@ pub fn builtin(name: &str) -> Option<Profile> {
         )
     });
     p.origin = Origin::Builtin(name.to_owned());
+    let p = Arc::new(p);
     cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(name.to_owned(), p.clone());
+        .insert(name.to_owned(), Arc::clone(&p));
     Some(p)
 }
 
@@ -201,7 +208,15 @@ pub fn unknown_profile(name: &str) -> String {
 /// Reads and checks a profile file. The same file is read and checked once per process
 /// while its text stays the same.
 pub fn load_file(path: &Path) -> Result<Profile, Vec<ProfileError>> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, (String, Profile)>>> = OnceLock::new();
+    load_file_shared(path).map(|p| (*p).clone())
+}
+
+/// [`load_file`], the profile shared: every scenario of a run naming the same file (with
+/// the same text) holds the same one.
+pub fn load_file_shared(path: &Path) -> Result<Arc<Profile>, Vec<ProfileError>> {
+    /// Each file's text when it was compiled, and the profile.
+    type Compiled = HashMap<PathBuf, (String, Arc<Profile>)>;
+    static CACHE: OnceLock<Mutex<Compiled>> = OnceLock::new();
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![ProfileError {
             file: path.to_owned(),
@@ -214,13 +229,13 @@ pub fn load_file(path: &Path) -> Result<Profile, Vec<ProfileError>> {
     if let Some((t, p)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(path)
         && *t == text
     {
-        return Ok(p.clone());
+        return Ok(Arc::clone(p));
     }
-    let p = load_str(path, &text)?;
+    let p = Arc::new(load_str(path, &text)?);
     cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(path.to_owned(), (text, p.clone()));
+        .insert(path.to_owned(), (text, Arc::clone(&p)));
     Ok(p)
 }
 
@@ -273,6 +288,34 @@ pub fn load_inline(file: &Path, value: &Value) -> Result<Profile, Vec<ProfileErr
             })
             .collect()
     })
+}
+
+/// [`load_inline`], shared: an override of a built-in (`base:` a built-in name) is
+/// compiled once per process for each distinct mapping, and every scenario giving the same
+/// mapping holds the same profile. Its errors are never cached (they name the file); an
+/// override of a profile file is compiled each time (the file may change between runs of
+/// one process).
+pub fn load_inline_shared(file: &Path, value: &Value) -> Result<Arc<Profile>, Vec<ProfileError>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Profile>>>> = OnceLock::new();
+    let key = match value.get("base") {
+        Some(Value::String(b)) if !is_path(b) && builtin_text(b).is_some() => {
+            serde_json::to_string(value).ok()
+        }
+        _ => None,
+    };
+    let Some(key) = key else {
+        return load_inline(file, value).map(Arc::new);
+    };
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(Arc::clone(p));
+    }
+    let p = Arc::new(load_inline(file, value)?);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, Arc::clone(&p));
+    Ok(p)
 }
 
 /// Whether parsed YAML looks like a profile file rather than a scenario: a mapping with

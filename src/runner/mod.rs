@@ -67,8 +67,27 @@ pub fn run_sim_keeping(
     scenarios: &[Scenario],
     opts: &RunOptions,
     keep: Keep,
-    mut observe: impl FnMut(&EngineEvent),
+    observe: impl FnMut(&EngineEvent),
 ) -> RunState {
+    let never: Result<RunState, std::convert::Infallible> =
+        run_sim_each(scenarios, opts, keep, observe, |_, _| Ok(()));
+    match never {
+        Ok(state) => state,
+        Err(e) => match e {},
+    }
+}
+
+/// [`run_sim_keeping`], handing each scenario's state to `checked` as soon as its checks
+/// are evaluated (in run order, before the next scenario starts), and before `keep`
+/// forgets anything of it: a report written as the run goes (`--format json`) writes its
+/// entry there and may shrink it. The first error `checked` returns stops the run.
+pub fn run_sim_each<E>(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    keep: Keep,
+    mut observe: impl FnMut(&EngineEvent),
+    mut checked: impl FnMut(usize, &mut crate::run_state::ScenarioState) -> Result<(), E>,
+) -> Result<RunState, E> {
     let rt = sim_runtime();
     let mut state = RunState::default();
     for (i, s) in scenarios.iter().enumerate() {
@@ -78,27 +97,33 @@ pub fn run_sim_keeping(
                 observe(&e);
                 state.apply(e);
             }
-            continue;
-        }
-        let prepared = s.for_run(opts.seed);
-        let s = prepared.as_ref().unwrap_or(s);
-        for e in rt.block_on(sim(i, s, opts)) {
+        } else {
+            let prepared = s.for_run(opts.seed);
+            let s = prepared.as_ref().unwrap_or(s);
+            for e in rt.block_on(sim(i, s, opts)) {
+                observe(&e);
+                state.apply(e);
+            }
+            let epoch = Duration::from_secs(SIM_EPOCH_UNIX as u64);
+            let failures = expect::evaluate(s, &state.scenarios[i], &|at| epoch + at);
+            let e = EngineEvent::ScenarioChecked {
+                scenario: i,
+                failures,
+            };
             observe(&e);
             state.apply(e);
         }
-        let epoch = Duration::from_secs(SIM_EPOCH_UNIX as u64);
-        let failures = expect::evaluate(s, &state.scenarios[i], &|at| epoch + at);
-        let e = EngineEvent::ScenarioChecked {
-            scenario: i,
-            failures,
-        };
-        observe(&e);
-        state.apply(e);
-        if keep == Keep::Outcomes {
-            state.scenarios[i].forget_requests();
+        if let Some(done) = state.scenarios.get_mut(i) {
+            checked(i, done)?;
+        }
+        if keep == Keep::Outcomes
+            && s.sender.is_none()
+            && let Some(done) = state.scenarios.get_mut(i)
+        {
+            done.forget_requests();
         }
     }
-    state
+    Ok(state)
 }
 
 fn sim_runtime() -> tokio::runtime::Runtime {

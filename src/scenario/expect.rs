@@ -5,7 +5,10 @@
 //! payload) apply to every request of every attempt; a failure names the first attempt it
 //! failed on and counts the others.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -149,6 +152,65 @@ impl RequestFailures {
     }
 }
 
+/// What holds a schema a check validates bodies against: the profile's catalogue (or
+/// its open entry), or a schema file's value. Held by the validator cache, it keeps the
+/// schema where it is.
+#[derive(Clone)]
+enum SchemaHolder {
+    /// Entry `usize` of a profile's catalogue.
+    Catalogue(Arc<Vec<crate::profile::EventSpec>>, usize),
+    /// The open catalogue's entry.
+    Other(Arc<crate::profile::EventSpec>),
+    /// A schema file.
+    File(Arc<Value>),
+}
+
+impl SchemaHolder {
+    fn schema(&self) -> &Value {
+        match self {
+            SchemaHolder::Catalogue(c, i) => &c[*i].schema,
+            SchemaHolder::Other(spec) => &spec.schema,
+            SchemaHolder::File(v) => v,
+        }
+    }
+}
+
+/// The schema of `event_type`'s body in `profile`, with what holds it.
+fn event_schema(profile: &crate::profile::Profile, event_type: &str) -> Option<SchemaHolder> {
+    match profile.catalogue.iter().position(|e| e.name == event_type) {
+        Some(i) => Some(SchemaHolder::Catalogue(Arc::clone(&profile.catalogue), i)),
+        None => profile.other.clone().map(SchemaHolder::Other),
+    }
+}
+
+/// The compiled validator of the schema `holder` holds. A run of many scenarios checks
+/// the same few schemas again and again (their profiles are shared): each is compiled
+/// once per thread, keyed by where it lies, its holder kept with it so that place is
+/// never reused by another schema while the entry lives. At most [`VALIDATORS_KEPT`]
+/// are kept. A schema that does not compile is not kept; its error is told each time.
+fn validator_for(holder: SchemaHolder) -> Result<Rc<jsonschema::Validator>, String> {
+    type Compiled = HashMap<usize, (SchemaHolder, Rc<jsonschema::Validator>)>;
+    thread_local! {
+        static VALIDATORS: RefCell<Compiled> = RefCell::new(HashMap::new());
+    }
+    let key = std::ptr::from_ref(holder.schema()) as usize;
+    if let Some(v) = VALIDATORS.with(|c| c.borrow().get(&key).map(|(_, v)| Rc::clone(v))) {
+        return Ok(v);
+    }
+    let v = Rc::new(jsonschema::validator_for(holder.schema()).map_err(|e| e.to_string())?);
+    VALIDATORS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= VALIDATORS_KEPT {
+            c.clear();
+        }
+        c.insert(key, (holder, Rc::clone(&v)));
+    });
+    Ok(v)
+}
+
+/// How many compiled schema validators a thread keeps.
+const VALIDATORS_KEPT: usize = 256;
+
 fn check_requests(
     f: &mut Checker<'_>,
     scenario: &Scenario,
@@ -160,14 +222,14 @@ fn check_requests(
     let profile = &scenario.profile;
     let mut fails = RequestFailures::default();
     let schema = match &x.schema {
-        Some(SchemaRef::Event) => profile.body_schema(event_type),
-        Some(SchemaRef::File { schema, .. }) => Some((**schema).clone()),
+        Some(SchemaRef::Event) => event_schema(profile, event_type),
+        Some(SchemaRef::File { schema, .. }) => Some(SchemaHolder::File(Arc::clone(schema))),
         None => None,
     };
-    let validator = match schema.as_ref().map(jsonschema::validator_for) {
+    let validator = match schema.map(validator_for) {
         Some(Ok(v)) => Some(v),
         Some(Err(e)) => {
-            f.fail("payload.schema", None, "a valid JSON Schema", e.to_string());
+            f.fail("payload.schema", None, "a valid JSON Schema", e);
             None
         }
         None => None,

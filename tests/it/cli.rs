@@ -680,3 +680,52 @@ fn docs_profiles_md_holds_what_hookrig_profiles_prints_for_each_profile() {
         );
     }
 }
+
+#[test]
+fn the_json_report_holds_each_scenario_before_the_next_one_runs_and_the_counts_last() {
+    // The second scenario's sender is a shell command that copies the report written so
+    // far into its own output, which the report then carries.
+    let scratch = Scratch::new();
+    let report = scratch.path().join("report.json");
+    let file = scratch.file(
+        "two.yaml",
+        &format!(
+            "scenarios:\n\
+             \x20 - name: first\n\
+             \x20   profile: standard-webhooks\n\
+             \x20   events: [{{type: user.created}}]\n\
+             \x20   expect: {{outcome: delivered}}\n\
+             \x20 - name: second reads the report so far\n\
+             \x20   profile: standard-webhooks\n\
+             \x20   sender: {{trigger: \"cat '{}'\", timeout: 1s}}\n",
+            report.display()
+        ),
+    );
+
+    let out = hookrig([
+        "run".into(),
+        file.into_os_string(),
+        "--format".into(),
+        "json".into(),
+        "--out".into(),
+        report.clone().into_os_string(),
+    ]);
+
+    assert_eq!(out.status, ExitStatus::CheckFailed, "{}", out.both());
+    let text = std::fs::read_to_string(&report).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(keys(&doc), ["scenarios", "passed", "failed"]);
+    assert_eq!(
+        (doc["passed"].as_u64(), doc["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let seen = doc["scenarios"][1]["trigger"]["stdout"].as_str().unwrap();
+    assert!(
+        seen.starts_with("{\n  \"scenarios\": [\n    {\n      \"name\": \"first\","),
+        "{seen}"
+    );
+    assert!(
+        !seen.contains("second reads") && !seen.contains("\"failed\": "),
+        "{seen}"
+    );
+}

@@ -99,10 +99,10 @@ impl Cx<'_> {
         // An external sender's scenario is live: the socket faults apply.
         self.live = external;
         let receiver_at = raw.receiver.as_ref().map_or(loc(&raw.name), loc);
-        let receiver = self.receiver(profile.as_ref(), raw.receiver);
+        let receiver = self.receiver(profile.as_deref(), raw.receiver);
         self.live = false;
         if external {
-            self.refuse_when_steps(profile.as_ref(), receiver.as_ref(), receiver_at);
+            self.refuse_when_steps(profile.as_deref(), receiver.as_ref(), receiver_at);
         }
         let scenario_at = loc(&raw.name);
         let expect = match raw.expect {
@@ -126,7 +126,7 @@ impl Cx<'_> {
         Some(Scenario {
             name,
             file: self.file.to_owned(),
-            profile: Arc::new(profile?),
+            profile: profile?,
             endpoint: Arc::new(endpoint?),
             events,
             receiver: receiver?,

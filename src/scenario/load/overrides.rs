@@ -2,6 +2,7 @@
 //! overrides) and its `endpoint:` checked against that profile.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -13,14 +14,14 @@ use crate::scenario::raw::{self, Spanned};
 use crate::text::choice_error;
 
 impl Cx<'_> {
-    pub(super) fn profile(&mut self, raw: &Spanned<Value>) -> Option<Profile> {
+    pub(super) fn profile(&mut self, raw: &Spanned<Value>) -> Option<Arc<Profile>> {
         let at = loc(raw);
         let dir = self.file.parent().unwrap_or(Path::new("."));
         let loaded = match &raw.value {
             Value::String(s) if profile::load::is_path(s) => {
-                profile::load::load_file(&profile::load::join(dir, s))
+                profile::load::load_file_shared(&profile::load::join(dir, s))
             }
-            Value::String(name) => match profile::builtin(name) {
+            Value::String(name) => match profile::load::builtin_shared(name) {
                 Some(p) => Ok(p),
                 None => {
                     let msg = choice_error("profile", name, profile::BUILTIN_NAMES);
@@ -34,7 +35,7 @@ impl Cx<'_> {
                     return None;
                 }
             },
-            Value::Object(_) => profile::load::load_inline(self.file, &raw.value),
+            Value::Object(_) => profile::load::load_inline_shared(self.file, &raw.value),
             other => {
                 self.err(at, format!("profile: expected a built-in name, a path or a mapping with `base`, found {}", kind(other)));
                 return None;
@@ -65,7 +66,7 @@ impl Cx<'_> {
 
     pub(super) fn endpoint(
         &mut self,
-        p: &mut Profile,
+        p: &mut Arc<Profile>,
         raw: Spanned<raw::RawEndpoint>,
     ) -> Option<Endpoint> {
         let at = loc(&raw);
@@ -73,8 +74,8 @@ impl Cx<'_> {
         let before = self.errors.len();
         // The API version picks the catalogue the event names below are checked against.
         if let Some(v) = &raw.api_version {
-            match p.clone().with_api_version(&v.value) {
-                Ok(selected) => *p = selected,
+            match (**p).clone().with_api_version(&v.value) {
+                Ok(selected) => *p = Arc::new(selected),
                 Err(m) => self.err(loc(v), format!("endpoint.api_version: {m}")),
             }
         }

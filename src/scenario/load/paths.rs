@@ -129,6 +129,14 @@ fn parse_any(file: &Path, text: &str) -> Result<Parsed, Vec<InputError>> {
             "the file is empty; expected a scenario (name, profile, events)".into(),
         )]);
     }
+    // One parse in the common case: a file whose top-level keys a line scan reads for
+    // certain, and which are a scenario's (or `scenarios:`), is parsed straight into the
+    // raw types. Only a successful typed parse is taken from this path: a typed parse
+    // that succeeds means the document is the mapping the value parse would have found,
+    // so nothing changes; any error is told by the path below, as before.
+    if let Some(raws) = fast_raws(text) {
+        return check(file, raws);
+    }
     let shape: Value =
         serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?;
     // A profile file beside the scenarios that use it: checked, never run.
@@ -170,6 +178,59 @@ fn parse_any(file: &Path, text: &str) -> Result<Parsed, Vec<InputError>> {
             }]);
         }
     };
+    check(file, raws)
+}
+
+/// The raw scenarios of `text` from one typed parse, when its top-level keys (read by
+/// [`top_level_keys`]) say which form it has and that parse succeeds; `None` otherwise.
+fn fast_raws(text: &str) -> Option<Vec<Spanned<RawScenario>>> {
+    let keys = top_level_keys(text)?;
+    if keys == ["scenarios"] {
+        return serde_saphyr::from_str::<raw::RawFile>(text)
+            .ok()
+            .map(|f| f.scenarios);
+    }
+    if !keys.contains(&"name") || keys.contains(&"scenarios") {
+        return None;
+    }
+    serde_saphyr::from_str::<Spanned<RawScenario>>(text)
+        .ok()
+        .map(|r| vec![r])
+}
+
+/// The top-level keys of a block mapping written plainly: every line that starts at the
+/// first column is blank, a comment or `key:` with `key` letters, digits and `_`.
+/// `None` for anything else (directives, document markers, flow or indented top levels,
+/// quoted or complex keys), which the full parse then reads.
+fn top_level_keys(text: &str) -> Option<Vec<&str>> {
+    let mut keys = Vec::new();
+    for line in text.lines() {
+        let Some(first) = line.chars().next() else {
+            continue;
+        };
+        if first == '#' || (first == ' ' && !keys.is_empty()) {
+            continue;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (key, rest) = line.split_once(':')?;
+        let ident = key
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ident || !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+            return None;
+        }
+        keys.push(key);
+    }
+    (!keys.is_empty()).then_some(keys)
+}
+
+/// Checks each raw scenario of a file: the valid ones with the line each starts on, or
+/// every error found.
+fn check(file: &Path, raws: Vec<Spanned<RawScenario>>) -> Result<Parsed, Vec<InputError>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for raw in raws {
