@@ -16,7 +16,8 @@
 //!   reqwest, then through hyper-util's pooled client — to show what each costs;
 //! - `cargo bench --bench live -- accuracy`: 24 deliveries × 11 attempts at time scale 1
 //!   against a live receiver answering 503; prints p50/p99 of each retry's start error
-//!   (actual start − (previous attempt's end + scheduled wait));
+//!   (actual start − (previous attempt's end + scheduled wait)); with `LIVE_DETAIL=1` in
+//!   the environment, also every retry more than 0.5 ms late (delivery, attempt, due time);
 //! - `cargo bench --bench live -- memory N`: N deliveries whose first attempt failed, all
 //!   waiting an hour to retry, on one thread as `hookrig send` runs; prints the process's
 //!   resident memory.
@@ -366,7 +367,15 @@ async fn accuracy() {
             continue;
         };
         let due = *s + *l + wait;
-        errors.push(next.as_secs_f64() * 1e3 - due.as_secs_f64() * 1e3);
+        let error = next.as_secs_f64() * 1e3 - due.as_secs_f64() * 1e3;
+        if std::env::var_os("LIVE_DETAIL").is_some() && error > 0.5 {
+            eprintln!(
+                "late: delivery {d} attempt {} due {:.2} ms, {error:.2} ms late",
+                n + 1,
+                due.as_secs_f64() * 1e3
+            );
+        }
+        errors.push(error);
     }
     errors.sort_by(|a, b| a.total_cmp(b));
     let pct = |q: f64| errors[((errors.len() as f64 - 1.0) * q).round() as usize];

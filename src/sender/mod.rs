@@ -96,10 +96,10 @@ impl SenderCtx {
         let _ = self.events.send(e);
     }
 
-    fn finish(&self, d: &Delivery, outcome: Outcome, reason: Option<String>) -> Outcome {
+    fn finish(&self, delivery: usize, outcome: Outcome, reason: Option<String>) -> Outcome {
         self.emit(EngineEvent::DeliveryFinished {
             scenario: self.scenario,
-            delivery: d.index,
+            delivery,
             outcome,
             reason,
         });
@@ -137,54 +137,66 @@ pub async fn deliver_from(
     first: u32,
     hooks: &dyn DeliveryHooks,
 ) -> Outcome {
-    let mut src = Borrowed { d, ids: None };
-    let outcome = deliver_inner(ctx, &mut src, first.max(1), hooks).await;
+    let src = Borrowed {
+        d,
+        ids: None,
+        hooks,
+    };
+    let outcome = deliver_inner(ctx, src, first.max(1)).await;
     hooks.finished(d, outcome);
     outcome
 }
 
 /// [`deliver`] for a delivery the sender may keep: the same requests and events, but a
 /// delivery waiting to retry holds less — its ids are not copied, and once its first body
-/// is built its event data is dropped when the body repeats and no header reads the data
-/// ([`Profile::headers_read_data`]). For many deliveries waiting at once (a service
-/// embedding the sender, `benches/live.rs memory`); `ctx` is anything that derefs to the
-/// context (`Arc<SenderCtx>`, `&SenderCtx`), so the future can be spawned as it is.
+/// is built its event data is dropped when the body repeats and no header reads the data ([`Profile::headers_read_data`]). For many deliveries waiting at once (a
+/// service embedding the sender, `benches/live.rs memory`); `ctx` is anything that derefs
+/// to the context (`Arc<SenderCtx>`, `&SenderCtx`), so the future can be spawned as it is.
 pub fn deliver_owned<C>(ctx: C, d: Delivery) -> impl Future<Output = Outcome>
 where
     C: std::ops::Deref<Target = SenderCtx>,
 {
-    // Wrapped before the future is made, so that the future holds the delivery once (an
-    // `async fn` would keep its argument and the moved copy side by side).
-    let mut src = Owned(d);
-    async move {
-        let outcome = deliver_inner(&ctx, &mut src, 1, &NoHooks).await;
-        NoHooks.finished(&src.0, outcome);
-        outcome
-    }
+    deliver_inner(ctx, Owned(d), 1)
 }
 
 /// Where [`deliver_inner`] reads a delivery from: borrowed (its ids copied once to fix
-/// the event's time) or owned (fixed in place, the data dropped when no longer needed).
+/// the event's time, `hooks` told) or owned (fixed in place, the data dropped when no
+/// longer needed).
 trait Source {
-    fn delivery(&self) -> &Delivery;
+    fn index(&self) -> usize;
+    fn event_type(&self) -> &str;
+    fn data(&self) -> &Value;
     fn ids(&self) -> &DeliveryIds;
+    fn jitter_seed(&self) -> u64;
     /// Fixes the event's time (called when the delivery has none).
     fn fix_time(&mut self, now: Duration);
     /// The first body is built and repeats, and no header reads the data.
     fn data_done(&mut self) {}
+    /// Attempt `next` is due after `wait` ([`DeliveryHooks::retry_scheduled`]).
+    fn retry_scheduled(&self, _next: u32, _wait: Duration) {}
 }
 
 struct Borrowed<'a> {
     d: &'a Delivery,
     ids: Option<DeliveryIds>,
+    hooks: &'a dyn DeliveryHooks,
 }
 
 impl Source for Borrowed<'_> {
-    fn delivery(&self) -> &Delivery {
-        self.d
+    fn index(&self) -> usize {
+        self.d.index
+    }
+    fn event_type(&self) -> &str {
+        &self.d.event_type
+    }
+    fn data(&self) -> &Value {
+        &self.d.data
     }
     fn ids(&self) -> &DeliveryIds {
         self.ids.as_ref().unwrap_or(&self.d.ids)
+    }
+    fn jitter_seed(&self) -> u64 {
+        self.d.jitter_seed
     }
     fn fix_time(&mut self, now: Duration) {
         self.ids = Some(DeliveryIds {
@@ -192,16 +204,29 @@ impl Source for Borrowed<'_> {
             ..self.d.ids.clone()
         });
     }
+    fn retry_scheduled(&self, next: u32, wait: Duration) {
+        self.hooks.retry_scheduled(self.d, next, wait);
+    }
 }
 
+/// A delivery handed over to the sender.
 struct Owned(Delivery);
 
 impl Source for Owned {
-    fn delivery(&self) -> &Delivery {
-        &self.0
+    fn index(&self) -> usize {
+        self.0.index
+    }
+    fn event_type(&self) -> &str {
+        &self.0.event_type
+    }
+    fn data(&self) -> &Value {
+        &self.0.data
     }
     fn ids(&self) -> &DeliveryIds {
         &self.0.ids
+    }
+    fn jitter_seed(&self) -> u64 {
+        self.0.jitter_seed
     }
     fn fix_time(&mut self, now: Duration) {
         self.0.ids.event_time = Some(now);
@@ -213,162 +238,201 @@ impl Source for Owned {
     }
 }
 
-async fn deliver_inner(
-    ctx: &SenderCtx,
-    src: &mut impl Source,
-    first: u32,
-    hooks: &dyn DeliveryHooks,
-) -> Outcome {
-    let profile = &ctx.profile;
-    let policy = &profile.retry;
-    let d = src.delivery();
-    if !ctx.endpoint.accepts(&d.event_type) {
-        return ctx.finish(
-            d,
-            Outcome::Filtered,
-            Some("the endpoint's event filter leaves it out".into()),
-        );
-    }
-    let attempts = policy.attempts.max(1);
-    // The event happened when its first attempt is made (or when a stored delivery says):
-    // every attempt's body carries that time.
-    if src.ids().event_time.is_none() {
-        src.fix_time(ctx.clock.now());
-    }
-    // Only profiles that jitter draw from the delivery's stream (and pay for it); boxed,
-    // so that a delivery waiting to retry without jitter does not carry its space.
-    let mut jitter =
-        (policy.jitter_percent > 0).then(|| Box::new(RunRng::new(src.delivery().jitter_seed)));
-    let mut previous: Option<AttemptResult> = None;
-    // The body repeats unchanged on every attempt (docs/scenarios.md: the event's time is fixed):
-    // built once and re-sent, unless the profile's envelope reads the attempt.
-    let body_repeats = profile.body_repeats();
-    let mut body: Option<bytes::Bytes> = None;
-    for n in first..=attempts {
-        if ctx.disabled.load(Ordering::SeqCst) {
+/// The delivery loop. Only what the next attempt needs is kept across its waits: the
+/// verdict, the wait and the messages are worked out in [`settle`] (a delivery waiting to
+/// retry holds this future; every byte of it is multiplied by the deliveries waiting).
+/// Not an `async fn`: the block owns `ctx` and `src` and uses them in place, where an
+/// `async fn` would keep its arguments and their moved copies side by side, and a
+/// reference to each (16 bytes, enough to cross a tokio task-cell size class here).
+#[allow(clippy::manual_async_fn)]
+fn deliver_inner<C, S>(ctx: C, mut src: S, first: u32) -> impl Future<Output = Outcome>
+where
+    C: std::ops::Deref<Target = SenderCtx>,
+    S: Source,
+{
+    async move {
+        if !ctx.endpoint.accepts(src.event_type()) {
             return ctx.finish(
-                src.delivery(),
-                Outcome::GaveUp,
-                Some(format!(
-                    "the endpoint was disabled by a {} answer",
-                    policy
-                        .disable_on
-                        .iter()
-                        .map(u16::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                )),
+                src.index(),
+                Outcome::Filtered,
+                Some("the endpoint's event filter leaves it out".into()),
             );
         }
-        // Boxed: an attempt's state (its request, a router call or an HTTP exchange) is
-        // large, and a delivery waiting to retry should not carry its space through the wait.
-        let had_body = body.is_some();
-        let tried = Box::pin(one_attempt(
-            ctx,
-            src.delivery(),
-            src.ids(),
-            n,
-            previous,
-            &mut body,
-            body_repeats,
-        ))
-        .await;
-        if !had_body && body.is_some() && !profile.headers_read_data() {
-            src.data_done();
+        let attempts = ctx.profile.retry.attempts.max(1);
+        // The event happened when its first attempt is made (or when a stored delivery says):
+        // every attempt's body carries that time.
+        if src.ids().event_time.is_none() {
+            src.fix_time(ctx.clock.now());
         }
-        let d = src.delivery();
-        let (result, verdict, retry_after) = match tried {
-            Tried::NotBuilt(e) => {
+        // Only profiles that jitter draw from the delivery's stream (and pay for it); boxed,
+        // so that a delivery waiting to retry without jitter does not carry its space.
+        let mut jitter = (ctx.profile.retry.jitter_percent > 0)
+            .then(|| Box::new(RunRng::new(src.jitter_seed())));
+        let mut previous: Option<AttemptResult> = None;
+        // The body repeats unchanged on every attempt (docs/scenarios.md: the event's time is fixed):
+        // built once and re-sent, unless the profile's envelope reads the attempt.
+        let body_repeats = ctx.profile.body_repeats();
+        let mut body: Option<bytes::Bytes> = None;
+        for n in first..=attempts {
+            if ctx.disabled.load(Ordering::SeqCst) {
+                let policy = &ctx.profile.retry;
                 return ctx.finish(
-                    d,
-                    Outcome::GaveUp,
-                    Some(format!("request could not be built: {e}")),
-                );
-            }
-            Tried::Ran {
-                result,
-                verdict,
-                retry_after,
-            } => (result, verdict, retry_after),
-        };
-        previous = Some(result);
-        match verdict {
-            Verdict::Delivered => return ctx.finish(d, Outcome::Delivered, None),
-            Verdict::GiveUp => {
-                return ctx.finish(
-                    d,
-                    Outcome::GaveUp,
-                    Some(format!("attempt {n}: {} is not retried", describe(result))),
-                );
-            }
-            Verdict::Disable => {
-                ctx.disabled.store(true, Ordering::SeqCst);
-                return ctx.finish(
-                    d,
+                    src.index(),
                     Outcome::GaveUp,
                     Some(format!(
-                        "attempt {n}: {} disables the endpoint",
-                        match result {
-                            AttemptResult::Status(s) => s.to_string(),
-                            _ => describe(result),
-                        }
+                        "the endpoint was disabled by a {} answer",
+                        policy
+                            .disable_on
+                            .iter()
+                            .map(u16::to_string)
+                            .collect::<Vec<_>>()
+                            .join(" or ")
                     )),
                 );
             }
-            Verdict::Stop => {
-                let (name, value) = policy.stop_header.clone().unwrap_or_default();
-                return ctx.finish(
-                    d,
-                    Outcome::GaveUp,
-                    Some(format!(
-                        "attempt {n}: {} with `{name}: {value}` stops the retries",
-                        describe(result)
-                    )),
-                );
+            // Boxed: an attempt's state (its request, a router call or an HTTP exchange) is
+            // large, and a delivery waiting to retry should not carry its space through the wait.
+            let had_body = body.is_some();
+            let tried = Box::pin(one_attempt(
+                &ctx,
+                src.index(),
+                src.event_type(),
+                src.data(),
+                src.ids(),
+                n,
+                previous,
+                &mut body,
+                body_repeats,
+            ))
+            .await;
+            if !had_body && body.is_some() && !ctx.profile.headers_read_data() {
+                src.data_done();
             }
-            Verdict::Retry if n < attempts => {
-                let planned = policy.planned_wait(n, result, retry_after);
-                let wait = match &mut jitter {
-                    Some(rng) => policy.jittered(planned, rng.u64()),
-                    None => planned,
-                };
-                hooks.retry_scheduled(d, n + 1, wait);
-                ctx.emit(EngineEvent::RetryScheduled {
-                    scenario: ctx.scenario,
-                    delivery: d.index,
-                    n,
-                    wait,
-                });
-                if let Some(status) = profile.pending_status {
-                    ctx.emit(EngineEvent::DeliveryStatus {
-                        scenario: ctx.scenario,
-                        delivery: d.index,
-                        after: n,
-                        status,
-                    });
-                }
-                if matches!(ctx.transport, Transport::Http(_)) {
-                    // Boxed: the precise wait's state would grow every waiting delivery's
-                    // future past a tokio task-cell size class (128 bytes).
-                    Box::pin(wait_precisely(ctx.real(wait))).await;
-                } else {
-                    // In process (sim mode, paused time): one plain tokio sleep, as sim
-                    // output depends on it.
-                    tokio::time::sleep(ctx.real(wait)).await;
+            match settle(&ctx, &src, n, attempts, tried, &mut previous, &mut jitter) {
+                Settled::Done(outcome) => return outcome,
+                Settled::Last => {}
+                Settled::Wait(real) => {
+                    if matches!(ctx.transport, Transport::Http(_)) {
+                        // Boxed: the precise wait's state would grow every waiting delivery's
+                        // future past a tokio task-cell size class (128 bytes).
+                        Box::pin(wait_precisely(real)).await;
+                    } else {
+                        // In process (sim mode, paused time): one plain tokio sleep, as sim
+                        // output depends on it.
+                        tokio::time::sleep(real).await;
+                    }
                 }
             }
-            Verdict::Retry => {}
         }
+        ctx.finish(
+            src.index(),
+            Outcome::Exhausted,
+            // Described only here, not on every attempt.
+            Some(format!(
+                "{attempts} attempts failed; the last: {}",
+                previous.map(describe).unwrap_or_default()
+            )),
+        )
     }
-    ctx.finish(
-        src.delivery(),
-        Outcome::Exhausted,
-        // Described only here, not on every attempt.
-        Some(format!(
-            "{attempts} attempts failed; the last: {}",
-            previous.map(describe).unwrap_or_default()
-        )),
-    )
+}
+
+/// What the delivery loop does after an attempt.
+enum Settled {
+    /// The delivery ended so.
+    Done(Outcome),
+    /// Retried, but that was the last attempt.
+    Last,
+    /// Wait this long (real time) before the next attempt.
+    Wait(Duration),
+}
+
+/// Attempt `n`'s verdict acted on: the delivery's end reported, or its retry scheduled
+/// (reported, `src` told) with the real time to wait.
+fn settle(
+    ctx: &SenderCtx,
+    src: &impl Source,
+    n: u32,
+    attempts: u32,
+    tried: Tried,
+    previous: &mut Option<AttemptResult>,
+    jitter: &mut Option<Box<RunRng>>,
+) -> Settled {
+    let profile = &ctx.profile;
+    let policy = &profile.retry;
+    let index = src.index();
+    let (result, verdict, retry_after) = match tried {
+        Tried::NotBuilt(e) => {
+            return Settled::Done(ctx.finish(
+                index,
+                Outcome::GaveUp,
+                Some(format!("request could not be built: {e}")),
+            ));
+        }
+        Tried::Ran {
+            result,
+            verdict,
+            retry_after,
+        } => (result, verdict, retry_after),
+    };
+    *previous = Some(result);
+    let outcome = match verdict {
+        Verdict::Delivered => ctx.finish(index, Outcome::Delivered, None),
+        Verdict::GiveUp => ctx.finish(
+            index,
+            Outcome::GaveUp,
+            Some(format!("attempt {n}: {} is not retried", describe(result))),
+        ),
+        Verdict::Disable => {
+            ctx.disabled.store(true, Ordering::SeqCst);
+            ctx.finish(
+                index,
+                Outcome::GaveUp,
+                Some(format!(
+                    "attempt {n}: {} disables the endpoint",
+                    match result {
+                        AttemptResult::Status(s) => s.to_string(),
+                        _ => describe(result),
+                    }
+                )),
+            )
+        }
+        Verdict::Stop => {
+            let (name, value) = policy.stop_header.clone().unwrap_or_default();
+            ctx.finish(
+                index,
+                Outcome::GaveUp,
+                Some(format!(
+                    "attempt {n}: {} with `{name}: {value}` stops the retries",
+                    describe(result)
+                )),
+            )
+        }
+        Verdict::Retry if n < attempts => {
+            let planned = policy.planned_wait(n, result, retry_after);
+            let wait = match jitter {
+                Some(rng) => policy.jittered(planned, rng.u64()),
+                None => planned,
+            };
+            src.retry_scheduled(n + 1, wait);
+            ctx.emit(EngineEvent::RetryScheduled {
+                scenario: ctx.scenario,
+                delivery: index,
+                n,
+                wait,
+            });
+            if let Some(status) = profile.pending_status {
+                ctx.emit(EngineEvent::DeliveryStatus {
+                    scenario: ctx.scenario,
+                    delivery: index,
+                    after: n,
+                    status,
+                });
+            }
+            return Settled::Wait(ctx.real(wait));
+        }
+        Verdict::Retry => return Settled::Last,
+    };
+    Settled::Done(outcome)
 }
 
 /// How long before a live retry's due time its timer is set. Tokio's timer fires on the
@@ -404,9 +468,12 @@ enum Tried {
 /// Attempt `n` of `d`, start to verdict: builds the request (re-sending `body` when it
 /// repeats, and keeping the one built), reports its start, makes it, classifies the
 /// answer and reports its end.
+#[allow(clippy::too_many_arguments)]
 async fn one_attempt(
     ctx: &SenderCtx,
-    d: &Delivery,
+    index: usize,
+    event_type: &str,
+    data: &Value,
     ids: &DeliveryIds,
     n: u32,
     previous: Option<AttemptResult>,
@@ -418,8 +485,8 @@ async fn one_attempt(
     let started = Instant::now();
     let request = match profile.build_attempt_with(
         &ctx.endpoint,
-        &d.event_type,
-        &d.data,
+        event_type,
+        data,
         ids,
         ctx.clock.now(),
         AttemptInfo {
@@ -445,12 +512,12 @@ async fn one_attempt(
     });
     ctx.emit(EngineEvent::AttemptStarted {
         scenario: ctx.scenario,
-        delivery: d.index,
+        delivery: index,
         n,
         at: ctx.engine(started - ctx.start),
         request: Arc::clone(&record),
     });
-    let (result, response, requests) = attempt(ctx, d, n, &record).await;
+    let (result, response, requests) = attempt(ctx, index, event_type, n, &record).await;
     drop(record);
     let latency = ctx.engine(started.elapsed());
     let retry_after = response
@@ -462,7 +529,7 @@ async fn one_attempt(
     };
     ctx.emit(EngineEvent::AttemptFinished {
         scenario: ctx.scenario,
-        delivery: d.index,
+        delivery: index,
         n,
         result,
         response: response.map(Arc::new),
@@ -480,7 +547,8 @@ async fn one_attempt(
 /// where the profile does it, one immediate resend after a quick connection error).
 async fn attempt(
     ctx: &SenderCtx,
-    d: &Delivery,
+    index: usize,
+    event_type: &str,
     n: u32,
     request: &RequestRecord,
 ) -> (AttemptResult, Option<ResponseRecord>, u32) {
@@ -495,8 +563,8 @@ async fn attempt(
             headers: &request.headers,
             body: request.body.clone(),
             tag: DeliveryTag {
-                delivery: d.index,
-                event_type: d.event_type.clone(),
+                delivery: index,
+                event_type: event_type.to_owned(),
                 attempt: n,
                 hop,
             },
