@@ -1585,38 +1585,7 @@ pub fn expr_varies_per_attempt(e: &Expr) -> bool {
 /// (see [`expr_varies_per_attempt`]); parts are followed (a part reached again through
 /// itself, or one named at run time, counts as varying).
 pub fn node_varies_per_attempt(t: &TNode, parts: &[Part]) -> bool {
-    fn parts_vary(t: &TNode, parts: &[Part], depth: usize) -> bool {
-        let e = expr_varies_per_attempt;
-        let sparts = |p: &[SPart]| p.iter().any(|x| matches!(x, SPart::Expr(x) if e(x)));
-        let node = |n: &TNode| parts_vary(n, parts, depth);
-        match t {
-            TNode::Lit(_) => false,
-            TNode::Expr(x) => e(x),
-            TNode::Str(p) => sparts(p),
-            TNode::Obj(entries) => entries
-                .iter()
-                .any(|(k, v)| matches!(k, TKey::Str(p) if sparts(p)) || node(v)),
-            TNode::List(items) | TNode::Merge(items) => items.iter().any(node),
-            TNode::If { cond, then, els } => {
-                e(cond) || node(then) || els.as_deref().is_some_and(node)
-            }
-            TNode::Each { list, body, .. } => e(list) || node(body),
-            TNode::Part { part, args } => {
-                if args.iter().any(|(_, a)| node(a)) || depth > 32 {
-                    return true;
-                }
-                match part {
-                    PartRef::Dynamic(_) => true,
-                    PartRef::Static(i) => parts.get(*i).is_none_or(|p| {
-                        p.rng
-                            || p.lets.iter().any(|(_, l)| parts_vary(l, parts, depth + 1))
-                            || parts_vary(&p.value, parts, depth + 1)
-                    }),
-                }
-            }
-        }
-    }
-    parts_vary(t, parts, 0)
+    node_any(t, parts, expr_varies_per_attempt, |p| p.rng)
 }
 
 /// Whether an expression reads the event data (`data`).
@@ -1633,22 +1602,39 @@ pub fn expr_reads_data(e: &Expr) -> bool {
 /// Whether a compiled template may read the event data; parts are followed (a part
 /// reached again through itself, or one named at run time, counts as reading it).
 pub fn node_reads_data(t: &TNode, parts: &[Part]) -> bool {
-    fn reads(t: &TNode, parts: &[Part], depth: usize) -> bool {
-        let e = expr_reads_data;
-        let sparts = |p: &[SPart]| p.iter().any(|x| matches!(x, SPart::Expr(x) if e(x)));
-        let node = |n: &TNode| reads(n, parts, depth);
+    node_any(t, parts, expr_reads_data, |_| false)
+}
+
+/// Whether any expression of a compiled template satisfies `hit`, following parts: a part
+/// for which `part_hit` holds, one reached again through itself (past 32 levels) or one
+/// named at run time counts as a hit.
+fn node_any(
+    t: &TNode,
+    parts: &[Part],
+    hit: fn(&Expr) -> bool,
+    part_hit: fn(&Part) -> bool,
+) -> bool {
+    fn walk(
+        t: &TNode,
+        parts: &[Part],
+        hit: fn(&Expr) -> bool,
+        part_hit: fn(&Part) -> bool,
+        depth: usize,
+    ) -> bool {
+        let sparts = |p: &[SPart]| p.iter().any(|x| matches!(x, SPart::Expr(x) if hit(x)));
+        let node = |n: &TNode| walk(n, parts, hit, part_hit, depth);
         match t {
             TNode::Lit(_) => false,
-            TNode::Expr(x) => e(x),
+            TNode::Expr(x) => hit(x),
             TNode::Str(p) => sparts(p),
             TNode::Obj(entries) => entries
                 .iter()
                 .any(|(k, v)| matches!(k, TKey::Str(p) if sparts(p)) || node(v)),
             TNode::List(items) | TNode::Merge(items) => items.iter().any(node),
             TNode::If { cond, then, els } => {
-                e(cond) || node(then) || els.as_deref().is_some_and(node)
+                hit(cond) || node(then) || els.as_deref().is_some_and(node)
             }
-            TNode::Each { list, body, .. } => e(list) || node(body),
+            TNode::Each { list, body, .. } => hit(list) || node(body),
             TNode::Part { part, args } => {
                 if args.iter().any(|(_, a)| node(a)) || depth > 32 {
                     return true;
@@ -1656,14 +1642,17 @@ pub fn node_reads_data(t: &TNode, parts: &[Part]) -> bool {
                 match part {
                     PartRef::Dynamic(_) => true,
                     PartRef::Static(i) => parts.get(*i).is_none_or(|p| {
-                        p.lets.iter().any(|(_, l)| reads(l, parts, depth + 1))
-                            || reads(&p.value, parts, depth + 1)
+                        part_hit(p)
+                            || p.lets
+                                .iter()
+                                .any(|(_, l)| walk(l, parts, hit, part_hit, depth + 1))
+                            || walk(&p.value, parts, hit, part_hit, depth + 1)
                     }),
                 }
             }
         }
     }
-    reads(t, parts, 0)
+    walk(t, parts, hit, part_hit, 0)
 }
 
 // ---------------------------------------------------------------------------------------
