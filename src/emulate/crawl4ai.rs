@@ -733,13 +733,18 @@ impl Api {
     }
 }
 
+/// The request's body as FastAPI reads it, or the answer FastAPI gives a body it cannot read.
+fn read_body(req: &Req) -> Result<fastapi::BodyIn, Box<Response>> {
+    fastapi::read_body(req.header("content-type"), &req.body).map_err(|e| {
+        let (s, v) = e.answer();
+        Box::new(starlette(s, &v, &[]))
+    })
+}
+
 async fn submit_crawl(api: &Arc<Api>, req: &Req) -> Response {
-    let body = match fastapi::read_body(req.header("content-type"), &req.body) {
+    let body = match read_body(req) {
         Ok(b) => b,
-        Err(e) => {
-            let (s, v) = e.answer();
-            return starlette(s, &v, &[]);
-        }
+        Err(answer) => return *answer,
     };
     let mut c = Check::default();
     let root = vec![json!("body")];
@@ -926,12 +931,9 @@ fn pick_text(p: &Profile, table: &str, rng: &mut RunRng) -> String {
 }
 
 async fn submit_llm(api: &Arc<Api>, req: &Req) -> Response {
-    let body = match fastapi::read_body(req.header("content-type"), &req.body) {
+    let body = match read_body(req) {
         Ok(b) => b,
-        Err(e) => {
-            let (s, v) = e.answer();
-            return starlette(s, &v, &[]);
-        }
+        Err(answer) => return *answer,
     };
     let mut c = Check::default();
     let root = vec![json!("body")];
