@@ -142,8 +142,9 @@ pub async fn deliver_from(
         ids: None,
         hooks,
         // In process (sim mode, storms) a delivery keeps the header values that repeat;
-        // over HTTP it does not, so a delivery waiting to retry holds no more than before.
-        memo: matches!(ctx.transport, Transport::InProcess(_)).then(HeaderMemo::default),
+        // over HTTP it does not, so a delivery waiting to retry holds no more than before
+        // (boxed: 8 bytes of the future, not 24).
+        memo: matches!(ctx.transport, Transport::InProcess(_)).then(Box::default),
     };
     let outcome = deliver_inner(ctx, src, first.max(1)).await;
     hooks.finished(d, outcome);
@@ -185,7 +186,7 @@ struct Borrowed<'a> {
     d: &'a Delivery,
     ids: Option<DeliveryIds>,
     hooks: &'a dyn DeliveryHooks,
-    memo: Option<HeaderMemo>,
+    memo: Option<Box<HeaderMemo>>,
 }
 
 impl Source for Borrowed<'_> {
@@ -212,7 +213,12 @@ impl Source for Borrowed<'_> {
     }
     fn attempt_inputs(&mut self) -> (&str, &Value, &DeliveryIds, Option<&mut HeaderMemo>) {
         let ids = self.ids.as_ref().unwrap_or(&self.d.ids);
-        (&self.d.event_type, &self.d.data, ids, self.memo.as_mut())
+        (
+            &self.d.event_type,
+            &self.d.data,
+            ids,
+            self.memo.as_deref_mut(),
+        )
     }
 }
 
@@ -300,20 +306,24 @@ where
             // Boxed: an attempt's state (its request, a router call or an HTTP exchange) is
             // large, and a delivery waiting to retry should not carry its space through the wait.
             let had_body = body.is_some();
-            let index = src.index();
-            let (event_type, data, ids, memo) = src.attempt_inputs();
-            let tried = Box::pin(one_attempt(
-                &ctx,
-                index,
-                event_type,
-                data,
-                ids,
-                memo,
-                n,
-                previous,
-                &mut body,
-                body_repeats,
-            ))
+            // The inputs borrowed in a block of their own, so that the future keeps no
+            // room for them across the attempt (a waiting delivery's future stays as small).
+            let tried = {
+                let index = src.index();
+                let (event_type, data, ids, memo) = src.attempt_inputs();
+                Box::pin(one_attempt(
+                    &ctx,
+                    index,
+                    event_type,
+                    data,
+                    ids,
+                    memo,
+                    n,
+                    previous,
+                    &mut body,
+                    body_repeats,
+                ))
+            }
             .await;
             if !had_body && body.is_some() && !ctx.profile.headers_read_data() {
                 src.data_done();
