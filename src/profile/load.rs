@@ -947,6 +947,7 @@ fn compile(layers: &[Layer]) -> Result<Profile, Vec<ProfileError>> {
         None => (Arc::new(catalogue), None),
     };
     let body_repeats = Profile::envelope_repeats(&envelope, &program);
+    let headers_fixed = Profile::headers_fixed(&headers, &program, &ids);
     let mut profile = Profile {
         name: name.unwrap_or_default(),
         provider: provider.unwrap_or_default(),
@@ -973,6 +974,7 @@ fn compile(layers: &[Layer]) -> Result<Profile, Vec<ProfileError>> {
         test_vectors: Vec::new(),
         origin: Origin::Overridden,
         body_repeats,
+        headers_fixed,
     };
 
     // Test vectors: the top-most layer's, unless a later layer replaced the signature.

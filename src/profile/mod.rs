@@ -324,6 +324,9 @@ pub struct Profile {
     /// [`Profile::body_repeats`], worked out once when the profile is compiled (the
     /// envelope and the program never change after).
     body_repeats: bool,
+    /// Per entry of `headers`: whether the header is the same on every attempt of a
+    /// delivery ([`Profile::headers_fixed`]), worked out once when the profile is compiled.
+    headers_fixed: Arc<Vec<bool>>,
 }
 
 /// Body encoding for LlamaCloud (`webhook_output_format`).
@@ -460,6 +463,25 @@ pub struct OutgoingRequest {
     pub headers: Vec<(String, String)>,
     /// The raw body.
     pub body: Bytes,
+}
+
+/// The header values of one delivery that are the same on every attempt (their entry
+/// reads neither the attempt's time, number or previous result, nor an id drawn per
+/// attempt), kept from the first attempt that made them so that later attempts copy them
+/// instead of evaluating their templates again ([`Profile::build_attempt_memo`]). One per
+/// delivery; empty until its first attempt.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderMemo(Vec<Memo>);
+
+/// One header entry's value in a [`HeaderMemo`].
+#[derive(Debug, Clone)]
+enum Memo {
+    /// Not made yet, or made afresh per attempt.
+    Unknown,
+    /// Left out (its `when` does not hold, or its value is absent).
+    Skip,
+    /// This text.
+    Text(String),
 }
 
 impl Profile {
@@ -848,6 +870,49 @@ impl Profile {
         attempt: AttemptInfo<'_>,
         body: Option<Bytes>,
     ) -> Result<OutgoingRequest, ConfigError> {
+        self.build_attempt_memo(endpoint, event_type, data, ids, now, attempt, body, None)
+    }
+
+    /// Per entry of `headers`, whether it makes the same header on every attempt of one
+    /// delivery: neither its value nor its `when` reads what varies per attempt
+    /// ([`template::node_varies_per_attempt`]), and no id is drawn afresh per attempt
+    /// (an id is read as `{id}` alike whether it repeats or not, so a profile with such an
+    /// id has no fixed header).
+    fn headers_fixed(headers: &[HeaderEntry], program: &Program, ids: &[IdForm]) -> Arc<Vec<bool>> {
+        let ids_repeat = ids.iter().all(|f| f.repeat);
+        Arc::new(
+            headers
+                .iter()
+                .map(|h| match h {
+                    HeaderEntry::Header { value, when, .. } => {
+                        ids_repeat
+                            && !template::node_varies_per_attempt(value, &program.parts)
+                            && when
+                                .as_ref()
+                                .is_none_or(|w| !template::expr_varies_per_attempt(w))
+                    }
+                    HeaderEntry::Custom | HeaderEntry::Signature => false,
+                })
+                .collect(),
+        )
+    }
+
+    /// [`Profile::build_attempt_with`], with the delivery's [`HeaderMemo`]: a header that is
+    /// the same on every attempt is evaluated on the first attempt and copied from `memo`
+    /// after; the others, and the signature, are made afresh. The requests are the same as
+    /// without a memo.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build_attempt_memo(
+        &self,
+        endpoint: &Endpoint,
+        event_type: &str,
+        data: &Value,
+        ids: &DeliveryIds,
+        now: Duration,
+        attempt: AttemptInfo<'_>,
+        body: Option<Bytes>,
+        memo: Option<&mut HeaderMemo>,
+    ) -> Result<OutgoingRequest, ConfigError> {
         if let Some(why) = &self.envelope.data_must_be_object
             && !data.is_object()
         {
@@ -900,12 +965,13 @@ impl Profile {
                 Bytes::from(body)
             }
         };
-        let headers = self.headers_for(&rt, endpoint, &body, ids, now, attempt.url)?;
+        let headers = self.headers_for(&rt, endpoint, &body, ids, now, attempt.url, memo)?;
         Ok(OutgoingRequest { headers, body })
     }
 
     /// The header list evaluated, the endpoint's custom headers merged in, the signature
     /// inserted where the list says.
+    #[allow(clippy::too_many_arguments)]
     fn headers_for(
         &self,
         rt: &Rt<'_>,
@@ -914,11 +980,20 @@ impl Profile {
         ids: &DeliveryIds,
         now: Duration,
         url: &str,
+        memo: Option<&mut HeaderMemo>,
     ) -> Result<Vec<(String, String)>, ConfigError> {
         let mut out: Vec<(String, String)> = Vec::with_capacity(self.headers.len() + 4);
         let mut sig_at = None;
         let mut late = false;
-        for entry in self.headers.iter() {
+        // The memo only with the fixed flags of this very header list (a profile whose
+        // `headers` were replaced after it was compiled evaluates every header).
+        let mut memo = memo.filter(|_| self.headers_fixed.len() == self.headers.len());
+        if let Some(m) = memo.as_deref_mut()
+            && m.0.len() != self.headers.len()
+        {
+            m.0 = vec![Memo::Unknown; self.headers.len()];
+        }
+        for (i, entry) in self.headers.iter().enumerate() {
             match entry {
                 HeaderEntry::Custom => {
                     self.merge_custom(&mut out, endpoint);
@@ -932,23 +1007,27 @@ impl Profile {
                     when,
                     ..
                 } => {
-                    if let Some(w) = when {
-                        let holds = rt
-                            .expr_value(w)
-                            .map_err(|e| ConfigError::Data(format!("header {name}: {e}")))?
-                            .into_value();
-                        if holds.as_bool() != Some(true) {
-                            continue;
+                    let slot = match memo.as_deref_mut() {
+                        Some(m) if self.headers_fixed[i] => Some(&mut m.0[i]),
+                        _ => None,
+                    };
+                    let text = match slot {
+                        Some(Memo::Skip) => continue,
+                        Some(Memo::Text(t)) => t.clone(),
+                        slot => {
+                            let text = Self::header_value(rt, name, value, *frame, when.as_ref())?;
+                            if let Some(slot) = slot {
+                                *slot = match &text {
+                                    None => Memo::Skip,
+                                    Some(t) => Memo::Text(t.clone()),
+                                };
+                            }
+                            match text {
+                                Some(t) => t,
+                                None => continue,
+                            }
                         }
-                    }
-                    let v = rt
-                        .eval(value, *frame, None)
-                        .map_err(|e| ConfigError::Data(format!("header {name}: {e}")))?;
-                    if v.is_absent() {
-                        continue;
-                    }
-                    let mut text = String::new();
-                    v.write_text(&mut text);
+                    };
                     if late {
                         // A header after the custom ones wins over a custom one of its name.
                         if let Some(i) = out.iter().position(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -983,6 +1062,34 @@ impl Profile {
             out.insert(at + i, h);
         }
         Ok(out)
+    }
+
+    /// One header entry's value, `None` when its `when` does not hold or its value is absent.
+    fn header_value(
+        rt: &Rt<'_>,
+        name: &str,
+        value: &TNode,
+        frame: usize,
+        when: Option<&Expr>,
+    ) -> Result<Option<String>, ConfigError> {
+        if let Some(w) = when {
+            let holds = rt
+                .expr_value(w)
+                .map_err(|e| ConfigError::Data(format!("header {name}: {e}")))?
+                .into_value();
+            if holds.as_bool() != Some(true) {
+                return Ok(None);
+            }
+        }
+        let v = rt
+            .eval(value, frame, None)
+            .map_err(|e| ConfigError::Data(format!("header {name}: {e}")))?;
+        if v.is_absent() {
+            return Ok(None);
+        }
+        let mut text = String::new();
+        v.write_text(&mut text);
+        Ok(Some(text))
     }
 
     /// The endpoint's custom headers: a protected name is dropped, a name already sent

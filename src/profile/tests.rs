@@ -527,3 +527,112 @@ fn a_template_reading_the_attempt_or_the_generator_varies_per_attempt() {
     assert!(!node_varies_per_attempt(&var(CtxVar::Time), &[]));
     assert!(!node_varies_per_attempt(&var(CtxVar::Data), &[]));
 }
+
+/// Attempts 1 to 4 of one delivery of `p`'s first event type, each a minute apart, built
+/// with one header memo for the delivery and each built afresh.
+fn attempts_with_and_without_a_memo(p: &Profile) -> (Vec<OutgoingRequest>, Vec<OutgoingRequest>) {
+    let mut rng = RunRng::new(11);
+    let endpoint = p
+        .endpoint_for_run(&Endpoint::default(), &mut rng)
+        .unwrap_or_default();
+    let event_type = p
+        .catalogue
+        .first()
+        .map_or_else(|| "ping".to_owned(), |e| e.name.clone());
+    let data = p.generate_data(&event_type, &mut rng);
+    let ids = DeliveryIds {
+        event_time: Some(epoch(0)),
+        ..p.new_ids(&mut rng)
+    };
+    let mut memo = HeaderMemo::default();
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for n in 1..=4u32 {
+        let attempt = AttemptInfo {
+            n,
+            last: (n > 1).then_some(AttemptResult::Status(503)),
+            url: DEFAULT_PATH,
+        };
+        let now = epoch(60 * u64::from(n));
+        with.push(
+            p.build_attempt_memo(
+                &endpoint,
+                &event_type,
+                &data,
+                &ids,
+                now,
+                attempt,
+                None,
+                Some(&mut memo),
+            )
+            .unwrap(),
+        );
+        without.push(
+            p.build_attempt(&endpoint, &event_type, &data, &ids, now, attempt)
+                .unwrap(),
+        );
+    }
+    (with, without)
+}
+
+fn header_lists(r: &[OutgoingRequest]) -> Vec<Vec<(String, String)>> {
+    r.iter().map(|r| r.headers.clone()).collect()
+}
+
+#[test]
+fn a_delivery_header_memo_gives_every_attempt_the_headers_built_afresh_with_every_built_in() {
+    for p in builtins() {
+        // Act
+        let (with, without) = attempts_with_and_without_a_memo(&p);
+
+        // Assert
+        assert_eq!(header_lists(&with), header_lists(&without), "{}", p.name);
+    }
+}
+
+#[test]
+fn a_header_memo_leaves_headers_reading_the_attempt_or_a_per_attempt_id_fresh() {
+    // Arrange: a header reading the attempt number, one shown only from the second attempt,
+    // one reading the data; then the same with an id drawn afresh per attempt.
+    let text = builtin_text("standard-webhooks").unwrap().replace(
+        "  - $custom\n",
+        "  - $custom\n  - X-Attempt: \"{attempt}\"\n  - name: X-Retry\n    value: \"{last_status}\"\n    when: \"attempt > 1\"\n  - X-Type: \"{type}\"\n",
+    );
+    let fixed = load::load_str(std::path::Path::new("x.yaml"), &text).unwrap();
+    let per_attempt_id = text.replace(
+        "  id: \"msg_{alnum(27)}\"",
+        "  id: \"msg_{alnum(27)}\"\n  try: {form: \"try_{alnum(8)}\", repeat: false}",
+    );
+    let per_attempt_id = per_attempt_id.replace(
+        "  - X-Type: \"{type}\"\n",
+        "  - X-Type: \"{type}\"\n  - X-Try: \"{try}\"\n",
+    );
+    let per_attempt_id = load::load_str(std::path::Path::new("y.yaml"), &per_attempt_id).unwrap();
+
+    for p in [&fixed, &per_attempt_id] {
+        // Act
+        let (with, without) = attempts_with_and_without_a_memo(p);
+
+        // Assert
+        assert_eq!(header_lists(&with), header_lists(&without), "{}", p.name);
+        let value = |r: &OutgoingRequest, name: &str| {
+            crate::signing::header(&r.headers, name).map(str::to_owned)
+        };
+        assert_eq!(value(&with[0], "X-Attempt").as_deref(), Some("1"));
+        assert_eq!(value(&with[3], "X-Attempt").as_deref(), Some("4"));
+        assert_eq!(value(&with[0], "X-Retry"), None);
+        assert_eq!(value(&with[1], "X-Retry").as_deref(), Some("503"));
+        assert_ne!(
+            value(&with[0], "webhook-timestamp"),
+            value(&with[1], "webhook-timestamp")
+        );
+    }
+    assert_eq!(
+        fixed.headers_fixed.as_slice(),
+        &[true, false, false, true, false, false, false, true]
+    );
+    assert!(per_attempt_id.headers_fixed.iter().all(|f| !f));
+    let (tries, _) = attempts_with_and_without_a_memo(&per_attempt_id);
+    let try_of =
+        |r: &OutgoingRequest| crate::signing::header(&r.headers, "X-Try").map(str::to_owned);
+    assert_ne!(try_of(&tries[0]), try_of(&tries[1]));
+}

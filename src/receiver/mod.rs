@@ -182,7 +182,7 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     }
     // In a live run the tag comes from the delivery's port and names no attempt (0): the
     // reducer takes the latest one the sender started.
-    let mut tag = parts.extensions.get::<DeliveryTag>().cloned();
+    let mut tag = parts.extensions.remove::<DeliveryTag>();
     // An in-process request brings its header list made already (the same list its
     // `HeaderMap` would give); a request from a socket has its `HeaderMap` converted.
     let headers: Vec<(String, String)> = match parts.extensions.remove::<InProcessHeaders>() {

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use crate::clock::SharedClock;
 use crate::events::{EngineEvent, Outcome};
-use crate::profile::{AttemptInfo, DeliveryIds, Endpoint, Profile};
+use crate::profile::{AttemptInfo, DeliveryIds, Endpoint, HeaderMemo, Profile};
 use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
 use crate::retry::{AttemptResult, Verdict};
 use crate::rng::RunRng;
@@ -141,6 +141,10 @@ pub async fn deliver_from(
         d,
         ids: None,
         hooks,
+        // In process (sim mode, storms) a delivery keeps the header values that repeat;
+        // over HTTP it does not, so a delivery waiting to retry holds no more than before
+        // (boxed: 8 bytes of the future, not 24).
+        memo: matches!(ctx.transport, Transport::InProcess(_)).then(Box::default),
     };
     let outcome = deliver_inner(ctx, src, first.max(1)).await;
     hooks.finished(d, outcome);
@@ -165,7 +169,6 @@ where
 trait Source {
     fn index(&self) -> usize;
     fn event_type(&self) -> &str;
-    fn data(&self) -> &Value;
     fn ids(&self) -> &DeliveryIds;
     fn jitter_seed(&self) -> u64;
     /// Fixes the event's time (called when the delivery has none).
@@ -174,12 +177,16 @@ trait Source {
     fn data_done(&mut self) {}
     /// Attempt `next` is due after `wait` ([`DeliveryHooks::retry_scheduled`]).
     fn retry_scheduled(&self, _next: u32, _wait: Duration) {}
+    /// What an attempt is built from: the event type, the data, the ids and the
+    /// delivery's header memo when it keeps one.
+    fn attempt_inputs(&mut self) -> (&str, &Value, &DeliveryIds, Option<&mut HeaderMemo>);
 }
 
 struct Borrowed<'a> {
     d: &'a Delivery,
     ids: Option<DeliveryIds>,
     hooks: &'a dyn DeliveryHooks,
+    memo: Option<Box<HeaderMemo>>,
 }
 
 impl Source for Borrowed<'_> {
@@ -188,9 +195,6 @@ impl Source for Borrowed<'_> {
     }
     fn event_type(&self) -> &str {
         &self.d.event_type
-    }
-    fn data(&self) -> &Value {
-        &self.d.data
     }
     fn ids(&self) -> &DeliveryIds {
         self.ids.as_ref().unwrap_or(&self.d.ids)
@@ -207,6 +211,15 @@ impl Source for Borrowed<'_> {
     fn retry_scheduled(&self, next: u32, wait: Duration) {
         self.hooks.retry_scheduled(self.d, next, wait);
     }
+    fn attempt_inputs(&mut self) -> (&str, &Value, &DeliveryIds, Option<&mut HeaderMemo>) {
+        let ids = self.ids.as_ref().unwrap_or(&self.d.ids);
+        (
+            &self.d.event_type,
+            &self.d.data,
+            ids,
+            self.memo.as_deref_mut(),
+        )
+    }
 }
 
 /// A delivery handed over to the sender.
@@ -218,9 +231,6 @@ impl Source for Owned {
     }
     fn event_type(&self) -> &str {
         &self.0.event_type
-    }
-    fn data(&self) -> &Value {
-        &self.0.data
     }
     fn ids(&self) -> &DeliveryIds {
         &self.0.ids
@@ -235,6 +245,9 @@ impl Source for Owned {
         // An empty object (no allocation): later attempts read neither the data (no header
         // does, the body is re-sent) nor its kind past the first build, which checked it.
         self.0.data = Value::Object(serde_json::Map::new());
+    }
+    fn attempt_inputs(&mut self) -> (&str, &Value, &DeliveryIds, Option<&mut HeaderMemo>) {
+        (&self.0.event_type, &self.0.data, &self.0.ids, None)
     }
 }
 
@@ -293,17 +306,24 @@ where
             // Boxed: an attempt's state (its request, a router call or an HTTP exchange) is
             // large, and a delivery waiting to retry should not carry its space through the wait.
             let had_body = body.is_some();
-            let tried = Box::pin(one_attempt(
-                &ctx,
-                src.index(),
-                src.event_type(),
-                src.data(),
-                src.ids(),
-                n,
-                previous,
-                &mut body,
-                body_repeats,
-            ))
+            // The inputs borrowed in a block of their own, so that the future keeps no
+            // room for them across the attempt (a waiting delivery's future stays as small).
+            let tried = {
+                let index = src.index();
+                let (event_type, data, ids, memo) = src.attempt_inputs();
+                Box::pin(one_attempt(
+                    &ctx,
+                    index,
+                    event_type,
+                    data,
+                    ids,
+                    memo,
+                    n,
+                    previous,
+                    &mut body,
+                    body_repeats,
+                ))
+            }
             .await;
             if !had_body && body.is_some() && !ctx.profile.headers_read_data() {
                 src.data_done();
@@ -475,6 +495,7 @@ async fn one_attempt(
     event_type: &str,
     data: &Value,
     ids: &DeliveryIds,
+    memo: Option<&mut HeaderMemo>,
     n: u32,
     previous: Option<AttemptResult>,
     body: &mut Option<bytes::Bytes>,
@@ -483,7 +504,7 @@ async fn one_attempt(
     let profile = &ctx.profile;
     let policy = &profile.retry;
     let started = Instant::now();
-    let request = match profile.build_attempt_with(
+    let request = match profile.build_attempt_memo(
         &ctx.endpoint,
         event_type,
         data,
@@ -495,6 +516,7 @@ async fn one_attempt(
             url: &ctx.url,
         },
         body.clone(),
+        memo,
     ) {
         Ok(r) => {
             if body_repeats {
@@ -520,8 +542,10 @@ async fn one_attempt(
     let (result, response, requests) = attempt(ctx, index, event_type, n, &record).await;
     drop(record);
     let latency = ctx.engine(started.elapsed());
+    // The clock read only when the answer has a `Retry-After` to read against it.
     let retry_after = response
         .as_ref()
+        .filter(|r| crate::signing::header(&r.headers, "retry-after").is_some())
         .and_then(|r| retry_after(&r.headers, ctx.clock.now()));
     let verdict = match &response {
         Some(r) => policy.classify_answer(result, &r.headers),
@@ -557,7 +581,11 @@ async fn attempt(
     let mut hop = 0u32;
     let mut resent = false;
     loop {
-        let sent_at = Instant::now();
+        // Read only where the profile resends after a quick connection error.
+        let sent_at = policy
+            .resend_quick_connection_error
+            .is_some()
+            .then(Instant::now);
         let req = WireRequest {
             url: url.clone(),
             headers: &request.headers,
@@ -577,7 +605,8 @@ async fn attempt(
                     // once from one that fails slowly.
                     let quick = policy
                         .resend_quick_connection_error
-                        .is_some_and(|within| sent_at.elapsed() < within);
+                        .zip(sent_at)
+                        .is_some_and(|(within, at)| at.elapsed() < within);
                     if quick && !resent {
                         resent = true;
                         hop += 1;
