@@ -250,7 +250,12 @@ async fn sender_shard(
                             .iter()
                             .map(|(k, v)| (k.as_str(), redact(k, v)))
                             .collect(),
-                        body: String::from_utf8_lossy(&request.body),
+                        // UTF-8 (as the sender's bodies are) is written as it is; only
+                        // other bytes go through the lossy pass.
+                        body: match std::str::from_utf8(&request.body) {
+                            Ok(s) => std::borrow::Cow::Borrowed(s),
+                            Err(_) => String::from_utf8_lossy(&request.body),
+                        },
                     };
                     let _ = serde_json::to_writer(&mut buf, &line);
                     buf.push(b'\n');

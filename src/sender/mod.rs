@@ -577,7 +577,8 @@ async fn attempt(
     request: &RequestRecord,
 ) -> (AttemptResult, Option<ResponseRecord>, u32) {
     let policy = &ctx.profile.retry;
-    let mut url = ctx.url.clone();
+    // The URL a redirect led to (none yet: the context's).
+    let mut redirected: Option<String> = None;
     let mut hop = 0u32;
     let mut resent = false;
     loop {
@@ -586,13 +587,18 @@ async fn attempt(
             .resend_quick_connection_error
             .is_some()
             .then(Instant::now);
+        let url = redirected.as_deref().unwrap_or(&ctx.url);
         let req = WireRequest {
-            url: url.clone(),
+            url: url.to_owned(),
             headers: &request.headers,
             body: request.body.clone(),
             tag: DeliveryTag {
                 delivery: index,
-                event_type: event_type.to_owned(),
+                // Read by the in-process receiver only: over HTTP the tag goes nowhere.
+                event_type: match ctx.transport {
+                    Transport::InProcess(_) => event_type.to_owned(),
+                    Transport::Http(_) => String::new(),
+                },
                 attempt: n,
                 hop,
             },
@@ -627,7 +633,7 @@ async fn attempt(
                 if hop >= u32::from(policy.max_redirects) {
                     return (AttemptResult::TooManyRedirects, Some(response), hop + 1);
                 }
-                url = resolve(&url, &loc);
+                redirected = Some(resolve(url, &loc));
                 hop += 1;
             }
             _ => {

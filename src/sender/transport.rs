@@ -76,6 +76,47 @@ pub enum Transport {
 pub struct HttpClients {
     plain: HyperClient<HttpConnector, Full<Bytes>>,
     tls: reqwest::Client,
+    /// What a plain request's head is made of, parsed once and re-used.
+    parsed: std::sync::Arc<std::sync::Mutex<Parsed>>,
+}
+
+/// The `http://` URLs and header names an [`HttpClients`] has parsed, each kept with what
+/// it parsed to (a clone shares its bytes): a transport sends most requests to its
+/// context's one URL with its profile's header names, so each is parsed once, not once per
+/// attempt. At most [`PARSED_KEPT`] of each are kept; others are parsed on each send.
+#[derive(Default)]
+struct Parsed {
+    urls: Vec<(String, http::Uri)>,
+    names: Vec<(String, http::HeaderName)>,
+}
+
+/// How many URLs and header names a [`Parsed`] keeps.
+const PARSED_KEPT: usize = 64;
+
+impl Parsed {
+    fn uri(&mut self, url: &str) -> Result<http::Uri, TransportError> {
+        if let Some((_, uri)) = self.urls.iter().find(|(u, _)| u == url) {
+            return Ok(uri.clone());
+        }
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| TransportError::Request(format!("{url}: {e}")))?;
+        if self.urls.len() < PARSED_KEPT {
+            self.urls.push((url.to_owned(), uri.clone()));
+        }
+        Ok(uri)
+    }
+
+    fn name(&mut self, name: &str) -> Result<http::HeaderName, http::Error> {
+        if let Some((_, n)) = self.names.iter().find(|(k, _)| k == name) {
+            return Ok(n.clone());
+        }
+        let n = http::HeaderName::from_bytes(name.as_bytes())?;
+        if self.names.len() < PARSED_KEPT {
+            self.names.push((name.to_owned(), n.clone()));
+        }
+        Ok(n)
+    }
 }
 
 impl std::fmt::Debug for HttpClients {
@@ -98,6 +139,7 @@ impl Transport {
         Ok(Transport::Http(std::sync::Arc::new(HttpClients {
             plain,
             tls,
+            parsed: Default::default(),
         })))
     }
 
@@ -105,9 +147,7 @@ impl Transport {
     pub async fn send(&self, req: WireRequest<'_>) -> Result<WireResponse, TransportError> {
         match self {
             Transport::InProcess(router) => send_in_process(router, req).await,
-            Transport::Http(clients) if is_plain_http(&req.url) => {
-                send_plain(&clients.plain, req).await
-            }
+            Transport::Http(clients) if is_plain_http(&req.url) => send_plain(clients, req).await,
             Transport::Http(clients) => send_http(&clients.tls, req).await,
         }
     }
@@ -259,27 +299,34 @@ fn valid_header_value(value: &str) -> bool {
 }
 
 async fn send_plain(
-    client: &HyperClient<HttpConnector, Full<Bytes>>,
+    clients: &HttpClients,
     req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
-    let uri: http::Uri = req
-        .url
-        .parse()
-        .map_err(|e| TransportError::Request(format!("{}: {e}", req.url)))?;
-    let mut builder = http::Request::builder().method("POST").uri(uri);
-    for (k, v) in req.headers {
-        builder = builder.header(k.as_str(), v.as_str());
+    // The header map built in one go, with room for every header (`http::request::Builder`
+    // moves the request's parts on every `header` call): the same names, values, order and
+    // refusals as adding them one by one, then `accept: */*` when the caller sent none.
+    let (uri, mut headers) = {
+        // A poisoned lock only means another thread panicked holding it; the lists are
+        // whole (entries are pushed complete), so they are used anyway.
+        let mut parsed = clients.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        let uri = parsed.uri(&req.url)?;
+        let refused = |e: http::Error| TransportError::Request(e.to_string());
+        let mut headers = http::HeaderMap::with_capacity(req.headers.len() + 1);
+        for (k, v) in req.headers {
+            let name = parsed.name(k).map_err(refused)?;
+            let value = http::HeaderValue::from_str(v).map_err(|e| refused(e.into()))?;
+            headers.append(name, value);
+        }
+        (uri, headers)
+    };
+    if !headers.contains_key(http::header::ACCEPT) {
+        headers.insert(http::header::ACCEPT, http::HeaderValue::from_static("*/*"));
     }
-    if !req
-        .headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
-    {
-        builder = builder.header("accept", "*/*");
-    }
-    let request = builder
-        .body(Full::new(req.body))
-        .map_err(|e| TransportError::Request(e.to_string()))?;
+    let mut request = http::Request::new(Full::new(req.body));
+    *request.method_mut() = http::Method::POST;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    let client = &clients.plain;
     let response = client
         .request(request)
         .await
@@ -465,6 +512,108 @@ mod tests {
                 "value {value:?}"
             );
         }
+    }
+
+    fn no_tag() -> DeliveryTag {
+        DeliveryTag {
+            delivery: 0,
+            event_type: String::new(),
+            attempt: 1,
+            hop: 0,
+        }
+    }
+
+    /// What `http::request::Builder` says of `headers` added one by one (the way plain
+    /// requests were built before their header map was made in one go).
+    fn builder_refusal(headers: &[(String, String)]) -> Option<String> {
+        let mut b = http::Request::builder()
+            .method("POST")
+            .uri("http://127.0.0.1:9/");
+        for (k, v) in headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        b.body(()).err().map(|e| e.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_plain_request_refuses_a_bad_header_as_the_request_builder_does() {
+        // Arrange: nothing listens on port 9; each refusal comes before any connection.
+        let Transport::Http(clients) = Transport::http().unwrap() else {
+            unreachable!()
+        };
+        let h = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+        for headers in [
+            h("bad name", "v"),
+            h("é", "v"),
+            h("x-ok", "a\nb"),
+            h("", "v"),
+        ] {
+            let req = WireRequest {
+                url: "http://127.0.0.1:9/".into(),
+                headers: &headers,
+                body: Bytes::new(),
+                tag: no_tag(),
+            };
+
+            // Act (twice: the second time the name is the one kept from the first)
+            let first = send_plain(&clients, req.clone()).await.err();
+            let again = send_plain(&clients, req).await.err();
+
+            // Assert
+            let want = builder_refusal(&headers).map(TransportError::Request);
+            assert!(want.is_some(), "{headers:?}");
+            assert_eq!(first, want, "{headers:?}");
+            assert_eq!(again, want, "{headers:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_plain_request_to_a_url_http_cannot_parse_is_refused_every_time() {
+        // Arrange
+        let Transport::Http(clients) = Transport::http().unwrap() else {
+            unreachable!()
+        };
+        let url = "http://exa mple.com/x";
+        let want = url
+            .parse::<http::Uri>()
+            .err()
+            .map(|e| format!("{url}: {e}"));
+
+        // Act
+        let req = || WireRequest {
+            url: url.into(),
+            headers: &[],
+            body: Bytes::new(),
+            tag: no_tag(),
+        };
+        let first = send_plain(&clients, req()).await.err();
+        let again = send_plain(&clients, req()).await.err();
+
+        // Assert
+        assert!(want.is_some());
+        assert_eq!(first, want.clone().map(TransportError::Request));
+        assert_eq!(again, want.map(TransportError::Request));
+    }
+
+    #[test]
+    fn a_parsed_url_and_header_name_are_kept_and_give_what_parsing_gives() {
+        // Arrange
+        let mut parsed = Parsed::default();
+
+        // Act
+        let uri = parsed.uri("http://127.0.0.1:8080/hooks?x=1").unwrap();
+        let again = parsed.uri("http://127.0.0.1:8080/hooks?x=1").unwrap();
+        let name = parsed.name("X-Signature").unwrap();
+        let same = parsed.name("X-Signature").unwrap();
+
+        // Assert
+        assert_eq!(uri, again);
+        assert_eq!(uri.to_string(), "http://127.0.0.1:8080/hooks?x=1");
+        assert_eq!(
+            (name.as_str(), same.as_str()),
+            ("x-signature", "x-signature")
+        );
+        assert_eq!((parsed.urls.len(), parsed.names.len()), (1, 1));
     }
 
     #[test]
