@@ -272,6 +272,7 @@ pub fn command(a: EmulateArgs, out: &mut dyn Write) -> Result {
         .build()?;
     rt.block_on(async {
         let listener = live::bind(&listen).await.map_err(Error::input)?;
+        let stop = live::stop_signals();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let emu = Emulator::start(cfg, listener, (!a.quiet).then_some(tx)).await?;
         writeln!(
@@ -283,7 +284,6 @@ pub fn command(a: EmulateArgs, out: &mut dyn Write) -> Result {
             writeln!(out, "hookrig emulate {name}: {n}")?;
         }
         out.flush()?;
-        let stop = stop_signal();
         tokio::pin!(stop);
         loop {
             tokio::select! {
@@ -309,29 +309,6 @@ pub fn command(a: EmulateArgs, out: &mut dyn Write) -> Result {
         )?;
         Ok(ExitStatus::Success)
     })
-}
-
-/// Ctrl-C, or SIGTERM where there is one.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 #[cfg(test)]

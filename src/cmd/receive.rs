@@ -98,6 +98,7 @@ pub fn command(a: ReceiveArgs, out: &mut dyn Write) -> Result {
     rt.block_on(async {
         let listener = live::bind(&a.listen).await.map_err(Error::input)?;
         let addr = listener.local_addr()?;
+        let stop = live::stop_signals();
         let mut receiver = Receiver::new(faults.default)
             .with_routes(faults.routes)
             .with_body_limit(a.body_limit)
@@ -114,10 +115,7 @@ pub fn command(a: ReceiveArgs, out: &mut dyn Write) -> Result {
         )?;
         out.flush()?;
         let state = Arc::new(receiver);
-        live::serve(listener, receiver::app(Arc::clone(&state)), async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+        live::serve(listener, receiver::app(Arc::clone(&state)), stop).await;
         let n = state.count();
         writeln!(out, "hookrig receive: stopped; {n} request(s) recorded")?;
         Ok(ExitStatus::Success)

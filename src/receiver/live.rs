@@ -69,6 +69,43 @@ pub enum BindError {
     },
 }
 
+/// Ctrl-C, or SIGTERM where there is one: both are registered when this is called, so a
+/// signal sent as soon as a command has said it is listening stops it gracefully (a
+/// handler installed only when the wait is first polled leaves a moment in which SIGTERM
+/// kills the process outright). Call it inside the runtime, before announcing anything.
+pub fn stop_signals() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            if interrupt.is_none() && terminate.is_none() {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+            tokio::select! {
+                () = wait(interrupt) => {}
+                () = wait(terminate) => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 /// Binds `addr` (e.g. `127.0.0.1:0`).
 pub async fn bind(addr: &str) -> Result<TcpListener, BindError> {
     TcpListener::bind(addr).await.map_err(|source| {

@@ -152,7 +152,12 @@ pub fn run_live(
     let result = rt.block_on(async {
         let stop = live.stop.clone().unwrap_or_default();
         if live.signals {
-            tokio::spawn(stop_on_signals(Arc::clone(&stop)));
+            let signalled = crate::receiver::live::stop_signals();
+            let stop = Arc::clone(&stop);
+            tokio::spawn(async move {
+                signalled.await;
+                stop.notify_one();
+            });
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
         for (i, (s, p)) in scenarios.iter().zip(plans).enumerate() {
@@ -284,25 +289,6 @@ pub fn run_live(
         }
     }
     Ok(run)
-}
-
-async fn stop_on_signals(stop: Arc<Notify>) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            stop.notify_one();
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    stop.notify_one();
 }
 
 /// Evaluates scenario `i`'s checks once it has ended: live tolerances, signatures judged

@@ -604,3 +604,24 @@ fn hookrig_receive_prints_its_address_and_on_ctrl_c_how_many_requests_it_recorde
     assert_eq!(rest, "hookrig receive: stopped; 1 request(s) recorded\n");
     assert!(exit.success(), "{exit:?}");
 }
+
+/// A service manager (systemd, Docker, a CI runner) stops with SIGTERM, and may send it as
+/// soon as the listening line appears: the receiver still stops gracefully with its count.
+#[test]
+fn hookrig_receive_stops_gracefully_on_sigterm_sent_right_after_it_says_it_is_listening() {
+    let (mut child, first, _addr, mut out) =
+        crate::utils::spawn_serving(&["receive", "--listen", "127.0.0.1:0"]);
+
+    let killed = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status()
+        .unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    let exit = child.wait().unwrap();
+
+    assert!(killed.success());
+    assert!(first.starts_with("hookrig receive: listening on"), "{first}");
+    assert_eq!(rest, "hookrig receive: stopped; 0 request(s) recorded\n");
+    assert!(exit.success(), "{exit:?}");
+}
