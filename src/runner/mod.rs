@@ -100,7 +100,7 @@ pub fn run_sim_each<E>(
         } else {
             let prepared = s.for_run(opts.seed);
             let s = prepared.as_ref().unwrap_or(s);
-            for e in rt.block_on(sim(i, s, opts)) {
+            for e in rt.block_on(sim_prepared(i, s, opts)) {
                 observe(&e);
                 state.apply(e);
             }
@@ -143,14 +143,19 @@ pub fn run_scenario_sim(index: usize, scenario: &Scenario, opts: &RunOptions) ->
 }
 
 async fn sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<EngineEvent> {
+    let prepared = scenario.for_run(opts.seed);
+    sim_prepared(index, prepared.as_ref().unwrap_or(scenario), opts).await
+}
+
+/// [`sim`] of a scenario already prepared by [`Scenario::for_run`] (a run of a suite
+/// prepares each once, for the run and its checks).
+async fn sim_prepared(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<EngineEvent> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _ = tx.send(EngineEvent::ScenarioStarted {
         scenario: index,
         name: scenario.name.clone(),
         file: scenario.file.display().to_string(),
     });
-    let prepared = scenario.for_run(opts.seed);
-    let scenario = prepared.as_ref().unwrap_or(scenario);
     announce_secret(index, scenario, &tx);
     let start = tokio::time::Instant::now();
     let router = Receiver::new(scenario.receiver.clone())

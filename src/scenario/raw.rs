@@ -32,9 +32,10 @@ pub struct RawScenario {
     pub description: Option<String>,
     /// A built-in name, a path, or `{base: NAME, …overrides}`.
     pub profile: Spanned<Value>,
-    /// Where deliveries go.
+    /// Where deliveries go (boxed, as are the checks and the sender: a parse moves the
+    /// scenario through several layers, and a small one moves faster).
     #[serde(default)]
-    pub endpoint: Option<Spanned<RawEndpoint>>,
+    pub endpoint: Option<Box<Spanned<RawEndpoint>>>,
     /// The events to deliver (optional with `sender:`).
     #[serde(default)]
     pub events: Option<Spanned<Vec<Spanned<RawEvent>>>>,
@@ -43,13 +44,13 @@ pub struct RawScenario {
     pub receiver: Option<Spanned<Vec<Spanned<RawStep>>>>,
     /// The checks.
     #[serde(default)]
-    pub expect: Option<OneOrMany<RawExpect>>,
+    pub expect: Option<OneOrMany<Box<RawExpect>>>,
     /// How the scenario runs in live mode.
     #[serde(default)]
     pub live: Option<Spanned<RawLive>>,
     /// A sender hookrig did not write, started by a trigger command.
     #[serde(default)]
-    pub sender: Option<Spanned<super::sender::RawSender>>,
+    pub sender: Option<Box<Spanned<super::sender::RawSender>>>,
 }
 
 /// `live:` of a scenario.

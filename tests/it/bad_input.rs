@@ -348,6 +348,62 @@ fn a_scenario_name_used_in_two_files_is_refused_naming_both() {
 }
 
 #[test]
+fn a_scenario_name_used_twice_in_one_list_is_refused_naming_that_file_as_the_first_use() {
+    let scratch = Scratch::new();
+    let list = scratch.file(
+        "list.yaml",
+        &yaml(
+            "
+            scenarios:
+              - name: the same name twice
+                profile: perfectparser
+                events:
+                  - type: batch.completed
+              - name: the same name twice
+                profile: perfectparser
+                events:
+                  - type: batch.completed
+            ",
+        ),
+    );
+
+    let out = hookrig(["validate".into(), scratch.path().as_os_str().to_owned()]);
+
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_contains(
+        &out.stderr,
+        &format!(
+            "{}:6:11: name: duplicate scenario name `the same name twice` (first used at {}:2:11)",
+            list.display(),
+            list.display()
+        ),
+    );
+}
+
+#[test]
+fn a_folder_reached_through_a_symbolic_link_is_searched_like_a_folder() {
+    let scratch = Scratch::new();
+    let real = Scratch::new();
+    real.file("a.yaml", &yaml(SAME_NAME));
+    std::os::unix::fs::symlink(real.path(), scratch.path().join("linked")).unwrap();
+    scratch.file("b.yaml", &yaml(SAME_NAME));
+
+    let out = hookrig(["validate".into(), scratch.path().as_os_str().to_owned()]);
+
+    assert_eq!(out.status, ExitStatus::BadInput, "{}", out.both());
+    assert_contains(&out.stderr, "duplicate scenario name `the same name twice`");
+    assert_contains(
+        &out.stderr,
+        &scratch
+            .path()
+            .join("linked")
+            .join("a.yaml")
+            .display()
+            .to_string(),
+    );
+}
+
+#[test]
 fn a_scenario_name_used_in_two_files_is_located_at_the_second_name() {
     let scratch = Scratch::new();
     let text = yaml(SAME_NAME);

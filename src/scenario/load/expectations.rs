@@ -19,7 +19,7 @@ impl Cx<'_> {
         &mut self,
         events: &[ScenarioEvent],
         at: Position,
-        raw: OneOrMany<RawExpect>,
+        raw: OneOrMany<Box<RawExpect>>,
     ) -> Vec<Expectation> {
         let items = match raw {
             OneOrMany::One(one) => {
@@ -34,10 +34,14 @@ impl Cx<'_> {
             }
             OneOrMany::Many(list) => list,
         };
-        items
-            .into_iter()
-            .filter_map(|e| self.expectation(events, at, e))
-            .collect()
+        // Sized to the list: a scenario is held until the whole suite is checked.
+        let mut out = Vec::with_capacity(items.len());
+        for e in items {
+            if let Some(x) = self.expectation(events, at, *e) {
+                out.push(x);
+            }
+        }
+        out
     }
 
     fn expectation(

@@ -41,6 +41,13 @@ pub use crate::profile::load::MAX_ATTEMPTS;
 pub use crate::text::MAX_DURATION;
 pub use crate::text::parse_duration;
 
+/// The endpoint of every scenario that gives none: one, shared (a suite holds every
+/// scenario until all are checked).
+fn default_endpoint() -> Arc<Endpoint> {
+    static DEFAULT: std::sync::OnceLock<Arc<Endpoint>> = std::sync::OnceLock::new();
+    Arc::clone(DEFAULT.get_or_init(|| Arc::new(Endpoint::default())))
+}
+
 struct Cx<'a> {
     file: &'a Path,
     errors: Vec<InputError>,
@@ -80,15 +87,15 @@ impl Cx<'_> {
             self.refuse_for_sender(&raw.endpoint, raw.events.as_ref());
         }
         let endpoint = match (&mut profile, raw.endpoint) {
-            (Some(p), Some(e)) => self.endpoint(p, e),
-            (_, None) => Some(Endpoint::default()),
+            (Some(p), Some(e)) => self.endpoint(p, *e).map(Arc::new),
+            (_, None) => Some(default_endpoint()),
             (None, Some(_)) => None,
         };
-        let sender = raw.sender.and_then(|s| self.sender(s));
+        let sender = raw.sender.and_then(|s| self.sender(*s));
         let events = match raw.events {
             Some(ev) => profile
                 .as_ref()
-                .map(|p| self.events(p, endpoint.as_ref(), ev))
+                .map(|p| self.events(p, endpoint.as_deref(), ev))
                 .unwrap_or_default(),
             None if external => sender::unnamed_events(sender.as_ref()),
             None => {
@@ -127,7 +134,7 @@ impl Cx<'_> {
             name,
             file: self.file.to_owned(),
             profile: profile?,
-            endpoint: Arc::new(endpoint?),
+            endpoint: endpoint?,
             events,
             receiver: receiver?,
             expect,
@@ -162,7 +169,7 @@ impl Cx<'_> {
                 "events: the list is empty; give at least one event (`- type: NAME`)",
             );
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(raw.value.len());
         for ev in raw.value {
             let at = loc(&ev);
             let ev = ev.value;

@@ -33,16 +33,23 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     for p in paths {
         collect(p, &mut files, &mut loaded.errors);
     }
-    let mut names: HashMap<String, (PathBuf, Position)> = HashMap::new();
+    // Most files hold one scenario: sized once rather than doubled (and copied) as it grows.
+    loaded.files.reserve_exact(files.len());
+    loaded.scenarios.reserve(files.len());
+    // Each name with where it was first used: the index of its file in `loaded.files`.
+    let mut names: HashMap<String, (usize, Position)> = HashMap::new();
     for file in files {
         let parsed = std::fs::read_to_string(&file)
             .map_err(|e| vec![file_error(&file, format!("cannot read: {e}"))])
             .and_then(|text| parse_any(&file, &text));
+        let here = loaded.files.len();
+        loaded.files.push(file);
+        let file = &loaded.files[here];
         match parsed {
             Ok(Parsed::Profile) => loaded.profiles += 1,
             Ok(Parsed::Scenarios(list)) => {
                 for (scenario, pos) in list {
-                    if let Some((first_file, first)) = names.get(&scenario.name) {
+                    if let Some(&(first_file, first)) = names.get(&scenario.name) {
                         let first_at = match first {
                             (Some(l), Some(c)) => format!(":{l}:{c}"),
                             (Some(l), None) => format!(":{l}"),
@@ -55,18 +62,17 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
                             message: format!(
                                 "name: duplicate scenario name `{}` (first used at {}{first_at}); names must be unique in a run",
                                 scenario.name,
-                                first_file.display(),
+                                loaded.files[first_file].display(),
                             ),
                         });
                         continue;
                     }
-                    names.insert(scenario.name.clone(), (file.clone(), pos));
+                    names.insert(scenario.name.clone(), (here, pos));
                     loaded.scenarios.push(scenario);
                 }
             }
             Err(mut errs) => loaded.errors.append(&mut errs),
         }
-        loaded.files.push(file);
     }
     loaded
 }
@@ -83,16 +89,28 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
         out.push(path.to_owned());
         return;
     }
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+    // Each entry with whether it is a folder, from the directory listing's own file type
+    // (no stat per entry); a symbolic link is followed, as `Path::is_dir` does.
+    let mut entries: Vec<(PathBuf, bool)> = match std::fs::read_dir(path) {
+        Ok(rd) => rd
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let path = e.path();
+                let dir = match e.file_type() {
+                    Ok(t) if !t.is_symlink() => t.is_dir(),
+                    _ => path.is_dir(),
+                };
+                Some((path, dir))
+            })
+            .collect(),
         Err(e) => {
             errors.push(file_error(path, format!("cannot read folder: {e}")));
             return;
         }
     };
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (e, dir) in entries {
+        if dir {
             collect(&e, out, errors);
         } else if matches!(e.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
             out.push(e);

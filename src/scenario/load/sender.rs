@@ -85,7 +85,7 @@ impl Cx<'_> {
     /// Refuses an endpoint URL and events' data and times.
     pub(super) fn refuse_for_sender(
         &mut self,
-        endpoint: &Option<Spanned<raw::RawEndpoint>>,
+        endpoint: &Option<Box<Spanned<raw::RawEndpoint>>>,
         events: Option<&Spanned<Vec<Spanned<raw::RawEvent>>>>,
     ) {
         if let Some(e) = endpoint

@@ -31,7 +31,7 @@ impl Cx<'_> {
             return None;
         }
         let before = self.errors.len();
-        let mut steps = Vec::new();
+        let mut steps = Vec::with_capacity(raw.value.len());
         for s in raw.value {
             let at = loc(&s);
             if let Some(step) = self.step(p, at, s.value) {
