@@ -621,7 +621,10 @@ fn hookrig_receive_stops_gracefully_on_sigterm_sent_right_after_it_says_it_is_li
     let exit = child.wait().unwrap();
 
     assert!(killed.success());
-    assert!(first.starts_with("hookrig receive: listening on"), "{first}");
+    assert!(
+        first.starts_with("hookrig receive: listening on"),
+        "{first}"
+    );
     assert_eq!(rest, "hookrig receive: stopped; 0 request(s) recorded\n");
     assert!(exit.success(), "{exit:?}");
 }
