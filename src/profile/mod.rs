@@ -822,13 +822,13 @@ impl Profile {
         now: Duration,
         attempt: AttemptInfo<'_>,
     ) -> Result<OutgoingRequest, ConfigError> {
-        self.build_attempt_with(endpoint, event_type, data, ids, now, attempt, None)
+        self.build_attempt_memo(endpoint, event_type, data, ids, now, attempt, None, None)
     }
 
     /// Whether every attempt of a delivery carries the same body bytes: the envelope reads
     /// nothing that changes between attempts (their time, number or previous result) and
     /// draws nothing from the generator. The body is then built once per delivery
-    /// ([`Profile::build_attempt_with`]).
+    /// ([`Profile::build_attempt_memo`]).
     pub fn body_repeats(&self) -> bool {
         self.body_repeats
     }
@@ -856,23 +856,6 @@ impl Profile {
         })
     }
 
-    /// [`Profile::build_attempt`], with the body of an earlier attempt of the same
-    /// delivery when [`Profile::body_repeats`] holds: only the headers and the signature
-    /// are made afresh.
-    #[allow(clippy::too_many_arguments)]
-    pub fn build_attempt_with(
-        &self,
-        endpoint: &Endpoint,
-        event_type: &str,
-        data: &Value,
-        ids: &DeliveryIds,
-        now: Duration,
-        attempt: AttemptInfo<'_>,
-        body: Option<Bytes>,
-    ) -> Result<OutgoingRequest, ConfigError> {
-        self.build_attempt_memo(endpoint, event_type, data, ids, now, attempt, body, None)
-    }
-
     /// Per entry of `headers`, whether it makes the same header on every attempt of one
     /// delivery: neither its value nor its `when` reads what varies per attempt
     /// ([`template::node_varies_per_attempt`]), and no id is drawn afresh per attempt
@@ -897,10 +880,11 @@ impl Profile {
         )
     }
 
-    /// [`Profile::build_attempt_with`], with the delivery's [`HeaderMemo`]: a header that is
-    /// the same on every attempt is evaluated on the first attempt and copied from `memo`
-    /// after; the others, and the signature, are made afresh. The requests are the same as
-    /// without a memo.
+    /// [`Profile::build_attempt`] for attempt after attempt of one delivery: with `body`,
+    /// the body of an earlier attempt when [`Profile::body_repeats`] holds, and with `memo`,
+    /// the delivery's [`HeaderMemo`] — a header that is the same on every attempt is
+    /// evaluated on the first attempt and copied from it after. Only the other headers and
+    /// the signature are made afresh; the requests are the same as with neither.
     #[allow(clippy::too_many_arguments)]
     pub fn build_attempt_memo(
         &self,
