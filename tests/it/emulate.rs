@@ -2269,7 +2269,7 @@ async fn garbage_on_every_route_gets_an_answer_and_the_emulator_keeps_serving() 
 
 #[test]
 fn hookrig_emulate_serves_until_sigterm_and_tells_what_it_delivered() {
-    let (mut child, first, addr, mut out) =
+    let (child, first, addr, out) =
         crate::utils::spawn_serving(&["emulate", "llamacloud", "--listen", "127.0.0.1:0"]);
 
     let mut s = std::net::TcpStream::connect(&addr).unwrap();
@@ -2280,15 +2280,9 @@ fn hookrig_emulate_serves_until_sigterm_and_tells_what_it_delivered() {
     .unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
-    let killed = std::process::Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", child.id())])
-        .status()
-        .unwrap();
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    let exit = child.wait().unwrap();
+    let (killed, rest, exit) = crate::utils::stop_serving(child, out, "TERM");
 
-    assert!(killed.success());
+    assert!(killed);
     assert!(
         first.starts_with("hookrig emulate llamacloud: listening on http://127.0.0.1:"),
         "{first}"

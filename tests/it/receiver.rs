@@ -569,7 +569,7 @@ async fn an_http2_client_with_prior_knowledge_gets_the_routers_answers_and_the_l
 
 #[test]
 fn hookrig_receive_prints_its_address_and_on_ctrl_c_how_many_requests_it_recorded() {
-    let (mut child, first, addr, mut out) =
+    let (child, first, addr, mut out) =
         crate::utils::spawn_serving(&["receive", "--listen", "127.0.0.1:0"]);
 
     let mut s = std::net::TcpStream::connect(&addr).unwrap();
@@ -582,15 +582,9 @@ fn hookrig_receive_prints_its_address_and_on_ctrl_c_how_many_requests_it_recorde
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     // Ctrl-C, through the shell's own `kill`.
-    let killed = std::process::Command::new("sh")
-        .args(["-c", &format!("kill -INT {}", child.id())])
-        .status()
-        .unwrap();
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    let exit = child.wait().unwrap();
+    let (killed, rest, exit) = crate::utils::stop_serving(child, out, "INT");
 
-    assert!(killed.success());
+    assert!(killed);
     assert!(
         first.starts_with("hookrig receive: listening on http://127.0.0.1:")
             && first.ends_with("(Ctrl-C to stop)\n"),
@@ -609,18 +603,12 @@ fn hookrig_receive_prints_its_address_and_on_ctrl_c_how_many_requests_it_recorde
 /// soon as the listening line appears: the receiver still stops gracefully with its count.
 #[test]
 fn hookrig_receive_stops_gracefully_on_sigterm_sent_right_after_it_says_it_is_listening() {
-    let (mut child, first, _addr, mut out) =
+    let (child, first, _addr, out) =
         crate::utils::spawn_serving(&["receive", "--listen", "127.0.0.1:0"]);
 
-    let killed = std::process::Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", child.id())])
-        .status()
-        .unwrap();
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    let exit = child.wait().unwrap();
+    let (killed, rest, exit) = crate::utils::stop_serving(child, out, "TERM");
 
-    assert!(killed.success());
+    assert!(killed);
     assert!(
         first.starts_with("hookrig receive: listening on"),
         "{first}"

@@ -221,3 +221,22 @@ pub fn spawn_serving(
         .to_owned();
     (child, first, addr, out)
 }
+
+/// Sends `signal` (`INT` for Ctrl-C, `TERM`) to a process from [`spawn_serving`] through
+/// the shell's own `kill`, then reads the rest of its standard output and waits for it to
+/// exit: whether `kill` succeeded, that output, and the exit status.
+pub fn stop_serving(
+    mut child: std::process::Child,
+    mut out: std::io::BufReader<std::process::ChildStdout>,
+    signal: &str,
+) -> (bool, String, std::process::ExitStatus) {
+    use std::io::Read as _;
+    let killed = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -{signal} {}", child.id())])
+        .status()
+        .unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    let exit = child.wait().unwrap();
+    (killed.success(), rest, exit)
+}
