@@ -267,3 +267,55 @@ fn a_run_with_jobs_zero_is_refused() {
     let err = parsed.expect_err("--jobs 0 parses");
     assert_contains(&err.to_string(), "--jobs");
 }
+
+#[test]
+fn a_scenario_with_its_own_sender_among_many_runs_in_its_turn_on_several_threads() {
+    // Arrange: 40 sim scenarios with a Python sender's scenario among them (file 20).
+    let scratch = many_files();
+    for i in 40..150 {
+        std::fs::remove_file(scratch.path().join(format!("f{i:03}.yaml"))).unwrap();
+    }
+    scratch.file(
+        "f020.yaml",
+        &format!(
+            "name: an external sender\n\
+             profile: {{base: standard-webhooks, attempts: 3, waits: [1s, 2s], timeout: 2s}}\n\
+             endpoint:\n  secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n\
+             sender:\n  trigger: \"python3 {} {{url}}\"\n  timeout: 20s\n\
+             receiver:\n  - respond: 200\n\
+             expect:\n  outcome: delivered\n  attempts: 1\n",
+            crate::external::sender_py()
+        ),
+    );
+    let args = [
+        "run",
+        &scratch.path().display().to_string(),
+        "--format",
+        "json",
+    ];
+
+    // Act
+    let one = with_jobs(&args, 1, scratch.path());
+    let four = with_jobs(&args, 4, scratch.path());
+
+    // Assert: the same entries in the same order; the external one (real time, so its
+    // times differ from run to run) passed in its place.
+    for out in [&one, &four] {
+        assert_eq!(out.status, ExitStatus::Success, "{}", out.both());
+    }
+    let entries = |out: &Output| -> Vec<serde_json::Value> {
+        out.json()["scenarios"].as_array().unwrap().clone()
+    };
+    let (a, b) = (entries(&one), entries(&four));
+    assert_eq!(a.len(), 40);
+    assert_eq!(b.len(), 40);
+    for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+        if k == 20 {
+            assert_eq!(y["name"], "an external sender");
+            assert_eq!(y["trigger"]["status"], 0, "{y}");
+            assert_eq!(y["deliveries"][0]["outcome"], "delivered", "{y}");
+        } else {
+            assert_eq!(x, y, "entry {k}");
+        }
+    }
+}
