@@ -190,6 +190,28 @@ pub enum EngineEvent {
     },
 }
 
+impl EngineEvent {
+    /// The index of the scenario it is about.
+    pub fn scenario(&self) -> usize {
+        match self {
+            Self::ScenarioStarted { scenario, .. }
+            | Self::DeliveryCreated { scenario, .. }
+            | Self::AttemptStarted { scenario, .. }
+            | Self::RequestReceived { scenario, .. }
+            | Self::AttemptFinished { scenario, .. }
+            | Self::RetryScheduled { scenario, .. }
+            | Self::DeliveryStatus { scenario, .. }
+            | Self::SecretGenerated { scenario, .. }
+            | Self::DeliveryFinished { scenario, .. }
+            | Self::ScenarioTimed { scenario, .. }
+            | Self::ScenarioSkipped { scenario, .. }
+            | Self::ScenarioInterrupted { scenario, .. }
+            | Self::TriggerFinished { scenario, .. }
+            | Self::ScenarioChecked { scenario, .. } => *scenario,
+        }
+    }
+}
+
 /// A failed check.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Failure {

@@ -58,6 +58,7 @@ pub mod events;
 pub mod external;
 pub mod faults;
 pub mod fixtures;
+pub mod par;
 pub mod profile;
 pub mod pyjson;
 pub mod receiver;

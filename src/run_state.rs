@@ -225,55 +225,48 @@ impl AttemptState {
     }
 }
 
-impl RunState {
-    /// Applies one event.
+impl ScenarioState {
+    /// Applies one of its own events (the index it carries is not read): the reducer of
+    /// [`RunState::apply`], for a scenario reduced on its own (a run on several threads
+    /// reduces each scenario where it ran, then [`RunState::put`]s it in its place).
     pub fn apply(&mut self, event: EngineEvent) {
         match event {
             EngineEvent::ScenarioStarted {
-                scenario,
+                scenario: _,
                 name,
                 file,
             } => {
-                let s = self.scenario_mut(scenario);
-                s.name = name;
-                s.file = file;
+                self.name = name;
+                self.file = file;
             }
             EngineEvent::DeliveryCreated {
-                scenario,
+                scenario: _,
                 delivery,
                 event_type,
             } => {
-                self.delivery_mut(scenario, delivery).event_type = event_type;
+                self.delivery_mut(delivery).event_type = event_type;
             }
             EngineEvent::AttemptStarted {
-                scenario,
+                scenario: _,
                 delivery,
                 n,
                 at,
                 request,
             } => {
-                let a = self.attempt_mut(scenario, delivery, n);
+                let a = self.attempt_mut(delivery, n);
                 a.started = at;
                 a.sent = Some(request);
             }
             EngineEvent::RequestReceived {
-                scenario,
-                tag,
-                at,
-                request,
-                ..
+                tag, at, request, ..
             } => {
                 if let Some(tag) = tag {
                     let n = match tag.attempt {
                         // Live: the latest attempt the sender started for this delivery.
-                        0 => self
-                            .delivery_mut(scenario, tag.delivery)
-                            .attempts
-                            .len()
-                            .max(1) as u32,
+                        0 => self.delivery_mut(tag.delivery).attempts.len().max(1) as u32,
                         n => n,
                     };
-                    let a = self.attempt_mut(scenario, tag.delivery, n);
+                    let a = self.attempt_mut(tag.delivery, n);
                     if a.arrived.is_none() {
                         a.arrived = Some(at);
                     }
@@ -281,7 +274,7 @@ impl RunState {
                 }
             }
             EngineEvent::AttemptFinished {
-                scenario,
+                scenario: _,
                 delivery,
                 n,
                 result,
@@ -289,74 +282,120 @@ impl RunState {
                 latency,
                 requests,
             } => {
-                let a = self.attempt_mut(scenario, delivery, n);
+                let a = self.attempt_mut(delivery, n);
                 a.result = Some(result);
                 a.response = response;
                 a.latency = Some(latency);
                 a.requests = requests;
             }
             EngineEvent::RetryScheduled {
-                scenario,
+                scenario: _,
                 delivery,
                 n,
                 wait,
             } => {
-                self.attempt_mut(scenario, delivery, n).wait_after = Some(wait);
+                self.attempt_mut(delivery, n).wait_after = Some(wait);
             }
             EngineEvent::DeliveryStatus {
-                scenario,
+                scenario: _,
                 delivery,
                 after,
                 status,
             } => {
-                self.attempt_mut(scenario, delivery, after).status_after = Some(status.to_owned());
+                self.attempt_mut(delivery, after).status_after = Some(status.to_owned());
             }
-            EngineEvent::SecretGenerated { scenario, secret } => {
-                self.scenario_mut(scenario).generated_secret = Some(secret);
+            EngineEvent::SecretGenerated {
+                scenario: _,
+                secret,
+            } => {
+                self.generated_secret = Some(secret);
             }
             EngineEvent::DeliveryFinished {
-                scenario,
+                scenario: _,
                 delivery,
                 outcome,
                 reason,
             } => {
-                let d = self.delivery_mut(scenario, delivery);
+                let d = self.delivery_mut(delivery);
                 d.outcome = Some(outcome);
                 d.reason = reason;
             }
-            EngineEvent::ScenarioTimed { scenario, timing } => {
-                self.scenario_mut(scenario).timing = Some(timing);
+            EngineEvent::ScenarioTimed {
+                scenario: _,
+                timing,
+            } => {
+                self.timing = Some(timing);
             }
             EngineEvent::ScenarioSkipped {
-                scenario,
+                scenario: _,
                 name,
                 file,
                 reason,
             } => {
-                let s = self.scenario_mut(scenario);
-                s.name = name;
-                s.file = file;
-                s.skipped = Some(reason);
+                self.name = name;
+                self.file = file;
+                self.skipped = Some(reason);
             }
             EngineEvent::ScenarioInterrupted {
-                scenario,
+                scenario: _,
                 name,
                 file,
             } => {
-                let s = self.scenario_mut(scenario);
-                s.name = name;
-                s.file = file;
-                s.interrupted = true;
+                self.name = name;
+                self.file = file;
+                self.interrupted = true;
             }
-            EngineEvent::TriggerFinished { scenario, outcome } => {
-                self.scenario_mut(scenario).trigger = Some(outcome);
+            EngineEvent::TriggerFinished {
+                scenario: _,
+                outcome,
+            } => {
+                self.trigger = Some(outcome);
             }
-            EngineEvent::ScenarioChecked { scenario, failures } => {
-                let s = self.scenario_mut(scenario);
-                s.failures = failures;
-                s.checked = true;
+            EngineEvent::ScenarioChecked {
+                scenario: _,
+                failures,
+            } => {
+                self.failures = failures;
+                self.checked = true;
             }
         }
+    }
+
+    fn delivery_mut(&mut self, d: usize) -> &mut DeliveryState {
+        if self.deliveries.len() <= d {
+            self.deliveries.resize_with(d + 1, Default::default);
+        }
+        &mut self.deliveries[d]
+    }
+
+    fn attempt_mut(&mut self, d: usize, n: u32) -> &mut AttemptState {
+        let del = self.delivery_mut(d);
+        let idx = n.max(1) as usize - 1;
+        while del.attempts.len() <= idx {
+            let n = del.attempts.len() as u32 + 1;
+            del.attempts.push(AttemptState {
+                n,
+                ..Default::default()
+            });
+        }
+        &mut del.attempts[idx]
+    }
+}
+
+impl RunState {
+    /// Applies one event.
+    pub fn apply(&mut self, event: EngineEvent) {
+        // An untagged request changes nothing, not even the number of scenarios.
+        if let EngineEvent::RequestReceived { tag: None, .. } = event {
+            return;
+        }
+        self.scenario_mut(event.scenario()).apply(event);
+    }
+
+    /// Puts scenario `i`'s state, reduced elsewhere from its events
+    /// ([`ScenarioState::apply`]): what applying them here would have made.
+    pub fn put(&mut self, i: usize, state: ScenarioState) {
+        *self.scenario_mut(i) = state;
     }
 
     /// Scenarios that passed.
@@ -387,26 +426,5 @@ impl RunState {
             self.scenarios.resize_with(i + 1, Default::default);
         }
         &mut self.scenarios[i]
-    }
-
-    fn delivery_mut(&mut self, s: usize, d: usize) -> &mut DeliveryState {
-        let sc = self.scenario_mut(s);
-        if sc.deliveries.len() <= d {
-            sc.deliveries.resize_with(d + 1, Default::default);
-        }
-        &mut sc.deliveries[d]
-    }
-
-    fn attempt_mut(&mut self, s: usize, d: usize, n: u32) -> &mut AttemptState {
-        let del = self.delivery_mut(s, d);
-        let idx = n.max(1) as usize - 1;
-        while del.attempts.len() <= idx {
-            let n = del.attempts.len() as u32 + 1;
-            del.attempts.push(AttemptState {
-                n,
-                ..Default::default()
-            });
-        }
-        &mut del.attempts[idx]
     }
 }

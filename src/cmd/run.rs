@@ -39,9 +39,11 @@ pub struct RunArgs {
     /// keeps its timing margins at 50 ms of real time (docs/live.md).
     #[arg(long, default_value = "auto", requires = "live", value_name = "auto|F")]
     pub time_scale: runner::scale::TimeScale,
-    /// With --live: how many scenarios run side by side, each with its own receiver and
-    /// ports (default: four per core, at most 64).
-    #[arg(long, requires = "live", value_parser = clap::value_parser!(u64).range(1..=256))]
+    /// How many threads load the files and replay the scenarios (default: one per core,
+    /// at most 8; 1 runs everything on one thread); every report and error is the same
+    /// whatever the number. With --live: how many scenarios run side by side, each with
+    /// its own receiver and ports (default: four per core, at most 64).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub jobs: Option<u64>,
     /// Write the report (text, JSON or JUnit) to this file instead of standard output.
     #[arg(long)]
@@ -69,7 +71,13 @@ pub enum Format {
 
 /// Runs `hookrig run`; `signals` lets SIGINT and SIGTERM stop a live run.
 pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bool) -> Result {
-    let scenarios = load(&a.paths)?;
+    // Sim runs load and replay on `--jobs` threads; a live run's `--jobs` counts the
+    // scenarios it runs side by side, and it loads on one thread per core.
+    let sim_jobs = match (a.live, a.jobs) {
+        (false, Some(j)) => j as usize,
+        _ => crate::par::default_jobs(),
+    };
+    let scenarios = load(&a.paths, sim_jobs)?;
     let outputs = [
         ("--out", &a.out),
         ("--journal", &a.journal),
@@ -138,10 +146,11 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
                 None => &mut *out,
             };
             let mut json = report::json::JsonStream::start(target, a.shard)?;
-            let mut state = runner::run_sim_each(
+            let mut state = runner::run_sim_on(
                 &scenarios,
                 &opts,
                 keep,
+                sim_jobs,
                 |e| progress.observe(e),
                 |_, s| {
                     json.scenario(s)?;
@@ -156,7 +165,18 @@ pub fn command(a: RunArgs, out: &mut dyn Write, err: &mut dyn Write, signals: bo
             json.finish(&state)?;
             return finish_run(&a, state, &scenarios, None, false, out, err);
         }
-        runner::run_sim_keeping(&scenarios, &opts, keep, |e| progress.observe(e))
+        let never: std::result::Result<_, std::convert::Infallible> = runner::run_sim_on(
+            &scenarios,
+            &opts,
+            keep,
+            sim_jobs,
+            |e| progress.observe(e),
+            |_, _| Ok(()),
+        );
+        match never {
+            Ok(state) => state,
+            Err(e) => match e {},
+        }
     };
     progress.finish();
     state.shard = a.shard;
@@ -226,8 +246,8 @@ fn finish_run(
 }
 
 /// The scenarios under `paths`: bad input when a file has errors (nothing runs then).
-fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
-    let loaded = scenario::load_paths(paths);
+fn load(paths: &[PathBuf], jobs: usize) -> Result<Vec<Scenario>> {
+    let loaded = scenario::load_paths_on(paths, jobs);
     if !loaded.errors.is_empty() {
         return Err(Error::inputs(
             &loaded.errors,

@@ -14,12 +14,17 @@ pub struct ValidateArgs {
     /// Scenario files or folders.
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
+    /// How many threads read and check the files (default: one per core, at most 8); the
+    /// errors and their order are the same whatever the number.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub jobs: Option<u64>,
 }
 
 /// Runs `hookrig validate`: every problem of every file, then a count; exit 2 when a
 /// file has errors.
 pub fn command(a: ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result {
-    let loaded = scenario::load_paths(&a.paths);
+    let jobs = a.jobs.map_or_else(crate::par::default_jobs, |j| j as usize);
+    let loaded = scenario::load_paths_on(&a.paths, jobs);
     for e in &loaded.errors {
         writeln!(err, "error: {e}")?;
     }

@@ -6,7 +6,9 @@
 //! delivery draws its ids and generated data from a generator derived from the run seed,
 //! the scenario name and the delivery index, so the same seed gives the same bytes. A
 //! provider that signs every delivery gets a secret generated from the seed when the
-//! scenario gives none ([`Scenario::for_run`]).
+//! scenario gives none ([`Scenario::for_run`]). A suite replayed on several threads
+//! ([`run_sim_on`]) gives each thread its own runtime, and every scenario is handed to
+//! the reports in run order: nothing a scenario sends depends on where or when it ran.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -85,45 +87,110 @@ pub fn run_sim_each<E>(
     scenarios: &[Scenario],
     opts: &RunOptions,
     keep: Keep,
+    observe: impl FnMut(&EngineEvent),
+    checked: impl FnMut(usize, &mut crate::run_state::ScenarioState) -> Result<(), E>,
+) -> Result<RunState, E> {
+    run_sim_on(scenarios, opts, keep, 1, observe, checked)
+}
+
+/// What replaying one scenario gave, on whichever thread replayed it.
+enum Replayed {
+    /// A sim scenario: its engine events in order (its checks' last), and its state
+    /// reduced from them.
+    Sim {
+        events: Vec<EngineEvent>,
+        state: Box<crate::run_state::ScenarioState>,
+    },
+    /// A scenario with someone else's sender: it runs live, on the calling thread, when
+    /// its turn comes (one at a time, as on one thread).
+    External,
+}
+
+/// [`run_sim_each`] on `jobs` threads ([`crate::par::in_order`]): each thread replays
+/// scenarios on its own paused-time runtime and evaluates their checks; `observe` and
+/// `checked` see every scenario on the calling thread in run order, exactly as on one
+/// thread. What a scenario sends never depends on the thread or the order: its secret,
+/// ids and data come from generators derived from the seed and its name
+/// ([`Scenario::for_run`], [`delivery_for`]), and its times from its own start. A scenario
+/// with a `sender:` runs live on the calling thread when its turn comes. At most
+/// [`crate::par::WINDOW_PER_JOB`] scenarios per thread are replayed ahead of the one
+/// being handed over.
+pub fn run_sim_on<E>(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    keep: Keep,
+    jobs: usize,
     mut observe: impl FnMut(&EngineEvent),
     mut checked: impl FnMut(usize, &mut crate::run_state::ScenarioState) -> Result<(), E>,
 ) -> Result<RunState, E> {
-    let rt = sim_runtime();
     let mut state = RunState::default();
-    for (i, s) in scenarios.iter().enumerate() {
-        if s.sender.is_some() {
-            // Someone else's sender keeps its own clock: it runs live, whatever the mode.
-            for e in external::run_blocking(i, s) {
-                observe(&e);
-                state.apply(e);
+    crate::par::in_order(
+        scenarios.len(),
+        jobs,
+        sim_runtime,
+        |rt, i| replay(rt, i, &scenarios[i], opts),
+        |i, replayed| {
+            let s = &scenarios[i];
+            match replayed {
+                Replayed::External => {
+                    // Someone else's sender keeps its own clock: it runs live, whatever
+                    // the mode.
+                    for e in external::run_blocking(i, s) {
+                        observe(&e);
+                        state.apply(e);
+                    }
+                }
+                Replayed::Sim {
+                    events,
+                    state: done,
+                } => {
+                    for e in &events {
+                        observe(e);
+                    }
+                    drop(events);
+                    state.put(i, *done);
+                }
             }
-        } else {
-            let prepared = s.for_run(opts.seed);
-            let s = prepared.as_ref().unwrap_or(s);
-            for e in rt.block_on(sim_prepared(i, s, opts)) {
-                observe(&e);
-                state.apply(e);
+            if let Some(done) = state.scenarios.get_mut(i) {
+                checked(i, done)?;
             }
-            let epoch = Duration::from_secs(SIM_EPOCH_UNIX as u64);
-            let failures = expect::evaluate(s, &state.scenarios[i], &|at| epoch + at);
-            let e = EngineEvent::ScenarioChecked {
-                scenario: i,
-                failures,
-            };
-            observe(&e);
-            state.apply(e);
-        }
-        if let Some(done) = state.scenarios.get_mut(i) {
-            checked(i, done)?;
-        }
-        if keep == Keep::Outcomes
-            && s.sender.is_none()
-            && let Some(done) = state.scenarios.get_mut(i)
-        {
-            done.forget_requests();
-        }
-    }
+            if keep == Keep::Outcomes
+                && s.sender.is_none()
+                && let Some(done) = state.scenarios.get_mut(i)
+            {
+                done.forget_requests();
+            }
+            Ok(())
+        },
+    )?;
     Ok(state)
+}
+
+/// Replays sim scenario `i` on `rt` and evaluates its checks; a scenario with a `sender:`
+/// is left to the caller.
+fn replay(rt: &tokio::runtime::Runtime, i: usize, s: &Scenario, opts: &RunOptions) -> Replayed {
+    if s.sender.is_some() {
+        return Replayed::External;
+    }
+    let prepared = s.for_run(opts.seed);
+    let s = prepared.as_ref().unwrap_or(s);
+    let mut events = rt.block_on(sim_prepared(i, s, opts));
+    let mut state = crate::run_state::ScenarioState::default();
+    for e in &events {
+        state.apply(e.clone());
+    }
+    let epoch = Duration::from_secs(SIM_EPOCH_UNIX as u64);
+    let failures = expect::evaluate(s, &state, &|at| epoch + at);
+    let e = EngineEvent::ScenarioChecked {
+        scenario: i,
+        failures,
+    };
+    state.apply(e.clone());
+    events.push(e);
+    Replayed::Sim {
+        events,
+        state: Box::new(state),
+    }
 }
 
 fn sim_runtime() -> tokio::runtime::Runtime {

@@ -23,7 +23,7 @@ use crate::events::Outcome;
 use crate::faults::FaultPlan;
 use crate::profile::{Endpoint, Profile};
 
-pub use load::{Loaded, load_paths};
+pub use load::{Loaded, load_paths, load_paths_on};
 pub use sender::ExternalSender;
 
 /// Bad input: what is wrong and where.

@@ -249,6 +249,7 @@ fn the_leaves_import_nothing_of_ours() {
         "faults",
         "pyjson",
         "time_axis",
+        "par",
     ] {
         let imports = g
             .get(leaf)

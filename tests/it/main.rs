@@ -30,6 +30,8 @@
 //!   folder matches the code, fixtures are schema-valid and verify, seeds are honoured.
 //! - `profile_files` — profile files: an exported built-in replays the suite byte for
 //!   byte; a user's file works wherever a profile is named; `validate` checks them.
+//! - `jobs` — `run --jobs N` and `validate --jobs N` in sim mode: the same bytes as one
+//!   thread in every format, the engine events in the same order, errors in file order.
 //! - `shard` — `run --shard K/N`: the slices cover the suite once, stay put as files are
 //!   added, are named in every report; a malformed slice is exit 2.
 //! - `docs` — option tables in the docs match each command's `--help`; the README is a
@@ -52,6 +54,7 @@ mod emulate;
 mod external;
 mod fixtures;
 mod fuzz;
+mod jobs;
 mod layout;
 mod live;
 mod live_run;

@@ -30,7 +30,7 @@ use crate::profile::{self, Endpoint, Profile};
 use crate::text::choice_error;
 use diagnostics::loc;
 
-pub use paths::{Loaded, load_file, load_paths, parse_str};
+pub use paths::{Loaded, load_file, load_paths, load_paths_on, parse_str};
 pub use steps::{Faults, load_faults};
 
 /// A 1-based (line, column) in a file, when known.

@@ -26,54 +26,73 @@ pub struct Loaded {
     pub profiles: usize,
 }
 
-/// Loads every scenario under `paths` (files, or folders searched recursively).
+/// Loads every scenario under `paths` (files, or folders searched recursively), reading
+/// and checking the files on one thread per core ([`load_paths_on`]).
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    load_paths_on(paths, crate::par::default_jobs())
+}
+
+/// [`load_paths`] on `jobs` threads: the files are read and checked side by side and
+/// taken in file order, so the scenarios, the errors and their order (a duplicate name
+/// named against its first use) are those of one thread.
+pub fn load_paths_on(paths: &[PathBuf], jobs: usize) -> Loaded {
     let mut loaded = Loaded::default();
     let mut files = Vec::new();
     for p in paths {
         collect(p, &mut files, &mut loaded.errors);
     }
     // Most files hold one scenario: sized once rather than doubled (and copied) as it grows.
-    loaded.files.reserve_exact(files.len());
     loaded.scenarios.reserve(files.len());
     // Each name with where it was first used: the index of its file in `loaded.files`.
     let mut names: HashMap<String, (usize, Position)> = HashMap::new();
-    for file in files {
-        let parsed = std::fs::read_to_string(&file)
-            .map_err(|e| vec![file_error(&file, format!("cannot read: {e}"))])
-            .and_then(|text| parse_any(&file, &text));
-        let here = loaded.files.len();
-        loaded.files.push(file);
-        let file = &loaded.files[here];
-        match parsed {
-            Ok(Parsed::Profile) => loaded.profiles += 1,
-            Ok(Parsed::Scenarios(list)) => {
-                for (scenario, pos) in list {
-                    if let Some(&(first_file, first)) = names.get(&scenario.name) {
-                        let first_at = match first {
-                            (Some(l), Some(c)) => format!(":{l}:{c}"),
-                            (Some(l), None) => format!(":{l}"),
-                            _ => String::new(),
-                        };
-                        loaded.errors.push(InputError {
-                            file: file.clone(),
-                            line: pos.0,
-                            column: pos.1,
-                            message: format!(
-                                "name: duplicate scenario name `{}` (first used at {}{first_at}); names must be unique in a run",
-                                scenario.name,
-                                loaded.files[first_file].display(),
-                            ),
-                        });
-                        continue;
+    let never: Result<(), std::convert::Infallible> = crate::par::in_order(
+        files.len(),
+        jobs,
+        || (),
+        |(), i| {
+            let file = &files[i];
+            std::fs::read_to_string(file)
+                .map_err(|e| vec![file_error(file, format!("cannot read: {e}"))])
+                .and_then(|text| parse_any(file, &text))
+        },
+        |here, parsed| {
+            let file = &files[here];
+            match parsed {
+                Ok(Parsed::Profile) => loaded.profiles += 1,
+                Ok(Parsed::Scenarios(list)) => {
+                    for (scenario, pos) in list {
+                        if let Some(&(first_file, first)) = names.get(&scenario.name) {
+                            let first_at = match first {
+                                (Some(l), Some(c)) => format!(":{l}:{c}"),
+                                (Some(l), None) => format!(":{l}"),
+                                _ => String::new(),
+                            };
+                            loaded.errors.push(InputError {
+                                file: file.clone(),
+                                line: pos.0,
+                                column: pos.1,
+                                message: format!(
+                                    "name: duplicate scenario name `{}` (first used at {}{first_at}); names must be unique in a run",
+                                    scenario.name,
+                                    files[first_file].display(),
+                                ),
+                            });
+                            continue;
+                        }
+                        names.insert(scenario.name.clone(), (here, pos));
+                        loaded.scenarios.push(scenario);
                     }
-                    names.insert(scenario.name.clone(), (here, pos));
-                    loaded.scenarios.push(scenario);
                 }
+                Err(mut errs) => loaded.errors.append(&mut errs),
             }
-            Err(mut errs) => loaded.errors.append(&mut errs),
-        }
+            Ok(())
+        },
+    );
+    if let Err(e) = never {
+        match e {}
     }
+    // Every file read is kept, in order: `here` above is its index there.
+    loaded.files = files;
     loaded
 }
 
