@@ -683,14 +683,15 @@ impl Scheme {
         let join = self.rotation.as_deref().unwrap_or("");
         let mut out = Vec::with_capacity(self.headers.len());
         for (h, macs) in self.headers.iter().zip(&keys.macs) {
-            // Each signature rendered straight into the joined list, sized as it goes (one
-            // allocation for one secret), and the list is the value itself when the value
-            // template is only the list.
+            // Each signature rendered straight into the joined list, sized exactly as it goes
+            // (one allocation for one secret; exact, as the value is kept in the record), and
+            // the list is the value itself when the value template is only the list.
             let mut signatures = String::new();
             for (i, mac) in macs.iter().enumerate() {
                 let sig = self.encoding.encode(&mac.mac(&parts));
                 let sep = if i > 0 { join } else { "" };
-                signatures.reserve(sep.len() + rendered_len(&h.each, &sig, &ts, input.id, ""));
+                signatures
+                    .reserve_exact(sep.len() + rendered_len(&h.each, &sig, &ts, input.id, ""));
                 signatures.push_str(sep);
                 render_into(&mut signatures, &h.each, &sig, &ts, input.id, "");
             }
