@@ -461,7 +461,28 @@ fn lower_hex(bytes: &[u8]) -> String {
 
 /// `pieces` written out with `sig`, `timestamp`, `id` and `signatures` in place.
 fn render(pieces: &[Piece], sig: &str, ts: &str, id: &str, signatures: &str) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(rendered_len(pieces, sig, ts, id, signatures));
+    render_into(&mut s, pieces, sig, ts, id, signatures);
+    s
+}
+
+/// The length of what [`render`] gives, to size its buffer once (a signature header was
+/// grown three or four times per attempt).
+fn rendered_len(pieces: &[Piece], sig: &str, ts: &str, id: &str, signatures: &str) -> usize {
+    pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Lit(l) => l.len(),
+            Piece::Sig => sig.len(),
+            Piece::Timestamp => ts.len(),
+            Piece::Id => id.len(),
+            Piece::Signatures => signatures.len(),
+        })
+        .sum()
+}
+
+/// [`render`] appended to `s`.
+fn render_into(s: &mut String, pieces: &[Piece], sig: &str, ts: &str, id: &str, signatures: &str) {
     for p in pieces {
         match p {
             Piece::Lit(l) => s.push_str(l),
@@ -471,7 +492,6 @@ fn render(pieces: &[Piece], sig: &str, ts: &str, id: &str, signatures: &str) -> 
             Piece::Signatures => s.push_str(signatures),
         }
     }
-    s
 }
 
 /// What matching a template against received text found.
@@ -663,18 +683,23 @@ impl Scheme {
         let join = self.rotation.as_deref().unwrap_or("");
         let mut out = Vec::with_capacity(self.headers.len());
         for (h, macs) in self.headers.iter().zip(&keys.macs) {
+            // Each signature rendered straight into the joined list, sized exactly as it goes
+            // (one allocation for one secret; exact, as the value is kept in the record), and
+            // the list is the value itself when the value template is only the list.
             let mut signatures = String::new();
             for (i, mac) in macs.iter().enumerate() {
-                if i > 0 {
-                    signatures.push_str(join);
-                }
                 let sig = self.encoding.encode(&mac.mac(&parts));
-                signatures.push_str(&render(&h.each, &sig, &ts, input.id, ""));
+                let sep = if i > 0 { join } else { "" };
+                signatures
+                    .reserve_exact(sep.len() + rendered_len(&h.each, &sig, &ts, input.id, ""));
+                signatures.push_str(sep);
+                render_into(&mut signatures, &h.each, &sig, &ts, input.id, "");
             }
-            out.push((
-                h.name.clone(),
-                render(&h.value, "", &ts, input.id, &signatures),
-            ));
+            let value = match h.value.as_slice() {
+                [Piece::Signatures] => signatures,
+                _ => render(&h.value, "", &ts, input.id, &signatures),
+            };
+            out.push((h.name.clone(), value));
         }
         Ok(out)
     }
@@ -962,6 +987,46 @@ mod tests {
             .sign(&[SW_SECRET.into()], SignInput::post(SW_ID, SW_TS, SW_BODY))
             .unwrap();
         assert_eq!(h[0].1, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn signature_headers_rendered_in_place_are_each_mac_joined_then_put_in_the_value() {
+        // Arrange: both value shapes (the list alone; the list inside other text), with
+        // one, two and three secrets, against the MACs made one by one.
+        let secrets = [
+            SW_SECRET.to_owned(),
+            "whsec_dGhlIHNlY29uZCBzZWNyZXQgb2YgdGhlIHRlc3Q=".to_owned(),
+            "whsec_YSB0aGlyZCBvbmUsIHRvIHRlc3Qgam9pbmluZw==".to_owned(),
+        ];
+        for (scheme, want_value) in [
+            (
+                standard(),
+                (|sigs: &[String], _ts: i64| sigs.join(" ")) as fn(&[String], i64) -> String,
+            ),
+            (stripe(), |sigs: &[String], ts: i64| {
+                format!("t={ts},{}", sigs.join(","))
+            }),
+        ] {
+            let each = |sig: &str| match scheme.encoding {
+                Encoding::Base64 => format!("v1,{sig}"),
+                _ => format!("v1={sig}"),
+            };
+            for n in 1..=secrets.len() {
+                let input = SignInput::post(SW_ID, SW_TS, SW_BODY);
+                let sigs: Vec<String> = secrets[..n]
+                    .iter()
+                    .map(|k| each(&scheme.mac(Algorithm::Sha256, k, input).unwrap()))
+                    .collect();
+
+                // Act
+                let headers = scheme.sign(&secrets[..n], input).unwrap();
+
+                // Assert
+                assert_eq!(headers.len(), 1);
+                assert_eq!(headers[0].0, scheme.headers[0].name);
+                assert_eq!(headers[0].1, want_value(&sigs, SW_TS), "{n} secrets");
+            }
+        }
     }
 
     #[test]

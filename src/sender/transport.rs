@@ -1,6 +1,6 @@
 //! Transports: how a request reaches the receiver.
 //!
-//! [`Transport::InProcess`] calls an axum [`Router`] with `tower::ServiceExt::oneshot` —
+//! [`Transport::InProcess`] calls an axum [`Router`] as a `tower::Service` —
 //! no socket, so it runs under paused (virtual) time. [`Transport::Http`] is real sockets:
 //! `https://` URLs go through reqwest (rustls), plain `http://` URLs through hyper-util's
 //! pooled client directly — the same hyper engine reqwest drives, without the layers
@@ -17,7 +17,6 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tower::ServiceExt;
 
 use crate::faults::{Dribble, Fault};
 use crate::record::{DeliveryTag, InProcessHeaders};
@@ -184,14 +183,21 @@ async fn send_in_process(
     req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
     let headers = in_process_headers(req.headers, req.body.len())?;
-    let mut request = http::Request::builder()
-        .method("POST")
-        .uri(path_of(&req.url))
-        .body(Body::from(req.body))
-        .map_err(|e| TransportError::Request(e.to_string()))?;
+    // The request made in place (`http::request::Builder` moves the request's parts on
+    // every call), refused with the words the builder used (`http::Error` shows its cause).
+    let uri: http::Uri = path_of(&req.url)
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| {
+            TransportError::Request(http::Error::from(e).to_string())
+        })?;
+    let mut request = http::Request::new(Body::from(req.body));
+    *request.method_mut() = http::Method::POST;
+    *request.uri_mut() = uri;
     request.extensions_mut().insert(req.tag);
     request.extensions_mut().insert(headers);
-    let response = match router.clone().oneshot(request).await {
+    // Called directly, not through `oneshot`: an axum `Router` is always ready (its
+    // `poll_ready` answers `Ready(Ok(()))`), so the wrapper's readiness step is no work.
+    let response = match tower::Service::call(&mut router.clone(), request).await {
         Ok(r) => r,
         Err(never) => match never {},
     };
@@ -230,6 +236,9 @@ fn in_process_headers(
     body_len: usize,
 ) -> Result<InProcessHeaders, TransportError> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(headers.len() + 3);
+    // Which of the transport's own headers the caller sent (`accept`, `host`,
+    // `content-length`), noted on the way instead of looked up after.
+    let mut sent = [false; 3];
     for (k, v) in headers {
         if !valid_header_name(k) {
             return Err(TransportError::Request(format!(
@@ -241,20 +250,30 @@ fn in_process_headers(
                 "invalid value for HTTP header `{k}`"
             )));
         }
+        // A repeated name (compared before the lowercase copy is made) goes after the
+        // name's last value so far.
+        let repeated = out.iter().rposition(|(n, _)| n.eq_ignore_ascii_case(k));
         let name = k.to_ascii_lowercase();
-        match out.iter().rposition(|(n, _)| *n == name) {
+        match repeated {
             Some(i) => out.insert(i + 1, (name, v.clone())),
-            None => out.push((name, v.clone())),
+            None => {
+                if let Some(t) = ["accept", "host", "content-length"]
+                    .iter()
+                    .position(|t| *t == name)
+                {
+                    sent[t] = true;
+                }
+                out.push((name, v.clone()));
+            }
         }
     }
-    let has = |out: &[(String, String)], name: &str| out.iter().any(|(k, _)| k == name);
-    if !has(&out, "accept") {
+    if !sent[0] {
         out.push(("accept".into(), "*/*".into()));
     }
-    if !has(&out, "host") {
+    if !sent[1] {
         out.push(("host".into(), SIM_HOST.into()));
     }
-    if !has(&out, "content-length") {
+    if !sent[2] {
         out.push(("content-length".into(), body_len.to_string()));
     }
     Ok(InProcessHeaders(out))
@@ -295,7 +314,11 @@ fn valid_header_name(name: &str) -> bool {
 
 /// Whether `http::HeaderValue::from_str` takes `value`: no control byte but tab.
 fn valid_header_value(value: &str) -> bool {
-    value.bytes().all(|b| b == b'\t' || (b >= 32 && b != 127))
+    // Every byte looked at (no early exit: a refused value is rare, and the loop without
+    // one is vectorised).
+    value
+        .bytes()
+        .fold(true, |ok, b| ok & (b == b'\t' || (b >= 32 && b != 127)))
 }
 
 async fn send_plain(
