@@ -1066,6 +1066,114 @@ async fn llamacloud_does_not_resend_a_dropped_request_inside_the_attempt() {
     );
 }
 
+/// A wall clock running at tokio's rate from the sim epoch at `.0`.
+#[derive(Debug)]
+struct TokioRateClock(tokio::time::Instant);
+
+impl TokioRateClock {
+    /// Its reading when tokio's clock reads `at`.
+    fn at(&self, at: tokio::time::Instant) -> Duration {
+        epoch() + at.saturating_duration_since(self.0)
+    }
+}
+
+impl Clock for TokioRateClock {
+    fn now(&self) -> Duration {
+        self.at(tokio::time::Instant::now())
+    }
+}
+
+#[tokio::test]
+async fn a_live_retry_carries_the_clock_reading_of_its_due_time_though_built_ahead_of_it() {
+    // Arrange: standard-webhooks with one more header, the attempt's time in milliseconds;
+    // waits longer than the sender's timer margin, so every retry is built 1–2 ms before
+    // it is due
+    let text = profile::load::builtin_text("standard-webhooks")
+        .expect("built-in")
+        .replace(
+            "  - $signature\n",
+            "  - $signature\n  - X-Sent-Ms: \"{unix_ms(now)}\"\n",
+        );
+    let mut profile =
+        profile::load::load_str(std::path::Path::new("sw-ms.yaml"), &text).expect("profile");
+    profile.retry.attempts = 5;
+    profile.retry.timeout = Duration::from_millis(500);
+    profile.retry.backoff = Backoff::Table(
+        [8, 5, 11, 6]
+            .iter()
+            .map(|ms| Duration::from_millis(*ms))
+            .collect(),
+    );
+    let server = server_always(503).await;
+    let t0 = tokio::time::Instant::now();
+    let clock = Arc::new(TokioRateClock(t0));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let ctx = SenderCtx {
+        profile: Arc::new(profile),
+        endpoint: Arc::new(standard_endpoint()),
+        transport: Transport::http().expect("client"),
+        clock: clock.clone(),
+        events: tx,
+        disabled: Arc::new(AtomicBool::new(false)),
+        url: format!("{}/hooks", server.uri()),
+        scenario: 0,
+        start: t0,
+        time_scale: 1.0,
+    };
+    let delivery = Delivery {
+        index: 0,
+        event_type: "invoice.paid".into(),
+        data: json!({ "id": "in_1" }),
+        ids: DeliveryIds::with_message_id(SW_ID),
+        jitter_seed: 0,
+    };
+
+    // Act
+    let outcome = sender::deliver(&ctx, &delivery).await;
+    drop(ctx);
+    let mut events = Vec::new();
+    while let Some(e) = rx.recv().await {
+        events.push(e);
+    }
+
+    // Assert: each retry says the clock's reading at its due time (its previous attempt's
+    // end + the wait) — not earlier, as when it was built — and no later than its start
+    assert_eq!(outcome, Outcome::Exhausted);
+    let (mut started, mut latency) = (BTreeMap::new(), BTreeMap::new());
+    let (mut sent_ms, mut due) = (BTreeMap::new(), BTreeMap::new());
+    for e in &events {
+        match e {
+            EngineEvent::AttemptStarted { n, at, request, .. } => {
+                started.insert(*n, *at);
+                let ms = request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k == "X-Sent-Ms")
+                    .map(|(_, v)| v.parse::<u128>().expect("integer"))
+                    .expect("an X-Sent-Ms header");
+                sent_ms.insert(*n, ms);
+            }
+            EngineEvent::AttemptFinished { n, latency: l, .. } => {
+                latency.insert(*n, *l);
+            }
+            EngineEvent::RetryScheduled { n, wait, .. } => {
+                due.insert(*n + 1, started[n] + latency[n] + *wait);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(due.len(), 4);
+    for (n, due) in due {
+        let earliest = clock.at(t0 + due).as_millis();
+        let latest = clock.at(t0 + started[&n]).as_millis();
+        assert!(
+            (earliest..=latest).contains(&sent_ms[&n]),
+            "attempt {n}: says {} ms, due at {earliest} ms, started at {latest} ms",
+            sent_ms[&n]
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_live_retry_never_starts_before_its_due_time() {
     // Arrange: waits under and over the sender's timer margin
