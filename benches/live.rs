@@ -134,121 +134,15 @@ fn llamacloud() -> Profile {
 }
 
 /// One journal line: the attempt, its answer, and the request as sent (secrets redacted).
+#[derive(serde::Serialize)]
 struct JournalLine<'a> {
     delivery: usize,
     n: u32,
     at_us: u64,
     status: Option<u16>,
     latency_us: u64,
-    headers: &'a [(String, String)],
-    body: &'a [u8],
-}
-
-impl JournalLine<'_> {
-    /// The body as text: UTF-8 (as the sender's bodies are) as it is, other bytes through
-    /// the lossy pass.
-    fn body_text(&self) -> std::borrow::Cow<'_, str> {
-        match std::str::from_utf8(self.body) {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => String::from_utf8_lossy(self.body),
-        }
-    }
-
-    /// Appends the line as JSON — the bytes `serde_json` writes for
-    /// `{delivery, n, at_us, status, latency_us, headers: [[name, value], …], body}` —
-    /// escaping each string in runs (one copy per run of plain bytes, no header list made).
-    fn write(&self, buf: &mut Vec<u8>) {
-        use std::io::Write as _;
-        let _ = write!(
-            buf,
-            "{{\"delivery\":{},\"n\":{},\"at_us\":{},\"status\":",
-            self.delivery, self.n, self.at_us
-        );
-        match self.status {
-            Some(s) => {
-                let _ = write!(buf, "{s}");
-            }
-            None => buf.extend_from_slice(b"null"),
-        }
-        let _ = write!(buf, ",\"latency_us\":{},\"headers\":[", self.latency_us);
-        for (i, (k, v)) in self.headers.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            buf.push(b'[');
-            json_str(buf, k);
-            buf.push(b',');
-            json_str(buf, &redact(k, v));
-            buf.push(b']');
-        }
-        buf.extend_from_slice(b"],\"body\":");
-        json_str(buf, &self.body_text());
-        buf.push(b'}');
-    }
-
-    /// The same line through `serde_json` (checked against [`Self::write`] in debug builds).
-    fn through_serde(&self) -> String {
-        #[derive(serde::Serialize)]
-        struct Line<'a> {
-            delivery: usize,
-            n: u32,
-            at_us: u64,
-            status: Option<u16>,
-            latency_us: u64,
-            headers: Vec<(&'a str, std::borrow::Cow<'a, str>)>,
-            body: std::borrow::Cow<'a, str>,
-        }
-        serde_json::to_string(&Line {
-            delivery: self.delivery,
-            n: self.n,
-            at_us: self.at_us,
-            status: self.status,
-            latency_us: self.latency_us,
-            headers: self
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), redact(k, v)))
-                .collect(),
-            body: self.body_text(),
-        })
-        .unwrap_or_default()
-    }
-}
-
-/// Appends `s` as a JSON string, escaped as `serde_json` escapes it: `"` and `\\`, the
-/// control bytes as `\b \f \n \r \t` or `\u00xx`; everything else as it is, in runs.
-fn json_str(buf: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bytes = s.as_bytes();
-    buf.reserve(bytes.len() + 2);
-    buf.push(b'"');
-    let mut run = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b >= 0x20 && b != b'"' && b != b'\\' {
-            continue;
-        }
-        buf.extend_from_slice(&bytes[run..i]);
-        match b {
-            b'"' => buf.extend_from_slice(b"\\\""),
-            b'\\' => buf.extend_from_slice(b"\\\\"),
-            b'\n' => buf.extend_from_slice(b"\\n"),
-            b'\r' => buf.extend_from_slice(b"\\r"),
-            b'\t' => buf.extend_from_slice(b"\\t"),
-            0x08 => buf.extend_from_slice(b"\\b"),
-            0x0c => buf.extend_from_slice(b"\\f"),
-            _ => buf.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(b >> 4)],
-                HEX[usize::from(b & 0xf)],
-            ]),
-        }
-        run = i + 1;
-    }
-    buf.extend_from_slice(&bytes[run..]);
-    buf.push(b'"');
+    headers: Vec<(&'a str, std::borrow::Cow<'a, str>)>,
+    body: std::borrow::Cow<'a, str>,
 }
 
 /// N deliveries over `shards` threads, each a one-thread runtime with its own connection
@@ -351,16 +245,19 @@ async fn sender_shard(
                             _ => None,
                         },
                         latency_us: latency.as_micros() as u64,
-                        headers: &request.headers,
-                        body: &request.body,
+                        headers: request
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), redact(k, v)))
+                            .collect(),
+                        // UTF-8 (as the sender's bodies are) is written as it is; only
+                        // other bytes go through the lossy pass.
+                        body: match std::str::from_utf8(&request.body) {
+                            Ok(s) => std::borrow::Cow::Borrowed(s),
+                            Err(_) => String::from_utf8_lossy(&request.body),
+                        },
                     };
-                    let start = buf.len();
-                    line.write(&mut buf);
-                    debug_assert_eq!(
-                        std::str::from_utf8(&buf[start..]),
-                        Ok(line.through_serde().as_str()),
-                        "the journal line is the one serde_json writes"
-                    );
+                    let _ = serde_json::to_writer(&mut buf, &line);
                     buf.push(b'\n');
                     if buf.len() >= 64 * 1024 {
                         flush(&mut buf);
