@@ -781,6 +781,35 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_target_is_read_as_hyper_util_read_it_origin_form_and_host_with_a_port_unless_80() {
+        let target = |url: &str| {
+            let t = Target::of(&url.parse().unwrap()).unwrap();
+            (
+                t.path.to_string(),
+                t.host.to_str().unwrap().to_owned(),
+                t.addr.to_string(),
+            )
+        };
+        let owned = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+        assert_eq!(
+            target("http://example.com"),
+            owned("/", "example.com", "example.com:80")
+        );
+        assert_eq!(
+            target("http://example.com:80/hooks"),
+            owned("/hooks", "example.com", "example.com:80")
+        );
+        assert_eq!(
+            target("http://127.0.0.1:8080/a/b?x=1&y=2"),
+            owned("/a/b?x=1&y=2", "127.0.0.1:8080", "127.0.0.1:8080")
+        );
+        assert_eq!(
+            target("http://[::1]:9000/"),
+            owned("/", "[::1]:9000", "[::1]:9000")
+        );
+    }
+
+    #[test]
     fn path_of_keeps_the_path_and_query() {
         assert_eq!(path_of("http://127.0.0.1:8080/hooks/a?x=1"), "/hooks/a?x=1");
         assert_eq!(path_of("https://example.com"), "/");
