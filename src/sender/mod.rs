@@ -490,11 +490,10 @@ async fn wait_to_margin(real: Duration) -> Due {
 /// then (the clock's reading now when there is no due time or it has passed). A retry built
 /// before its due time carries the time it is sent at, not the time it was built at.
 fn clock_at(ctx: &SenderCtx, due: Option<&Due>) -> Duration {
-    let now = ctx.clock.now();
-    match due {
-        Some(Due(at)) => now + at.saturating_duration_since(Instant::now()),
-        None => now,
-    }
+    // The time left read before the clock, so that the sum can only err late (by the
+    // nanoseconds between the two reads), never early.
+    let left = due.map(|Due(at)| at.saturating_duration_since(Instant::now()));
+    ctx.clock.now() + left.unwrap_or_default()
 }
 
 /// How one attempt went.
