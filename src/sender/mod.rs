@@ -286,6 +286,10 @@ where
         // built once and re-sent, unless the profile's envelope reads the attempt.
         let body_repeats = ctx.profile.body_repeats();
         let mut body: Option<bytes::Bytes> = None;
+        // Over real HTTP, when the attempt after a wait is due (set by the wait, handed to
+        // the attempt, which builds its request before then). 16 bytes of a waiting
+        // delivery's future (376 → 392 in a debug build; the same tokio task-cell class).
+        let mut due: Option<Due> = None;
         for n in first..=attempts {
             if ctx.disabled.load(Ordering::SeqCst) {
                 let policy = &ctx.profile.retry;
@@ -322,6 +326,7 @@ where
                     previous,
                     &mut body,
                     body_repeats,
+                    due,
                 ))
             }
             .await;
@@ -330,15 +335,18 @@ where
             }
             match settle(&ctx, &src, n, attempts, tried, &mut previous, &mut jitter) {
                 Settled::Done(outcome) => return outcome,
-                Settled::Last => {}
+                Settled::Last => due = None,
                 Settled::Wait(real) => {
                     if matches!(ctx.transport, Transport::Http(_)) {
-                        // Boxed: the precise wait's state would grow every waiting delivery's
-                        // future past a tokio task-cell size class (128 bytes).
-                        Box::pin(wait_precisely(real)).await;
+                        // Until [`LIVE_WAIT_MARGIN`] before the due time; the attempt builds
+                        // its request then and waits out the rest. Boxed: the wait's state
+                        // would grow every waiting delivery's future past a tokio task-cell
+                        // size class (128 bytes).
+                        due = Some(Box::pin(wait_to_margin(real)).await);
                     } else {
                         // In process (sim mode, paused time): one plain tokio sleep, as sim
                         // output depends on it.
+                        due = None;
                         tokio::time::sleep(real).await;
                     }
                 }
@@ -459,18 +467,33 @@ fn settle(
 /// first millisecond tick at or after a deadline, and the thread then has to wake: on its
 /// own a live retry started 1.3–1.7 ms late at the median and 2.4–7 ms at the 99th
 /// percentile (`benches/live.rs accuracy`, docs/benchmarks.md). So a live wait sleeps until
-/// this margin before the due time and yields to the runtime for the rest, at most this long.
+/// this margin before the due time; the attempt then builds and signs its request and
+/// yields to the runtime for the rest, at most this long, so that at the due time only the
+/// send is left.
 pub const LIVE_WAIT_MARGIN: Duration = Duration::from_millis(2);
 
-/// Waits `real` over real HTTP, to the due time precisely ([`LIVE_WAIT_MARGIN`]).
-async fn wait_precisely(real: Duration) {
+/// When a live retry is due (tokio time).
+#[derive(Debug)]
+struct Due(Instant);
+
+/// Sleeps over real HTTP until [`LIVE_WAIT_MARGIN`] before the end of `real`; returns when
+/// that end is due.
+async fn wait_to_margin(real: Duration) -> Due {
     let due = Instant::now() + real;
     if real > LIVE_WAIT_MARGIN {
         tokio::time::sleep_until(due - LIVE_WAIT_MARGIN).await;
     }
-    while Instant::now() < due {
-        tokio::task::yield_now().await;
-    }
+    Due(due)
+}
+
+/// The injected clock's reading at `due`: its reading now plus the tokio time left until
+/// then (the clock's reading now when there is no due time or it has passed). A retry built
+/// before its due time carries the time it is sent at, not the time it was built at.
+fn clock_at(ctx: &SenderCtx, due: Option<&Due>) -> Duration {
+    // The time left read before the clock, so that the sum can only err late (by the
+    // nanoseconds between the two reads), never early.
+    let left = due.map(|Due(at)| at.saturating_duration_since(Instant::now()));
+    ctx.clock.now() + left.unwrap_or_default()
 }
 
 /// How one attempt went.
@@ -486,8 +509,9 @@ enum Tried {
 }
 
 /// Attempt `n` of `d`, start to verdict: builds the request (re-sending `body` when it
-/// repeats, and keeping the one built), reports its start, makes it, classifies the
-/// answer and reports its end.
+/// repeats, and keeping the one built), waits for `due` when it has one (a live retry,
+/// built ahead with the clock's reading at `due`), reports its start, makes it, classifies
+/// the answer and reports its end.
 #[allow(clippy::too_many_arguments)]
 async fn one_attempt(
     ctx: &SenderCtx,
@@ -500,16 +524,17 @@ async fn one_attempt(
     previous: Option<AttemptResult>,
     body: &mut Option<bytes::Bytes>,
     body_repeats: bool,
+    due: Option<Due>,
 ) -> Tried {
     let profile = &ctx.profile;
     let policy = &profile.retry;
-    let started = Instant::now();
+    let mut started = Instant::now();
     let request = match profile.build_attempt_memo(
         &ctx.endpoint,
         event_type,
         data,
         ids,
-        ctx.clock.now(),
+        clock_at(ctx, due.as_ref()),
         AttemptInfo {
             n,
             last: previous,
@@ -526,6 +551,14 @@ async fn one_attempt(
         }
         Err(e) => return Tried::NotBuilt(e.to_string()),
     };
+    // A live retry built ahead of its due time starts then: the runtime is yielded to until
+    // tokio's clock reaches it (at most [`LIVE_WAIT_MARGIN`]).
+    if let Some(Due(at)) = due {
+        while Instant::now() < at {
+            tokio::task::yield_now().await;
+        }
+        started = Instant::now();
+    }
     let record = Arc::new(RequestRecord {
         method: "POST".into(),
         path: ctx.url.clone(),

@@ -2,8 +2,10 @@
 //!
 //! [`Transport::InProcess`] calls an axum [`Router`] as a `tower::Service` —
 //! no socket, so it runs under paused (virtual) time. [`Transport::Http`] is real sockets:
-//! `https://` URLs go through reqwest (rustls), plain `http://` URLs through hyper-util's
-//! pooled client directly — the same hyper engine reqwest drives, without the layers
+//! `https://` URLs go through reqwest (rustls), plain `http://` URLs through hyper's HTTP/1
+//! connections held by the transport itself ([`Conns`]: a small set of idle keep-alive
+//! connections per endpoint, as hyper-util's pooled client keeps, without its pool's
+//! hashing, boxing and task hop) — the same hyper engine reqwest drives, without the layers
 //! reqwest puts in front of it (URL re-parsing, redirect and retry services), which cost
 //! about a third of the sender's throughput (`bash benches/live.sh`). Both put the same
 //! bytes on the wire: the caller's headers in order, then `accept: */*`, `host` and
@@ -14,9 +16,8 @@ use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 
 use crate::faults::{Dribble, Fault};
 use crate::record::{DeliveryTag, InProcessHeaders};
@@ -69,14 +70,110 @@ pub enum Transport {
     Http(std::sync::Arc<HttpClients>),
 }
 
-/// The two clients behind [`Transport::Http`]: hyper-util for `http://`, reqwest for
-/// `https://`. Both pool connections (keep-alive) per host.
+/// The two clients behind [`Transport::Http`]: hyper's HTTP/1 connections for `http://`,
+/// reqwest for `https://`. Both keep connections alive per host.
 #[derive(Clone)]
 pub struct HttpClients {
-    plain: HyperClient<HttpConnector, Full<Bytes>>,
+    plain: std::sync::Arc<std::sync::Mutex<Conns>>,
     tls: reqwest::Client,
     /// What a plain request's head is made of, parsed once and re-used.
     parsed: std::sync::Arc<std::sync::Mutex<Parsed>>,
+}
+
+/// How long an idle plain connection is kept (hyper-util's pooled client's default).
+const IDLE_KEPT: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// The idle plain-HTTP connections of an [`HttpClients`], per endpoint (`host:port`): a
+/// request takes the one that went idle last (or opens a new one) and puts it back once its
+/// answer is read whole, so several requests in flight to one endpoint use several
+/// connections, and one after another re-use one. A connection that closed or stayed idle
+/// longer than [`IDLE_KEPT`] is dropped when met.
+#[derive(Default)]
+struct Conns {
+    endpoints: Vec<(std::sync::Arc<str>, Vec<Idle>)>,
+}
+
+/// A connection waiting for its next request.
+struct Idle {
+    since: tokio::time::Instant,
+    conn: http1::SendRequest<Full<Bytes>>,
+}
+
+impl Conns {
+    /// The idle connection to `addr` that went idle last, if one is open and fresh.
+    fn take(&mut self, addr: &str) -> Option<http1::SendRequest<Full<Bytes>>> {
+        let (_, idle) = self.endpoints.iter_mut().find(|(a, _)| &**a == addr)?;
+        let now = tokio::time::Instant::now();
+        while let Some(i) = idle.pop() {
+            if !i.conn.is_closed() && now.duration_since(i.since) < IDLE_KEPT {
+                return Some(i.conn);
+            }
+        }
+        None
+    }
+
+    /// Puts a connection to `addr` back, idle.
+    fn put(&mut self, addr: &std::sync::Arc<str>, conn: http1::SendRequest<Full<Bytes>>) {
+        let now = tokio::time::Instant::now();
+        let idle = match self.endpoints.iter().position(|(a, _)| a == addr) {
+            Some(i) => &mut self.endpoints[i].1,
+            None => {
+                self.endpoints
+                    .push((std::sync::Arc::clone(addr), Vec::new()));
+                &mut self.endpoints.last_mut().expect("just pushed").1
+            }
+        };
+        // The oldest is met here, so connections left idle by a past burst go in time.
+        if idle
+            .first()
+            .is_some_and(|i| i.conn.is_closed() || now.duration_since(i.since) >= IDLE_KEPT)
+        {
+            idle.remove(0);
+        }
+        idle.push(Idle { since: now, conn });
+    }
+}
+
+/// Where a plain `http://` URL's requests go: the request target (origin form), the `Host`
+/// header hyper-util's client would add, and the `host:port` connected to.
+#[derive(Clone)]
+struct Target {
+    path: http::Uri,
+    host: http::HeaderValue,
+    addr: std::sync::Arc<str>,
+}
+
+impl Target {
+    /// As hyper-util's pooled client reads an absolute `http://` URI: origin form, `Host`
+    /// its host with the port unless it is 80; a URI with no host is refused (as a
+    /// connection error, as that client's error was one).
+    fn of(uri: &http::Uri) -> Result<Self, TransportError> {
+        let host = uri
+            .host()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| TransportError::Connection(format!("{uri}: no host to connect to")))?;
+        let port = uri.port_u16();
+        let host_header = match port {
+            Some(p) if p != 80 => format!("{host}:{p}"),
+            _ => host.to_owned(),
+        };
+        let host_value = http::HeaderValue::from_str(&host_header)
+            .map_err(|e| TransportError::Request(format!("{uri}: {e}")))?;
+        let path = match uri.path_and_query() {
+            Some(p) if p.as_str() != "/" => {
+                let mut parts = http::uri::Parts::default();
+                parts.path_and_query = Some(p.clone());
+                http::Uri::from_parts(parts)
+                    .map_err(|e| TransportError::Request(format!("{uri}: {e}")))?
+            }
+            _ => http::Uri::default(),
+        };
+        Ok(Target {
+            path,
+            host: host_value,
+            addr: format!("{host}:{}", port.unwrap_or(80)).into(),
+        })
+    }
 }
 
 /// The `http://` URLs and header names an [`HttpClients`] has parsed, each kept with what
@@ -85,7 +182,7 @@ pub struct HttpClients {
 /// attempt. At most [`PARSED_KEPT`] of each are kept; others are parsed on each send.
 #[derive(Default)]
 struct Parsed {
-    urls: Vec<(String, http::Uri)>,
+    urls: Vec<(String, Target)>,
     names: Vec<(String, http::HeaderName)>,
 }
 
@@ -93,17 +190,18 @@ struct Parsed {
 const PARSED_KEPT: usize = 64;
 
 impl Parsed {
-    fn uri(&mut self, url: &str) -> Result<http::Uri, TransportError> {
-        if let Some((_, uri)) = self.urls.iter().find(|(u, _)| u == url) {
-            return Ok(uri.clone());
+    fn target(&mut self, url: &str) -> Result<Target, TransportError> {
+        if let Some((_, t)) = self.urls.iter().find(|(u, _)| u == url) {
+            return Ok(t.clone());
         }
         let uri: http::Uri = url
             .parse()
             .map_err(|e| TransportError::Request(format!("{url}: {e}")))?;
+        let t = Target::of(&uri)?;
         if self.urls.len() < PARSED_KEPT {
-            self.urls.push((url.to_owned(), uri.clone()));
+            self.urls.push((url.to_owned(), t.clone()));
         }
-        Ok(uri)
+        Ok(t)
     }
 
     fn name(&mut self, name: &str) -> Result<http::HeaderName, http::Error> {
@@ -120,7 +218,7 @@ impl Parsed {
 
 impl std::fmt::Debug for HttpClients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HttpClients { plain: hyper-util, tls: reqwest }")
+        f.write_str("HttpClients { plain: hyper http1, tls: reqwest }")
     }
 }
 
@@ -131,12 +229,8 @@ impl Transport {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| TransportError::Request(e.to_string()))?;
-        let plain = HyperClient::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .build_http();
         Ok(Transport::Http(std::sync::Arc::new(HttpClients {
-            plain,
+            plain: Default::default(),
             tls,
             parsed: Default::default(),
         })))
@@ -328,32 +422,33 @@ async fn send_plain(
     // The header map built in one go, with room for every header (`http::request::Builder`
     // moves the request's parts on every `header` call): the same names, values, order and
     // refusals as adding them one by one, then `accept: */*` when the caller sent none.
-    let (uri, mut headers) = {
+    let (target, mut headers) = {
         // A poisoned lock only means another thread panicked holding it; the lists are
         // whole (entries are pushed complete), so they are used anyway.
         let mut parsed = clients.parsed.lock().unwrap_or_else(|e| e.into_inner());
-        let uri = parsed.uri(&req.url)?;
+        let target = parsed.target(&req.url)?;
         let refused = |e: http::Error| TransportError::Request(e.to_string());
-        let mut headers = http::HeaderMap::with_capacity(req.headers.len() + 1);
+        let mut headers = http::HeaderMap::with_capacity(req.headers.len() + 3);
         for (k, v) in req.headers {
             let name = parsed.name(k).map_err(refused)?;
             let value = http::HeaderValue::from_str(v).map_err(|e| refused(e.into()))?;
             headers.append(name, value);
         }
-        (uri, headers)
+        (target, headers)
     };
     if !headers.contains_key(http::header::ACCEPT) {
         headers.insert(http::header::ACCEPT, http::HeaderValue::from_static("*/*"));
     }
+    // Where hyper-util's client put it: after the caller's headers and `accept`, unless the
+    // caller sent one (hyper adds `content-length` after it, as it did there).
+    if !headers.contains_key(http::header::HOST) {
+        headers.insert(http::header::HOST, target.host.clone());
+    }
     let mut request = http::Request::new(Full::new(req.body));
     *request.method_mut() = http::Method::POST;
-    *request.uri_mut() = uri;
+    *request.uri_mut() = target.path.clone();
     *request.headers_mut() = headers;
-    let client = &clients.plain;
-    let response = client
-        .request(request)
-        .await
-        .map_err(|e| TransportError::Connection(error_chain(&e)))?;
+    let (response, conn) = exchange(&clients.plain, &target.addr, request).await?;
     let status = response.status().as_u16();
     let headers = header_pairs(response.headers());
     let mut body = response.into_body();
@@ -366,11 +461,76 @@ async fn send_plain(
             keep(&mut kept, chunk);
         }
     }
+    // The answer read whole: the connection can take the next request.
+    if !conn.is_closed() {
+        lock(&clients.plain).put(&target.addr, conn);
+    }
     Ok(WireResponse {
         status,
         headers,
         body: Bytes::from(kept),
     })
+}
+
+fn lock(conns: &std::sync::Mutex<Conns>) -> std::sync::MutexGuard<'_, Conns> {
+    // A poisoned lock only means another thread panicked holding it; the lists are whole.
+    conns.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sends `request` to `addr` on an idle connection or a new one; the answer's head and the
+/// connection it came on. As hyper-util's pooled client does, a request that a re-used
+/// connection could not take (it closed in the meantime, the request unsent) is sent again
+/// on another; a new connection's failure is the request's.
+async fn exchange(
+    conns: &std::sync::Mutex<Conns>,
+    addr: &str,
+    mut request: http::Request<Full<Bytes>>,
+) -> Result<
+    (
+        http::Response<hyper::body::Incoming>,
+        http1::SendRequest<Full<Bytes>>,
+    ),
+    TransportError,
+> {
+    loop {
+        let idle = lock(conns).take(addr);
+        let (mut conn, reused) = match idle {
+            Some(c) => (c, true),
+            None => (connect(addr).await?, false),
+        };
+        // A connection put back is ready once hyper has seen its last answer end; one that
+        // closed meanwhile is passed over.
+        if conn.ready().await.is_err() {
+            if reused {
+                continue;
+            }
+            return Err(TransportError::Connection(
+                "the connection closed before the request was sent".into(),
+            ));
+        }
+        match conn.try_send_request(request).await {
+            Ok(response) => return Ok((response, conn)),
+            Err(mut e) => match e.take_message() {
+                Some(unsent) if reused => request = unsent,
+                _ => return Err(TransportError::Connection(error_chain(e.error()))),
+            },
+        }
+    }
+}
+
+/// A new HTTP/1 connection to `addr` (`host:port`), its hyper task spawned.
+async fn connect(addr: &str) -> Result<http1::SendRequest<Full<Bytes>>, TransportError> {
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| TransportError::Connection(format!("tcp connect error: {e}")))?;
+    let _ = stream.set_nodelay(true);
+    let (conn, task) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| TransportError::Connection(error_chain(&e)))?;
+    tokio::spawn(async move {
+        let _ = task.await;
+    });
+    Ok(conn)
 }
 
 /// Appends as much of `chunk` as fits under [`RESPONSE_BODY_LIMIT`].
@@ -624,19 +784,52 @@ mod tests {
         let mut parsed = Parsed::default();
 
         // Act
-        let uri = parsed.uri("http://127.0.0.1:8080/hooks?x=1").unwrap();
-        let again = parsed.uri("http://127.0.0.1:8080/hooks?x=1").unwrap();
+        let target = parsed.target("http://127.0.0.1:8080/hooks?x=1").unwrap();
+        let again = parsed.target("http://127.0.0.1:8080/hooks?x=1").unwrap();
         let name = parsed.name("X-Signature").unwrap();
         let same = parsed.name("X-Signature").unwrap();
 
         // Assert
-        assert_eq!(uri, again);
-        assert_eq!(uri.to_string(), "http://127.0.0.1:8080/hooks?x=1");
+        assert_eq!(target.path, again.path);
+        assert_eq!(
+            (target.path.to_string(), target.host.to_str().unwrap()),
+            ("/hooks?x=1".to_owned(), "127.0.0.1:8080")
+        );
+        assert_eq!(&*target.addr, "127.0.0.1:8080");
         assert_eq!(
             (name.as_str(), same.as_str()),
             ("x-signature", "x-signature")
         );
         assert_eq!((parsed.urls.len(), parsed.names.len()), (1, 1));
+    }
+
+    #[test]
+    fn a_plain_target_is_read_as_hyper_util_read_it_origin_form_and_host_with_a_port_unless_80() {
+        let target = |url: &str| {
+            let t = Target::of(&url.parse().unwrap()).unwrap();
+            (
+                t.path.to_string(),
+                t.host.to_str().unwrap().to_owned(),
+                t.addr.to_string(),
+            )
+        };
+        let owned = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+        assert_eq!(
+            target("http://example.com"),
+            owned("/", "example.com", "example.com:80")
+        );
+        assert_eq!(
+            target("http://example.com:80/hooks"),
+            owned("/hooks", "example.com", "example.com:80")
+        );
+        assert_eq!(
+            target("http://127.0.0.1:8080/a/b?x=1&y=2"),
+            owned("/a/b?x=1&y=2", "127.0.0.1:8080", "127.0.0.1:8080")
+        );
+        assert_eq!(
+            target("http://[::1]:9000/"),
+            owned("/", "[::1]:9000", "[::1]:9000")
+        );
     }
 
     #[test]

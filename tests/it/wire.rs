@@ -1066,6 +1066,114 @@ async fn llamacloud_does_not_resend_a_dropped_request_inside_the_attempt() {
     );
 }
 
+/// A wall clock running at tokio's rate from the sim epoch at `.0`.
+#[derive(Debug)]
+struct TokioRateClock(tokio::time::Instant);
+
+impl TokioRateClock {
+    /// Its reading when tokio's clock reads `at`.
+    fn at(&self, at: tokio::time::Instant) -> Duration {
+        epoch() + at.saturating_duration_since(self.0)
+    }
+}
+
+impl Clock for TokioRateClock {
+    fn now(&self) -> Duration {
+        self.at(tokio::time::Instant::now())
+    }
+}
+
+#[tokio::test]
+async fn a_live_retry_carries_the_clock_reading_of_its_due_time_though_built_ahead_of_it() {
+    // Arrange: standard-webhooks with one more header, the attempt's time in milliseconds;
+    // waits longer than the sender's timer margin, so every retry is built 1–2 ms before
+    // it is due
+    let text = profile::load::builtin_text("standard-webhooks")
+        .expect("built-in")
+        .replace(
+            "  - $signature\n",
+            "  - $signature\n  - X-Sent-Ms: \"{unix_ms(now)}\"\n",
+        );
+    let mut profile =
+        profile::load::load_str(std::path::Path::new("sw-ms.yaml"), &text).expect("profile");
+    profile.retry.attempts = 5;
+    profile.retry.timeout = Duration::from_millis(500);
+    profile.retry.backoff = Backoff::Table(
+        [8, 5, 11, 6]
+            .iter()
+            .map(|ms| Duration::from_millis(*ms))
+            .collect(),
+    );
+    let server = server_always(503).await;
+    let t0 = tokio::time::Instant::now();
+    let clock = Arc::new(TokioRateClock(t0));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let ctx = SenderCtx {
+        profile: Arc::new(profile),
+        endpoint: Arc::new(standard_endpoint()),
+        transport: Transport::http().expect("client"),
+        clock: clock.clone(),
+        events: tx,
+        disabled: Arc::new(AtomicBool::new(false)),
+        url: format!("{}/hooks", server.uri()),
+        scenario: 0,
+        start: t0,
+        time_scale: 1.0,
+    };
+    let delivery = Delivery {
+        index: 0,
+        event_type: "invoice.paid".into(),
+        data: json!({ "id": "in_1" }),
+        ids: DeliveryIds::with_message_id(SW_ID),
+        jitter_seed: 0,
+    };
+
+    // Act
+    let outcome = sender::deliver(&ctx, &delivery).await;
+    drop(ctx);
+    let mut events = Vec::new();
+    while let Some(e) = rx.recv().await {
+        events.push(e);
+    }
+
+    // Assert: each retry says the clock's reading at its due time (its previous attempt's
+    // end + the wait) — not earlier, as when it was built — and no later than its start
+    assert_eq!(outcome, Outcome::Exhausted);
+    let (mut started, mut latency) = (BTreeMap::new(), BTreeMap::new());
+    let (mut sent_ms, mut due) = (BTreeMap::new(), BTreeMap::new());
+    for e in &events {
+        match e {
+            EngineEvent::AttemptStarted { n, at, request, .. } => {
+                started.insert(*n, *at);
+                let ms = request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k == "X-Sent-Ms")
+                    .map(|(_, v)| v.parse::<u128>().expect("integer"))
+                    .expect("an X-Sent-Ms header");
+                sent_ms.insert(*n, ms);
+            }
+            EngineEvent::AttemptFinished { n, latency: l, .. } => {
+                latency.insert(*n, *l);
+            }
+            EngineEvent::RetryScheduled { n, wait, .. } => {
+                due.insert(*n + 1, started[n] + latency[n] + *wait);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(due.len(), 4);
+    for (n, due) in due {
+        let earliest = clock.at(t0 + due).as_millis();
+        let latest = clock.at(t0 + started[&n]).as_millis();
+        assert!(
+            (earliest..=latest).contains(&sent_ms[&n]),
+            "attempt {n}: says {} ms, due at {earliest} ms, started at {latest} ms",
+            sent_ms[&n]
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_live_retry_never_starts_before_its_due_time() {
     // Arrange: waits under and over the sender's timer margin
@@ -1118,4 +1226,147 @@ async fn a_live_retry_never_starts_before_its_due_time() {
             due - started[&n]
         );
     }
+}
+
+/// Reads one HTTP/1.1 request (head and `content-length` body) from `socket`; false at
+/// the end of the stream.
+async fn read_one_request(socket: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        match socket.read(&mut byte).await {
+            Ok(1) => got.push(byte[0]),
+            _ => return false,
+        }
+    }
+    let head = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    socket.read_exact(&mut body).await.is_ok()
+}
+
+/// One plain-HTTP POST through `transport` to `url`; its status or the transport's error.
+async fn post(transport: &Transport, url: &str) -> Result<u16, sender::TransportError> {
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let req = hookrig::sender::WireRequest {
+        url: url.to_owned(),
+        headers: &headers,
+        body: bytes::Bytes::from_static(b"{}"),
+        tag: hookrig::record::DeliveryTag {
+            delivery: 0,
+            event_type: String::new(),
+            attempt: 1,
+            hop: 0,
+        },
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(10), transport.send(req)).await;
+    answer
+        .expect("an answer or an error in time")
+        .map(|r| r.status)
+}
+
+#[tokio::test]
+async fn a_refused_plain_http_connection_is_a_connection_error() {
+    // Arrange: a port nothing listens on any more
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+
+    // Act
+    let answer = post(&Transport::http().unwrap(), &format!("http://{addr}/hooks")).await;
+
+    // Assert
+    match answer {
+        Err(sender::TransportError::Connection(e)) => assert!(e.contains("refused"), "{e}"),
+        other => panic!("expected a connection error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn requests_in_flight_together_go_on_as_many_connections_and_later_ones_reuse_them() {
+    // Arrange: a receiver that answers nothing until three requests are in, then answers
+    // every request at once, keeping each connection open; it counts connections
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicU64::new(0));
+    let barrier = Arc::new(tokio::sync::Barrier::new(3));
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let barrier = Arc::clone(&barrier);
+            tokio::spawn(async move {
+                let mut first = true;
+                while read_one_request(&mut socket).await {
+                    if first {
+                        barrier.wait().await;
+                        first = false;
+                    }
+                    let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    if socket.write_all(ok).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let transport = Transport::http().unwrap();
+    let url = format!("http://{addr}/hooks");
+
+    // Act: three at once (one connection would never see the third answer), then three
+    // one after another
+    let together = tokio::join!(
+        post(&transport, &url),
+        post(&transport, &url),
+        post(&transport, &url)
+    );
+    let mut after = Vec::new();
+    for _ in 0..3 {
+        after.push(post(&transport, &url).await);
+    }
+
+    // Assert
+    assert_eq!(together, (Ok(200), Ok(200), Ok(200)));
+    assert_eq!(after, [Ok(200), Ok(200), Ok(200)]);
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_request_after_the_receiver_closed_the_idle_connection_goes_on_a_new_one() {
+    // Arrange: a receiver that answers one request per connection, keep-alive said, then
+    // closes it
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            if read_one_request(&mut socket).await {
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            drop(socket);
+        }
+    });
+    let transport = Transport::http().unwrap();
+    let url = format!("http://{addr}/hooks");
+
+    // Act
+    let first = post(&transport, &url).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = post(&transport, &url).await;
+
+    // Assert
+    assert_eq!((first, second), (Ok(200), Ok(200)));
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
 }
