@@ -1139,29 +1139,23 @@ async fn a_live_retry_carries_the_clock_reading_of_its_due_time_though_built_ahe
     // Assert: each retry says the clock's reading at its due time (its previous attempt's
     // end + the wait) — not earlier, as when it was built — and no later than its start
     assert_eq!(outcome, Outcome::Exhausted);
-    let (mut started, mut latency) = (BTreeMap::new(), BTreeMap::new());
-    let (mut sent_ms, mut due) = (BTreeMap::new(), BTreeMap::new());
-    for e in &events {
-        match e {
-            EngineEvent::AttemptStarted { n, at, request, .. } => {
-                started.insert(*n, *at);
-                let ms = request
-                    .headers
-                    .iter()
-                    .find(|(k, _)| k == "X-Sent-Ms")
-                    .map(|(_, v)| v.parse::<u128>().expect("integer"))
-                    .expect("an X-Sent-Ms header");
-                sent_ms.insert(*n, ms);
-            }
-            EngineEvent::AttemptFinished { n, latency: l, .. } => {
-                latency.insert(*n, *l);
-            }
-            EngineEvent::RetryScheduled { n, wait, .. } => {
-                due.insert(*n + 1, started[n] + latency[n] + *wait);
-            }
-            _ => {}
-        }
-    }
+    let (started, due) = starts_and_due_times(&events);
+    let sent_ms: BTreeMap<u32, u128> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::AttemptStarted { n, request, .. } => Some((*n, request)),
+            _ => None,
+        })
+        .map(|(n, request)| {
+            let ms = request
+                .headers
+                .iter()
+                .find(|(k, _)| k == "X-Sent-Ms")
+                .map(|(_, v)| v.parse::<u128>().expect("integer"))
+                .expect("an X-Sent-Ms header");
+            (n, ms)
+        })
+        .collect();
     assert_eq!(due.len(), 4);
     for (n, due) in due {
         let earliest = clock.at(t0 + due).as_millis();
@@ -1172,6 +1166,29 @@ async fn a_live_retry_carries_the_clock_reading_of_its_due_time_though_built_ahe
             sent_ms[&n]
         );
     }
+}
+
+/// Each attempt's start, and each retry's due time (its previous attempt's start + latency
+/// + the wait scheduled), from a delivery's engine events, by attempt number.
+fn starts_and_due_times(
+    events: &[EngineEvent],
+) -> (BTreeMap<u32, Duration>, BTreeMap<u32, Duration>) {
+    let (mut started, mut latency, mut due) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    for e in events {
+        match e {
+            EngineEvent::AttemptStarted { n, at, .. } => {
+                started.insert(*n, *at);
+            }
+            EngineEvent::AttemptFinished { n, latency: l, .. } => {
+                latency.insert(*n, *l);
+            }
+            EngineEvent::RetryScheduled { n, wait, .. } => {
+                due.insert(*n + 1, started[n] + latency[n] + *wait);
+            }
+            _ => {}
+        }
+    }
+    (started, due)
 }
 
 #[tokio::test]
@@ -1201,23 +1218,7 @@ async fn a_live_retry_never_starts_before_its_due_time() {
 
     // Assert: attempt n + 1 starts at or after attempt n's start + latency + wait
     assert_eq!(outcome, Outcome::Exhausted);
-    let mut started = BTreeMap::new();
-    let mut due = BTreeMap::new();
-    let mut latency = BTreeMap::new();
-    for e in &events {
-        match e {
-            EngineEvent::AttemptStarted { n, at, .. } => {
-                started.insert(*n, *at);
-            }
-            EngineEvent::AttemptFinished { n, latency: l, .. } => {
-                latency.insert(*n, *l);
-            }
-            EngineEvent::RetryScheduled { n, wait, .. } => {
-                due.insert(*n + 1, started[n] + latency[n] + *wait);
-            }
-            _ => {}
-        }
-    }
+    let (started, due) = starts_and_due_times(&events);
     assert_eq!(due.len(), 4);
     for (n, due) in due {
         assert!(
