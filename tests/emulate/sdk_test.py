@@ -227,7 +227,11 @@ def extend(recv):
         for _, headers, body in cli:
             check(client.webhooks.verify(body.decode(), headers, "wss_cli_secret"),
                   "extend: client.webhooks.verify accepts the command-line endpoint's delivery")
-        event = client.webhooks.verify_and_parse(cli[-1][2].decode(), cli[-1][1], "wss_cli_secret")
+        # Each event is its own delivery, sent as soon as it happens: the step's event and
+        # the run's are fired together and may arrive in either order (as from Extend).
+        completed = [c for c in cli if b'"workflow_run.completed"' in c[2]]
+        check(len(completed) == 1, "extend: the command-line endpoint got one workflow_run.completed")
+        event = client.webhooks.verify_and_parse(completed[0][2].decode(), completed[0][1], "wss_cli_secret")
         event_type = event["eventType"] if isinstance(event, dict) else getattr(event, "event_type", None)
         check(event_type == "workflow_run.completed", "extend: verify_and_parse reads workflow_run.completed")
         check(not client.webhooks.verify(cli[0][2].decode(), cli[0][1], "wss_wrong"),
