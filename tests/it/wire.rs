@@ -74,7 +74,27 @@ async fn deliver_at_scale(
     message_id: &str,
     time_scale: f64,
 ) -> (Outcome, Vec<EngineEvent>) {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (ctx, rx) = live_ctx(profile, endpoint, clock, url, time_scale);
+    let delivery = Delivery {
+        index: 0,
+        event_type: event_type.to_owned(),
+        data,
+        ids: DeliveryIds::with_message_id(message_id),
+        jitter_seed: 0,
+    };
+    deliver_with(ctx, rx, &delivery).await
+}
+
+/// A sender context over real HTTP to `url`, starting now, and the receiving end of its
+/// engine events.
+fn live_ctx(
+    profile: &Profile,
+    endpoint: &Endpoint,
+    clock: Arc<dyn Clock>,
+    url: String,
+    time_scale: f64,
+) -> (SenderCtx, mpsc::UnboundedReceiver<EngineEvent>) {
+    let (tx, rx) = mpsc::unbounded_channel();
     let ctx = SenderCtx {
         profile: Arc::new(profile.clone()),
         endpoint: Arc::new(endpoint.clone()),
@@ -87,14 +107,16 @@ async fn deliver_at_scale(
         start: tokio::time::Instant::now(),
         time_scale,
     };
-    let delivery = Delivery {
-        index: 0,
-        event_type: event_type.to_owned(),
-        data,
-        ids: DeliveryIds::with_message_id(message_id),
-        jitter_seed: 0,
-    };
-    let outcome = sender::deliver(&ctx, &delivery).await;
+    (ctx, rx)
+}
+
+/// Delivers `delivery` with `ctx`; its outcome and every engine event it sent.
+async fn deliver_with(
+    ctx: SenderCtx,
+    mut rx: mpsc::UnboundedReceiver<EngineEvent>,
+    delivery: &Delivery,
+) -> (Outcome, Vec<EngineEvent>) {
+    let outcome = sender::deliver(&ctx, delivery).await;
     drop(ctx);
     let mut events = Vec::new();
     while let Some(e) = rx.recv().await {
@@ -1107,19 +1129,14 @@ async fn a_live_retry_carries_the_clock_reading_of_its_due_time_though_built_ahe
     let server = server_always(503).await;
     let t0 = tokio::time::Instant::now();
     let clock = Arc::new(TokioRateClock(t0));
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let ctx = SenderCtx {
-        profile: Arc::new(profile),
-        endpoint: Arc::new(standard_endpoint()),
-        transport: Transport::http().expect("client"),
-        clock: clock.clone(),
-        events: tx,
-        disabled: Arc::new(AtomicBool::new(false)),
-        url: format!("{}/hooks", server.uri()),
-        scenario: 0,
-        start: t0,
-        time_scale: 1.0,
-    };
+    let (mut ctx, rx) = live_ctx(
+        &profile,
+        &standard_endpoint(),
+        clock.clone(),
+        format!("{}/hooks", server.uri()),
+        1.0,
+    );
+    ctx.start = t0;
     let delivery = Delivery {
         index: 0,
         event_type: "invoice.paid".into(),
@@ -1129,12 +1146,7 @@ async fn a_live_retry_carries_the_clock_reading_of_its_due_time_though_built_ahe
     };
 
     // Act
-    let outcome = sender::deliver(&ctx, &delivery).await;
-    drop(ctx);
-    let mut events = Vec::new();
-    while let Some(e) = rx.recv().await {
-        events.push(e);
-    }
+    let (outcome, events) = deliver_with(ctx, rx, &delivery).await;
 
     // Assert: each retry says the clock's reading at its due time (its previous attempt's
     // end + the wait) — not earlier, as when it was built — and no later than its start
