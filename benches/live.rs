@@ -10,7 +10,15 @@
 //!   deliveries, C workers each delivering one after another (as oha's C connections each
 //!   send one request after another), every attempt written to a JSON Lines journal with
 //!   its request headers and body; on THREADS threads (default 1, as `hookrig send` runs),
-//!   each a one-thread runtime with its own connection pool; prints deliveries per second;
+//!   each a one-thread runtime with its own connection pool; prints deliveries per second,
+//!   timed from when every thread has its runtime, profile, transport and journal ready
+//!   (as oha's rate is timed from its first request, not from its start-up);
+//! - `cargo bench --bench live -- sample DIR`: one signed llamacloud request as the sender
+//!   builds it, written to `DIR/headers` (one `Name: value` a line) and `DIR/body`, so that
+//!   `live.sh` points oha at the receiver with the same headers and body size;
+//! - `cargo bench --bench live -- journal-check`: the journal line as the bench writes it
+//!   against serde_json's for the same line, over many generated strings (every byte that
+//!   needs escaping, non-ASCII text, runs across 8-byte boundaries); exits 1 on a difference;
 //! - `cargo bench --bench live -- clients URL N C`: the two HTTP clients alone, nothing
 //!   built, signed or journaled — N POSTs of one fixed body with C in flight through raw
 //!   reqwest, then through hyper-util's pooled client — to show what each costs;
@@ -60,6 +68,8 @@ fn main() {
             let threads = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(1usize);
             sender_bench(url, n, c.max(1), threads.clamp(1, c.max(1)));
         }
+        Some("sample") => sample(std::path::Path::new(args.get(1).expect("DIR"))),
+        Some("journal-check") => journal_check(),
         Some("clients") => {
             let url = args.get(1).expect("URL").clone();
             let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
@@ -72,7 +82,7 @@ fn main() {
             one_thread().block_on(memory(n));
         }
         _ => eprintln!(
-            "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C [THREADS] | clients URL N C | accuracy | memory N)"
+            "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C [THREADS] | sample DIR | journal-check | clients URL N C | accuracy | memory N)"
         ),
     }
 }
@@ -134,6 +144,8 @@ fn llamacloud() -> Profile {
 }
 
 /// One journal line: the attempt, its answer, and the request as sent (secrets redacted).
+/// The bench writes it with [`Journal::line`]; this is serde_json's writing of the same line,
+/// which [`journal_check`] compares it with.
 #[derive(serde::Serialize)]
 struct JournalLine<'a> {
     delivery: usize,
@@ -145,24 +157,408 @@ struct JournalLine<'a> {
     body: std::borrow::Cow<'a, str>,
 }
 
+/// What a journal line says.
+struct Line<'a> {
+    delivery: usize,
+    n: u32,
+    at_us: u64,
+    status: Option<u16>,
+    latency_us: u64,
+    headers: &'a [(String, String)],
+    body: &'a [u8],
+}
+
+impl Line<'_> {
+    /// The line as serde_json writes it (with the newline).
+    fn serde_json(&self) -> Vec<u8> {
+        let line = JournalLine {
+            delivery: self.delivery,
+            n: self.n,
+            at_us: self.at_us,
+            status: self.status,
+            latency_us: self.latency_us,
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), redact(k, v)))
+                .collect(),
+            body: String::from_utf8_lossy(self.body),
+        };
+        let mut out = serde_json::to_vec(&line).expect("a journal line");
+        out.push(b'\n');
+        out
+    }
+}
+
+/// The journal's lines, written in place into a buffer zeroed once (nothing resized or
+/// reserved per string) and appended to the file 64 KiB at a time.
+struct Journal {
+    buf: Vec<u8>,
+    used: usize,
+}
+
+impl Journal {
+    fn new(len: usize) -> Self {
+        Journal {
+            buf: vec![0; len],
+            used: 0,
+        }
+    }
+
+    /// Appends `l` as one JSON line, byte for byte what serde_json writes for its
+    /// [`JournalLine`] (`journal-check`), without the header list serde_json needs made
+    /// first, with the strings escaped eight bytes at a time where nothing needs escaping
+    /// ([`put_str`]) — serde_json looks at every byte and copies each run between escapes
+    /// on its own, and a llamacloud body (a JSON string holding JSON) has an escape every
+    /// few bytes — and integers written digit by digit (no `fmt`).
+    fn line(&mut self, l: &Line<'_>) {
+        // UTF-8 (as the sender's bodies are) is written as it is; only other bytes go
+        // through the lossy pass.
+        let lossy;
+        let body = match std::str::from_utf8(l.body) {
+            Ok(s) => s,
+            Err(_) => {
+                lossy = String::from_utf8_lossy(l.body);
+                &*lossy
+            }
+        };
+        // At most 6 bytes out for a byte in (`\u00XX`); a redacted value is at most 32
+        // bytes; 200 for the keys, the integers and the punctuation.
+        let most = 200
+            + 6 * body.len()
+            + l.headers
+                .iter()
+                .map(|(k, v)| 8 + 6 * k.len() + 6 * v.len().max(32))
+                .sum::<usize>();
+        if self.buf.len() - self.used < most {
+            self.buf.resize(self.used + most, 0);
+        }
+        let out = &mut self.buf[self.used..];
+        let mut w = put(out, 0, b"{\"delivery\":");
+        w = put_uint(out, w, l.delivery as u64);
+        w = put(out, w, b",\"n\":");
+        w = put_uint(out, w, l.n.into());
+        w = put(out, w, b",\"at_us\":");
+        w = put_uint(out, w, l.at_us);
+        w = put(out, w, b",\"status\":");
+        w = match l.status {
+            Some(s) => put_uint(out, w, s.into()),
+            None => put(out, w, b"null"),
+        };
+        w = put(out, w, b",\"latency_us\":");
+        w = put_uint(out, w, l.latency_us);
+        w = put(out, w, b",\"headers\":[");
+        for (i, (k, v)) in l.headers.iter().enumerate() {
+            w = put(out, w, if i == 0 { b"[" } else { b",[" });
+            w = put_str(out, w, k);
+            w = put(out, w, b",");
+            w = put_str(out, w, &redact(k, v));
+            w = put(out, w, b"]");
+        }
+        w = put(out, w, b"],\"body\":");
+        w = put_str(out, w, body);
+        w = put(out, w, b"}\n");
+        self.used += w;
+    }
+
+    fn written(&self) -> &[u8] {
+        &self.buf[..self.used]
+    }
+
+    fn clear(&mut self) {
+        self.used = 0;
+    }
+}
+
+fn put(out: &mut [u8], w: usize, bytes: &[u8]) -> usize {
+    out[w..w + bytes.len()].copy_from_slice(bytes);
+    w + bytes.len()
+}
+
+fn put_uint(out: &mut [u8], w: usize, mut v: u64) -> usize {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    put(out, w, &digits[i..])
+}
+
+/// serde_json's escape table: 0 for a byte written as it is, else the letter after the
+/// backslash (`u` for `\u00XX`).
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+/// Whether any of the 8 bytes of `x` is below 0x20, a `"` or a `\` (exact: the
+/// "has a byte less than n" and "has a zero byte" word tests, n ≤ 128).
+fn needs_escape(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    below_space | zero_in(x ^ (ONES * u64::from(b'"'))) | zero_in(x ^ (ONES * u64::from(b'\\')))
+        != 0
+}
+
+/// `s` as a JSON string at `out[w..]`, escaped as serde_json escapes it (`out` has room
+/// for 6 bytes a byte and the quotes); where it ends.
+fn put_str(out: &mut [u8], mut w: usize, s: &str) -> usize {
+    let bytes = s.as_bytes();
+    out[w] = b'"';
+    w += 1;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        if needs_escape(word) {
+            for &c in chunk {
+                w = put_byte(out, w, c);
+            }
+        } else {
+            out[w..w + 8].copy_from_slice(chunk);
+            w += 8;
+        }
+    }
+    for &c in chunks.remainder() {
+        w = put_byte(out, w, c);
+    }
+    out[w] = b'"';
+    w + 1
+}
+
+fn put_byte(out: &mut [u8], w: usize, c: u8) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match ESCAPE[usize::from(c)] {
+        0 => {
+            out[w] = c;
+            w + 1
+        }
+        b'u' => put(
+            out,
+            w,
+            &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(c >> 4)],
+                HEX[usize::from(c & 15)],
+            ],
+        ),
+        e => put(out, w, &[b'\\', e]),
+    }
+}
+
+/// `write_line` against serde_json over generated lines; exits 1 at the first difference.
+fn journal_check() {
+    // Every byte that needs escaping, 0x7f (which does not), ASCII and non-ASCII text.
+    let mut alphabet: Vec<String> = (0u8..0x20).map(|b| char::from(b).to_string()).collect();
+    for s in [
+        "\"", "\\", "\u{7f}", "a", "Z", "0", " ", "/", "é", "€", "😀", "{\"k\":",
+    ] {
+        alphabet.push(s.to_owned());
+    }
+    let mut rng = RunRng::new(18);
+    let text = |rng: &mut RunRng| {
+        let len = rng.u64() % 40;
+        (0..len)
+            .map(|_| alphabet[(rng.u64() % alphabet.len() as u64) as usize].as_str())
+            .collect::<String>()
+    };
+    let mut lines = 0;
+    let mut journal = Journal::new(64);
+    for i in 0..20_000u64 {
+        let headers: Vec<(String, String)> = (0..rng.u64() % 6)
+            .map(|h| {
+                let name = match h {
+                    0 => "Authorization".to_owned(),
+                    1 => "X-Webhook-Secret".to_owned(),
+                    _ => text(&mut rng),
+                };
+                (name, text(&mut rng))
+            })
+            .collect();
+        let mut body = text(&mut rng)
+            .repeat(1 + (rng.u64() % 8) as usize)
+            .into_bytes();
+        if i % 7 == 0 {
+            body.push(0xff); // not UTF-8: the lossy pass
+        }
+        let line = Line {
+            delivery: (rng.u64() % 100_000) as usize,
+            n: (rng.u64() % 12) as u32,
+            at_us: rng.u64() >> (rng.u64() % 64),
+            status: (i % 3 != 0).then(|| (rng.u64() % 600) as u16),
+            latency_us: u64::MAX >> (rng.u64() % 64),
+            headers: &headers,
+            body: &body,
+        };
+        // Every line into one journal that starts small: lines after lines, and growth.
+        let before = journal.written().len();
+        journal.line(&line);
+        let ours = &journal.written()[before..];
+        let theirs = line.serde_json();
+        if ours != theirs {
+            eprintln!(
+                "journal-check: line {i} differs:\n ours:       {}\n serde_json: {}",
+                String::from_utf8_lossy(ours),
+                String::from_utf8_lossy(&theirs)
+            );
+            std::process::exit(1);
+        }
+        lines += 1;
+        if journal.written().len() > 1 << 20 {
+            journal.clear();
+        }
+    }
+    println!("journal-check: {lines} lines the same as serde_json's");
+}
+
+/// One signed llamacloud request as the sender builds it (the bench's secret), written to
+/// `dir/headers` (`Name: value` a line) and `dir/body`, for oha to send the same.
+fn sample(dir: &std::path::Path) {
+    let p = llamacloud();
+    let endpoint = bench_endpoint();
+    let d = parse_success(&p, 0, &mut RunRng::new(1));
+    let request = p
+        .build_attempt(
+            &endpoint,
+            &d.event_type,
+            &d.data,
+            &d.ids,
+            hookrig::clock::Clock::now(&SystemClock),
+            hookrig::profile::AttemptInfo {
+                n: 1,
+                last: None,
+                url: "/hooks",
+            },
+        )
+        .expect("a llamacloud request");
+    std::fs::create_dir_all(dir).expect("sample dir");
+    let headers: String = request
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\n"))
+        .collect();
+    std::fs::write(dir.join("headers"), headers).expect("headers");
+    std::fs::write(dir.join("body"), &request.body).expect("body");
+}
+
+fn bench_endpoint() -> Endpoint {
+    Endpoint {
+        secrets: vec!["bench-secret".into()],
+        ..Endpoint::default()
+    }
+}
+
+/// `(delivery, attempt)` keys hashed by a multiply per word: the journal's map of its own
+/// attempts in flight needs no SipHash (which guards maps keyed by outside input).
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v.into());
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// A shard's context, made before the clock starts.
+struct Shard {
+    ctx: SenderCtx,
+    events: mpsc::UnboundedReceiver<EngineEvent>,
+    profile: Arc<Profile>,
+}
+
+/// The context a shard's workers share (call inside its runtime).
+fn shard_setup(url: String) -> Shard {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let profile = Arc::new(llamacloud());
+    let ctx = SenderCtx {
+        profile: Arc::clone(&profile),
+        endpoint: Arc::new(bench_endpoint()),
+        transport: Transport::http().expect("client"),
+        clock: Arc::new(SystemClock),
+        events: tx,
+        disabled: Arc::new(AtomicBool::new(false)),
+        url,
+        scenario: 0,
+        start: tokio::time::Instant::now(),
+        time_scale: 1.0,
+    };
+    Shard {
+        ctx,
+        events: rx,
+        profile,
+    }
+}
+
 /// N deliveries over `shards` threads, each a one-thread runtime with its own connection
-/// pool and C / shards workers; prints the rate.
+/// pool and C / shards workers; prints the rate, timed from when every thread is ready.
 fn sender_bench(url: String, n: usize, c: usize, shards: usize) {
     let journal_path = std::env::temp_dir().join("hookrig-bench-sender.jsonl");
     let journal = Arc::new(std::sync::Mutex::new(
         std::fs::File::create(&journal_path).expect("journal"),
     ));
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
+    // Each thread makes its runtime and context (profile loaded, HTTP clients built) before
+    // the clock starts: start-up, not deliveries (≈ 44 million instructions, a few percent
+    // of a 20,000-delivery run, measured with callgrind), as oha's own start-up is not in
+    // its rate.
+    let ready = Arc::new(std::sync::Barrier::new(shards + 1));
     let threads: Vec<_> = (0..shards)
         .map(|s| {
-            let (url, journal, next) = (url.clone(), Arc::clone(&journal), Arc::clone(&next));
+            let (url, journal, next, ready) = (
+                url.clone(),
+                Arc::clone(&journal),
+                Arc::clone(&next),
+                Arc::clone(&ready),
+            );
             let workers = c / shards + usize::from(s < c % shards);
             std::thread::spawn(move || {
-                one_thread().block_on(sender_shard(url, n, workers, s, next, journal))
+                let rt = one_thread();
+                let shard = {
+                    let _in = rt.enter();
+                    shard_setup(url)
+                };
+                ready.wait();
+                rt.block_on(sender_shard(shard, n, workers, s, next, journal))
             })
         })
         .collect();
+    ready.wait();
+    let started = Instant::now();
     let (mut delivered, mut attempts) = (0, 0);
     for t in threads {
         let (d, a) = t.join().unwrap_or((0, 0));
@@ -179,40 +575,30 @@ fn sender_bench(url: String, n: usize, c: usize, shards: usize) {
 /// One thread's share: `workers` tasks taking delivery numbers from `next` until `n`;
 /// journal lines are gathered here and appended to the shared file 64 KiB at a time.
 async fn sender_shard(
-    url: String,
+    shard: Shard,
     n: usize,
     workers: usize,
-    shard: usize,
+    shard_index: usize,
     next: Arc<std::sync::atomic::AtomicUsize>,
     file: Arc<std::sync::Mutex<std::fs::File>>,
 ) -> (usize, usize) {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let ctx = SenderCtx {
-        profile: Arc::new(llamacloud()),
-        endpoint: Arc::new(Endpoint {
-            secrets: vec!["bench-secret".into()],
-            ..Endpoint::default()
-        }),
-        transport: Transport::http().expect("client"),
-        clock: Arc::new(SystemClock),
-        events: tx,
-        disabled: Arc::new(AtomicBool::new(false)),
-        url,
-        scenario: 0,
-        start: tokio::time::Instant::now(),
-        time_scale: 1.0,
-    };
+    let Shard {
+        ctx,
+        events: mut rx,
+        profile,
+    } = shard;
     // The journal: one JSON line per attempt with the request as sent (headers, secrets
     // redacted, and body), the answer's status or error and the latency.
     let writer = tokio::spawn(async move {
         let mut attempts = 0usize;
-        let mut sent = std::collections::HashMap::new();
-        let mut buf = Vec::with_capacity(80 * 1024);
-        let flush = |buf: &mut Vec<u8>| {
+        let mut sent: std::collections::HashMap<_, _, std::hash::BuildHasherDefault<KeyHasher>> =
+            Default::default();
+        let mut journal = Journal::new(80 * 1024);
+        let flush = |journal: &mut Journal| {
             if let Ok(mut f) = file.lock() {
-                let _ = f.write_all(buf);
+                let _ = f.write_all(journal.written());
             }
-            buf.clear();
+            journal.clear();
         };
         while let Some(e) = rx.recv().await {
             match e {
@@ -236,7 +622,7 @@ async fn sender_shard(
                     let Some((at, request)) = sent.remove(&(delivery, n)) else {
                         continue;
                     };
-                    let line = JournalLine {
+                    journal.line(&Line {
                         delivery,
                         n,
                         at_us: at.as_micros() as u64,
@@ -245,38 +631,26 @@ async fn sender_shard(
                             _ => None,
                         },
                         latency_us: latency.as_micros() as u64,
-                        headers: request
-                            .headers
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), redact(k, v)))
-                            .collect(),
-                        // UTF-8 (as the sender's bodies are) is written as it is; only
-                        // other bytes go through the lossy pass.
-                        body: match std::str::from_utf8(&request.body) {
-                            Ok(s) => std::borrow::Cow::Borrowed(s),
-                            Err(_) => String::from_utf8_lossy(&request.body),
-                        },
-                    };
-                    let _ = serde_json::to_writer(&mut buf, &line);
-                    buf.push(b'\n');
-                    if buf.len() >= 64 * 1024 {
-                        flush(&mut buf);
+                        headers: &request.headers,
+                        body: &request.body,
+                    });
+                    if journal.written().len() >= 64 * 1024 {
+                        flush(&mut journal);
                     }
                 }
                 _ => {}
             }
         }
-        flush(&mut buf);
+        flush(&mut journal);
         attempts
     });
     // Workers deliver one event after another (as oha's connections each send one request
     // after another); every delivery gets fresh data and ids.
-    let profile = Arc::new(llamacloud());
     let mut tasks = tokio::task::JoinSet::new();
     for w in 0..workers {
         let (ctx, profile, next) = (ctx.clone(), Arc::clone(&profile), Arc::clone(&next));
         tasks.spawn(async move {
-            let mut rng = RunRng::derive(1, &format!("shard {shard} worker {w}"));
+            let mut rng = RunRng::derive(1, &format!("shard {shard_index} worker {w}"));
             let mut delivered = 0usize;
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

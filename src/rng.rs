@@ -95,23 +95,50 @@ impl RunRng {
         self.0.fill_bytes(&mut bytes);
         bytes[6] = (bytes[6] & 0x0f) | 0x10;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
+        hyphenated(uuid::Uuid::from_bytes(bytes))
     }
 
     /// A random (version 4) UUID in its hyphenated lowercase form.
     pub fn uuid(&mut self) -> String {
         let mut bytes = [0u8; 16];
         self.0.fill_bytes(&mut bytes);
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .hyphenated()
-            .to_string()
+        hyphenated(uuid::Builder::from_random_bytes(bytes).into_uuid())
     }
+}
+
+/// A UUID's hyphenated lowercase form, written straight into its string (its `Display`
+/// goes through the formatting machinery for the same 36 characters).
+fn hyphenated(u: uuid::Uuid) -> String {
+    u.hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuids_are_written_as_their_hyphenated_lowercase_display() {
+        let mut rng = RunRng::new(11);
+        for _ in 0..64 {
+            // Arrange
+            let mut twin = rng.clone();
+
+            // Act
+            let (v4, v1) = (rng.uuid(), rng.uuid_v1());
+
+            // Assert
+            let mut bytes = [0u8; 16];
+            twin.0.fill_bytes(&mut bytes);
+            let want = uuid::Builder::from_random_bytes(bytes).into_uuid();
+            assert_eq!(v4, want.hyphenated().to_string());
+            assert_eq!(v4.len(), 36);
+            let parsed = uuid::Uuid::parse_str(&v1).unwrap();
+            assert_eq!(v1, parsed.hyphenated().to_string());
+            assert_eq!(parsed.get_version_num(), 1);
+        }
+    }
 
     #[test]
     fn the_same_seed_and_label_give_the_same_stream() {

@@ -167,6 +167,9 @@ where
 /// the event's time, `hooks` told) or owned (fixed in place, the data dropped when no
 /// longer needed).
 trait Source {
+    /// Whether [`Source::data_done`] drops anything: only then is the profile asked
+    /// whether a header reads the data (a walk of its header templates per delivery).
+    const DROPS_DATA: bool = false;
     fn index(&self) -> usize;
     fn event_type(&self) -> &str;
     fn ids(&self) -> &DeliveryIds;
@@ -226,6 +229,7 @@ impl Source for Borrowed<'_> {
 struct Owned(Delivery);
 
 impl Source for Owned {
+    const DROPS_DATA: bool = true;
     fn index(&self) -> usize {
         self.0.index
     }
@@ -330,7 +334,7 @@ where
                 ))
             }
             .await;
-            if !had_body && body.is_some() && !ctx.profile.headers_read_data() {
+            if S::DROPS_DATA && !had_body && body.is_some() && !ctx.profile.headers_read_data() {
                 src.data_done();
             }
             match settle(&ctx, &src, n, attempts, tried, &mut previous, &mut jitter) {

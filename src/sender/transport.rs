@@ -179,11 +179,31 @@ impl Target {
 /// The `http://` URLs and header names an [`HttpClients`] has parsed, each kept with what
 /// it parsed to (a clone shares its bytes): a transport sends most requests to its
 /// context's one URL with its profile's header names, so each is parsed once, not once per
-/// attempt. At most [`PARSED_KEPT`] of each are kept; others are parsed on each send.
+/// attempt. With each name, the first value parsed for it: a value that repeats from one
+/// request to the next (`Content-Type`, `User-Agent`, an event type) is then a clone of it
+/// (its bytes shared), not checked and copied again; a value that changes (an id, a
+/// signature) costs one comparison. At most [`PARSED_KEPT`] of each are kept; others are
+/// parsed on each send.
 #[derive(Default)]
 struct Parsed {
     urls: Vec<(String, Target)>,
-    names: Vec<(String, http::HeaderName)>,
+    names: Vec<(String, http::HeaderName, http::HeaderValue)>,
+    /// The last header map built header by header whose names were all different, with the
+    /// number of the caller's headers in it (see [`Parsed::header_map`]).
+    template: Option<(usize, http::HeaderMap)>,
+}
+
+/// `n` in decimal, written at the end of `buf`.
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
 }
 
 /// How many URLs and header names a [`Parsed`] keeps.
@@ -204,15 +224,95 @@ impl Parsed {
         Ok(t)
     }
 
-    fn name(&mut self, name: &str) -> Result<http::HeaderName, http::Error> {
-        if let Some((_, n)) = self.names.iter().find(|(k, _)| k == name) {
-            return Ok(n.clone());
+    /// A plain request's header map: `headers` in order (a repeated name's values
+    /// together at its first place), then `accept: */*`, `host` and `content-length` (of
+    /// a `body_len`-byte body) where the caller sent none — the same names, values, order
+    /// and refusals as adding them one by one, and the `content-length` hyper would add
+    /// there (it adds none when the map has one; it still drops it for a caller's
+    /// `transfer-encoding`). Built header by header the first time; then, while requests
+    /// carry the same names in the same order (all different, as a profile's are), cloned
+    /// from the last one built with its values replaced where they differ: no name is
+    /// looked up, parsed or hashed again, a value that repeats is neither checked nor
+    /// copied, and the clone, sized to its headers, is not grown by hyper's insert.
+    fn header_map(
+        &mut self,
+        headers: &[(String, String)],
+        host: &http::HeaderValue,
+        body_len: usize,
+    ) -> Result<http::HeaderMap, TransportError> {
+        let refused = |e: http::Error| TransportError::Request(e.to_string());
+        if let Some((n, template)) = &self.template
+            && *n == headers.len()
+            && template
+                .keys()
+                .zip(headers)
+                .all(|(name, (k, _))| name.as_str().eq_ignore_ascii_case(k))
+        {
+            let mut map = template.clone();
+            for (i, (name, value)) in map.iter_mut().enumerate() {
+                match headers.get(i) {
+                    Some((_, v)) if value.as_bytes() != v.as_bytes() => {
+                        *value = http::HeaderValue::from_str(v).map_err(|e| refused(e.into()))?;
+                    }
+                    None if name == http::header::HOST && value != host => {
+                        *value = host.clone();
+                    }
+                    None if name == http::header::CONTENT_LENGTH
+                        && value.as_bytes() != decimal(body_len, &mut [0; 20]) =>
+                    {
+                        *value = http::HeaderValue::from(body_len);
+                    }
+                    _ => {}
+                }
+            }
+            return Ok(map);
+        }
+        let mut map = http::HeaderMap::with_capacity(headers.len() + 3);
+        for (k, v) in headers {
+            let (name, value) = self.header(k, v).map_err(refused)?;
+            map.append(name, value);
+        }
+        if !map.contains_key(http::header::ACCEPT) {
+            map.insert(http::header::ACCEPT, http::HeaderValue::from_static("*/*"));
+        }
+        // Where hyper-util's client put it: after the caller's headers and `accept`, unless
+        // the caller sent one (hyper adds `content-length` after it, as it did there).
+        if !map.contains_key(http::header::HOST) {
+            map.insert(http::header::HOST, host.clone());
+        }
+        if !map.contains_key(http::header::CONTENT_LENGTH) {
+            map.insert(
+                http::header::CONTENT_LENGTH,
+                http::HeaderValue::from(body_len),
+            );
+        }
+        // Kept only when every name is different: the map's entries are then in the
+        // caller's order, one value each, which the walk above relies on.
+        self.template = (map.keys_len() == map.len()).then(|| (headers.len(), map.clone()));
+        Ok(map)
+    }
+
+    /// A header's name and value, as `HeaderName::from_bytes` and `HeaderValue::from_str`
+    /// give them (and refuse them: the name is checked first).
+    fn header(
+        &mut self,
+        name: &str,
+        value: &str,
+    ) -> Result<(http::HeaderName, http::HeaderValue), http::Error> {
+        if let Some((_, n, first)) = self.names.iter().find(|(k, _, _)| k == name) {
+            let v = if first.as_bytes() == value.as_bytes() {
+                first.clone()
+            } else {
+                http::HeaderValue::from_str(value)?
+            };
+            return Ok((n.clone(), v));
         }
         let n = http::HeaderName::from_bytes(name.as_bytes())?;
+        let v = http::HeaderValue::from_str(value)?;
         if self.names.len() < PARSED_KEPT {
-            self.names.push((name.to_owned(), n.clone()));
+            self.names.push((name.to_owned(), n.clone(), v.clone()));
         }
-        Ok(n)
+        Ok((n, v))
     }
 }
 
@@ -419,31 +519,16 @@ async fn send_plain(
     clients: &HttpClients,
     req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
-    // The header map built in one go, with room for every header (`http::request::Builder`
-    // moves the request's parts on every `header` call): the same names, values, order and
-    // refusals as adding them one by one, then `accept: */*` when the caller sent none.
-    let (target, mut headers) = {
+    // The header map made in one go (`http::request::Builder` moves the request's parts on
+    // every `header` call), or from the last one when the names repeat.
+    let (target, headers) = {
         // A poisoned lock only means another thread panicked holding it; the lists are
         // whole (entries are pushed complete), so they are used anyway.
         let mut parsed = clients.parsed.lock().unwrap_or_else(|e| e.into_inner());
         let target = parsed.target(&req.url)?;
-        let refused = |e: http::Error| TransportError::Request(e.to_string());
-        let mut headers = http::HeaderMap::with_capacity(req.headers.len() + 3);
-        for (k, v) in req.headers {
-            let name = parsed.name(k).map_err(refused)?;
-            let value = http::HeaderValue::from_str(v).map_err(|e| refused(e.into()))?;
-            headers.append(name, value);
-        }
+        let headers = parsed.header_map(req.headers, &target.host, req.body.len())?;
         (target, headers)
     };
-    if !headers.contains_key(http::header::ACCEPT) {
-        headers.insert(http::header::ACCEPT, http::HeaderValue::from_static("*/*"));
-    }
-    // Where hyper-util's client put it: after the caller's headers and `accept`, unless the
-    // caller sent one (hyper adds `content-length` after it, as it did there).
-    if !headers.contains_key(http::header::HOST) {
-        headers.insert(http::header::HOST, target.host.clone());
-    }
     let mut request = http::Request::new(Full::new(req.body));
     *request.method_mut() = http::Method::POST;
     *request.uri_mut() = target.path.clone();
@@ -579,10 +664,13 @@ async fn send_http(
 fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
     h.iter()
         .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+            // UTF-8 (as nearly every value is) copied as it is, after the standard library's
+            // check; only other bytes go through the lossy pass (the same text either way).
+            let value = match std::str::from_utf8(v.as_bytes()) {
+                Ok(s) => s.to_owned(),
+                Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            };
+            (k.as_str().to_owned(), value)
         })
         .collect()
 }
@@ -786,8 +874,8 @@ mod tests {
         // Act
         let target = parsed.target("http://127.0.0.1:8080/hooks?x=1").unwrap();
         let again = parsed.target("http://127.0.0.1:8080/hooks?x=1").unwrap();
-        let name = parsed.name("X-Signature").unwrap();
-        let same = parsed.name("X-Signature").unwrap();
+        let (name, _) = parsed.header("X-Signature", "v1").unwrap();
+        let (same, _) = parsed.header("X-Signature", "v2").unwrap();
 
         // Assert
         assert_eq!(target.path, again.path);
@@ -801,6 +889,162 @@ mod tests {
             ("x-signature", "x-signature")
         );
         assert_eq!((parsed.urls.len(), parsed.names.len()), (1, 1));
+    }
+
+    #[test]
+    fn a_kept_header_value_is_shared_when_the_text_repeats_and_parsed_afresh_when_it_changes() {
+        // Arrange
+        let mut parsed = Parsed::default();
+        let (_, first) = parsed.header("Content-Type", "application/json").unwrap();
+
+        // Act
+        let (_, repeated) = parsed.header("Content-Type", "application/json").unwrap();
+        let (_, changed) = parsed.header("Content-Type", "text/plain").unwrap();
+        let (_, back) = parsed.header("Content-Type", "application/json").unwrap();
+        let refused = parsed
+            .header("Content-Type", "a\nb")
+            .err()
+            .map(|e| e.to_string());
+
+        // Assert
+        assert_eq!(repeated, http::HeaderValue::from_static("application/json"));
+        assert_eq!(repeated.as_bytes().as_ptr(), first.as_bytes().as_ptr());
+        assert_eq!(changed, http::HeaderValue::from_static("text/plain"));
+        assert_eq!(back.as_bytes().as_ptr(), first.as_bytes().as_ptr());
+        let want = http::HeaderValue::from_str("a\nb")
+            .err()
+            .map(|e| http::Error::from(e).to_string());
+        assert!(refused.is_some());
+        assert_eq!(refused, want);
+    }
+
+    /// A header map as a list, in its order.
+    fn listed(map: &http::HeaderMap) -> Vec<(String, Vec<u8>)> {
+        map.iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn a_plain_header_map_made_from_the_last_one_is_the_map_made_afresh() {
+        // Arrange: requests one after another through one `Parsed`, each also made by a
+        // fresh one — same names with new values, other names, a repeated name, the
+        // caller's own Accept and Host, another host, fewer headers.
+        let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let host = http::HeaderValue::from_static("127.0.0.1:8080");
+        let other = http::HeaderValue::from_static("example.com");
+        let requests = [
+            (
+                h(&[("Content-Type", "application/json"), ("X-Id", "1")]),
+                &host,
+                156,
+            ),
+            (
+                h(&[("Content-Type", "application/json"), ("X-Id", "2")]),
+                &host,
+                156,
+            ),
+            (
+                h(&[("content-type", "text/plain"), ("x-id", "3")]),
+                &host,
+                157,
+            ),
+            (
+                h(&[("Content-Type", "application/json"), ("X-Id", "4")]),
+                &other,
+                9,
+            ),
+            (
+                h(&[("X-Id", "5"), ("Content-Type", "application/json")]),
+                &host,
+                0,
+            ),
+            (h(&[("X-A", "1"), ("X-B", "2"), ("X-A", "3")]), &host, 10),
+            (h(&[("X-A", "1"), ("X-B", "2"), ("X-A", "4")]), &host, 10),
+            (h(&[("Accept", "text/html"), ("Host", "a.test")]), &host, 1),
+            (h(&[("Accept", "text/html"), ("Host", "b.test")]), &other, 2),
+            (h(&[("Content-Length", "7"), ("X-Id", "6")]), &host, 3),
+            (h(&[("Content-Length", "8"), ("X-Id", "7")]), &host, 3),
+            (h(&[("X-Id", "8")]), &host, 1 << 40),
+            (h(&[]), &host, 0),
+            (h(&[]), &other, 0),
+        ];
+        let mut parsed = Parsed::default();
+        for (headers, host, body_len) in &requests {
+            // Act
+            let ours = parsed.header_map(headers, host, *body_len).ok();
+            let fresh = Parsed::default().header_map(headers, host, *body_len).ok();
+
+            // Assert
+            assert!(fresh.is_some(), "{headers:?}");
+            assert_eq!(
+                ours.as_ref().map(listed),
+                fresh.as_ref().map(listed),
+                "{headers:?}"
+            );
+        }
+        assert!(parsed.template.is_some());
+        let last = parsed.header_map(&h(&[]), &host, 42).unwrap();
+        assert_eq!(
+            listed(&last),
+            vec![
+                ("accept".to_owned(), b"*/*".to_vec()),
+                ("host".to_owned(), b"127.0.0.1:8080".to_vec()),
+                ("content-length".to_owned(), b"42".to_vec()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_plain_header_map_made_from_the_last_one_refuses_a_bad_value_as_the_builder_does() {
+        // Arrange
+        let mut parsed = Parsed::default();
+        let host = http::HeaderValue::from_static("127.0.0.1:8080");
+        let good = vec![("X-Id".to_owned(), "1".to_owned())];
+        let bad = vec![("X-Id".to_owned(), "a\nb".to_owned())];
+        parsed.header_map(&good, &host, 0).unwrap();
+
+        // Act
+        let refused = parsed.header_map(&bad, &host, 0).err();
+
+        // Assert
+        assert!(parsed.template.is_some());
+        assert_eq!(refused, builder_refusal(&bad).map(TransportError::Request));
+    }
+
+    #[test]
+    fn answer_header_values_that_are_not_utf8_are_read_lossily_and_others_as_they_are() {
+        // Arrange
+        let mut h = http::HeaderMap::new();
+        h.append("x-a", http::HeaderValue::from_static("plain, ascii"));
+        h.append(
+            "x-b",
+            http::HeaderValue::from_bytes(b"caf\xe9 \xff").unwrap(),
+        );
+        h.append(
+            "x-c",
+            http::HeaderValue::from_bytes("d\u{e9}j\u{e0}".as_bytes()).unwrap(),
+        );
+
+        // Act
+        let pairs = header_pairs(&h);
+
+        // Assert
+        let want = |k: &str, v: &[u8]| (k.to_owned(), String::from_utf8_lossy(v).into_owned());
+        assert_eq!(
+            pairs,
+            vec![
+                want("x-a", b"plain, ascii"),
+                want("x-b", b"caf\xe9 \xff"),
+                want("x-c", "d\u{e9}j\u{e0}".as_bytes()),
+            ]
+        );
+        assert_eq!(pairs[1].1, "caf\u{fffd} \u{fffd}");
     }
 
     #[test]
