@@ -1065,6 +1065,11 @@ impl Profile {
                 return Ok(None);
             }
         }
+        // A plain string (`Content-Type: application/json`) is its own text: copied, not
+        // evaluated into a value and written out again (the same text either way).
+        if let TNode::Lit(Value::String(text)) = value {
+            return Ok(Some(text.clone()));
+        }
         let v = rt
             .eval(value, frame, None)
             .map_err(|e| ConfigError::Data(format!("header {name}: {e}")))?;

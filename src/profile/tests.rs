@@ -636,3 +636,38 @@ fn a_header_memo_leaves_headers_reading_the_attempt_or_a_per_attempt_id_fresh() 
         |r: &OutgoingRequest| crate::signing::header(&r.headers, "X-Try").map(str::to_owned);
     assert_ne!(try_of(&tries[0]), try_of(&tries[1]));
 }
+
+#[test]
+fn a_header_whose_value_is_a_plain_string_is_that_string_as_evaluating_it_gives() {
+    let mut literal = 0;
+    for p in builtins() {
+        let env = Env::default();
+        let rt = Rt {
+            prog: &p.program,
+            env: &env,
+        };
+        for entry in p.headers.iter() {
+            let HeaderEntry::Header {
+                name, value, frame, ..
+            } = entry
+            else {
+                continue;
+            };
+            if !matches!(value, TNode::Lit(Value::String(_))) {
+                continue;
+            }
+            literal += 1;
+
+            // Act
+            let ours = Profile::header_value(&rt, name, value, *frame, None).unwrap();
+
+            // Assert
+            let mut evaluated = String::new();
+            rt.eval(value, *frame, None)
+                .unwrap()
+                .write_text(&mut evaluated);
+            assert_eq!(ours, Some(evaluated), "{} {name}", p.name);
+        }
+    }
+    assert!(literal > 10, "{literal} plain-string headers");
+}
