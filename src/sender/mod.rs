@@ -333,6 +333,7 @@ where
             if !had_body && body.is_some() && !ctx.profile.headers_read_data() {
                 src.data_done();
             }
+            let ended = tried.ended();
             match settle(&ctx, &src, n, attempts, tried, &mut previous, &mut jitter) {
                 Settled::Done(outcome) => return outcome,
                 Settled::Last => due = None,
@@ -345,9 +346,14 @@ where
                         due = Some(Box::pin(wait_to_margin(real)).await);
                     } else {
                         // In process (sim mode, paused time): one plain tokio sleep, as sim
-                        // output depends on it.
+                        // output depends on it, from the tokio time the attempt ended at
+                        // (read once there: nothing between awaits, so under paused time it
+                        // is the time now).
                         due = None;
-                        tokio::time::sleep(real).await;
+                        match ended.and_then(|at| at.checked_add(real)) {
+                            Some(until) => tokio::time::sleep_until(until).await,
+                            None => tokio::time::sleep(real).await,
+                        }
                     }
                 }
             }
@@ -400,6 +406,7 @@ fn settle(
             result,
             verdict,
             retry_after,
+            ended: _,
         } => (result, verdict, retry_after),
     };
     *previous = Some(result);
@@ -500,12 +507,24 @@ fn clock_at(ctx: &SenderCtx, due: Option<&Due>) -> Duration {
 enum Tried {
     /// Its request could not be built (why).
     NotBuilt(String),
-    /// It was made: its result, the policy's verdict and the answer's `Retry-After`.
+    /// It was made: its result, the policy's verdict and the answer's `Retry-After`, and
+    /// the tokio time it ended at.
     Ran {
         result: AttemptResult,
         verdict: Verdict,
         retry_after: Option<Duration>,
+        ended: Instant,
     },
+}
+
+impl Tried {
+    /// The tokio time the attempt ended at, when it was made.
+    fn ended(&self) -> Option<Instant> {
+        match self {
+            Tried::NotBuilt(_) => None,
+            Tried::Ran { ended, .. } => Some(*ended),
+        }
+    }
 }
 
 /// Attempt `n` of `d`, start to verdict: builds the request (re-sending `body` when it
@@ -529,12 +548,18 @@ async fn one_attempt(
     let profile = &ctx.profile;
     let policy = &profile.retry;
     let mut started = Instant::now();
+    // The wall clock read from the tokio time just read (a live retry built ahead: at its
+    // due time).
+    let wall = match due.as_ref() {
+        None => ctx.clock.now_at(started),
+        Some(d) => clock_at(ctx, Some(d)),
+    };
     let request = match profile.build_attempt_memo(
         &ctx.endpoint,
         event_type,
         data,
         ids,
-        clock_at(ctx, due.as_ref()),
+        wall,
         AttemptInfo {
             n,
             last: previous,
@@ -572,14 +597,17 @@ async fn one_attempt(
         at: ctx.engine(started - ctx.start),
         request: Arc::clone(&record),
     });
-    let (result, response, requests) = attempt(ctx, index, event_type, n, &record).await;
+    let (result, response, requests) = attempt(ctx, index, event_type, n, &record, started).await;
     drop(record);
-    let latency = ctx.engine(started.elapsed());
-    // The clock read only when the answer has a `Retry-After` to read against it.
+    // The tokio clock read once at the end, for the latency, a `Retry-After` and the wait
+    // that follows.
+    let ended = Instant::now();
+    let latency = ctx.engine(ended.saturating_duration_since(started));
+    // The wall clock read only when the answer has a `Retry-After` to read against it.
     let retry_after = response
         .as_ref()
         .filter(|r| crate::signing::header(&r.headers, "retry-after").is_some())
-        .and_then(|r| retry_after(&r.headers, ctx.clock.now()));
+        .and_then(|r| retry_after(&r.headers, ctx.clock.now_at(ended)));
     let verdict = match &response {
         Some(r) => policy.classify_answer(result, &r.headers),
         None => policy.classify(result),
@@ -597,17 +625,22 @@ async fn one_attempt(
         result,
         verdict,
         retry_after,
+        ended,
     }
 }
 
 /// One attempt: the first request and any redirect hops, each under the timeout (and,
 /// where the profile does it, one immediate resend after a quick connection error).
+/// `started` is the tokio time the attempt started at: in process, where nothing waits
+/// between it and the first request, that request's timeout runs from it (the same
+/// deadline, one clock read less).
 async fn attempt(
     ctx: &SenderCtx,
     index: usize,
     event_type: &str,
     n: u32,
     request: &RequestRecord,
+    started: Instant,
 ) -> (AttemptResult, Option<ResponseRecord>, u32) {
     let policy = &ctx.profile.retry;
     // The URL a redirect led to (none yet: the context's).
@@ -636,25 +669,34 @@ async fn attempt(
                 hop,
             },
         };
-        let answer =
-            match tokio::time::timeout(ctx.real(policy.timeout), ctx.transport.send(req)).await {
-                Err(_) => return (AttemptResult::Timeout, None, hop + 1),
-                Ok(Err(_)) => {
-                    // Real time, never scaled: the window tells a socket that fails at
-                    // once from one that fails slowly.
-                    let quick = policy
-                        .resend_quick_connection_error
-                        .zip(sent_at)
-                        .is_some_and(|(within, at)| at.elapsed() < within);
-                    if quick && !resent {
-                        resent = true;
-                        hop += 1;
-                        continue;
-                    }
-                    return (AttemptResult::Connection, None, hop + 1);
+        let limit = ctx.real(policy.timeout);
+        let deadline = match ctx.transport {
+            Transport::InProcess(_) if hop == 0 => started.checked_add(limit),
+            _ => None,
+        };
+        let send = ctx.transport.send(req);
+        let send = match deadline {
+            Some(at) => tokio::time::timeout_at(at, send),
+            None => tokio::time::timeout(limit, send),
+        };
+        let answer = match send.await {
+            Err(_) => return (AttemptResult::Timeout, None, hop + 1),
+            Ok(Err(_)) => {
+                // Real time, never scaled: the window tells a socket that fails at
+                // once from one that fails slowly.
+                let quick = policy
+                    .resend_quick_connection_error
+                    .zip(sent_at)
+                    .is_some_and(|(within, at)| at.elapsed() < within);
+                if quick && !resent {
+                    resent = true;
+                    hop += 1;
+                    continue;
                 }
-                Ok(Ok(r)) => r,
-            };
+                return (AttemptResult::Connection, None, hop + 1);
+            }
+            Ok(Ok(r)) => r,
+        };
         let response = ResponseRecord {
             status: answer.status,
             headers: answer.headers,
