@@ -275,7 +275,7 @@ pub const TRANSPORT_HEADERS: &[&str] = &["host", "content-length", "accept"];
 /// The host a sim-mode request names (there is no socket).
 pub const SIM_HOST: &str = "hookrig.sim";
 
-async fn send_in_process(
+pub(crate) async fn send_in_process(
     router: &Router,
     req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
