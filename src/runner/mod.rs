@@ -260,8 +260,9 @@ async fn sim_prepared(index: usize, scenario: &Scenario, opts: &RunOptions) -> V
     drop(ctx);
     drop(tx);
     // Every sender is gone: the events wait in the channel, taken in one go (sized once,
-    // not popped and awaited one by one).
-    let mut events = Vec::with_capacity(rx.len());
+    // not popped and awaited one by one), with room for the checks' event a replay adds
+    // (a full `Vec` would be copied whole to make room for it).
+    let mut events = Vec::with_capacity(rx.len() + 1);
     while rx.recv_many(&mut events, usize::MAX).await > 0 {}
     events
 }
