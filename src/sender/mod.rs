@@ -353,7 +353,6 @@ where
             if !had_body && body.is_some() && !ctx.profile.headers_read_data() {
                 src.data_done();
             }
-            let ended = tried.ended();
             match settle(&ctx, &src, n, attempts, tried, &mut previous, &mut jitter) {
                 Settled::Done(outcome) => return outcome,
                 Settled::Last => due = None,
@@ -366,14 +365,11 @@ where
                         due = Some(Box::pin(wait_to_margin(real)).await);
                     } else {
                         // In process (sim mode, paused time): one plain tokio sleep, as sim
-                        // output depends on it, from the tokio time the attempt ended at
-                        // (read once there: nothing between awaits, so under paused time it
-                        // is the time now).
+                        // output depends on it. (From the time the attempt ended at it would
+                        // save a clock read, but keeping that time through the wait made
+                        // every waiting delivery's future larger.)
                         due = None;
-                        match ended.and_then(|at| at.checked_add(real)) {
-                            Some(until) => tokio::time::sleep_until(until).await,
-                            None => tokio::time::sleep(real).await,
-                        }
+                        tokio::time::sleep(real).await;
                     }
                 }
             }
@@ -426,7 +422,6 @@ fn settle(
             result,
             verdict,
             retry_after,
-            ended: _,
         } => (result, verdict, retry_after),
     };
     *previous = Some(result);
@@ -567,24 +562,12 @@ impl Sends for CallRouter<'_> {
 enum Tried {
     /// Its request could not be built (why).
     NotBuilt(String),
-    /// It was made: its result, the policy's verdict and the answer's `Retry-After`, and
-    /// the tokio time it ended at.
+    /// It was made: its result, the policy's verdict and the answer's `Retry-After`.
     Ran {
         result: AttemptResult,
         verdict: Verdict,
         retry_after: Option<Duration>,
-        ended: Instant,
     },
-}
-
-impl Tried {
-    /// The tokio time the attempt ended at, when it was made.
-    fn ended(&self) -> Option<Instant> {
-        match self {
-            Tried::NotBuilt(_) => None,
-            Tried::Ran { ended, .. } => Some(*ended),
-        }
-    }
 }
 
 /// Attempt `n` of `d`, start to verdict: builds the request (re-sending `body` when it
@@ -661,8 +644,7 @@ async fn one_attempt(
     let (result, response, requests) =
         attempt(ctx, &via, index, event_type, n, &record, started).await;
     drop(record);
-    // The tokio clock read once at the end, for the latency, a `Retry-After` and the wait
-    // that follows.
+    // The tokio clock read once at the end, for the latency and a `Retry-After`.
     let ended = Instant::now();
     let latency = ctx.engine(ended.saturating_duration_since(started));
     // The wall clock read only when the answer has a `Retry-After` to read against it.
@@ -687,7 +669,6 @@ async fn one_attempt(
         result,
         verdict,
         retry_after,
-        ended,
     }
 }
 
@@ -1003,10 +984,9 @@ mod tests {
                 result,
                 verdict,
                 retry_after,
-                ended,
             } => format!(
                 "{result:?} {verdict:?} {retry_after:?} {:?}",
-                ended - ctx.start
+                Instant::now() - ctx.start
             ),
         };
         drop(ctx);
