@@ -18,6 +18,15 @@ pub const SIM_EPOCH_UNIX: i64 = 1_735_689_600;
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Time since the Unix epoch.
     fn now(&self) -> Duration;
+
+    /// Time since the Unix epoch when the tokio clock reads `tokio_now`, for a caller that
+    /// has just read the tokio clock (`tokio_now` must be its reading now): a clock that
+    /// follows tokio's ([`SimClock`]) computes it from that reading instead of reading the
+    /// tokio clock again (a mutex under a paused runtime); any other reads itself.
+    fn now_at(&self, tokio_now: tokio::time::Instant) -> Duration {
+        let _ = tokio_now;
+        self.now()
+    }
 }
 
 /// A shared clock.
@@ -61,6 +70,11 @@ impl SimClock {
 impl Clock for SimClock {
     fn now(&self) -> Duration {
         self.epoch + self.start.elapsed()
+    }
+
+    fn now_at(&self, tokio_now: tokio::time::Instant) -> Duration {
+        // What `elapsed` gives (tokio's `Instant` subtraction saturates at zero).
+        self.epoch + tokio_now.saturating_duration_since(self.start)
     }
 }
 
@@ -226,6 +240,23 @@ fn to_datetime(t: Duration) -> OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sim_clock_given_the_tokio_reading_reads_what_it_reads_itself() {
+        // Arrange
+        let clock = SimClock::new(SIM_EPOCH_UNIX);
+        let fixed = FixedClock(Duration::from_secs(42));
+
+        for step in [0, 1, 999, 5_000, 3_600_000] {
+            // Act
+            tokio::time::advance(Duration::from_millis(step)).await;
+            let at = clock.now_at(tokio::time::Instant::now());
+
+            // Assert
+            assert_eq!(at, clock.now(), "after {step} ms more");
+            assert_eq!(fixed.now_at(tokio::time::Instant::now()), fixed.now());
+        }
+    }
 
     #[test]
     fn iso_forms_match_the_providers() {

@@ -45,14 +45,21 @@ pub struct DeliveryTag {
     pub hop: u32,
 }
 
-/// The headers of an in-process request as the receiver records them (names lowercase,
-/// a name's values together at its first place, the transport's own headers after the
-/// caller's: what the request's `HeaderMap` would list), made by the in-process transport
-/// straight from the sender's list. The request then carries no `HeaderMap` entries of its
-/// own, and the receiver takes this list in place of converting one, so the headers are
-/// converted once per request instead of three times.
+/// What the in-process transport hands the receiver with a request, as one request
+/// extension (one insert into the request's extensions, where two made the map grow
+/// once more per request): the attempt the request belongs to, and its headers as the
+/// receiver records them (names lowercase, a name's values together at its first place,
+/// the transport's own headers after the caller's: what the request's `HeaderMap` would
+/// list), made straight from the sender's list. The request then carries no `HeaderMap`
+/// entries of its own, and the receiver takes this list in place of converting one, so
+/// the headers are converted once per request instead of three times.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InProcessHeaders(pub Vec<(String, String)>);
+pub struct InProcessRequest {
+    /// The attempt.
+    pub tag: DeliveryTag,
+    /// The headers as recorded.
+    pub headers: Vec<(String, String)>,
+}
 
 /// Header values that carry secrets are never printed.
 pub fn redact<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {

@@ -230,21 +230,31 @@ impl ScenarioState {
     /// [`RunState::apply`], for a scenario reduced on its own (a run on several threads
     /// reduces each scenario where it ran, then [`RunState::put`]s it in its place).
     pub fn apply(&mut self, event: EngineEvent) {
+        self.apply_ref(&event);
+    }
+
+    /// [`apply`](Self::apply) of an event the caller keeps (a sim replay hands its events
+    /// to the run's observer after reducing them): only what the state keeps is copied —
+    /// `Arc`s of the requests and answers, a scenario's or a delivery's words — not the
+    /// whole event.
+    pub fn apply_ref(&mut self, event: &EngineEvent) {
         match event {
             EngineEvent::ScenarioStarted {
                 scenario: _,
                 name,
                 file,
             } => {
-                self.name = name;
-                self.file = file;
+                self.name.clone_from(name);
+                self.file.clone_from(file);
             }
             EngineEvent::DeliveryCreated {
                 scenario: _,
                 delivery,
                 event_type,
             } => {
-                self.delivery_mut(delivery).event_type = event_type;
+                self.delivery_mut(*delivery)
+                    .event_type
+                    .clone_from(event_type);
             }
             EngineEvent::AttemptStarted {
                 scenario: _,
@@ -253,9 +263,9 @@ impl ScenarioState {
                 at,
                 request,
             } => {
-                let a = self.attempt_mut(delivery, n);
-                a.started = at;
-                a.sent = Some(request);
+                let a = self.attempt_mut(*delivery, *n);
+                a.started = *at;
+                a.sent = Some(Arc::clone(request));
             }
             EngineEvent::RequestReceived {
                 tag, at, request, ..
@@ -268,9 +278,9 @@ impl ScenarioState {
                     };
                     let a = self.attempt_mut(tag.delivery, n);
                     if a.arrived.is_none() {
-                        a.arrived = Some(at);
+                        a.arrived = Some(*at);
                     }
-                    a.received.push(request);
+                    a.received.push(Arc::clone(request));
                 }
             }
             EngineEvent::AttemptFinished {
@@ -282,11 +292,11 @@ impl ScenarioState {
                 latency,
                 requests,
             } => {
-                let a = self.attempt_mut(delivery, n);
-                a.result = Some(result);
-                a.response = response;
-                a.latency = Some(latency);
-                a.requests = requests;
+                let a = self.attempt_mut(*delivery, *n);
+                a.result = Some(*result);
+                a.response.clone_from(response);
+                a.latency = Some(*latency);
+                a.requests = *requests;
             }
             EngineEvent::RetryScheduled {
                 scenario: _,
@@ -294,7 +304,7 @@ impl ScenarioState {
                 n,
                 wait,
             } => {
-                self.attempt_mut(delivery, n).wait_after = Some(wait);
+                self.attempt_mut(*delivery, *n).wait_after = Some(*wait);
             }
             EngineEvent::DeliveryStatus {
                 scenario: _,
@@ -302,13 +312,13 @@ impl ScenarioState {
                 after,
                 status,
             } => {
-                self.attempt_mut(delivery, after).status_after = Some(status.to_owned());
+                self.attempt_mut(*delivery, *after).status_after = Some((*status).to_owned());
             }
             EngineEvent::SecretGenerated {
                 scenario: _,
                 secret,
             } => {
-                self.generated_secret = Some(secret);
+                self.generated_secret = Some(secret.clone());
             }
             EngineEvent::DeliveryFinished {
                 scenario: _,
@@ -316,15 +326,15 @@ impl ScenarioState {
                 outcome,
                 reason,
             } => {
-                let d = self.delivery_mut(delivery);
-                d.outcome = Some(outcome);
-                d.reason = reason;
+                let d = self.delivery_mut(*delivery);
+                d.outcome = Some(*outcome);
+                d.reason.clone_from(reason);
             }
             EngineEvent::ScenarioTimed {
                 scenario: _,
                 timing,
             } => {
-                self.timing = Some(timing);
+                self.timing = Some(timing.clone());
             }
             EngineEvent::ScenarioSkipped {
                 scenario: _,
@@ -332,30 +342,30 @@ impl ScenarioState {
                 file,
                 reason,
             } => {
-                self.name = name;
-                self.file = file;
-                self.skipped = Some(reason);
+                self.name.clone_from(name);
+                self.file.clone_from(file);
+                self.skipped = Some(reason.clone());
             }
             EngineEvent::ScenarioInterrupted {
                 scenario: _,
                 name,
                 file,
             } => {
-                self.name = name;
-                self.file = file;
+                self.name.clone_from(name);
+                self.file.clone_from(file);
                 self.interrupted = true;
             }
             EngineEvent::TriggerFinished {
                 scenario: _,
                 outcome,
             } => {
-                self.trigger = Some(outcome);
+                self.trigger = Some(outcome.clone());
             }
             EngineEvent::ScenarioChecked {
                 scenario: _,
                 failures,
             } => {
-                self.failures = failures;
+                self.failures.clone_from(failures);
                 self.checked = true;
             }
         }
@@ -426,5 +436,81 @@ impl RunState {
             self.scenarios.resize_with(i + 1, Default::default);
         }
         &mut self.scenarios[i]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EngineEvent;
+    use crate::runner::{RunOptions, run_scenario_sim};
+    use crate::scenario::load::parse_str;
+
+    /// The engine events of a sim replay of scenarios that retry, give up, filter, generate
+    /// a secret and name a pending status, with the run's last event (its checks) and the
+    /// events only live runs send.
+    fn replay_events() -> Vec<Vec<EngineEvent>> {
+        let text = r#"
+scenarios:
+  - name: perfectparser retries then is delivered
+    profile: perfectparser
+    endpoint: { secret: pp_secret, static_secret: static-1 }
+    events:
+      - type: batch.failed
+      - type: batch.completed
+    receiver:
+      - respond: 503
+      - respond: 500
+        headers: { Retry-After: "7" }
+      - respond: 200
+  - name: standard-webhooks gives up at a 410 with a generated secret
+    profile: standard-webhooks
+    events:
+      - type: user.created
+    receiver:
+      - respond: 410
+"#;
+        let scenarios = parse_str(std::path::Path::new("reduce.yaml"), text).unwrap();
+        scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| {
+                let mut events = run_scenario_sim(i, s, &RunOptions::default());
+                events.push(EngineEvent::ScenarioTimed {
+                    scenario: i,
+                    timing: LiveTiming {
+                        scale: 2.0,
+                        auto: true,
+                        wall_start: Duration::from_secs(9),
+                        narrowest: Some((Duration::from_millis(3), "two attempts".into())),
+                    },
+                });
+                events.push(EngineEvent::ScenarioChecked {
+                    scenario: i,
+                    failures: Vec::new(),
+                });
+                events
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reducing_events_by_reference_gives_the_state_reducing_them_by_value_gives() {
+        for events in replay_events() {
+            // Arrange
+            assert!(events.len() > 5, "{events:?}");
+            let mut by_value = ScenarioState::default();
+            let mut by_ref = ScenarioState::default();
+
+            // Act
+            for e in &events {
+                by_value.apply(e.clone());
+                by_ref.apply_ref(e);
+            }
+
+            // Assert
+            assert_eq!(format!("{by_ref:?}"), format!("{by_value:?}"));
+            assert!(by_ref.deliveries.iter().all(|d| d.outcome.is_some()));
+        }
     }
 }

@@ -11,9 +11,10 @@
 //! request's body up to the limit; `log.rs` is the standalone receiver's request log.
 //!
 //! Which delivery a request belongs to comes from a [`DeliveryTag`] request extension that
-//! the in-process transport sets (extensions never reach the wire, so the header set stays
-//! the provider's), or that a live run's router sets for every request on a delivery's
-//! own port; without one (`hookrig receive`) the request path is the key.
+//! the in-process transport sets (in its [`InProcessRequest`]; extensions never reach the
+//! wire, so the header set stays the provider's), or that a live run's router sets for
+//! every request on a delivery's own port; without one (`hookrig receive`) the request
+//! path is the key.
 
 pub mod body;
 pub mod group;
@@ -32,7 +33,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::events::EngineEvent;
 use crate::faults::{Action, Answer, Dribble, Fault, FaultPlan, Route};
-use crate::record::{DeliveryTag, InProcessHeaders, RequestRecord};
+use crate::record::{DeliveryTag, InProcessRequest, RequestRecord};
 use body::{BodyError, read_body};
 
 /// Bodies over this size get 413 (10 MiB).
@@ -180,23 +181,25 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         )
             .into_response();
     }
-    // In a live run the tag comes from the delivery's port and names no attempt (0): the
-    // reducer takes the latest one the sender started.
-    let mut tag = parts.extensions.remove::<DeliveryTag>();
-    // An in-process request brings its header list made already (the same list its
-    // `HeaderMap` would give); a request from a socket has its `HeaderMap` converted.
-    let headers: Vec<(String, String)> = match parts.extensions.remove::<InProcessHeaders>() {
-        Some(InProcessHeaders(h)) => h,
-        None => parts
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+    // An in-process request brings its tag and its header list made already (the same
+    // list its `HeaderMap` would give); a request from a socket has its `HeaderMap`
+    // converted, and in a live run its tag comes from the delivery's port and names no
+    // attempt (0): the reducer takes the latest one the sender started.
+    let (mut tag, headers) = match parts.extensions.remove::<InProcessRequest>() {
+        Some(InProcessRequest { tag, headers }) => (Some(tag), headers),
+        None => (
+            parts.extensions.remove::<DeliveryTag>(),
+            parts
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
     };
     let path = parts.uri.path().to_owned();
     let (body, size, refused) = match read_body(body, rx.body_limit).await {
@@ -309,4 +312,88 @@ fn respond(status: u16, body: String, headers: &[(String, String)]) -> Response 
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::Step;
+    use crate::sender::{Transport, WireRequest};
+
+    #[tokio::test]
+    async fn an_in_process_request_is_recorded_with_its_tag_and_exactly_the_headers_and_body_sent()
+    {
+        // Arrange
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let plan = FaultPlan::new(vec![Step {
+            when_event: None,
+            action: Action::status(503),
+        }]);
+        let transport = Transport::InProcess(Receiver::new(plan).with_events(3, tx).into_app());
+        let sent: Vec<(String, String)> = [
+            ("Content-Type", "application/json"),
+            ("Webhook-Id", "msg_1"),
+            ("X-Two", "a"),
+            ("webhook-timestamp", "1735689600"),
+            ("x-two", "b"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let body = Bytes::from_static(b"{\"a\":1}");
+        let tag = DeliveryTag {
+            delivery: 2,
+            event_type: "user.created".into(),
+            attempt: 4,
+            hop: 1,
+        };
+
+        // Act
+        let answer = transport
+            .send(WireRequest {
+                url: "/hooks".into(),
+                headers: &sent,
+                body: body.clone(),
+                tag: tag.clone(),
+            })
+            .await
+            .unwrap();
+
+        // Assert
+        assert_eq!(answer.status, 503);
+        let Some(EngineEvent::RequestReceived {
+            scenario,
+            tag: got,
+            request,
+            ..
+        }) = rx.recv().await
+        else {
+            panic!("no request event");
+        };
+        assert_eq!(scenario, 3);
+        assert_eq!(got, Some(tag));
+        let recorded: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            recorded,
+            [
+                ("content-type", "application/json"),
+                ("webhook-id", "msg_1"),
+                ("x-two", "a"),
+                ("x-two", "b"),
+                ("webhook-timestamp", "1735689600"),
+                ("accept", "*/*"),
+                ("host", "hookrig.sim"),
+                ("content-length", "7"),
+            ]
+        );
+        assert_eq!(request.body, body);
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("POST", "/hooks")
+        );
+    }
 }

@@ -176,8 +176,9 @@ fn replay(rt: &tokio::runtime::Runtime, i: usize, s: &Scenario, opts: &RunOption
     let s = prepared.as_ref().unwrap_or(s);
     let mut events = rt.block_on(sim_prepared(i, s, opts));
     let mut state = crate::run_state::ScenarioState::default();
+    // Reduced by reference: the events are handed to the run's observer after.
     for e in &events {
-        state.apply(e.clone());
+        state.apply_ref(e);
     }
     let epoch = Duration::from_secs(SIM_EPOCH_UNIX as u64);
     let failures = expect::evaluate(s, &state, &|at| epoch + at);
@@ -185,7 +186,7 @@ fn replay(rt: &tokio::runtime::Runtime, i: usize, s: &Scenario, opts: &RunOption
         scenario: i,
         failures,
     };
-    state.apply(e.clone());
+    state.apply_ref(&e);
     events.push(e);
     Replayed::Sim {
         events,
@@ -258,10 +259,11 @@ async fn sim_prepared(index: usize, scenario: &Scenario, opts: &RunOptions) -> V
     while tasks.join_next().await.is_some() {}
     drop(ctx);
     drop(tx);
-    let mut events = Vec::new();
-    while let Some(e) = rx.recv().await {
-        events.push(e);
-    }
+    // Every sender is gone: the events wait in the channel, taken in one go (sized once,
+    // not popped and awaited one by one), with room for the checks' event a replay adds
+    // (a full `Vec` would be copied whole to make room for it).
+    let mut events = Vec::with_capacity(rx.len() + 1);
+    while rx.recv_many(&mut events, usize::MAX).await > 0 {}
     events
 }
 

@@ -316,24 +316,44 @@ where
             let had_body = body.is_some();
             // The inputs borrowed in a block of their own, so that the future keeps no
             // room for them across the attempt (a waiting delivery's future stays as small).
-            let tried = {
+            // In process the attempt calls the router itself ([`Sends`]): its future is then
+            // sized for that call, not for the largest transport's exchange, and copied into
+            // its box at that size.
+            let tried: std::pin::Pin<Box<dyn Future<Output = Tried> + Send + '_>> = {
                 let index = src.index();
                 let (event_type, data, ids, memo) = src.attempt_inputs();
-                Box::pin(one_attempt(
-                    &ctx,
-                    index,
-                    event_type,
-                    data,
-                    ids,
-                    memo,
-                    n,
-                    previous,
-                    &mut body,
-                    body_repeats,
-                    due,
-                ))
-            }
-            .await;
+                match &ctx.transport {
+                    Transport::InProcess(router) => Box::pin(one_attempt(
+                        &ctx,
+                        CallRouter(router),
+                        index,
+                        event_type,
+                        data,
+                        ids,
+                        memo,
+                        n,
+                        previous,
+                        &mut body,
+                        body_repeats,
+                        due,
+                    )),
+                    Transport::Http(_) => Box::pin(one_attempt(
+                        &ctx,
+                        AnyTransport,
+                        index,
+                        event_type,
+                        data,
+                        ids,
+                        memo,
+                        n,
+                        previous,
+                        &mut body,
+                        body_repeats,
+                        due,
+                    )),
+                }
+            };
+            let tried = tried.await;
             if S::DROPS_DATA && !had_body && body.is_some() && !ctx.profile.headers_read_data() {
                 src.data_done();
             }
@@ -349,7 +369,9 @@ where
                         due = Some(Box::pin(wait_to_margin(real)).await);
                     } else {
                         // In process (sim mode, paused time): one plain tokio sleep, as sim
-                        // output depends on it.
+                        // output depends on it. (From the time the attempt ended at it would
+                        // save a clock read, but keeping that time through the wait made
+                        // every waiting delivery's future larger.)
                         due = None;
                         tokio::time::sleep(real).await;
                     }
@@ -500,6 +522,46 @@ fn clock_at(ctx: &SenderCtx, due: Option<&Due>) -> Duration {
     ctx.clock.now() + left.unwrap_or_default()
 }
 
+/// How an attempt's requests go out: through the context's [`Transport`], or, in
+/// process, straight to its router. An attempt's future holds its request's future, and an
+/// attempt through `Transport::send` is sized for the largest of its transports' (a plain
+/// HTTP exchange's, about twice an in-process call's); the attempt is copied into its box
+/// at that size on every attempt.
+trait Sends: Sync {
+    /// Sends `req` and waits for the answer.
+    fn send<'a>(
+        &'a self,
+        ctx: &'a SenderCtx,
+        req: WireRequest<'a>,
+    ) -> impl Future<Output = Result<WireResponse, TransportError>> + Send + 'a;
+}
+
+/// Through the context's transport, whichever it is.
+struct AnyTransport;
+
+impl Sends for AnyTransport {
+    fn send<'a>(
+        &'a self,
+        ctx: &'a SenderCtx,
+        req: WireRequest<'a>,
+    ) -> impl Future<Output = Result<WireResponse, TransportError>> + Send + 'a {
+        ctx.transport.send(req)
+    }
+}
+
+/// Straight to the in-process transport's router (what `Transport::send` does for it).
+struct CallRouter<'r>(&'r axum::Router);
+
+impl Sends for CallRouter<'_> {
+    fn send<'a>(
+        &'a self,
+        _ctx: &'a SenderCtx,
+        req: WireRequest<'a>,
+    ) -> impl Future<Output = Result<WireResponse, TransportError>> + Send + 'a {
+        transport::send_in_process(self.0, req)
+    }
+}
+
 /// How one attempt went.
 enum Tried {
     /// Its request could not be built (why).
@@ -519,6 +581,7 @@ enum Tried {
 #[allow(clippy::too_many_arguments)]
 async fn one_attempt(
     ctx: &SenderCtx,
+    via: impl Sends,
     index: usize,
     event_type: &str,
     data: &Value,
@@ -533,12 +596,18 @@ async fn one_attempt(
     let profile = &ctx.profile;
     let policy = &profile.retry;
     let mut started = Instant::now();
+    // The wall clock read from the tokio time just read (a live retry built ahead: at its
+    // due time).
+    let wall = match due.as_ref() {
+        None => ctx.clock.now_at(started),
+        Some(d) => clock_at(ctx, Some(d)),
+    };
     let request = match profile.build_attempt_memo(
         &ctx.endpoint,
         event_type,
         data,
         ids,
-        clock_at(ctx, due.as_ref()),
+        wall,
         AttemptInfo {
             n,
             last: previous,
@@ -576,14 +645,17 @@ async fn one_attempt(
         at: ctx.engine(started - ctx.start),
         request: Arc::clone(&record),
     });
-    let (result, response, requests) = attempt(ctx, index, event_type, n, &record).await;
+    let (result, response, requests) =
+        attempt(ctx, &via, index, event_type, n, &record, started).await;
     drop(record);
-    let latency = ctx.engine(started.elapsed());
-    // The clock read only when the answer has a `Retry-After` to read against it.
+    // The tokio clock read once at the end, for the latency and a `Retry-After`.
+    let ended = Instant::now();
+    let latency = ctx.engine(ended.saturating_duration_since(started));
+    // The wall clock read only when the answer has a `Retry-After` to read against it.
     let retry_after = response
         .as_ref()
         .filter(|r| crate::signing::header(&r.headers, "retry-after").is_some())
-        .and_then(|r| retry_after(&r.headers, ctx.clock.now()));
+        .and_then(|r| retry_after(&r.headers, ctx.clock.now_at(ended)));
     let verdict = match &response {
         Some(r) => policy.classify_answer(result, &r.headers),
         None => policy.classify(result),
@@ -606,12 +678,17 @@ async fn one_attempt(
 
 /// One attempt: the first request and any redirect hops, each under the timeout (and,
 /// where the profile does it, one immediate resend after a quick connection error).
+/// `started` is the tokio time the attempt started at: in process, where nothing waits
+/// between it and the first request, that request's timeout runs from it (the same
+/// deadline, one clock read less).
 async fn attempt(
     ctx: &SenderCtx,
+    via: &impl Sends,
     index: usize,
     event_type: &str,
     n: u32,
     request: &RequestRecord,
+    started: Instant,
 ) -> (AttemptResult, Option<ResponseRecord>, u32) {
     let policy = &ctx.profile.retry;
     // The URL a redirect led to (none yet: the context's).
@@ -640,25 +717,34 @@ async fn attempt(
                 hop,
             },
         };
-        let answer =
-            match tokio::time::timeout(ctx.real(policy.timeout), ctx.transport.send(req)).await {
-                Err(_) => return (AttemptResult::Timeout, None, hop + 1),
-                Ok(Err(_)) => {
-                    // Real time, never scaled: the window tells a socket that fails at
-                    // once from one that fails slowly.
-                    let quick = policy
-                        .resend_quick_connection_error
-                        .zip(sent_at)
-                        .is_some_and(|(within, at)| at.elapsed() < within);
-                    if quick && !resent {
-                        resent = true;
-                        hop += 1;
-                        continue;
-                    }
-                    return (AttemptResult::Connection, None, hop + 1);
+        let limit = ctx.real(policy.timeout);
+        let deadline = match ctx.transport {
+            Transport::InProcess(_) if hop == 0 => started.checked_add(limit),
+            _ => None,
+        };
+        let send = via.send(ctx, req);
+        let send = match deadline {
+            Some(at) => tokio::time::timeout_at(at, send),
+            None => tokio::time::timeout(limit, send),
+        };
+        let answer = match send.await {
+            Err(_) => return (AttemptResult::Timeout, None, hop + 1),
+            Ok(Err(_)) => {
+                // Real time, never scaled: the window tells a socket that fails at
+                // once from one that fails slowly.
+                let quick = policy
+                    .resend_quick_connection_error
+                    .zip(sent_at)
+                    .is_some_and(|(within, at)| at.elapsed() < within);
+                if quick && !resent {
+                    resent = true;
+                    hop += 1;
+                    continue;
                 }
-                Ok(Ok(r)) => r,
-            };
+                return (AttemptResult::Connection, None, hop + 1);
+            }
+            Ok(Ok(r)) => r,
+        };
         let response = ResponseRecord {
             status: answer.status,
             headers: answer.headers,
@@ -825,6 +911,127 @@ mod tests {
             assert!(job.is_some_and(|v| !v.is_empty()), "{headers:?}");
         }
         assert_eq!(owned, borrowed);
+    }
+
+    /// One attempt of a standard-webhooks delivery to an in-process receiver answering
+    /// `action`, its router called directly or through the transport: what it reported
+    /// and how it went.
+    async fn one_attempt_via(action: Action, direct: bool) -> (Vec<String>, String) {
+        let p = crate::profile::builtin("standard-webhooks").unwrap();
+        let mut rng = RunRng::new(3);
+        let endpoint = p
+            .endpoint_for_run(&Endpoint::default(), &mut rng)
+            .unwrap_or_default();
+        let data = p.generate_data("user.created", &mut rng);
+        let ids = p.new_ids(&mut rng);
+        let plan = FaultPlan::new(vec![Step {
+            when_event: None,
+            action,
+        }]);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let ctx = SenderCtx {
+            profile: Arc::new(p),
+            endpoint: Arc::new(endpoint),
+            transport: Transport::InProcess(
+                Receiver::new(plan).with_events(0, tx.clone()).into_app(),
+            ),
+            clock: Arc::new(FixedClock(Duration::from_secs(SIM_EPOCH_UNIX as u64))),
+            events: tx,
+            disabled: Arc::new(AtomicBool::new(false)),
+            url: "/hooks".into(),
+            scenario: 0,
+            start: Instant::now(),
+            time_scale: 1.0,
+        };
+        let mut body = None;
+        let mut memo = HeaderMemo::default();
+        let Transport::InProcess(router) = &ctx.transport else {
+            unreachable!("an in-process context");
+        };
+        let last = Some(AttemptResult::Status(503));
+        let tried = if direct {
+            one_attempt(
+                &ctx,
+                CallRouter(router),
+                0,
+                "user.created",
+                &data,
+                &ids,
+                Some(&mut memo),
+                2,
+                last,
+                &mut body,
+                true,
+                None,
+            )
+            .await
+        } else {
+            one_attempt(
+                &ctx,
+                AnyTransport,
+                0,
+                "user.created",
+                &data,
+                &ids,
+                Some(&mut memo),
+                2,
+                last,
+                &mut body,
+                true,
+                None,
+            )
+            .await
+        };
+        let tried = match tried {
+            Tried::NotBuilt(e) => format!("not built: {e}"),
+            Tried::Ran {
+                result,
+                verdict,
+                retry_after,
+            } => format!(
+                "{result:?} {verdict:?} {retry_after:?} {:?}",
+                Instant::now() - ctx.start
+            ),
+        };
+        drop(ctx);
+        let mut events = Vec::new();
+        while let Some(e) = rx.recv().await {
+            events.push(format!("{e:?}"));
+        }
+        (events, tried)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_calling_the_router_directly_goes_as_one_through_the_transport() {
+        let answers = [
+            Action::status(200),
+            Action::Respond {
+                status: 503,
+                body: "busy".into(),
+                headers: vec![("Retry-After".into(), "120".into())],
+                after: Duration::from_secs(2),
+                dribble: None,
+            },
+            Action::Respond {
+                status: 301,
+                body: String::new(),
+                headers: vec![("Location".into(), "/moved".into())],
+                after: Duration::ZERO,
+                dribble: None,
+            },
+            Action::Fault(crate::faults::Fault::Reset),
+            Action::Fault(crate::faults::Fault::Hang),
+        ];
+        for action in answers {
+            // Act
+            let (direct, direct_tried) = one_attempt_via(action.clone(), true).await;
+            let (through, through_tried) = one_attempt_via(action.clone(), false).await;
+
+            // Assert
+            assert!(direct.len() >= 3, "{action:?}: {direct:?}");
+            assert_eq!(direct, through, "{action:?}");
+            assert_eq!(direct_tried, through_tried, "{action:?}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
 use crate::faults::{Dribble, Fault};
-use crate::record::{DeliveryTag, InProcessHeaders};
+use crate::record::{DeliveryTag, InProcessRequest};
 
 /// Response bodies are read up to this many bytes; the rest is dropped.
 pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
@@ -354,7 +354,10 @@ fn is_plain_http(url: &str) -> bool {
 
 /// The path-and-query part of a URL (the URL itself when it has no scheme).
 pub fn path_of(url: &str) -> &str {
-    match url.find("://") {
+    // The first `://`, found byte by byte: `str::find` sets up a two-way searcher per call,
+    // which cost more than the scan of a sim path (once per in-process request).
+    let scheme_end = url.as_bytes().windows(3).position(|w| w == b"://");
+    match scheme_end {
         Some(i) => {
             let rest = &url[i + 3..];
             rest.find('/').map_or("/", |p| &rest[p..])
@@ -372,7 +375,7 @@ pub const TRANSPORT_HEADERS: &[&str] = &["host", "content-length", "accept"];
 /// The host a sim-mode request names (there is no socket).
 pub const SIM_HOST: &str = "hookrig.sim";
 
-async fn send_in_process(
+pub(crate) async fn send_in_process(
     router: &Router,
     req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
@@ -387,8 +390,10 @@ async fn send_in_process(
     let mut request = http::Request::new(Body::from(req.body));
     *request.method_mut() = http::Method::POST;
     *request.uri_mut() = uri;
-    request.extensions_mut().insert(req.tag);
-    request.extensions_mut().insert(headers);
+    request.extensions_mut().insert(InProcessRequest {
+        tag: req.tag,
+        headers,
+    });
     // Called directly, not through `oneshot`: an axum `Router` is always ready (its
     // `poll_ready` answers `Ready(Ok(()))`), so the wrapper's readiness step is no work.
     let response = match tower::Service::call(&mut router.clone(), request).await {
@@ -428,7 +433,7 @@ async fn send_in_process(
 fn in_process_headers(
     headers: &[(String, String)],
     body_len: usize,
-) -> Result<InProcessHeaders, TransportError> {
+) -> Result<Vec<(String, String)>, TransportError> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(headers.len() + 3);
     // Which of the transport's own headers the caller sent (`accept`, `host`,
     // `content-length`), noted on the way instead of looked up after.
@@ -470,7 +475,7 @@ fn in_process_headers(
     if !sent[2] {
         out.push(("content-length".into(), body_len.to_string()));
     }
-    Ok(InProcessHeaders(out))
+    Ok(out)
 }
 
 /// Whether `http::HeaderName::from_bytes` takes `name`: 1 to 65,535 bytes, each an RFC 9110
@@ -754,7 +759,7 @@ mod tests {
             h(&[]),
         ];
         for headers in cases {
-            let ours = in_process_headers(&headers, 156).map(|h| h.0).ok();
+            let ours = in_process_headers(&headers, 156).ok();
             assert_eq!(ours, through_a_header_map(&headers, 156), "{headers:?}");
         }
     }
@@ -1081,5 +1086,38 @@ mod tests {
         assert_eq!(path_of("http://127.0.0.1:8080/hooks/a?x=1"), "/hooks/a?x=1");
         assert_eq!(path_of("https://example.com"), "/");
         assert_eq!(path_of("/next"), "/next");
+    }
+
+    #[test]
+    fn path_of_finds_the_scheme_where_str_find_found_it() {
+        // `path_of` as it was written with `str::find`.
+        fn by_find(url: &str) -> &str {
+            match url.find("://") {
+                Some(i) => {
+                    let rest = &url[i + 3..];
+                    rest.find('/').map_or("/", |p| &rest[p..])
+                }
+                None if url.is_empty() => "/",
+                None => url,
+            }
+        }
+        for url in [
+            "",
+            "/",
+            ":",
+            "://",
+            ":/",
+            "x://",
+            "a:/b",
+            "/webhook",
+            "/a?next=http://b.example/c",
+            "http://h:1/p://q",
+            "HTTPS://Example.com/é/ü",
+            "é://x/y",
+            "ab:://c/d",
+            "http:///",
+        ] {
+            assert_eq!(path_of(url), by_find(url), "{url:?}");
+        }
     }
 }

@@ -357,6 +357,33 @@ fn retry_after_as_an_http_date_counts_from_the_virtual_wall_clock() {
 }
 
 #[test]
+fn retry_after_as_an_http_date_on_a_slow_answer_counts_from_the_answers_end() {
+    // Arrange: the answer comes 5 s after the request, and names ten past midnight.
+    let text = yaml(
+        "
+        name: standard-webhooks told late to come back at ten past midnight
+        profile: standard-webhooks
+        events:
+          - type: user.created
+        receiver:
+          - respond: 503
+            after: 5s
+            headers: { Retry-After: 'Wed, 01 Jan 2025 00:10:00 GMT' }
+          - respond: 200
+        ",
+    );
+
+    // Act
+    let out = run_json(&text);
+
+    // Assert: the wait is the 9 min 55 s left when the answer ended, so the retry lands at
+    // ten past, not 5 s after.
+    let report = out.json();
+    assert_eq!(at_ms(&report, 0), [0, min(10)]);
+    assert_eq!(attempts(&report, 0)[0]["latency_ms"], sec(5));
+}
+
+#[test]
 fn a_410_is_an_ordinary_failure_for_a_profile_that_does_not_disable_endpoints() {
     let text = yaml(
         "
