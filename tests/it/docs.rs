@@ -213,7 +213,7 @@ fn an_option_cell_names_each_of_its_options() {
 // - `in .ci/run` — each command of the block is one `.ci/run` runs itself;
 // - `sh [exit=N]` — each command runs with bash in the page's scratch folder (a copy of
 //   `scenarios/`, `examples/`, `fixtures/` and `profiles/`, `hookrig` on the PATH) and
-//   exits N (default 0);
+//   exits N (default 0; `exit=N,M`: N or M, for a run whose outcome is luck by design);
 // - `output [exit=N] [any-digits]: COMMAND` — the block is what COMMAND prints (standard
 //   output then standard error): its lines appear in that order, one after the other; `…`
 //   in a line stands for any text, a line that is only `…` for any lines; with
@@ -317,10 +317,14 @@ impl Marker {
         m
     }
 
-    fn exit(&self) -> i32 {
-        self.args
-            .get("exit")
-            .map_or(0, |e| e.parse().expect("exit=N"))
+    /// The exit codes the marker allows: `exit=N`, or `exit=N,M` for a command whose
+    /// outcome is luck by design (0 unless told).
+    fn exits(&self) -> Vec<i32> {
+        self.args.get("exit").map_or(vec![0], |e| {
+            e.split(',')
+                .map(|n| n.parse().expect("exit=N or exit=N,M"))
+                .collect()
+        })
     }
 }
 
@@ -429,11 +433,20 @@ fn a_block_is_found_with_its_marker_and_its_commands_joined() {
     assert_eq!(blocks.len(), 1);
     let m = blocks[0].kind();
     assert_eq!(
-        (m.kind.as_str(), m.exit(), m.rest.as_str()),
-        ("output", 1, "hookrig run x")
+        (m.kind.as_str(), m.exits(), m.rest.as_str()),
+        ("output", vec![1], "hookrig run x")
     );
     assert!(m.flags.contains("any-digits"));
     assert_eq!(blocks[0].commands(), ["a --b # c", "d"]);
+}
+
+#[test]
+fn a_marker_may_allow_more_than_one_exit_code_for_a_run_that_passes_by_luck() {
+    let page = "<!-- doc: output exit=0,1: hookrig run --live x -->\n```text\nwarning\n```\n";
+
+    let blocks = page_blocks(Path::new("p.md"), page);
+
+    assert_eq!(blocks[0].kind().exits(), [0, 1]);
 }
 
 /// Whether the doc's sample lines appear in `actual` (see the module's rules).
@@ -630,12 +643,12 @@ fn run_block(b: &Block, dir: &Path) -> Result<(), String> {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
     };
-    let expect_exit = |cmd: &str, want: i32| -> Result<String, String> {
+    let expect_exit = |cmd: &str, want: &[i32]| -> Result<String, String> {
         let (code, out) = bash(dir, cmd);
-        if code == want {
+        if want.contains(&code) {
             Ok(out)
         } else {
-            Err(format!("`{cmd}` exited {code}, not {want}:\n{out}"))
+            Err(format!("`{cmd}` exited {code}, not {want:?}:\n{out}"))
         }
     };
     match m.kind.as_str() {
@@ -656,28 +669,28 @@ fn run_block(b: &Block, dir: &Path) -> Result<(), String> {
         }
         "sh" => {
             for c in b.commands() {
-                expect_exit(&c, m.exit())?;
+                expect_exit(&c, &m.exits())?;
             }
         }
         "output" => {
-            let out = expect_exit(&m.rest, m.exit())?;
+            let out = expect_exit(&m.rest, &m.exits())?;
             sample_matches(&b.text, &out, m.flags.contains("any-digits"))
                 .map_err(|e| format!("the sample of `{}` differs: {e}", m.rest))?;
         }
         "scenario" => {
             write(&b.text);
-            expect_exit(&format!("hookrig validate '{name}'"), 0)?;
+            expect_exit(&format!("hookrig validate '{name}'"), &[0])?;
             if m.flags.contains("run") {
-                expect_exit(&format!("hookrig run '{name}'"), 0)?;
+                expect_exit(&format!("hookrig run '{name}'"), &[0])?;
             }
         }
         "profile" => {
             write(&b.text);
-            expect_exit(&format!("hookrig validate '{name}'"), 0)?;
+            expect_exit(&format!("hookrig validate '{name}'"), &[0])?;
         }
         "profile-part" => {
             write(&format!("base: {}\n{}", m.rest, b.text));
-            expect_exit(&format!("hookrig validate '{name}'"), 0)?;
+            expect_exit(&format!("hookrig validate '{name}'"), &[0])?;
         }
         "plan" => {
             write(&b.text);
