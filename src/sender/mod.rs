@@ -322,35 +322,28 @@ where
             let tried: std::pin::Pin<Box<dyn Future<Output = Tried> + Send + '_>> = {
                 let index = src.index();
                 let (event_type, data, ids, memo) = src.attempt_inputs();
+                // One call, made for each kind of [`Sends`] (a future type of its own).
+                macro_rules! attempt_via {
+                    ($via:expr) => {
+                        Box::pin(one_attempt(
+                            &ctx,
+                            $via,
+                            index,
+                            event_type,
+                            data,
+                            ids,
+                            memo,
+                            n,
+                            previous,
+                            &mut body,
+                            body_repeats,
+                            due,
+                        ))
+                    };
+                }
                 match &ctx.transport {
-                    Transport::InProcess(router) => Box::pin(one_attempt(
-                        &ctx,
-                        CallRouter(router),
-                        index,
-                        event_type,
-                        data,
-                        ids,
-                        memo,
-                        n,
-                        previous,
-                        &mut body,
-                        body_repeats,
-                        due,
-                    )),
-                    Transport::Http(_) => Box::pin(one_attempt(
-                        &ctx,
-                        AnyTransport,
-                        index,
-                        event_type,
-                        data,
-                        ids,
-                        memo,
-                        n,
-                        previous,
-                        &mut body,
-                        body_repeats,
-                        due,
-                    )),
+                    Transport::InProcess(router) => attempt_via!(CallRouter(router)),
+                    Transport::Http(_) => attempt_via!(AnyTransport),
                 }
             };
             let tried = tried.await;
@@ -949,38 +942,29 @@ mod tests {
             unreachable!("an in-process context");
         };
         let last = Some(AttemptResult::Status(503));
+        macro_rules! attempt_via {
+            ($via:expr) => {
+                one_attempt(
+                    &ctx,
+                    $via,
+                    0,
+                    "user.created",
+                    &data,
+                    &ids,
+                    Some(&mut memo),
+                    2,
+                    last,
+                    &mut body,
+                    true,
+                    None,
+                )
+                .await
+            };
+        }
         let tried = if direct {
-            one_attempt(
-                &ctx,
-                CallRouter(router),
-                0,
-                "user.created",
-                &data,
-                &ids,
-                Some(&mut memo),
-                2,
-                last,
-                &mut body,
-                true,
-                None,
-            )
-            .await
+            attempt_via!(CallRouter(router))
         } else {
-            one_attempt(
-                &ctx,
-                AnyTransport,
-                0,
-                "user.created",
-                &data,
-                &ids,
-                Some(&mut memo),
-                2,
-                last,
-                &mut body,
-                true,
-                None,
-            )
-            .await
+            attempt_via!(AnyTransport)
         };
         let tried = match tried {
             Tried::NotBuilt(e) => format!("not built: {e}"),
