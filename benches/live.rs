@@ -275,18 +275,8 @@ fn put(out: &mut [u8], w: usize, bytes: &[u8]) -> usize {
     w + bytes.len()
 }
 
-fn put_uint(out: &mut [u8], w: usize, mut v: u64) -> usize {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    put(out, w, &digits[i..])
+fn put_uint(out: &mut [u8], w: usize, v: u64) -> usize {
+    put(out, w, itoa::Buffer::new().format(v).as_bytes())
 }
 
 /// serde_json's escape table: 0 for a byte written as it is, else the letter after the

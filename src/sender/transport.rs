@@ -193,19 +193,6 @@ struct Parsed {
     template: Option<(usize, http::HeaderMap)>,
 }
 
-/// `n` in decimal, written at the end of `buf`.
-fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
-}
-
 /// How many URLs and header names a [`Parsed`] keeps.
 const PARSED_KEPT: usize = 64;
 
@@ -258,7 +245,7 @@ impl Parsed {
                         *value = host.clone();
                     }
                     None if name == http::header::CONTENT_LENGTH
-                        && value.as_bytes() != decimal(body_len, &mut [0; 20]) =>
+                        && value.as_bytes() != itoa::Buffer::new().format(body_len).as_bytes() =>
                     {
                         *value = http::HeaderValue::from(body_len);
                     }
