@@ -712,14 +712,16 @@ mod tests {
         Some(header_pairs(b.body(()).ok()?.headers()))
     }
 
+    /// A header list of owned pairs, as a request carries it.
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
     #[test]
     fn in_process_headers_are_the_list_a_header_map_would_give() {
-        let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect()
-        };
         let cases = [
             h(&[
                 ("Content-Type", "application/json"),
@@ -922,12 +924,6 @@ mod tests {
         // Arrange: requests one after another through one `Parsed`, each also made by a
         // fresh one — same names with new values, other names, a repeated name, the
         // caller's own Accept and Host, another host, fewer headers.
-        let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect()
-        };
         let host = http::HeaderValue::from_static("127.0.0.1:8080");
         let other = http::HeaderValue::from_static("example.com");
         let requests = [
