@@ -678,8 +678,10 @@ impl Scheme {
                 &*remembered
             }
         };
-        let ts = input.timestamp.to_string();
-        let parts = self.message(&input, &ts);
+        // Written without `fmt` and kept on the stack (the same text as `to_string`).
+        let mut ts_text = itoa::Buffer::new();
+        let ts = ts_text.format(input.timestamp);
+        let parts = self.message(&input, ts);
         let join = self.rotation.as_deref().unwrap_or("");
         let mut out = Vec::with_capacity(self.headers.len());
         for (h, macs) in self.headers.iter().zip(&keys.macs) {
@@ -690,14 +692,13 @@ impl Scheme {
             for (i, mac) in macs.iter().enumerate() {
                 let sig = self.encoding.encode(&mac.mac(&parts));
                 let sep = if i > 0 { join } else { "" };
-                signatures
-                    .reserve_exact(sep.len() + rendered_len(&h.each, &sig, &ts, input.id, ""));
+                signatures.reserve_exact(sep.len() + rendered_len(&h.each, &sig, ts, input.id, ""));
                 signatures.push_str(sep);
-                render_into(&mut signatures, &h.each, &sig, &ts, input.id, "");
+                render_into(&mut signatures, &h.each, &sig, ts, input.id, "");
             }
             let value = match h.value.as_slice() {
                 [Piece::Signatures] => signatures,
-                _ => render(&h.value, "", &ts, input.id, &signatures),
+                _ => render(&h.value, "", ts, input.id, &signatures),
             };
             out.push((h.name.clone(), value));
         }
@@ -979,6 +980,27 @@ mod tests {
             ("webhook-timestamp".into(), SW_TS.to_string()),
             ("webhook-signature".into(), sig.into()),
         ]
+    }
+
+    #[test]
+    fn a_signed_timestamp_is_its_decimal_display_in_the_message_and_the_header() {
+        for ts in [0, -1, 9, 10, SW_TS, i64::MAX, i64::MIN] {
+            // Arrange: the MAC made with the timestamp as `to_string` writes it.
+            let scheme = stripe();
+            let mac = scheme
+                .mac(
+                    Algorithm::Sha256,
+                    "whsec_x",
+                    SignInput::post(SW_ID, ts, SW_BODY),
+                )
+                .unwrap();
+            // Act
+            let h = scheme
+                .sign(&["whsec_x".into()], SignInput::post(SW_ID, ts, SW_BODY))
+                .unwrap();
+            // Assert
+            assert_eq!(h[0].1, format!("t={ts},v1={mac}"));
+        }
     }
 
     #[test]
