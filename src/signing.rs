@@ -451,12 +451,15 @@ impl Encoding {
 /// every signature).
 fn lower_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    // Two digits stored per byte into a buffer made at its size (a `String::push` per
+    // digit checks the room and the character's width each time); ASCII, so the check
+    // that makes it a `String` always passes.
+    let mut out = vec![0u8; bytes.len() * 2];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `pieces` written out with `sig`, `timestamp`, `id` and `signatures` in place.
@@ -980,6 +983,26 @@ mod tests {
             ("webhook-timestamp".into(), SW_TS.to_string()),
             ("webhook-signature".into(), sig.into()),
         ]
+    }
+
+    #[test]
+    fn hex_signatures_are_the_lowercase_hex_the_hex_crate_writes() {
+        // Arrange: every byte value, and lengths from empty to longer than a SHA-512 MAC.
+        let every: Vec<u8> = (0..=255).collect();
+        for len in (0..=70).chain([256]) {
+            let bytes: Vec<u8> = every
+                .iter()
+                .cycle()
+                .skip(len * 7)
+                .take(len)
+                .copied()
+                .collect();
+            // Act
+            let written = lower_hex(&bytes);
+            // Assert
+            assert_eq!(written, hex::encode(&bytes));
+            assert_eq!(Encoding::Hex.encode(&bytes), written);
+        }
     }
 
     #[test]
