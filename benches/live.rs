@@ -32,7 +32,6 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use hookrig::clock::SystemClock;
@@ -495,18 +494,14 @@ struct Shard {
 fn shard_setup(url: String) -> Shard {
     let (tx, rx) = mpsc::unbounded_channel();
     let profile = Arc::new(llamacloud());
-    let ctx = SenderCtx {
-        profile: Arc::clone(&profile),
-        endpoint: Arc::new(bench_endpoint()),
-        transport: Transport::http().expect("client"),
-        clock: Arc::new(SystemClock),
-        events: tx,
-        disabled: Arc::new(AtomicBool::new(false)),
+    let ctx = SenderCtx::new(
+        Arc::clone(&profile),
+        Arc::new(bench_endpoint()),
+        Transport::http().expect("client"),
+        Arc::new(SystemClock),
+        tx,
         url,
-        scenario: 0,
-        start: tokio::time::Instant::now(),
-        time_scale: 1.0,
-    };
+    );
     Shard {
         ctx,
         events: rx,
@@ -678,18 +673,14 @@ async fn accuracy() {
     let listener = live::bind("127.0.0.1:0").await.expect("bind");
     let server = live::spawn(listener, Receiver::new(plan).into_app()).expect("serve");
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let ctx = SenderCtx {
-        profile: Arc::new(p.clone()),
-        endpoint: Arc::new(Endpoint::default()),
-        transport: Transport::http().expect("client"),
-        clock: Arc::new(SystemClock),
-        events: tx,
-        disabled: Arc::new(AtomicBool::new(false)),
-        url: format!("http://{}/x", server.addr),
-        scenario: 0,
-        start: tokio::time::Instant::now(),
-        time_scale: 1.0,
-    };
+    let ctx = SenderCtx::new(
+        Arc::new(p.clone()),
+        Arc::new(Endpoint::default()),
+        Transport::http().expect("client"),
+        Arc::new(SystemClock),
+        tx,
+        format!("http://{}/x", server.addr),
+    );
     let mut tasks = tokio::task::JoinSet::new();
     let mut rng = RunRng::new(2);
     for i in 0..24 {
@@ -777,21 +768,17 @@ async fn memory(n: usize) {
     }]);
     let router = Receiver::new(plan).into_app();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let ctx = SenderCtx {
-        profile: Arc::new(p.clone()),
-        endpoint: Arc::new(Endpoint {
+    let ctx = SenderCtx::new(
+        Arc::new(p.clone()),
+        Arc::new(Endpoint {
             secrets: vec!["s".into()],
             ..Endpoint::default()
         }),
-        transport: Transport::InProcess(router),
-        clock: Arc::new(SystemClock),
-        events: tx,
-        disabled: Arc::new(AtomicBool::new(false)),
-        url: "/x".into(),
-        scenario: 0,
-        start: tokio::time::Instant::now(),
-        time_scale: 1.0,
-    };
+        Transport::InProcess(router),
+        Arc::new(SystemClock),
+        tx,
+        "/x",
+    );
     let before = rss_mib();
     let mut rng = RunRng::new(3);
     let mut tasks = Vec::with_capacity(n);

@@ -451,12 +451,15 @@ impl Encoding {
 /// every signature).
 fn lower_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    // Two digits stored per byte into a buffer made at its size (a `String::push` per
+    // digit checks the room and the character's width each time); ASCII, so the check
+    // that makes it a `String` always passes.
+    let mut out = vec![0u8; bytes.len() * 2];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `pieces` written out with `sig`, `timestamp`, `id` and `signatures` in place.
@@ -678,8 +681,10 @@ impl Scheme {
                 &*remembered
             }
         };
-        let ts = input.timestamp.to_string();
-        let parts = self.message(&input, &ts);
+        // Written without `fmt` and kept on the stack (the same text as `to_string`).
+        let mut ts_text = itoa::Buffer::new();
+        let ts = ts_text.format(input.timestamp);
+        let parts = self.message(&input, ts);
         let join = self.rotation.as_deref().unwrap_or("");
         let mut out = Vec::with_capacity(self.headers.len());
         for (h, macs) in self.headers.iter().zip(&keys.macs) {
@@ -690,14 +695,13 @@ impl Scheme {
             for (i, mac) in macs.iter().enumerate() {
                 let sig = self.encoding.encode(&mac.mac(&parts));
                 let sep = if i > 0 { join } else { "" };
-                signatures
-                    .reserve_exact(sep.len() + rendered_len(&h.each, &sig, &ts, input.id, ""));
+                signatures.reserve_exact(sep.len() + rendered_len(&h.each, &sig, ts, input.id, ""));
                 signatures.push_str(sep);
-                render_into(&mut signatures, &h.each, &sig, &ts, input.id, "");
+                render_into(&mut signatures, &h.each, &sig, ts, input.id, "");
             }
             let value = match h.value.as_slice() {
                 [Piece::Signatures] => signatures,
-                _ => render(&h.value, "", &ts, input.id, &signatures),
+                _ => render(&h.value, "", ts, input.id, &signatures),
             };
             out.push((h.name.clone(), value));
         }
@@ -979,6 +983,47 @@ mod tests {
             ("webhook-timestamp".into(), SW_TS.to_string()),
             ("webhook-signature".into(), sig.into()),
         ]
+    }
+
+    #[test]
+    fn hex_signatures_are_the_lowercase_hex_the_hex_crate_writes() {
+        // Arrange: every byte value, and lengths from empty to longer than a SHA-512 MAC.
+        let every: Vec<u8> = (0..=255).collect();
+        for len in (0..=70).chain([256]) {
+            let bytes: Vec<u8> = every
+                .iter()
+                .cycle()
+                .skip(len * 7)
+                .take(len)
+                .copied()
+                .collect();
+            // Act
+            let written = lower_hex(&bytes);
+            // Assert
+            assert_eq!(written, hex::encode(&bytes));
+            assert_eq!(Encoding::Hex.encode(&bytes), written);
+        }
+    }
+
+    #[test]
+    fn a_signed_timestamp_is_its_decimal_display_in_the_message_and_the_header() {
+        for ts in [0, -1, 9, 10, SW_TS, i64::MAX, i64::MIN] {
+            // Arrange: the MAC made with the timestamp as `to_string` writes it.
+            let scheme = stripe();
+            let mac = scheme
+                .mac(
+                    Algorithm::Sha256,
+                    "whsec_x",
+                    SignInput::post(SW_ID, ts, SW_BODY),
+                )
+                .unwrap();
+            // Act
+            let h = scheme
+                .sign(&["whsec_x".into()], SignInput::post(SW_ID, ts, SW_BODY))
+                .unwrap();
+            // Assert
+            assert_eq!(h[0].1, format!("t={ts},v1={mac}"));
+        }
     }
 
     #[test]

@@ -7,7 +7,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::Parser;
@@ -251,18 +250,14 @@ async fn send_all(
             p.retry.attempts,
             clock::iso_z(Duration::from_millis(s.due_ms.max(0) as u64))
         )?;
-        let ctx = SenderCtx {
-            profile: Arc::new(p),
-            endpoint: Arc::new(endpoint),
-            transport: transport.clone(),
-            clock: Arc::new(SystemClock),
-            events: tx.clone(),
-            disabled: Arc::new(AtomicBool::new(false)),
-            url: s.url.clone(),
-            scenario: 0,
-            start: tokio::time::Instant::now(),
-            time_scale: 1.0,
-        };
+        let ctx = SenderCtx::new(
+            Arc::new(p),
+            Arc::new(endpoint),
+            transport.clone(),
+            Arc::new(SystemClock),
+            tx.clone(),
+            s.url.clone(),
+        );
         let store = store.clone();
         tasks.spawn(async move {
             // Never before it is due.

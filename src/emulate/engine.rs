@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -302,18 +302,16 @@ impl Engine {
             delivery: index,
             event_type: event_type.to_owned(),
         });
-        let ctx = SenderCtx {
-            profile: Arc::clone(&target.profile),
-            endpoint: Arc::clone(&target.endpoint),
-            transport: self.transport.clone(),
-            clock: Arc::clone(&self.clock),
-            events: self.events.clone(),
-            disabled: Arc::new(AtomicBool::new(false)),
-            url: target.url().to_owned(),
-            scenario: 0,
-            start: self.started,
-            time_scale: self.scale,
-        };
+        let ctx = SenderCtx::new(
+            Arc::clone(&target.profile),
+            Arc::clone(&target.endpoint),
+            self.transport.clone(),
+            Arc::clone(&self.clock),
+            self.events.clone(),
+            target.url(),
+        )
+        .with_start(self.started)
+        .with_time_scale(self.scale);
         tokio::spawn(async move {
             sender::deliver(&ctx, &delivery).await;
         });

@@ -935,10 +935,25 @@ impl Profile {
         let body = match body {
             Some(b) => b,
             None => {
-                let mut body = self.encode(&Render {
+                let render = Render {
                     rt: &rt,
                     node: &self.envelope.body,
-                })?;
+                };
+                // Compact JSON sent as a JSON string is written escaped as it is made, in one
+                // pass: the same bytes as encoding it and then encoding that text again
+                // ([`InString`]). Otherwise (another encoding, or the condition false or in
+                // error) as before: encoded, then the condition read.
+                if self.envelope.encoding == BodyEncoding::Compact
+                    && let Some(cond) = &self.envelope.as_json_string
+                    && let Ok(wrap) = rt.expr_value(cond)
+                    && wrap.into_value().as_bool() == Some(true)
+                {
+                    let body = Bytes::from(in_json_string(&render)?);
+                    let headers =
+                        self.headers_for(&rt, endpoint, &body, ids, now, attempt.url, memo)?;
+                    return Ok(OutgoingRequest { headers, body });
+                }
+                let mut body = self.encode(&render)?;
                 if let Some(cond) = &self.envelope.as_json_string {
                     let wrap = rt.expr_value(cond).map_err(ConfigError::Data)?.into_value();
                     if wrap.as_bool() == Some(true) {
@@ -1166,6 +1181,65 @@ impl Profile {
         match &self.origin {
             Origin::Builtin(name) => builtin_text(name),
             _ => None,
+        }
+    }
+}
+
+/// `value` as compact JSON encoded as a JSON string: the bytes of
+/// `serde_json::to_vec(&String::from_utf8(serde_json::to_vec(value)))`, written in one pass
+/// (`"`, the JSON with each of its own escapes escaped, `"`).
+fn in_json_string<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ConfigError> {
+    let mut out = Vec::with_capacity(256);
+    out.push(b'"');
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, InString);
+    value
+        .serialize(&mut ser)
+        .map_err(|e| ConfigError::Data(e.to_string()))?;
+    out.push(b'"');
+    Ok(out)
+}
+
+/// serde_json's compact formatter writing inside a JSON string. Outside its strings compact
+/// JSON has no byte a JSON string escapes (structure, numbers, `true`, `false`, `null`), and
+/// inside them serde_json hands over as fragments only bytes that need no escape; so only
+/// its quotes and its own escapes change: `"` is written `\"`, and an escape (`\n`,
+/// `\"`, `\u001f`) with its backslash, and a quote it holds, escaped once more.
+struct InString;
+
+impl serde_json::ser::Formatter for InString {
+    fn begin_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\\\"")
+    }
+
+    fn end_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\\\"")
+    }
+
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        use serde_json::ser::CharEscape as E;
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        match escape {
+            E::Quote => w.write_all(b"\\\\\\\""),
+            E::ReverseSolidus => w.write_all(b"\\\\\\\\"),
+            E::Solidus => w.write_all(b"\\\\/"),
+            E::Backspace => w.write_all(b"\\\\b"),
+            E::FormFeed => w.write_all(b"\\\\f"),
+            E::LineFeed => w.write_all(b"\\\\n"),
+            E::CarriageReturn => w.write_all(b"\\\\r"),
+            E::Tab => w.write_all(b"\\\\t"),
+            E::AsciiControl(b) => w.write_all(&[
+                b'\\',
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]),
         }
     }
 }

@@ -671,3 +671,89 @@ fn a_header_whose_value_is_a_plain_string_is_that_string_as_evaluating_it_gives(
     }
     assert!(literal > 10, "{literal} plain-string headers");
 }
+
+/// Values whose JSON holds every kind of escape: each control byte, quotes, backslashes,
+/// a solidus, 0x7f, text outside ASCII, in keys and values, at the start, middle and end of
+/// strings, and every kind of JSON value around them.
+fn escape_dense_values() -> Vec<Value> {
+    let controls: String = (0u8..0x20).map(char::from).collect();
+    let mut values = vec![
+        json!(null),
+        json!(true),
+        json!(-12),
+        json!(1.5e300),
+        json!(0.1),
+        json!(""),
+        json!("\"\\/\u{7f}é€😀"),
+        json!(controls),
+        json!({"a\"b": "c\\d", "\n": ["\t", 1, null, false, {"\u{1f}": -0.0}], "": {}}),
+        json!([[], {}, "\"", "\\\"", "\\\\", "a\u{0}b"]),
+    ];
+    for c in 0u8..0x80 {
+        let ch = char::from(c);
+        values.push(json!({ format!("k{ch}"): format!("{ch}x{ch}{ch}"), "n": c }));
+    }
+    values
+}
+
+#[test]
+fn json_written_inside_a_json_string_is_the_json_encoded_twice() {
+    for value in escape_dense_values() {
+        // Arrange
+        let once = serde_json::to_vec(&value).unwrap();
+        let twice = serde_json::to_vec(&String::from_utf8(once).unwrap()).unwrap();
+        // Act
+        let written = in_json_string(&value).unwrap();
+        // Assert
+        assert_eq!(
+            String::from_utf8_lossy(&written),
+            String::from_utf8_lossy(&twice),
+            "{value}"
+        );
+        assert_eq!(written, twice, "{value}");
+    }
+}
+
+#[test]
+fn a_llamacloud_body_sent_as_a_string_is_its_json_body_encoded_as_a_string() {
+    let p = builtin("llamacloud").unwrap();
+    let as_string = Endpoint {
+        secrets: vec!["s".into()],
+        ..Endpoint::default()
+    };
+    let as_json = Endpoint {
+        output_format: OutputFormat::Json,
+        ..as_string.clone()
+    };
+    for data in escape_dense_values()
+        .into_iter()
+        .filter(Value::is_object)
+        .chain([json!({"id": "j1", "job_id": "j1"})])
+    {
+        // Arrange
+        let ids = ids("ev-\"1\"");
+        let attempt = AttemptInfo {
+            n: 1,
+            last: None,
+            url: DEFAULT_PATH,
+        };
+        let json_body = p
+            .build_attempt(&as_json, "parse.success", &data, &ids, epoch(0), attempt)
+            .unwrap()
+            .body;
+        let expected = serde_json::to_vec(&String::from_utf8(json_body.to_vec()).unwrap()).unwrap();
+        // Act
+        let sent = p
+            .build_attempt(&as_string, "parse.success", &data, &ids, epoch(0), attempt)
+            .unwrap();
+        // Assert
+        assert_eq!(sent.body, expected, "{data}");
+        assert_eq!(
+            p.decode_body(&sent.body).unwrap(),
+            p.decode_body(&json_body).unwrap()
+        );
+        let signature = crate::signing::header(&sent.headers, "lc-signature").unwrap();
+        let mac = crate::signing::hmac_sha256(b"s", &[&expected]);
+        assert_eq!(signature, format!("sha256={}", hex::encode(mac)));
+    }
+}

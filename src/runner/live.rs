@@ -24,7 +24,6 @@
 //! interrupted.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore, mpsc};
@@ -368,18 +367,17 @@ async fn live_scenario(
         urls.push(url);
     }
     drop(receiver);
-    let ctx = SenderCtx {
-        profile: Arc::clone(&s.profile),
-        endpoint: Arc::clone(&s.endpoint),
-        transport: Transport::http().map_err(std::io::Error::other)?,
-        clock: Arc::new(SystemClock),
-        events: tx.clone(),
-        disabled: Arc::new(AtomicBool::new(false)),
-        url: String::new(),
-        scenario: index,
-        start: origin,
-        time_scale: scale,
-    };
+    let ctx = SenderCtx::new(
+        Arc::clone(&s.profile),
+        Arc::clone(&s.endpoint),
+        Transport::http().map_err(std::io::Error::other)?,
+        Arc::new(SystemClock),
+        tx.clone(),
+        String::new(),
+    )
+    .with_scenario(index)
+    .with_start(origin)
+    .with_time_scale(scale);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, ev) in s.events.iter().enumerate() {
         let delivery = super::delivery_for(s, i, seed);

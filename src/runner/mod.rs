@@ -11,7 +11,6 @@
 //! the reports in run order: nothing a scenario sends depends on where or when it ran.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -229,18 +228,16 @@ async fn sim_prepared(index: usize, scenario: &Scenario, opts: &RunOptions) -> V
     let router = Receiver::new(scenario.receiver.clone())
         .with_events(index, tx.clone())
         .into_app();
-    let ctx = SenderCtx {
-        profile: Arc::clone(&scenario.profile),
-        endpoint: Arc::clone(&scenario.endpoint),
-        transport: Transport::InProcess(router),
-        clock: Arc::new(SimClock::new(SIM_EPOCH_UNIX)),
-        events: tx.clone(),
-        disabled: Arc::new(AtomicBool::new(false)),
-        url: "/webhook".into(),
-        scenario: index,
-        start,
-        time_scale: 1.0,
-    };
+    let ctx = SenderCtx::new(
+        Arc::clone(&scenario.profile),
+        Arc::clone(&scenario.endpoint),
+        Transport::InProcess(router),
+        Arc::new(SimClock::new(SIM_EPOCH_UNIX)),
+        tx.clone(),
+        "/webhook",
+    )
+    .with_scenario(index)
+    .with_start(start);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, ev) in scenario.events.iter().enumerate() {
         let delivery = delivery_for(scenario, i, opts.seed);

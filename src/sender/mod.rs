@@ -74,6 +74,49 @@ pub struct Delivery {
 }
 
 impl SenderCtx {
+    /// A context sending to `url` with `profile`'s rules for `endpoint`: scenario 0, its
+    /// offsets measured from now (tokio time), real time as engine time (scale 1), the
+    /// endpoint not disabled. The `with_` methods change what differs.
+    pub fn new(
+        profile: Arc<Profile>,
+        endpoint: Arc<Endpoint>,
+        transport: Transport,
+        clock: SharedClock,
+        events: UnboundedSender<EngineEvent>,
+        url: impl Into<String>,
+    ) -> Self {
+        SenderCtx {
+            profile,
+            endpoint,
+            transport,
+            clock,
+            events,
+            disabled: Arc::new(AtomicBool::new(false)),
+            url: url.into(),
+            scenario: 0,
+            start: Instant::now(),
+            time_scale: 1.0,
+        }
+    }
+
+    /// The same context reporting its events under scenario `index`.
+    pub fn with_scenario(mut self, index: usize) -> Self {
+        self.scenario = index;
+        self
+    }
+
+    /// The same context measuring offsets from `start`.
+    pub fn with_start(mut self, start: Instant) -> Self {
+        self.start = start;
+        self
+    }
+
+    /// The same context with real time = engine time × `scale`.
+    pub fn with_time_scale(mut self, scale: f64) -> Self {
+        self.time_scale = scale;
+        self
+    }
+
     /// The real duration of engine duration `d`.
     pub fn real(&self, d: Duration) -> Duration {
         if self.time_scale == 1.0 {
@@ -837,18 +880,14 @@ mod tests {
             action: Action::status(503),
         }]);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let ctx = SenderCtx {
-            profile: Arc::new(p),
-            endpoint: Arc::new(endpoint),
-            transport: Transport::InProcess(Receiver::new(plan).into_app()),
-            clock: Arc::new(FixedClock(Duration::from_secs(SIM_EPOCH_UNIX as u64))),
-            events: tx,
-            disabled: Arc::new(AtomicBool::new(false)),
-            url: "/hooks".into(),
-            scenario: 0,
-            start: Instant::now(),
-            time_scale: 1.0,
-        };
+        let ctx = SenderCtx::new(
+            Arc::new(p),
+            Arc::new(endpoint),
+            Transport::InProcess(Receiver::new(plan).into_app()),
+            Arc::new(FixedClock(Duration::from_secs(SIM_EPOCH_UNIX as u64))),
+            tx,
+            "/hooks",
+        );
         let outcome = if owned {
             deliver_owned(&ctx, d).await
         } else {
@@ -922,20 +961,14 @@ mod tests {
             action,
         }]);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let ctx = SenderCtx {
-            profile: Arc::new(p),
-            endpoint: Arc::new(endpoint),
-            transport: Transport::InProcess(
-                Receiver::new(plan).with_events(0, tx.clone()).into_app(),
-            ),
-            clock: Arc::new(FixedClock(Duration::from_secs(SIM_EPOCH_UNIX as u64))),
-            events: tx,
-            disabled: Arc::new(AtomicBool::new(false)),
-            url: "/hooks".into(),
-            scenario: 0,
-            start: Instant::now(),
-            time_scale: 1.0,
-        };
+        let ctx = SenderCtx::new(
+            Arc::new(p),
+            Arc::new(endpoint),
+            Transport::InProcess(Receiver::new(plan).with_events(0, tx.clone()).into_app()),
+            Arc::new(FixedClock(Duration::from_secs(SIM_EPOCH_UNIX as u64))),
+            tx,
+            "/hooks",
+        );
         let mut body = None;
         let mut memo = HeaderMemo::default();
         let Transport::InProcess(router) = &ctx.transport else {

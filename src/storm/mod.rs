@@ -19,7 +19,6 @@ mod series;
 
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use serde_json::json;
@@ -342,18 +341,15 @@ async fn storm(
         .with_events(0, tx.clone())
         .into_app();
     let types = event_types(&profile);
-    let ctx = SenderCtx {
-        endpoint: Arc::new(endpoint(&profile, spec.seed)),
-        profile: Arc::clone(&profile),
-        transport: Transport::InProcess(router),
-        clock: Arc::new(SimClock::new(SIM_EPOCH_UNIX)),
-        events: tx,
-        disabled: Arc::new(AtomicBool::new(false)),
-        url: "/webhook".into(),
-        scenario: 0,
-        start,
-        time_scale: 1.0,
-    };
+    let ctx = SenderCtx::new(
+        Arc::clone(&profile),
+        Arc::new(endpoint(&profile, spec.seed)),
+        Transport::InProcess(router),
+        Arc::new(SimClock::new(SIM_EPOCH_UNIX)),
+        tx,
+        "/webhook",
+    )
+    .with_start(start);
     let mut tally = Tally {
         profile: profile.name.clone(),
         series: Series::default(),

@@ -2,7 +2,6 @@
 //! recorded under load, the body cap, the journal and the request listing.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use hookrig::clock::SystemClock;
@@ -48,18 +47,14 @@ async fn deliver_to(url: String) -> (Outcome, Vec<AttemptResult>) {
     p.retry.timeout = Duration::from_millis(300);
     p.retry.attempts = 2;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let ctx = SenderCtx {
-        profile: Arc::new(p),
-        endpoint: Arc::new(Endpoint::default()),
-        transport: Transport::http().unwrap(),
-        clock: Arc::new(SystemClock),
-        events: tx,
-        disabled: Arc::new(AtomicBool::new(false)),
+    let ctx = SenderCtx::new(
+        Arc::new(p),
+        Arc::new(Endpoint::default()),
+        Transport::http().unwrap(),
+        Arc::new(SystemClock),
+        tx,
         url,
-        scenario: 0,
-        start: tokio::time::Instant::now(),
-        time_scale: 1.0,
-    };
+    );
     let d = Delivery {
         index: 0,
         event_type: "crawl.completed".into(),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hookrig::clock::{Clock, FixedClock, SIM_EPOCH_UNIX};
@@ -95,18 +95,15 @@ fn live_ctx(
     time_scale: f64,
 ) -> (SenderCtx, mpsc::UnboundedReceiver<EngineEvent>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let ctx = SenderCtx {
-        profile: Arc::new(profile.clone()),
-        endpoint: Arc::new(endpoint.clone()),
-        transport: Transport::http().expect("reqwest client"),
+    let ctx = SenderCtx::new(
+        Arc::new(profile.clone()),
+        Arc::new(endpoint.clone()),
+        Transport::http().expect("reqwest client"),
         clock,
-        events: tx,
-        disabled: Arc::new(AtomicBool::new(false)),
+        tx,
         url,
-        scenario: 0,
-        start: tokio::time::Instant::now(),
-        time_scale,
-    };
+    )
+    .with_time_scale(time_scale);
     (ctx, rx)
 }
 
