@@ -396,4 +396,55 @@ mod tests {
             ("POST", "/hooks")
         );
     }
+
+    #[tokio::test]
+    async fn without_axums_unused_features_the_router_answers_and_records_every_method_and_path_as_before()
+     {
+        // Arrange: axum's `original-uri` and `matched-path` features are off (Cargo.toml);
+        // the handler reads the request's own URI, which the router leaves as it came.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let plan = FaultPlan::new(vec![Step {
+            when_event: None,
+            action: Action::status(202),
+        }]);
+        let router = Receiver::new(plan).with_events(0, tx).into_app();
+        let cases = [
+            ("POST", "/hooks", "/hooks"),
+            ("GET", "/", "/"),
+            ("PUT", "/a/b/c?x=1&y=%20", "/a/b/c"),
+            ("DELETE", "/%E2%9C%93/x%2Fy", "/%E2%9C%93/x%2Fy"),
+            ("PATCH", "/_hookrig/plan", "/_hookrig/plan"),
+            ("OPTIONS", "/trailing/", "/trailing/"),
+        ];
+
+        for (method, uri, path) in cases {
+            let request = http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("x-a", "1")
+                .body(Body::from("{}"))
+                .unwrap();
+
+            // Act
+            let answer = tower::ServiceExt::oneshot(router.clone(), request)
+                .await
+                .unwrap();
+
+            // Assert
+            assert_eq!(answer.status(), 202, "{method} {uri}");
+            let Some(EngineEvent::RequestReceived { request, .. }) = rx.recv().await else {
+                panic!("no request event for {method} {uri}");
+            };
+            assert_eq!(
+                (request.method.as_str(), request.path.as_str()),
+                (method, path)
+            );
+            assert_eq!(
+                request.headers,
+                [("x-a".to_owned(), "1".to_owned())],
+                "{method} {uri}"
+            );
+            assert_eq!(&request.body[..], b"{}");
+        }
+    }
 }
