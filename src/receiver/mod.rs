@@ -161,8 +161,19 @@ impl Receiver {
 }
 
 /// The receiver's router: one handler for every path and method.
+///
+/// The routes are built once per process and each receiver's router is a clone of them
+/// given its state (axum clones the route table and binds the handler to the state); a
+/// replay makes one router per scenario, and building the route table anew cost about four
+/// times the clone.
 pub fn app(state: Arc<Receiver>) -> Router {
-    Router::new().fallback(handle).with_state(state)
+    static ROUTES: std::sync::OnceLock<Router<Arc<Receiver>>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(routes).clone().with_state(state)
+}
+
+/// The receiver's route table, before it is given a receiver.
+fn routes() -> Router<Arc<Receiver>> {
+    Router::new().fallback(handle)
 }
 
 /// The path that lists what arrived (`GET`), when the receiver keeps a log.
@@ -395,5 +406,146 @@ mod tests {
             (request.method.as_str(), request.path.as_str()),
             ("POST", "/hooks")
         );
+    }
+
+    #[tokio::test]
+    async fn without_axums_unused_features_the_router_answers_and_records_every_method_and_path_as_before()
+     {
+        // Arrange: axum's `original-uri` and `matched-path` features are off (Cargo.toml);
+        // the handler reads the request's own URI, which the router leaves as it came.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let plan = FaultPlan::new(vec![Step {
+            when_event: None,
+            action: Action::status(202),
+        }]);
+        let router = Receiver::new(plan).with_events(0, tx).into_app();
+        let cases = [
+            ("POST", "/hooks", "/hooks"),
+            ("GET", "/", "/"),
+            ("PUT", "/a/b/c?x=1&y=%20", "/a/b/c"),
+            ("DELETE", "/%E2%9C%93/x%2Fy", "/%E2%9C%93/x%2Fy"),
+            ("PATCH", "/_hookrig/plan", "/_hookrig/plan"),
+            ("OPTIONS", "/trailing/", "/trailing/"),
+        ];
+
+        for (method, uri, path) in cases {
+            let request = http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("x-a", "1")
+                .body(Body::from("{}"))
+                .unwrap();
+
+            // Act
+            let answer = tower::ServiceExt::oneshot(router.clone(), request)
+                .await
+                .unwrap();
+
+            // Assert
+            assert_eq!(answer.status(), 202, "{method} {uri}");
+            let Some(EngineEvent::RequestReceived { request, .. }) = rx.recv().await else {
+                panic!("no request event for {method} {uri}");
+            };
+            assert_eq!(
+                (request.method.as_str(), request.path.as_str()),
+                (method, path)
+            );
+            assert_eq!(
+                request.headers,
+                [("x-a".to_owned(), "1".to_owned())],
+                "{method} {uri}"
+            );
+            assert_eq!(&request.body[..], b"{}");
+        }
+    }
+
+    #[tokio::test]
+    async fn routers_cloned_from_the_shared_routes_answer_and_record_as_routers_built_anew_each_for_its_own_receiver()
+     {
+        // Arrange: two receivers with their own plans and event channels, each served by a
+        // router cloned from the shared routes and by one built anew as `app` used to.
+        let receiver = |status: u16, scenario: usize| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let plan = FaultPlan::new(vec![
+                Step {
+                    when_event: None,
+                    action: Action::status(status),
+                },
+                Step {
+                    when_event: None,
+                    action: Action::status(200),
+                },
+            ]);
+            (Arc::new(Receiver::new(plan).with_events(scenario, tx)), rx)
+        };
+        let (a, mut a_events) = receiver(503, 1);
+        let (b, mut b_events) = receiver(429, 2);
+        let (a_fresh, mut a_fresh_events) = receiver(503, 1);
+        let (b_fresh, mut b_fresh_events) = receiver(429, 2);
+        let routers = [
+            (app(a), &mut a_events),
+            (app(b), &mut b_events),
+            (routes_built_anew(a_fresh), &mut a_fresh_events),
+            (routes_built_anew(b_fresh), &mut b_fresh_events),
+        ];
+        let request = |method: &str, uri: &str| {
+            http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("x-a", "1")
+                .body(Body::from("{}"))
+                .unwrap()
+        };
+
+        // Act: each router gets the same three requests.
+        let mut seen = Vec::new();
+        for (router, events) in routers {
+            let mut answers = Vec::new();
+            for (method, uri) in [("POST", "/hooks"), ("POST", "/hooks"), ("HEAD", "/")] {
+                let answer = tower::ServiceExt::oneshot(router.clone(), request(method, uri))
+                    .await
+                    .unwrap();
+                let status = answer.status().as_u16();
+                let headers = header_list(answer.headers());
+                let body = http_body_util::BodyExt::collect(answer.into_body())
+                    .await
+                    .unwrap()
+                    .to_bytes();
+                let Some(EngineEvent::RequestReceived {
+                    scenario, request, ..
+                }) = events.recv().await
+                else {
+                    panic!("no request event");
+                };
+                answers.push((
+                    status,
+                    headers,
+                    body,
+                    scenario,
+                    request.method.clone(),
+                    request.path.clone(),
+                ));
+            }
+            seen.push(answers);
+        }
+
+        // Assert: the cloned routers answer as the fresh ones, each by its own plan and
+        // to its own channel.
+        assert_eq!(seen[0], seen[2]);
+        assert_eq!(seen[1], seen[3]);
+        let statuses = |i: usize| seen[i].iter().map(|a| (a.0, a.3)).collect::<Vec<_>>();
+        assert_eq!(statuses(0), [(503, 1), (200, 1), (503, 1)]);
+        assert_eq!(statuses(1), [(429, 2), (200, 2), (429, 2)]);
+    }
+
+    /// The router as `app` built it before the routes were shared.
+    fn routes_built_anew(state: Arc<Receiver>) -> Router {
+        Router::new().fallback(handle).with_state(state)
+    }
+
+    fn header_list(h: &axum::http::HeaderMap) -> Vec<(String, Vec<u8>)> {
+        h.iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec()))
+            .collect()
     }
 }

@@ -436,10 +436,10 @@ fn in_process_headers(
                 "invalid value for HTTP header `{k}`"
             )));
         }
-        // A repeated name (compared before the lowercase copy is made) goes after the
-        // name's last value so far.
-        let repeated = out.iter().rposition(|(n, _)| n.eq_ignore_ascii_case(k));
+        // A repeated name goes after the name's last value so far (the names in `out` are
+        // lowercase already, so plain equality with the lowercase copy finds it).
         let name = k.to_ascii_lowercase();
+        let repeated = out.iter().rposition(|(n, _)| *n == name);
         match repeated {
             Some(i) => out.insert(i + 1, (name, v.clone())),
             None => {
@@ -460,7 +460,10 @@ fn in_process_headers(
         out.push(("host".into(), SIM_HOST.into()));
     }
     if !sent[2] {
-        out.push(("content-length".into(), body_len.to_string()));
+        out.push((
+            "content-length".into(),
+            itoa::Buffer::new().format(body_len).to_owned(),
+        ));
     }
     Ok(out)
 }
@@ -750,6 +753,39 @@ mod tests {
         for headers in cases {
             let ours = in_process_headers(&headers, 156).ok();
             assert_eq!(ours, through_a_header_map(&headers, 156), "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn the_content_length_added_and_repeated_names_in_any_case_are_what_a_header_map_gives_for_any_body_length()
+     {
+        // Arrange: the length written with `itoa`, the repeated name found among the
+        // lowercase names by plain equality (it was `to_string` and a case-blind compare).
+        let headers = h(&[
+            ("X-Dup", "1"),
+            ("x-OTHER", "2"),
+            ("x-dup", "3"),
+            ("X-other", "4"),
+            ("X-DUP", "5"),
+        ]);
+
+        for body_len in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            65_535,
+            1 << 20,
+            u32::MAX as usize,
+            usize::MAX,
+        ] {
+            // Act
+            let ours = in_process_headers(&headers, body_len).ok();
+
+            // Assert
+            assert_eq!(ours, through_a_header_map(&headers, body_len), "{body_len}");
         }
     }
 
