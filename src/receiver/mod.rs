@@ -538,9 +538,10 @@ mod tests {
         assert_eq!(statuses(1), [(429, 2), (200, 2), (429, 2)]);
     }
 
-    /// The router as `app` built it before the routes were shared.
+    /// A router whose route table is built anew for its receiver, as `app` built it
+    /// before the routes were shared.
     fn routes_built_anew(state: Arc<Receiver>) -> Router {
-        Router::new().fallback(handle).with_state(state)
+        routes().with_state(state)
     }
 
     fn header_list(h: &axum::http::HeaderMap) -> Vec<(String, Vec<u8>)> {
