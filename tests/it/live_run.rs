@@ -261,9 +261,18 @@ fn a_stopped_run_keeps_what_finished_and_marks_the_rest_interrupted() {
         signals: false,
     };
 
+    // The stop comes once the quick one is checked and the slow one waits after its first
+    // attempt, in whichever order the two happen (on a busy machine the quick one can be
+    // done before the slow one has sent anything).
+    let (mut quick_checked, mut slow_waiting) = (false, false);
     let started = Instant::now();
     let run = run_live(&loaded.scenarios, &plans, &opts, &live, |e| {
-        if let EngineEvent::ScenarioChecked { scenario: 0, .. } = e {
+        match e {
+            EngineEvent::ScenarioChecked { scenario: 0, .. } => quick_checked = true,
+            EngineEvent::RetryScheduled { scenario: 1, .. } => slow_waiting = true,
+            _ => return,
+        }
+        if quick_checked && slow_waiting {
             stop.notify_one();
         }
     })
