@@ -701,6 +701,99 @@ async fn plain_http_puts_the_same_bytes_on_the_wire_as_reqwest_does() {
 }
 
 #[tokio::test]
+async fn plain_requests_on_one_connection_each_put_their_own_head_and_whole_body_on_the_wire() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // hyper writes a plain request's head and body from one buffer (its "flatten" write
+    // strategy): a small body, one far larger than hyper's write buffer (400 KiB), then the
+    // small one again, one after another on one kept-alive connection. Each must arrive as
+    // its own head and its whole body, nothing left over from the request before.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, String, Vec<u8>)>();
+    tokio::spawn(async move {
+        let mut connection = 0;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            connection += 1;
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut got: Vec<u8> = Vec::new();
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8(got[..end + 4].to_vec()).unwrap();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length: "))
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    while got.len() < end + 4 + len {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let rest = got.split_off(end + 4 + len);
+                    let body = got.split_off(end + 4);
+                    let _ = tx.send((connection, head, body));
+                    got = rest;
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                }
+            });
+        }
+    });
+    let headers = vec![
+        ("Content-Type".to_string(), "application/json".to_string()),
+        ("X-Event".to_string(), "e1".to_string()),
+    ];
+    let large: Vec<u8> = (0..1_000_003u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let bodies = [
+        bytes::Bytes::from_static(b"{\"small\":1}"),
+        bytes::Bytes::from(large),
+        bytes::Bytes::from_static(b"{\"small\":1}"),
+    ];
+    let transport = Transport::http().unwrap();
+
+    let mut seen = Vec::new();
+    for body in &bodies {
+        let req = hookrig::sender::WireRequest {
+            url: url.clone(),
+            headers: &headers,
+            body: body.clone(),
+            tag: hookrig::record::DeliveryTag {
+                delivery: 0,
+                event_type: "x".into(),
+                attempt: 1,
+                hop: 0,
+            },
+        };
+        assert_eq!(transport.send(req).await.unwrap().status, 200);
+        seen.push(rx.recv().await.unwrap());
+    }
+
+    let host = url.trim_start_matches("http://").trim_end_matches("/hooks");
+    for ((connection, head, body), sent) in seen.iter().zip(&bodies) {
+        assert_eq!(*connection, 1, "one kept-alive connection");
+        assert_eq!(
+            *head,
+            format!(
+                "POST /hooks HTTP/1.1\r\ncontent-type: application/json\r\nx-event: e1\r\naccept: */*\r\nhost: {host}\r\ncontent-length: {}\r\n\r\n",
+                sent.len()
+            )
+        );
+        assert_eq!(body.as_slice(), sent.as_ref());
+    }
+}
+
+#[tokio::test]
 async fn an_https_url_is_spoken_to_in_tls_so_a_plain_http_listener_is_a_connection_error() {
     use tokio::io::AsyncWriteExt;
     // A listener that answers plain HTTP to whatever arrives, then closes: a plain-HTTP
