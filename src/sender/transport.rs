@@ -189,8 +189,20 @@ struct Parsed {
     urls: Vec<(String, Target)>,
     names: Vec<(String, http::HeaderName, http::HeaderValue)>,
     /// The last header map built header by header whose names were all different, with the
-    /// number of the caller's headers in it (see [`Parsed::header_map`]).
-    template: Option<(usize, http::HeaderMap)>,
+    /// caller's header names as the caller spelled them (see [`Parsed::header_map`]).
+    template: Option<Template>,
+}
+
+/// A header map to clone for the next request with the same names (see
+/// [`Parsed::header_map`]).
+struct Template {
+    /// The caller's header names, in order, spelled as the caller sent them: a request whose
+    /// names are these, byte for byte, has the map's names (compared as bytes, not without
+    /// regard to case: a profile sends its names spelled the same on every request, and
+    /// byte equality is a length check and a `memcmp` where a caseless comparison looks at
+    /// every byte twice).
+    names: Vec<String>,
+    map: http::HeaderMap,
 }
 
 /// How many URLs and header names a [`Parsed`] keeps.
@@ -228,14 +240,15 @@ impl Parsed {
         body_len: usize,
     ) -> Result<http::HeaderMap, TransportError> {
         let refused = |e: http::Error| TransportError::Request(e.to_string());
-        if let Some((n, template)) = &self.template
-            && *n == headers.len()
+        if let Some(template) = &self.template
+            && template.names.len() == headers.len()
             && template
-                .keys()
+                .names
+                .iter()
                 .zip(headers)
-                .all(|(name, (k, _))| name.as_str().eq_ignore_ascii_case(k))
+                .all(|(name, (k, _))| name == k)
         {
-            let mut map = template.clone();
+            let mut map = template.map.clone();
             for (i, (name, value)) in map.iter_mut().enumerate() {
                 match headers.get(i) {
                     Some((_, v)) if value.as_bytes() != v.as_bytes() => {
@@ -275,7 +288,10 @@ impl Parsed {
         }
         // Kept only when every name is different: the map's entries are then in the
         // caller's order, one value each, which the walk above relies on.
-        self.template = (map.keys_len() == map.len()).then(|| (headers.len(), map.clone()));
+        self.template = (map.keys_len() == map.len()).then(|| Template {
+            names: headers.iter().map(|(k, _)| k.clone()).collect(),
+            map: map.clone(),
+        });
         Ok(map)
     }
 
@@ -1028,6 +1044,32 @@ mod tests {
                 ("content-length".to_owned(), b"42".to_vec()),
             ]
         );
+    }
+
+    #[test]
+    fn a_plain_header_map_is_made_from_the_last_one_only_for_names_spelled_as_its_were() {
+        // Arrange: a map made for `Content-Type`, `X-Id`; then the same names in another
+        // case, and with one name changed in a single letter's case.
+        let host = http::HeaderValue::from_static("127.0.0.1:8080");
+        let mut parsed = Parsed::default();
+        let first = h(&[("Content-Type", "application/json"), ("X-Id", "1")]);
+        let lower = h(&[("content-type", "application/json"), ("x-id", "2")]);
+        let one_letter = h(&[("content-type", "application/json"), ("x-Id", "3")]);
+        parsed.header_map(&first, &host, 1).unwrap();
+
+        for headers in [&lower, &one_letter, &first] {
+            // Act
+            let ours = parsed.header_map(headers, &host, 1).unwrap();
+
+            // Assert: the map is the one made afresh, and the template is now the one made
+            // for these names as they are spelled here.
+            let fresh = Parsed::default().header_map(headers, &host, 1).unwrap();
+            assert_eq!(listed(&ours), listed(&fresh), "{headers:?}");
+            let template = parsed.template.as_ref().expect("a template");
+            let spelled: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+            assert_eq!(template.names, spelled);
+            assert_eq!(listed(&template.map)[..2], listed(&fresh)[..2]);
+        }
     }
 
     #[test]
