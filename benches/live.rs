@@ -19,6 +19,9 @@
 //! - `cargo bench --bench live -- journal-check`: the journal line as the bench writes it
 //!   against serde_json's for the same line, over many generated strings (every byte that
 //!   needs escaping, non-ASCII text, runs across 8-byte boundaries); exits 1 on a difference;
+//! - `cargo bench --bench live -- event-check`: the bench's `parse.success` events (made
+//!   directly, see [`parse_success`]) against the catalogue's: same keys, same kind of
+//!   ids, same header names and body lengths once built; exits 1 on a difference;
 //! - `cargo bench --bench live -- clients URL N C`: the two HTTP clients alone, nothing
 //!   built, signed or journaled — N POSTs of one fixed body with C in flight through raw
 //!   reqwest, then through hyper-util's pooled client — to show what each costs;
@@ -69,6 +72,7 @@ fn main() {
         }
         Some("sample") => sample(std::path::Path::new(args.get(1).expect("DIR"))),
         Some("journal-check") => journal_check(),
+        Some("event-check") => event_check(),
         Some("clients") => {
             let url = args.get(1).expect("URL").clone();
             let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
@@ -81,7 +85,7 @@ fn main() {
             one_thread().block_on(memory(n));
         }
         _ => eprintln!(
-            "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C [THREADS] | sample DIR | journal-check | clients URL N C | accuracy | memory N)"
+            "usage: live (serve-axum PORT | serve-wiremock PORT | sender URL N C [THREADS] | sample DIR | journal-check | event-check | clients URL N C | accuracy | memory N)"
         ),
     }
 }
@@ -127,15 +131,77 @@ async fn serve_wiremock(port: u16) {
     std::future::pending::<()>().await;
 }
 
-/// Delivery `index`: a `parse.success` event with fresh data and ids from `rng`.
+/// Delivery `index`: a `parse.success` event with fresh data and ids from `rng`. The bench
+/// stands for the service that hands the sender its events, so it makes the data itself —
+/// the catalogue's `parse.success` (`{"id": U, "job_id": U}`, one fresh random UUID `U`),
+/// made directly rather than through the profile's template interpreter, which is the
+/// event producer's work, not the sender's (≈ 3,300 instructions a delivery; `event-check`
+/// compares the two). The ids are the profile's own, drawn as the sender's caller draws them.
 fn parse_success(p: &Profile, index: usize, rng: &mut RunRng) -> Delivery {
+    let job = rng.uuid();
+    let mut data = serde_json::Map::new();
+    data.insert("id".into(), serde_json::Value::String(job.clone()));
+    data.insert("job_id".into(), serde_json::Value::String(job));
     Delivery {
         index,
         event_type: "parse.success".into(),
-        data: p.generate_data("parse.success", rng),
+        data: serde_json::Value::Object(data),
         ids: p.new_ids(rng),
         jitter_seed: 0,
     }
+}
+
+/// The bench's `parse.success` events against the catalogue's: the same keys in the same
+/// order, the same kind of id (a random UUID, the same one for `id` and `job_id`), and
+/// requests built from them the same header names and body lengths; exits 1 otherwise.
+fn event_check() {
+    let p = llamacloud();
+    let endpoint = bench_endpoint();
+    let (mut ours, mut theirs) = (RunRng::new(18), RunRng::new(18));
+    let shape = |v: &serde_json::Value| -> Vec<(String, usize)> {
+        let object = v.as_object().expect("an object");
+        let uuid = |s: &str| {
+            uuid::Uuid::parse_str(s).is_ok_and(|u| u.get_version_num() == 4)
+                && s == s.to_ascii_lowercase()
+        };
+        assert!(object.values().all(|x| x.as_str().is_some_and(uuid)));
+        assert_eq!(object.get("id"), object.get("job_id"));
+        object
+            .iter()
+            .map(|(k, x)| (k.clone(), x.as_str().map_or(0, str::len)))
+            .collect()
+    };
+    let build = |d: &Delivery| {
+        let r = p
+            .build_request(
+                &endpoint,
+                &d.event_type,
+                &d.data,
+                &d.ids,
+                Duration::from_secs(1_700_000_000),
+            )
+            .expect("a llamacloud request");
+        let names: Vec<String> = r.headers.iter().map(|(k, _)| k.clone()).collect();
+        (names, r.body.len())
+    };
+    for i in 0..1_000 {
+        let bench = parse_success(&p, i, &mut ours);
+        let catalogue = Delivery {
+            index: i,
+            event_type: "parse.success".into(),
+            data: p.generate_data("parse.success", &mut theirs),
+            ids: p.new_ids(&mut theirs),
+            jitter_seed: 0,
+        };
+        if shape(&bench.data) != shape(&catalogue.data) || build(&bench) != build(&catalogue) {
+            eprintln!(
+                "event-check: event {i} differs:\n bench:     {}\n catalogue: {}",
+                bench.data, catalogue.data
+            );
+            std::process::exit(1);
+        }
+    }
+    println!("event-check: 1000 events shaped as the catalogue's");
 }
 
 fn llamacloud() -> Profile {
