@@ -337,6 +337,25 @@ impl KeyedMac {
     }
 }
 
+impl KeyedMac {
+    /// Constant-time check that `tag` is the MAC of the concatenation of `parts` (what
+    /// [`hmac_matches`] says under the key).
+    pub fn matches(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
+        fn run<M: Mac + Clone>(keyed: &M, parts: &[&[u8]], tag: &[u8]) -> bool {
+            let mut mac = keyed.clone();
+            for p in parts {
+                mac.update(p);
+            }
+            mac.verify_slice(tag).is_ok()
+        }
+        match self {
+            KeyedMac::Sha1(m) => run(m, parts, tag),
+            KeyedMac::Sha256(m) => run(m, parts, tag),
+            KeyedMac::Sha512(m) => run(m, parts, tag),
+        }
+    }
+}
+
 /// A scheme's keyed MACs for a list of secrets, one per signature header and secret
 /// ([`Scheme::signing_keys`]), made once and used for every request signed with them.
 #[derive(Debug, Clone)]
@@ -746,15 +765,15 @@ impl Scheme {
             },
             _ => "",
         };
-        let mut keys = Vec::with_capacity(secrets.len());
-        for s in secrets {
-            match self.key.key(s) {
-                Ok(k) => keys.push(k),
-                Err(e) => return Verdict::Invalid(e.to_string()),
-            }
-        }
+        // The secrets keyed once per thread for as long as it checks (or signs) with the
+        // same ones ([`Scheme::signing_keys`]): the same MACs as keying afresh, without
+        // decoding the secrets and running the key's two blocks for every request.
+        let keys = match self.remembered_keys(secrets) {
+            Ok(k) => k,
+            Err(e) => return Verdict::Invalid(e.to_string()),
+        };
         let mut checked_time = false;
-        for h in &self.headers {
+        for (h, macs) in self.headers.iter().zip(&keys.macs) {
             let Some(value) = header(req.headers, &h.name) else {
                 continue;
             };
@@ -806,7 +825,8 @@ impl Scheme {
                     ));
                 }
             }
-            let ts_s = ts.to_string();
+            let mut ts_text = itoa::Buffer::new();
+            let ts_s = ts_text.format(ts);
             // A scheme that signs the URL: the URL as recorded, and — for a receiver that
             // saw only the path — the URL rebuilt from the Host header.
             let mut urls = vec![req.url.to_owned()];
@@ -825,11 +845,9 @@ impl Scheme {
                     url,
                     method: req.method,
                 };
-                let parts = self.message(&input, &ts_s);
-                sigs.iter().any(|tag| {
-                    keys.iter()
-                        .any(|k| hmac_matches(h.algorithm, k, &parts, tag))
-                })
+                let parts = self.message(&input, ts_s);
+                sigs.iter()
+                    .any(|tag| macs.iter().any(|m| m.matches(&parts, tag)))
             });
             if !ok {
                 return Verdict::Invalid(format!("no signature in {} matched", h.name));
@@ -1157,6 +1175,73 @@ mod tests {
             hex::encode(hmac(Algorithm::Sha512, b"Jefe", data)),
             "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
         );
+    }
+
+    #[test]
+    fn a_thread_checking_signatures_with_other_secrets_in_turn_judges_each_as_keying_afresh() {
+        // The remembered keys are the checking thread's: a check after signing or checking
+        // with other secrets, another algorithm or a bad secret still keys the right MACs.
+        let sha256 = standard();
+        let mut sha512 = standard();
+        sha512.headers[0].algorithm = Algorithm::Sha512;
+        let a = vec![SW_SECRET.to_owned()];
+        let b = vec!["whsec_c2Vjb25kLXNlY3JldA==".to_owned()];
+        let both = vec![b[0].clone(), a[0].clone()];
+        let input = SignInput::post(SW_ID, SW_TS, SW_BODY);
+        let now = Duration::from_secs(SW_TS as u64 + 10);
+        let by = |scheme: &Scheme, secrets: &[String]| {
+            let keys = scheme.signing_keys(secrets).expect("the secret reads");
+            let sig = scheme.sign_with(secrets, Some(&keys), input).unwrap();
+            sw_headers(&sig[0].1)
+        };
+        let (signed_a, signed_b, signed_a512) = (by(&sha256, &a), by(&sha256, &b), by(&sha512, &a));
+        let afresh = |scheme: &Scheme, secrets: &[String], headers: &[(String, String)]| {
+            let keys: Vec<Vec<u8>> = secrets.iter().map(|s| scheme.key.key(s).unwrap()).collect();
+            let sig = header(headers, "webhook-signature").unwrap();
+            let parts = scheme.message(&input, "1614265330");
+            let ok = sig
+                .split(' ')
+                .filter_map(|v| v.strip_prefix("v1,"))
+                .any(|t| {
+                    let tag = scheme.encoding.decode(t).unwrap_or_default();
+                    keys.iter()
+                        .any(|k| hmac_matches(scheme.headers[0].algorithm, k, &parts, &tag))
+                });
+            if ok {
+                Verdict::Valid
+            } else {
+                Verdict::Invalid("no signature in webhook-signature matched".into())
+            }
+        };
+        for _ in 0..2 {
+            for (scheme, secrets, headers) in [
+                (&sha256, &a, &signed_a),
+                (&sha256, &b, &signed_a),
+                (&sha256, &both, &signed_a),
+                (&sha256, &b, &signed_b),
+                (&sha512, &a, &signed_a512),
+                (&sha512, &a, &signed_a),
+                (&sha256, &a, &signed_a512),
+            ] {
+                let got = scheme.verify(secrets, headers, SW_BODY, now);
+                assert_eq!(got, afresh(scheme, secrets, headers));
+                // Signing in between switches the thread's keys; the next check still holds.
+                let _ = sha512.sign(&b, input);
+            }
+            assert!(matches!(
+                sha256.verify(&["whsec_***".to_owned()], &signed_a, SW_BODY, now),
+                Verdict::Invalid(_)
+            ));
+        }
+        assert_eq!(sha256.verify(&a, &signed_a, SW_BODY, now), Verdict::Valid);
+        assert_eq!(
+            sha256.verify(&both, &signed_b, SW_BODY, now),
+            Verdict::Valid
+        );
+        assert!(matches!(
+            sha256.verify(&a, &signed_b, SW_BODY, now),
+            Verdict::Invalid(_)
+        ));
     }
 
     #[test]
