@@ -522,16 +522,16 @@ struct Found<'a> {
 
 /// Matches `text` against `pieces` (each variable taking text up to the next literal, the
 /// last to the end); `None` when it does not fit.
-fn matches<'a>(pieces: &[Piece], text: &'a str) -> Option<Found<'a>> {
+fn matches<'a>(pieces: &[Pat<'_>], text: &'a str) -> Option<Found<'a>> {
     let mut found = Found::default();
     let mut rest = text;
     let mut i = 0;
     while i < pieces.len() {
-        match &pieces[i] {
-            Piece::Lit(l) => rest = rest.strip_prefix(l.as_str())?,
-            var => {
+        match pieces[i] {
+            Pat::Lit(l) => rest = rest.strip_prefix(l)?,
+            Pat::Var(var) => {
                 let end = match pieces.get(i + 1) {
-                    Some(Piece::Lit(next)) => rest.find(next.as_str())?,
+                    Some(Pat::Lit(next)) => rest.find(next)?,
                     _ => rest.len(),
                 };
                 let (v, tail) = rest.split_at(end);
@@ -860,25 +860,26 @@ impl Scheme {
     /// carries (when its template holds one).
     fn candidates<'a>(&self, h: &SigHeader, value: &'a str) -> (Vec<Vec<u8>>, Option<&'a str>) {
         // The value template with `{signatures}` standing for one `each`, split at the
-        // rotation join into the forms one item of the received value can take.
-        let mut whole: Vec<Piece> = Vec::new();
+        // rotation join into the forms one item of the received value can take; the forms
+        // borrow their text from the scheme (this runs for every signature checked).
+        let mut whole: Vec<Pat<'_>> = Vec::with_capacity(h.value.len() + h.each.len());
         for p in &h.value {
             match p {
-                Piece::Signatures => whole.extend(h.each.iter().cloned()),
-                other => whole.push(other.clone()),
+                Piece::Signatures => whole.extend(h.each.iter().map(Pat::of)),
+                other => whole.push(Pat::of(other)),
             }
         }
-        let forms: Vec<Vec<Piece>> = match &self.rotation {
-            Some(join) if !join.is_empty() => split_pieces(&whole, join),
-            _ => vec![whole],
-        };
-        let items: Vec<&str> = match &self.rotation {
-            Some(join) if !join.is_empty() => value.split(join.as_str()).collect(),
-            _ => vec![value],
+        let join = self.rotation.as_deref().filter(|j| !j.is_empty());
+        let forms: Vec<Vec<Pat<'_>>> = match join {
+            Some(join) => split_pieces(&whole, join),
+            None => vec![whole],
         };
         let mut sigs = Vec::new();
         let mut ts = None;
-        for item in items.into_iter().filter(|i| !i.is_empty()) {
+        let mut read = |item: &'a str| {
+            if item.is_empty() {
+                return;
+            }
             for form in &forms {
                 if let Some(f) = matches(form, item) {
                     if let Some(s) = f.sig
@@ -892,35 +893,52 @@ impl Scheme {
                     break;
                 }
             }
+        };
+        match join {
+            Some(join) => value.split(join).for_each(&mut read),
+            None => read(value),
         }
         (sigs, ts)
     }
 }
 
+/// A piece of the form a received value takes: literal text (borrowed from the scheme's
+/// pieces, or a part of one cut at the rotation join) or one of its variables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pat<'s> {
+    Lit(&'s str),
+    Var(&'s Piece),
+}
+
+impl<'s> Pat<'s> {
+    fn of(p: &'s Piece) -> Self {
+        match p {
+            Piece::Lit(l) => Pat::Lit(l),
+            other => Pat::Var(other),
+        }
+    }
+}
+
 /// `pieces` cut at every occurrence of `join` inside their literal text.
-fn split_pieces(pieces: &[Piece], join: &str) -> Vec<Vec<Piece>> {
+fn split_pieces<'s>(pieces: &[Pat<'s>], join: &str) -> Vec<Vec<Pat<'s>>> {
     let mut out = vec![Vec::new()];
     for p in pieces {
         match p {
-            Piece::Lit(l) => {
+            Pat::Lit(l) => {
                 let mut parts = l.split(join);
                 if let Some(first) = parts.next()
                     && !first.is_empty()
                 {
-                    out.last_mut()
-                        .expect("never empty")
-                        .push(Piece::Lit(first.into()));
+                    out.last_mut().expect("never empty").push(Pat::Lit(first));
                 }
                 for rest in parts {
                     out.push(Vec::new());
                     if !rest.is_empty() {
-                        out.last_mut()
-                            .expect("never empty")
-                            .push(Piece::Lit(rest.into()));
+                        out.last_mut().expect("never empty").push(Pat::Lit(rest));
                     }
                 }
             }
-            other => out.last_mut().expect("never empty").push(other.clone()),
+            var => out.last_mut().expect("never empty").push(*var),
         }
     }
     out.retain(|f| !f.is_empty());
@@ -1242,6 +1260,31 @@ mod tests {
             sha256.verify(&a, &signed_b, SW_BODY, now),
             Verdict::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn a_received_value_is_read_into_its_well_formed_signatures_and_timestamp() {
+        // Stripe's form: the timestamp and each signature are items of one comma list.
+        let stripe = stripe();
+        let (sigs, ts) = stripe.candidates(
+            &stripe.headers[0],
+            "t=1614265330,v1=0a0b,v0=ffff,,v1=zz,v1=c0de,junk",
+        );
+        assert_eq!(sigs, [vec![0x0a, 0x0b], vec![0xc0, 0xde]]);
+        assert_eq!(ts, Some("1614265330"));
+        // Standard Webhooks': space-separated `v1,<base64>` items, no timestamp in the value.
+        let sw = standard();
+        let (sigs, ts) = sw.candidates(&sw.headers[0], "v1,AAE= v2,AAI= v1,!! v1,AwQ=");
+        assert_eq!(sigs, [vec![0, 1], vec![3, 4]]);
+        assert_eq!(ts, None);
+        // No rotation: the whole value is the one item, literal text around the list kept.
+        let mut one = standard();
+        one.rotation = None;
+        one.headers[0].value = vec![lit("sig=("), Piece::Signatures, lit(")")];
+        let (sigs, _) = one.candidates(&one.headers[0], "sig=(v1,AAE=)");
+        assert_eq!(sigs, [vec![0, 1]]);
+        let (sigs, _) = one.candidates(&one.headers[0], "sig=(v1,AAE= v1,AwQ=)");
+        assert!(sigs.is_empty(), "{sigs:?}");
     }
 
     #[test]
