@@ -1738,8 +1738,15 @@ impl<'a> Val<'a> {
     pub fn write_text(&self, out: &mut String) {
         match self {
             Val::Absent => {}
-            Val::Str(s) => out.push_str(s),
-            Val::Time(t) => out.push_str(&clock::iso_z(*t)),
+            Val::Str(s) => put(out, s),
+            Val::Time(t) => {
+                let t = clock::iso_z(*t);
+                if out.is_empty() {
+                    *out = t;
+                } else {
+                    out.push_str(&t);
+                }
+            }
             Val::Ref(v) => write_json_text(v, out),
             Val::Own(v) => write_json_text(v, out),
         }
@@ -1757,14 +1764,25 @@ fn json_truthy(v: &Value) -> bool {
     }
 }
 
+/// `s` appended to `out`; into an empty `out` copied at its own size in one allocation
+/// (pushing it went through the vector's growth path, for most header values and for the
+/// first piece of every interpolated string).
+fn put(out: &mut String, s: &str) {
+    if out.capacity() == 0 {
+        *out = s.to_owned();
+    } else {
+        out.push_str(s);
+    }
+}
+
 fn write_json_text(v: &Value, out: &mut String) {
     match v {
-        Value::String(s) => out.push_str(s),
+        Value::String(s) => put(out, s),
         // Whole numbers written without the formatting machinery or a string of their own
         // (the same digits as their `Display`); floats keep serde_json's own text.
         Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => out.push_str(itoa::Buffer::new().format(u)),
-            (None, Some(i)) => out.push_str(itoa::Buffer::new().format(i)),
+            (Some(u), _) => put(out, itoa::Buffer::new().format(u)),
+            (None, Some(i)) => put(out, itoa::Buffer::new().format(i)),
             _ => out.push_str(&n.to_string()),
         },
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -2048,7 +2066,7 @@ impl<'a> Rt<'a> {
         let mut s = String::new();
         for p in parts {
             match p {
-                SPart::Lit(l) => s.push_str(l),
+                SPart::Lit(l) => put(&mut s, l),
                 SPart::Expr(e) => self.expr(e, frame, rng, depth)?.write_text(&mut s),
             }
         }
@@ -2886,6 +2904,26 @@ mod tests {
             let mut out = String::from("x");
             write_json_text(&n, &mut out);
             assert_eq!(out, format!("x{n}"));
+            // Into an empty string (copied at its size rather than pushed): the same text.
+            let mut alone = String::new();
+            write_json_text(&n, &mut alone);
+            assert_eq!(alone, n.to_string());
+        }
+        for (v, text) in [
+            (Val::Str("ab"), "ab"),
+            (Val::Own(Value::String("cd".into())), "cd"),
+            (
+                Val::Time(Duration::from_millis(1_735_689_600_250)),
+                "2025-01-01T00:00:00.250Z",
+            ),
+            (Val::Absent, ""),
+        ] {
+            let mut alone = String::new();
+            v.write_text(&mut alone);
+            assert_eq!(alone, text);
+            let mut after = String::from("x");
+            v.write_text(&mut after);
+            assert_eq!(after, format!("x{text}"));
         }
     }
 
