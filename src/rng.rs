@@ -24,8 +24,15 @@ impl RunRng {
     /// A generator derived from `seed` and a label (FNV-1a mixed), stable across runs and
     /// platforms: use it to give each scenario and delivery its own stream.
     pub fn derive(seed: u64, label: &str) -> Self {
+        Self::derive_parts(seed, &[label.as_bytes()])
+    }
+
+    /// [`RunRng::derive`] for the label that is `parts` one after the other (the same
+    /// generator, without making the label: a delivery's is its scenario's name, `/` and
+    /// its index).
+    pub fn derive_parts(seed: u64, parts: &[&[u8]]) -> Self {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-        for b in label.as_bytes() {
+        for b in parts.iter().flat_map(|p| p.iter()) {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
@@ -169,6 +176,17 @@ mod tests {
                 );
             }
             assert_eq!(rng.u64(), twin.u64(), "the same number of draws");
+        }
+    }
+
+    #[test]
+    fn a_label_given_in_parts_derives_the_generator_of_the_whole_label() {
+        for (name, i) in [("", 0usize), ("a scenario", 7), ("ünï/códe", 123_456)] {
+            let whole = format!("{name}/{i}");
+            let mut a = RunRng::derive(42, &whole);
+            let index = itoa::Buffer::new().format(i).to_owned();
+            let mut b = RunRng::derive_parts(42, &[name.as_bytes(), b"/", index.as_bytes()]);
+            assert_eq!(a.u64(), b.u64(), "{whole}");
         }
     }
 
