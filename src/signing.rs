@@ -829,15 +829,17 @@ impl Scheme {
             let ts_s = ts_text.format(ts);
             // A scheme that signs the URL: the URL as recorded, and — for a receiver that
             // saw only the path — the URL rebuilt from the Host header.
-            let mut urls = vec![req.url.to_owned()];
+            // The recorded URL borrowed; only the rebuilt ones are made.
+            let mut rebuilt = Vec::new();
             if self.signed.contains(&Signed::Url)
                 && req.url.starts_with('/')
                 && let Some(host) = header(req.headers, "host")
             {
-                urls.push(format!("http://{host}{}", req.url));
-                urls.push(format!("https://{host}{}", req.url));
+                rebuilt.push(format!("http://{host}{}", req.url));
+                rebuilt.push(format!("https://{host}{}", req.url));
             }
-            let ok = urls.iter().any(|url| {
+            let mut urls = std::iter::once(req.url).chain(rebuilt.iter().map(String::as_str));
+            let ok = urls.any(|url| {
                 let input = SignInput {
                     id,
                     timestamp: ts,
@@ -1285,6 +1287,53 @@ mod tests {
         assert_eq!(sigs, [vec![0, 1]]);
         let (sigs, _) = one.candidates(&one.headers[0], "sig=(v1,AAE= v1,AwQ=)");
         assert!(sigs.is_empty(), "{sigs:?}");
+    }
+
+    #[test]
+    fn a_url_signature_verifies_against_the_recorded_url_or_the_one_rebuilt_from_the_host() {
+        // A scheme signing `{url}{body}` (as Twilio's and Shopify-like schemes do).
+        let mut s = stripe();
+        s.signed = vec![Signed::Url, Signed::Body];
+        s.tolerance = None;
+        let secrets = vec!["k".to_owned()];
+        let signed_to = |url: &str| {
+            let input = SignInput {
+                id: "",
+                timestamp: SW_TS,
+                body: SW_BODY,
+                url,
+                method: "POST",
+            };
+            s.sign(&secrets, input).unwrap()
+        };
+        let check = |url: &str, signed: &[(String, String)], host: Option<&str>| {
+            let mut headers = signed.to_vec();
+            if let Some(h) = host {
+                headers.push(("Host".into(), h.into()));
+            }
+            let req = Received {
+                method: "POST",
+                url,
+                headers: &headers,
+                body: SW_BODY,
+            };
+            s.verify_request(&secrets, req, Duration::ZERO)
+        };
+        for scheme in ["http", "https"] {
+            let sig = signed_to(&format!("{scheme}://example.com/hook"));
+            assert_eq!(check("/hook", &sig, Some("example.com")), Verdict::Valid);
+            assert_eq!(
+                check(&format!("{scheme}://example.com/hook"), &sig, None),
+                Verdict::Valid
+            );
+            assert!(matches!(
+                check("/hook", &sig, Some("other.com")),
+                Verdict::Invalid(_)
+            ));
+            assert!(matches!(check("/hook", &sig, None), Verdict::Invalid(_)));
+        }
+        let sig = signed_to("/hook");
+        assert_eq!(check("/hook", &sig, Some("example.com")), Verdict::Valid);
     }
 
     #[test]
