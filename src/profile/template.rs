@@ -2408,7 +2408,7 @@ impl<'a> Rt<'a> {
     }
 }
 
-/// The most arguments a function takes (`get`, `window`, `chars`' peers and `rfc3339`).
+/// The most arguments a function takes (`if`, `get`, `window` and `rfc3339` take three).
 const MAX_ARGS: usize = 3;
 
 /// A function call's argument values, kept on the stack (a call per generated field
