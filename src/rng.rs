@@ -24,8 +24,15 @@ impl RunRng {
     /// A generator derived from `seed` and a label (FNV-1a mixed), stable across runs and
     /// platforms: use it to give each scenario and delivery its own stream.
     pub fn derive(seed: u64, label: &str) -> Self {
+        Self::derive_parts(seed, &[label.as_bytes()])
+    }
+
+    /// [`RunRng::derive`] for the label that is `parts` one after the other (the same
+    /// generator, without making the label: a delivery's is its scenario's name, `/` and
+    /// its index).
+    pub fn derive_parts(seed: u64, parts: &[&[u8]]) -> Self {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-        for b in label.as_bytes() {
+        for b in parts.iter().flat_map(|p| p.iter()) {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
@@ -60,17 +67,21 @@ impl RunRng {
     /// `n` lowercase hex digits.
     pub fn hex(&mut self, n: usize) -> String {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        (0..n)
-            .map(|_| DIGITS[(self.u64() & 0xf) as usize] as char)
-            .collect()
+        ascii(
+            (0..n)
+                .map(|_| DIGITS[(self.u64() & 0xf) as usize])
+                .collect(),
+        )
     }
 
     /// `n` characters from `[A-Za-z0-9]` (the alphabet of Svix-style message ids).
     pub fn alnum(&mut self, n: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..n)
-            .map(|_| ALPHABET[(self.u64() % ALPHABET.len() as u64) as usize] as char)
-            .collect()
+        ascii(
+            (0..n)
+                .map(|_| ALPHABET[(self.u64() % ALPHABET.len() as u64) as usize])
+                .collect(),
+        )
     }
 
     /// `n` characters drawn uniformly from `alphabet` (one draw each).
@@ -78,9 +89,11 @@ impl RunRng {
         if alphabet.is_empty() {
             return String::new();
         }
-        (0..n)
-            .map(|_| alphabet[(self.u64() % alphabet.len() as u64) as usize] as char)
-            .collect()
+        let pick = |rng: &mut Self| alphabet[(rng.u64() % alphabet.len() as u64) as usize];
+        if alphabet.is_ascii() {
+            return ascii((0..n).map(|_| pick(self)).collect());
+        }
+        (0..n).map(|_| pick(self) as char).collect()
     }
 
     /// `n` random bytes, one draw each (the low byte), as a generated secret takes them.
@@ -106,6 +119,13 @@ impl RunRng {
     }
 }
 
+/// ASCII bytes as text: the same string as collecting them as `char`s one by one, made
+/// in one allocation of the exact size without encoding each character (a delivery's ids
+/// and generated data draw many of these).
+fn ascii(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).expect("drawn from an ASCII alphabet")
+}
+
 /// A UUID's hyphenated lowercase form, written straight into its string (its `Display`
 /// goes through the formatting machinery for the same 36 characters).
 fn hyphenated(u: uuid::Uuid) -> String {
@@ -117,6 +137,58 @@ fn hyphenated(u: uuid::Uuid) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drawn_text_is_the_characters_drawn_one_by_one_from_the_same_draws() {
+        // The text as the draws pick it, character by character (the form before the
+        // bytes were collected at once), for every length up to 64 and many seeds.
+        fn by_chars(rng: &mut RunRng, n: usize, alphabet: &[u8], mask: bool) -> String {
+            (0..n)
+                .map(|_| {
+                    let x = rng.u64();
+                    let i = if mask {
+                        x & 0xf
+                    } else {
+                        x % alphabet.len() as u64
+                    };
+                    alphabet[i as usize] as char
+                })
+                .collect()
+        }
+        const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        for seed in 0..40 {
+            let mut rng = RunRng::new(seed);
+            let mut twin = rng.clone();
+            for n in 0..=64 {
+                assert_eq!(rng.alnum(n), by_chars(&mut twin, n, ALNUM, false));
+                assert_eq!(
+                    rng.hex(n),
+                    by_chars(&mut twin, n, b"0123456789abcdef", true)
+                );
+                assert_eq!(
+                    rng.chars(n, b"xyz-"),
+                    by_chars(&mut twin, n, b"xyz-", false)
+                );
+                // A byte past ASCII is the character of that code point, as before.
+                assert_eq!(
+                    rng.chars(n, b"a\xe9"),
+                    by_chars(&mut twin, n, b"a\xe9", false)
+                );
+            }
+            assert_eq!(rng.u64(), twin.u64(), "the same number of draws");
+        }
+    }
+
+    #[test]
+    fn a_label_given_in_parts_derives_the_generator_of_the_whole_label() {
+        for (name, i) in [("", 0usize), ("a scenario", 7), ("ünï/códe", 123_456)] {
+            let whole = format!("{name}/{i}");
+            let mut a = RunRng::derive(42, &whole);
+            let index = itoa::Buffer::new().format(i).to_owned();
+            let mut b = RunRng::derive_parts(42, &[name.as_bytes(), b"/", index.as_bytes()]);
+            assert_eq!(a.u64(), b.u64(), "{whole}");
+        }
+    }
 
     #[test]
     fn uuids_are_written_as_their_hyphenated_lowercase_display() {

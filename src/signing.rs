@@ -337,6 +337,25 @@ impl KeyedMac {
     }
 }
 
+impl KeyedMac {
+    /// Constant-time check that `tag` is the MAC of the concatenation of `parts` (what
+    /// [`hmac_matches`] says under the key).
+    pub fn matches(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
+        fn run<M: Mac + Clone>(keyed: &M, parts: &[&[u8]], tag: &[u8]) -> bool {
+            let mut mac = keyed.clone();
+            for p in parts {
+                mac.update(p);
+            }
+            mac.verify_slice(tag).is_ok()
+        }
+        match self {
+            KeyedMac::Sha1(m) => run(m, parts, tag),
+            KeyedMac::Sha256(m) => run(m, parts, tag),
+            KeyedMac::Sha512(m) => run(m, parts, tag),
+        }
+    }
+}
+
 /// A scheme's keyed MACs for a list of secrets, one per signature header and secret
 /// ([`Scheme::signing_keys`]), made once and used for every request signed with them.
 #[derive(Debug, Clone)]
@@ -503,16 +522,16 @@ struct Found<'a> {
 
 /// Matches `text` against `pieces` (each variable taking text up to the next literal, the
 /// last to the end); `None` when it does not fit.
-fn matches<'a>(pieces: &[Piece], text: &'a str) -> Option<Found<'a>> {
+fn matches<'a>(pieces: &[Pat<'_>], text: &'a str) -> Option<Found<'a>> {
     let mut found = Found::default();
     let mut rest = text;
     let mut i = 0;
     while i < pieces.len() {
-        match &pieces[i] {
-            Piece::Lit(l) => rest = rest.strip_prefix(l.as_str())?,
-            var => {
+        match pieces[i] {
+            Pat::Lit(l) => rest = rest.strip_prefix(l)?,
+            Pat::Var(var) => {
                 let end = match pieces.get(i + 1) {
-                    Some(Piece::Lit(next)) => rest.find(next.as_str())?,
+                    Some(Pat::Lit(next)) => rest.find(next)?,
                     _ => rest.len(),
                 };
                 let (v, tail) = rest.split_at(end);
@@ -746,15 +765,15 @@ impl Scheme {
             },
             _ => "",
         };
-        let mut keys = Vec::with_capacity(secrets.len());
-        for s in secrets {
-            match self.key.key(s) {
-                Ok(k) => keys.push(k),
-                Err(e) => return Verdict::Invalid(e.to_string()),
-            }
-        }
+        // The secrets keyed once per thread for as long as it checks (or signs) with the
+        // same ones ([`Scheme::signing_keys`]): the same MACs as keying afresh, without
+        // decoding the secrets and running the key's two blocks for every request.
+        let keys = match self.remembered_keys(secrets) {
+            Ok(k) => k,
+            Err(e) => return Verdict::Invalid(e.to_string()),
+        };
         let mut checked_time = false;
-        for h in &self.headers {
+        for (h, macs) in self.headers.iter().zip(&keys.macs) {
             let Some(value) = header(req.headers, &h.name) else {
                 continue;
             };
@@ -806,18 +825,21 @@ impl Scheme {
                     ));
                 }
             }
-            let ts_s = ts.to_string();
+            let mut ts_text = itoa::Buffer::new();
+            let ts_s = ts_text.format(ts);
             // A scheme that signs the URL: the URL as recorded, and — for a receiver that
             // saw only the path — the URL rebuilt from the Host header.
-            let mut urls = vec![req.url.to_owned()];
+            // The recorded URL borrowed; only the rebuilt ones are made.
+            let mut rebuilt = Vec::new();
             if self.signed.contains(&Signed::Url)
                 && req.url.starts_with('/')
                 && let Some(host) = header(req.headers, "host")
             {
-                urls.push(format!("http://{host}{}", req.url));
-                urls.push(format!("https://{host}{}", req.url));
+                rebuilt.push(format!("http://{host}{}", req.url));
+                rebuilt.push(format!("https://{host}{}", req.url));
             }
-            let ok = urls.iter().any(|url| {
+            let mut urls = std::iter::once(req.url).chain(rebuilt.iter().map(String::as_str));
+            let ok = urls.any(|url| {
                 let input = SignInput {
                     id,
                     timestamp: ts,
@@ -825,11 +847,9 @@ impl Scheme {
                     url,
                     method: req.method,
                 };
-                let parts = self.message(&input, &ts_s);
-                sigs.iter().any(|tag| {
-                    keys.iter()
-                        .any(|k| hmac_matches(h.algorithm, k, &parts, tag))
-                })
+                let parts = self.message(&input, ts_s);
+                sigs.iter()
+                    .any(|tag| macs.iter().any(|m| m.matches(&parts, tag)))
             });
             if !ok {
                 return Verdict::Invalid(format!("no signature in {} matched", h.name));
@@ -842,25 +862,26 @@ impl Scheme {
     /// carries (when its template holds one).
     fn candidates<'a>(&self, h: &SigHeader, value: &'a str) -> (Vec<Vec<u8>>, Option<&'a str>) {
         // The value template with `{signatures}` standing for one `each`, split at the
-        // rotation join into the forms one item of the received value can take.
-        let mut whole: Vec<Piece> = Vec::new();
+        // rotation join into the forms one item of the received value can take; the forms
+        // borrow their text from the scheme (this runs for every signature checked).
+        let mut whole: Vec<Pat<'_>> = Vec::with_capacity(h.value.len() + h.each.len());
         for p in &h.value {
             match p {
-                Piece::Signatures => whole.extend(h.each.iter().cloned()),
-                other => whole.push(other.clone()),
+                Piece::Signatures => whole.extend(h.each.iter().map(Pat::of)),
+                other => whole.push(Pat::of(other)),
             }
         }
-        let forms: Vec<Vec<Piece>> = match &self.rotation {
-            Some(join) if !join.is_empty() => split_pieces(&whole, join),
-            _ => vec![whole],
-        };
-        let items: Vec<&str> = match &self.rotation {
-            Some(join) if !join.is_empty() => value.split(join.as_str()).collect(),
-            _ => vec![value],
+        let join = self.rotation.as_deref().filter(|j| !j.is_empty());
+        let forms: Vec<Vec<Pat<'_>>> = match join {
+            Some(join) => split_pieces(&whole, join),
+            None => vec![whole],
         };
         let mut sigs = Vec::new();
         let mut ts = None;
-        for item in items.into_iter().filter(|i| !i.is_empty()) {
+        let mut read = |item: &'a str| {
+            if item.is_empty() {
+                return;
+            }
             for form in &forms {
                 if let Some(f) = matches(form, item) {
                     if let Some(s) = f.sig
@@ -874,35 +895,52 @@ impl Scheme {
                     break;
                 }
             }
+        };
+        match join {
+            Some(join) => value.split(join).for_each(&mut read),
+            None => read(value),
         }
         (sigs, ts)
     }
 }
 
+/// A piece of the form a received value takes: literal text (borrowed from the scheme's
+/// pieces, or a part of one cut at the rotation join) or one of its variables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pat<'s> {
+    Lit(&'s str),
+    Var(&'s Piece),
+}
+
+impl<'s> Pat<'s> {
+    fn of(p: &'s Piece) -> Self {
+        match p {
+            Piece::Lit(l) => Pat::Lit(l),
+            other => Pat::Var(other),
+        }
+    }
+}
+
 /// `pieces` cut at every occurrence of `join` inside their literal text.
-fn split_pieces(pieces: &[Piece], join: &str) -> Vec<Vec<Piece>> {
+fn split_pieces<'s>(pieces: &[Pat<'s>], join: &str) -> Vec<Vec<Pat<'s>>> {
     let mut out = vec![Vec::new()];
     for p in pieces {
         match p {
-            Piece::Lit(l) => {
+            Pat::Lit(l) => {
                 let mut parts = l.split(join);
                 if let Some(first) = parts.next()
                     && !first.is_empty()
                 {
-                    out.last_mut()
-                        .expect("never empty")
-                        .push(Piece::Lit(first.into()));
+                    out.last_mut().expect("never empty").push(Pat::Lit(first));
                 }
                 for rest in parts {
                     out.push(Vec::new());
                     if !rest.is_empty() {
-                        out.last_mut()
-                            .expect("never empty")
-                            .push(Piece::Lit(rest.into()));
+                        out.last_mut().expect("never empty").push(Pat::Lit(rest));
                     }
                 }
             }
-            other => out.last_mut().expect("never empty").push(other.clone()),
+            var => out.last_mut().expect("never empty").push(*var),
         }
     }
     out.retain(|f| !f.is_empty());
@@ -1157,6 +1195,145 @@ mod tests {
             hex::encode(hmac(Algorithm::Sha512, b"Jefe", data)),
             "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
         );
+    }
+
+    #[test]
+    fn a_thread_checking_signatures_with_other_secrets_in_turn_judges_each_as_keying_afresh() {
+        // The remembered keys are the checking thread's: a check after signing or checking
+        // with other secrets, another algorithm or a bad secret still keys the right MACs.
+        let sha256 = standard();
+        let mut sha512 = standard();
+        sha512.headers[0].algorithm = Algorithm::Sha512;
+        let a = vec![SW_SECRET.to_owned()];
+        let b = vec!["whsec_c2Vjb25kLXNlY3JldA==".to_owned()];
+        let both = vec![b[0].clone(), a[0].clone()];
+        let input = SignInput::post(SW_ID, SW_TS, SW_BODY);
+        let now = Duration::from_secs(SW_TS as u64 + 10);
+        let by = |scheme: &Scheme, secrets: &[String]| {
+            let keys = scheme.signing_keys(secrets).expect("the secret reads");
+            let sig = scheme.sign_with(secrets, Some(&keys), input).unwrap();
+            sw_headers(&sig[0].1)
+        };
+        let (signed_a, signed_b, signed_a512) = (by(&sha256, &a), by(&sha256, &b), by(&sha512, &a));
+        let afresh = |scheme: &Scheme, secrets: &[String], headers: &[(String, String)]| {
+            let keys: Vec<Vec<u8>> = secrets.iter().map(|s| scheme.key.key(s).unwrap()).collect();
+            let sig = header(headers, "webhook-signature").unwrap();
+            let parts = scheme.message(&input, "1614265330");
+            let ok = sig
+                .split(' ')
+                .filter_map(|v| v.strip_prefix("v1,"))
+                .any(|t| {
+                    let tag = scheme.encoding.decode(t).unwrap_or_default();
+                    keys.iter()
+                        .any(|k| hmac_matches(scheme.headers[0].algorithm, k, &parts, &tag))
+                });
+            if ok {
+                Verdict::Valid
+            } else {
+                Verdict::Invalid("no signature in webhook-signature matched".into())
+            }
+        };
+        for _ in 0..2 {
+            for (scheme, secrets, headers) in [
+                (&sha256, &a, &signed_a),
+                (&sha256, &b, &signed_a),
+                (&sha256, &both, &signed_a),
+                (&sha256, &b, &signed_b),
+                (&sha512, &a, &signed_a512),
+                (&sha512, &a, &signed_a),
+                (&sha256, &a, &signed_a512),
+            ] {
+                let got = scheme.verify(secrets, headers, SW_BODY, now);
+                assert_eq!(got, afresh(scheme, secrets, headers));
+                // Signing in between switches the thread's keys; the next check still holds.
+                let _ = sha512.sign(&b, input);
+            }
+            assert!(matches!(
+                sha256.verify(&["whsec_***".to_owned()], &signed_a, SW_BODY, now),
+                Verdict::Invalid(_)
+            ));
+        }
+        assert_eq!(sha256.verify(&a, &signed_a, SW_BODY, now), Verdict::Valid);
+        assert_eq!(
+            sha256.verify(&both, &signed_b, SW_BODY, now),
+            Verdict::Valid
+        );
+        assert!(matches!(
+            sha256.verify(&a, &signed_b, SW_BODY, now),
+            Verdict::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn a_received_value_is_read_into_its_well_formed_signatures_and_timestamp() {
+        // Stripe's form: the timestamp and each signature are items of one comma list.
+        let stripe = stripe();
+        let (sigs, ts) = stripe.candidates(
+            &stripe.headers[0],
+            "t=1614265330,v1=0a0b,v0=ffff,,v1=zz,v1=c0de,junk",
+        );
+        assert_eq!(sigs, [vec![0x0a, 0x0b], vec![0xc0, 0xde]]);
+        assert_eq!(ts, Some("1614265330"));
+        // Standard Webhooks': space-separated `v1,<base64>` items, no timestamp in the value.
+        let sw = standard();
+        let (sigs, ts) = sw.candidates(&sw.headers[0], "v1,AAE= v2,AAI= v1,!! v1,AwQ=");
+        assert_eq!(sigs, [vec![0, 1], vec![3, 4]]);
+        assert_eq!(ts, None);
+        // No rotation: the whole value is the one item, literal text around the list kept.
+        let mut one = standard();
+        one.rotation = None;
+        one.headers[0].value = vec![lit("sig=("), Piece::Signatures, lit(")")];
+        let (sigs, _) = one.candidates(&one.headers[0], "sig=(v1,AAE=)");
+        assert_eq!(sigs, [vec![0, 1]]);
+        let (sigs, _) = one.candidates(&one.headers[0], "sig=(v1,AAE= v1,AwQ=)");
+        assert!(sigs.is_empty(), "{sigs:?}");
+    }
+
+    #[test]
+    fn a_url_signature_verifies_against_the_recorded_url_or_the_one_rebuilt_from_the_host() {
+        // A scheme signing `{url}{body}` (as Twilio's and Shopify-like schemes do).
+        let mut s = stripe();
+        s.signed = vec![Signed::Url, Signed::Body];
+        s.tolerance = None;
+        let secrets = vec!["k".to_owned()];
+        let signed_to = |url: &str| {
+            let input = SignInput {
+                id: "",
+                timestamp: SW_TS,
+                body: SW_BODY,
+                url,
+                method: "POST",
+            };
+            s.sign(&secrets, input).unwrap()
+        };
+        let check = |url: &str, signed: &[(String, String)], host: Option<&str>| {
+            let mut headers = signed.to_vec();
+            if let Some(h) = host {
+                headers.push(("Host".into(), h.into()));
+            }
+            let req = Received {
+                method: "POST",
+                url,
+                headers: &headers,
+                body: SW_BODY,
+            };
+            s.verify_request(&secrets, req, Duration::ZERO)
+        };
+        for scheme in ["http", "https"] {
+            let sig = signed_to(&format!("{scheme}://example.com/hook"));
+            assert_eq!(check("/hook", &sig, Some("example.com")), Verdict::Valid);
+            assert_eq!(
+                check(&format!("{scheme}://example.com/hook"), &sig, None),
+                Verdict::Valid
+            );
+            assert!(matches!(
+                check("/hook", &sig, Some("other.com")),
+                Verdict::Invalid(_)
+            ));
+            assert!(matches!(check("/hook", &sig, None), Verdict::Invalid(_)));
+        }
+        let sig = signed_to("/hook");
+        assert_eq!(check("/hook", &sig, Some("example.com")), Verdict::Valid);
     }
 
     #[test]

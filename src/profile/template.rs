@@ -1738,8 +1738,15 @@ impl<'a> Val<'a> {
     pub fn write_text(&self, out: &mut String) {
         match self {
             Val::Absent => {}
-            Val::Str(s) => out.push_str(s),
-            Val::Time(t) => out.push_str(&clock::iso_z(*t)),
+            Val::Str(s) => put(out, s),
+            Val::Time(t) => {
+                let t = clock::iso_z(*t);
+                if out.is_empty() {
+                    *out = t;
+                } else {
+                    out.push_str(&t);
+                }
+            }
             Val::Ref(v) => write_json_text(v, out),
             Val::Own(v) => write_json_text(v, out),
         }
@@ -1757,10 +1764,27 @@ fn json_truthy(v: &Value) -> bool {
     }
 }
 
+/// `s` appended to `out`; into an empty `out` copied at its own size in one allocation
+/// (pushing it went through the vector's growth path, for most header values and for the
+/// first piece of every interpolated string).
+fn put(out: &mut String, s: &str) {
+    if out.capacity() == 0 {
+        *out = s.to_owned();
+    } else {
+        out.push_str(s);
+    }
+}
+
 fn write_json_text(v: &Value, out: &mut String) {
     match v {
-        Value::String(s) => out.push_str(s),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => put(out, s),
+        // Whole numbers written without the formatting machinery or a string of their own
+        // (the same digits as their `Display`); floats keep serde_json's own text.
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => put(out, itoa::Buffer::new().format(u)),
+            (None, Some(i)) => put(out, itoa::Buffer::new().format(i)),
+            _ => out.push_str(&n.to_string()),
+        },
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Null => out.push_str("null"),
         other => out.push_str(&other.to_string()),
@@ -2042,7 +2066,7 @@ impl<'a> Rt<'a> {
         let mut s = String::new();
         for p in parts {
             match p {
-                SPart::Lit(l) => s.push_str(l),
+                SPart::Lit(l) => put(&mut s, l),
                 SPart::Expr(e) => self.expr(e, frame, rng, depth)?.write_text(&mut s),
             }
         }
@@ -2161,19 +2185,24 @@ impl<'a> Rt<'a> {
         rng: &mut Option<&mut RunRng>,
         depth: usize,
     ) -> Result<Val<'a>, String> {
-        let name = func_info(f).0;
+        // The name is looked up only for an error's words.
+        let name = || func_info(f).0;
         if f == Func::If {
             let c = self.expr(&args[0], frame, rng, depth)?.truthy();
             return self.expr(&args[if c { 1 } else { 2 }], frame, rng, depth);
         }
-        let mut vals = Vec::with_capacity(args.len());
+        if args.len() > MAX_ARGS {
+            return Err(format!("{}(): takes at most {MAX_ARGS} arguments", name()));
+        }
+        let mut vals = Args::default();
         for a in args {
             vals.push(self.expr(a, frame, rng, depth)?);
         }
         let int_arg = |i: usize| -> Result<i64, String> {
             vals[i].int().ok_or_else(|| {
                 format!(
-                    "{name}(): argument {} must be a whole number, got {}",
+                    "{}(): argument {} must be a whole number, got {}",
+                    name(),
                     i + 1,
                     kind(&vals[i])
                 )
@@ -2184,12 +2213,13 @@ impl<'a> Rt<'a> {
             usize::try_from(n)
                 .ok()
                 .filter(|n| *n <= 1 << 20)
-                .ok_or_else(|| format!("{name}(): {n} is out of range (0 to 1048576)"))
+                .ok_or_else(|| format!("{}(): {n} is out of range (0 to 1048576)", name()))
         };
         let text_arg = |i: usize| -> Result<Cow<'_, str>, String> {
             vals[i].text().ok_or_else(|| {
                 format!(
-                    "{name}(): argument {} must be text, got {}",
+                    "{}(): argument {} must be text, got {}",
+                    name(),
                     i + 1,
                     kind(&vals[i])
                 )
@@ -2198,7 +2228,8 @@ impl<'a> Rt<'a> {
         let time_arg = |i: usize| -> Result<Duration, String> {
             vals[i].time().ok_or_else(|| {
                 format!(
-                    "{name}(): argument {} must be a time (time or now), got {}",
+                    "{}(): argument {} must be a time (time or now), got {}",
+                    name(),
                     i + 1,
                     kind(&vals[i])
                 )
@@ -2207,7 +2238,10 @@ impl<'a> Rt<'a> {
         macro_rules! draw {
             () => {
                 rng.as_deref_mut().ok_or_else(|| {
-                    format!("{name}() draws from the seeded generator, which is not available here")
+                    format!(
+                        "{}() draws from the seeded generator, which is not available here",
+                        name()
+                    )
                 })?
             };
         }
@@ -2371,6 +2405,52 @@ impl<'a> Rt<'a> {
                     .map_or(Val::Absent, |(_, v)| Val::Str(v.as_str())))
             }
         }
+    }
+}
+
+/// The most arguments a function takes (`if`, `get`, `window` and `rfc3339` take three).
+const MAX_ARGS: usize = 3;
+
+/// A function call's argument values, kept on the stack (a call per generated field
+/// allocated a list for them); `swap_remove` and `len` behave as a `Vec`'s do.
+struct Args<'a> {
+    v: [Val<'a>; MAX_ARGS],
+    len: usize,
+}
+
+impl Default for Args<'_> {
+    fn default() -> Self {
+        Args {
+            v: [Val::Absent, Val::Absent, Val::Absent],
+            len: 0,
+        }
+    }
+}
+
+impl<'a> Args<'a> {
+    fn push(&mut self, v: Val<'a>) {
+        self.v[self.len] = v;
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The `i`th value, the last one put in its place (as `Vec::swap_remove`).
+    fn swap_remove(&mut self, i: usize) -> Val<'a> {
+        assert!(i < self.len, "argument {i} of {}", self.len);
+        self.len -= 1;
+        self.v.swap(i, self.len);
+        std::mem::replace(&mut self.v[self.len], Val::Absent)
+    }
+}
+
+impl<'a> std::ops::Index<usize> for Args<'a> {
+    type Output = Val<'a>;
+
+    fn index(&self, i: usize) -> &Val<'a> {
+        &self.v[..self.len][i]
     }
 }
 
@@ -2773,6 +2853,78 @@ mod tests {
         let a = r.range(1, 1000);
         let b = r.alnum(4);
         assert_eq!(v, serde_json::json!({"second": b, "first": a}));
+    }
+
+    #[test]
+    fn every_function_takes_no_more_arguments_than_a_call_keeps_on_the_stack() {
+        for (name, _, _, most, _, _) in FUNCTIONS {
+            assert!(*most <= MAX_ARGS, "{name} takes {most}");
+        }
+    }
+
+    #[test]
+    fn call_arguments_are_taken_out_as_a_vec_swap_removes_them() {
+        for len in 1..=MAX_ARGS {
+            for first in 0..len {
+                for second in 0..len - 1 {
+                    let texts = ["a", "b", "c"];
+                    let mut want: Vec<Val<'_>> = texts[..len].iter().map(|t| Val::Str(t)).collect();
+                    let mut got = Args::default();
+                    for t in &texts[..len] {
+                        got.push(Val::Str(t));
+                    }
+                    let text = |v: Val<'_>| v.into_value();
+                    assert_eq!(text(got.swap_remove(first)), text(want.swap_remove(first)));
+                    assert_eq!(got.len(), want.len());
+                    assert_eq!(text(got[second].clone()), text(want[second].clone()));
+                    assert_eq!(
+                        text(got.swap_remove(second)),
+                        text(want.swap_remove(second))
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_interpolate_as_their_json_display() {
+        let numbers = [
+            serde_json::json!(0),
+            serde_json::json!(7),
+            serde_json::json!(-1),
+            serde_json::json!(i64::MIN),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(2500000),
+            serde_json::json!(12.5),
+            serde_json::json!(0.1),
+            serde_json::json!(1e300),
+            serde_json::json!(-3.0),
+        ];
+        for n in numbers {
+            let mut out = String::from("x");
+            write_json_text(&n, &mut out);
+            assert_eq!(out, format!("x{n}"));
+            // Into an empty string (copied at its size rather than pushed): the same text.
+            let mut alone = String::new();
+            write_json_text(&n, &mut alone);
+            assert_eq!(alone, n.to_string());
+        }
+        for (v, text) in [
+            (Val::Str("ab"), "ab"),
+            (Val::Own(Value::String("cd".into())), "cd"),
+            (
+                Val::Time(Duration::from_millis(1_735_689_600_250)),
+                "2025-01-01T00:00:00.250Z",
+            ),
+            (Val::Absent, ""),
+        ] {
+            let mut alone = String::new();
+            v.write_text(&mut alone);
+            assert_eq!(alone, text);
+            let mut after = String::from("x");
+            v.write_text(&mut after);
+            assert_eq!(after, format!("x{text}"));
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod group;
 pub mod live;
 pub mod log;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -229,18 +230,20 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     {
         tag = Some(g.tag(&headers, &body));
     }
-    let action = if refused.is_some() {
+    // The receiver's own action where it answers every request alike (borrowed, not
+    // copied per request), else the one its plan gives this request.
+    let action: Option<Cow<'_, Action>> = if refused.is_some() {
         None
     } else if let Some((until, action)) = &rx.outage
         && arrived < *until
     {
-        Some(action.clone())
+        Some(Cow::Borrowed(action))
     } else if let ([only], true) = (rx.plan.steps(), rx.routes.is_empty())
         && only.when_event.is_none()
     {
         // One step for every request answers them all the same: no counter to keep (and
         // no lock to take).
-        Some(only.action.clone())
+        Some(Cow::Borrowed(&only.action))
     } else {
         let key = tag
             .as_ref()
@@ -252,7 +255,11 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
                 .as_ref()
                 .and_then(|p| p.event_type_of_request(&headers, &body)),
         };
-        Some(rx.next_action(&method, &key, event_type.as_deref()))
+        Some(Cow::Owned(rx.next_action(
+            &method,
+            &key,
+            event_type.as_deref(),
+        )))
     };
     let answer = match &action {
         None if matches!(refused, Some(BodyError::Malformed(_))) => Answer::Status(400),
@@ -277,7 +284,7 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
             answer,
         });
     }
-    match action {
+    match action.as_deref() {
         None if matches!(refused, Some(BodyError::Malformed(_))) => {
             (StatusCode::BAD_REQUEST, "malformed request body\n").into_response()
         }
@@ -294,25 +301,27 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
             dribble,
         }) => {
             if !after.is_zero() {
-                tokio::time::sleep(after).await;
+                tokio::time::sleep(*after).await;
             }
-            let mut r = respond(status, body, &headers);
+            let mut r = respond(*status, body, headers);
             if let Some(d) = dribble {
-                r.extensions_mut().insert::<Dribble>(d);
+                r.extensions_mut().insert::<Dribble>(*d);
             }
             r
         }
         Some(Action::Fault(Fault::Hang)) => std::future::pending().await,
         Some(Action::Fault(f)) => {
             let mut r = Response::new(Body::empty());
-            r.extensions_mut().insert(f);
+            r.extensions_mut().insert(*f);
             r
         }
     }
 }
 
-fn respond(status: u16, body: String, headers: &[(String, String)]) -> Response {
-    let mut r = Response::new(Body::from(body));
+fn respond(status: u16, body: &str, headers: &[(String, String)]) -> Response {
+    // Copied from the plan only here (an empty body, most planned answers, allocates
+    // nothing).
+    let mut r = Response::new(Body::from(body.to_owned()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in headers {
         if let (Ok(k), Ok(v)) = (
@@ -406,6 +415,55 @@ mod tests {
             (request.method.as_str(), request.path.as_str()),
             ("POST", "/hooks")
         );
+    }
+
+    #[tokio::test]
+    async fn a_receiver_answering_every_request_alike_gives_each_its_planned_status_headers_and_body()
+     {
+        // Arrange: one step for every request, and an outage before it, each answered from
+        // the receiver's own action (borrowed, not copied per request).
+        let planned = |status: u16, body: &str, header: &str| Action::Respond {
+            status,
+            body: body.to_owned(),
+            headers: vec![("Retry-After".to_owned(), header.to_owned())],
+            after: std::time::Duration::ZERO,
+            dribble: None,
+        };
+        let plan = FaultPlan::new(vec![Step {
+            when_event: None,
+            action: planned(429, "slow down\n", "7"),
+        }]);
+        let outage = Receiver::new(plan.clone())
+            .with_outage(std::time::Duration::from_secs(3600), planned(503, "", "60"))
+            .into_app();
+        let plain = Receiver::new(plan).into_app();
+
+        for (router, status, body, header) in [
+            (&plain, 429, "slow down\n", "7"),
+            (&plain, 429, "slow down\n", "7"),
+            (&outage, 503, "", "60"),
+            (&outage, 503, "", "60"),
+        ] {
+            let request = http::Request::builder()
+                .method("POST")
+                .uri("/hooks")
+                .body(Body::from("{}"))
+                .unwrap();
+
+            // Act
+            let answer = tower::ServiceExt::oneshot(router.clone(), request)
+                .await
+                .unwrap();
+
+            // Assert
+            assert_eq!(answer.status(), status);
+            assert_eq!(answer.headers()["retry-after"], header);
+            let got = http_body_util::BodyExt::collect(answer.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            assert_eq!(&got[..], body.as_bytes());
+        }
     }
 
     #[tokio::test]

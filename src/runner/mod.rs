@@ -279,7 +279,10 @@ pub fn announce_secret(index: usize, scenario: &Scenario, tx: &mpsc::UnboundedSe
 /// index, so the order in which deliveries run never changes what they send.
 pub fn delivery_for(scenario: &Scenario, i: usize, seed: u64) -> Delivery {
     let ev = &scenario.events[i];
-    let mut rng = RunRng::derive(seed, &format!("{}/{i}", scenario.name));
+    // The generator of the label `{name}/{i}`, the label not made.
+    let mut index = itoa::Buffer::new();
+    let index = index.format(i);
+    let mut rng = RunRng::derive_parts(seed, &[scenario.name.as_bytes(), b"/", index.as_bytes()]);
     let data = ev
         .data
         .clone()
