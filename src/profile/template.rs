@@ -2352,6 +2352,8 @@ impl<'a> Rt<'a> {
             }
             Func::Get => {
                 let key = text_arg(1)?.into_owned();
+                // `swap_remove(0)` takes the map and puts the last argument, the default
+                // when there is one, in its place: [map, key, default] → [default, key].
                 let found = match vals.swap_remove(0) {
                     Val::Ref(Value::Object(o)) => o.get(&key).map(Val::Ref),
                     Val::Own(Value::Object(mut o)) => o.remove(&key).map(Val::Own),
@@ -2359,7 +2361,7 @@ impl<'a> Rt<'a> {
                 };
                 Ok(match found {
                     Some(v) => v,
-                    None if vals.len() >= 2 => vals.swap_remove(1),
+                    None if vals.len() >= 2 => vals.swap_remove(0),
                     None => Val::Absent,
                 })
             }
@@ -2798,6 +2800,41 @@ mod tests {
         );
         let streamed = serde_json::to_string(&Render { rt: &rt, node: &t }).unwrap();
         assert_eq!(streamed, r#"{"b":"big"}"#);
+    }
+
+    #[test]
+    fn get_gives_the_value_for_a_present_key_and_the_default_or_nothing_for_a_missing_one() {
+        // Arrange: maps read for a key they have and for one they lack, with and without a
+        // default.
+        let (t, n) = compile(
+            r#"
+a: "{get(data, 'x', 'd')}"
+b: "{get(data, 'y', 'd')}"
+c: "{get(data, 'y')}"
+d: "{get(data.m, 'k', 0)}"
+e: "{get(data.m, 'z', 0)}"
+"#,
+            &request_vars(),
+        )
+        .unwrap();
+        let prog = Program::default();
+        let data = serde_json::json!({"x": 1, "m": {"k": 5}});
+        let env = Env {
+            data: Some(&data),
+            ..Env::default()
+        };
+
+        // Act
+        let v = Rt {
+            prog: &prog,
+            env: &env,
+        }
+        .eval(&t, n, None)
+        .unwrap()
+        .into_value();
+
+        // Assert: the default for a missing key, never the key itself; no default, no value.
+        assert_eq!(v, serde_json::json!({"a": 1, "b": "d", "d": 5, "e": 0}));
     }
 
     #[test]
