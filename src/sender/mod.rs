@@ -195,8 +195,8 @@ pub async fn deliver_from(
 }
 
 /// [`deliver`] for a delivery the sender may keep: the same requests and events, but a
-/// delivery waiting to retry holds less — its ids are not copied, and once its first body
-/// is built its event data is dropped when the body repeats and no header reads the data ([`Profile::headers_read_data`]). For many deliveries waiting at once (a
+/// delivery waiting to retry holds less — once its first body is built its event data
+/// is dropped when the body repeats and no header reads the data ([`Profile::headers_read_data`]). For many deliveries waiting at once (a
 /// service embedding the sender, `benches/live.rs memory`); `ctx` is anything that derefs
 /// to the context (`Arc<SenderCtx>`, `&SenderCtx`), so the future can be spawned as it is.
 pub fn deliver_owned<C>(ctx: C, d: Delivery) -> impl Future<Output = Outcome>
