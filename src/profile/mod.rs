@@ -822,7 +822,9 @@ impl Profile {
         now: Duration,
         attempt: AttemptInfo<'_>,
     ) -> Result<OutgoingRequest, ConfigError> {
-        self.build_attempt_memo(endpoint, event_type, data, ids, now, attempt, None, None)
+        self.build_attempt_memo(
+            endpoint, event_type, data, ids, None, now, attempt, None, None,
+        )
     }
 
     /// Whether every attempt of a delivery carries the same body bytes: the envelope reads
@@ -885,6 +887,9 @@ impl Profile {
     /// the delivery's [`HeaderMemo`] — a header that is the same on every attempt is
     /// evaluated on the first attempt and copied from it after. Only the other headers and
     /// the signature are made afresh; the requests are the same as with neither.
+    /// `event_time` is the event's time when `ids` has none (`ids.event_time` wins when
+    /// set): a delivery the sender borrows has its time fixed at its first attempt without
+    /// its ids being copied to hold it. With neither, the event happened at `now`.
     #[allow(clippy::too_many_arguments)]
     pub fn build_attempt_memo(
         &self,
@@ -892,6 +897,7 @@ impl Profile {
         event_type: &str,
         data: &Value,
         ids: &DeliveryIds,
+        event_time: Option<Duration>,
         now: Duration,
         attempt: AttemptInfo<'_>,
         body: Option<Bytes>,
@@ -915,7 +921,7 @@ impl Profile {
             ty: event_type,
             data: Some(data),
             ids: &id_values,
-            time: ids.event_time.unwrap_or(now),
+            time: ids.event_time.or(event_time).unwrap_or(now),
             now,
             attempt: attempt.n,
             last_failure,

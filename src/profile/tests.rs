@@ -398,6 +398,46 @@ fn every_profile_sources_every_rule_it_has() {
 }
 
 #[test]
+fn an_event_time_given_beside_the_ids_is_the_bodys_time_unless_the_ids_have_their_own() {
+    // Arrange
+    let p = builtin("standard-webhooks").unwrap();
+    let e = Endpoint::default();
+    let data = json!({"id": "u"});
+    let without = DeliveryIds::with_message_id("msg_1");
+    let with = DeliveryIds {
+        event_time: Some(epoch(60)),
+        ..without.clone()
+    };
+    let build = |ids: &DeliveryIds, event_time| {
+        let r = p
+            .build_attempt_memo(
+                &e,
+                "user.created",
+                &data,
+                ids,
+                event_time,
+                epoch(3600),
+                AttemptInfo::first(),
+                None,
+                None,
+            )
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        body["timestamp"].as_str().unwrap().to_owned()
+    };
+
+    // Act
+    let given = build(&without, Some(epoch(120)));
+    let own = build(&with, Some(epoch(120)));
+    let neither = build(&without, None);
+
+    // Assert
+    assert_eq!(given, "2025-01-01T00:02:00.000Z");
+    assert_eq!(own, "2025-01-01T00:01:00.000Z");
+    assert_eq!(neither, "2025-01-01T01:00:00.000Z");
+}
+
+#[test]
 fn the_event_time_in_the_body_stays_while_the_signature_timestamp_moves() {
     let p = builtin("standard-webhooks").unwrap();
     let e = Endpoint {
@@ -559,6 +599,7 @@ fn attempts_with_and_without_a_memo(p: &Profile) -> (Vec<OutgoingRequest>, Vec<O
                 &event_type,
                 &data,
                 &ids,
+                None,
                 now,
                 attempt,
                 None,

@@ -182,7 +182,7 @@ pub async fn deliver_from(
 ) -> Outcome {
     let src = Borrowed {
         d,
-        ids: None,
+        event_time: None,
         hooks,
         // In process (sim mode, storms) a delivery keeps the header values that repeat;
         // over HTTP it does not, so a delivery waiting to retry holds no more than before
@@ -195,8 +195,8 @@ pub async fn deliver_from(
 }
 
 /// [`deliver`] for a delivery the sender may keep: the same requests and events, but a
-/// delivery waiting to retry holds less — its ids are not copied, and once its first body
-/// is built its event data is dropped when the body repeats and no header reads the data ([`Profile::headers_read_data`]). For many deliveries waiting at once (a
+/// delivery waiting to retry holds less — once its first body is built its event data
+/// is dropped when the body repeats and no header reads the data ([`Profile::headers_read_data`]). For many deliveries waiting at once (a
 /// service embedding the sender, `benches/live.rs memory`); `ctx` is anything that derefs
 /// to the context (`Arc<SenderCtx>`, `&SenderCtx`), so the future can be spawned as it is.
 pub fn deliver_owned<C>(ctx: C, d: Delivery) -> impl Future<Output = Outcome>
@@ -206,16 +206,17 @@ where
     deliver_inner(ctx, Owned(d), 1)
 }
 
-/// Where [`deliver_inner`] reads a delivery from: borrowed (its ids copied once to fix
-/// the event's time, `hooks` told) or owned (fixed in place, the data dropped when no
-/// longer needed).
+/// Where [`deliver_inner`] reads a delivery from: borrowed (the event's time fixed beside
+/// it, its ids not copied; `hooks` told) or owned (fixed in place, the data dropped when
+/// no longer needed).
 trait Source {
     /// Whether [`Source::data_done`] drops anything: only then is the profile asked
     /// whether a header reads the data (a walk of its header templates per delivery).
     const DROPS_DATA: bool = false;
     fn index(&self) -> usize;
     fn event_type(&self) -> &str;
-    fn ids(&self) -> &DeliveryIds;
+    /// When the event happened, once known (the delivery's own time or the one fixed).
+    fn event_time(&self) -> Option<Duration>;
     fn jitter_seed(&self) -> u64;
     /// Fixes the event's time (called when the delivery has none).
     fn fix_time(&mut self, now: Duration);
@@ -225,12 +226,24 @@ trait Source {
     fn retry_scheduled(&self, _next: u32, _wait: Duration) {}
     /// What an attempt is built from: the event type, the data, the ids and the
     /// delivery's header memo when it keeps one.
-    fn attempt_inputs(&mut self) -> (&str, &Value, &DeliveryIds, Option<&mut HeaderMemo>);
+    fn attempt_inputs(&mut self) -> AttemptInputs<'_>;
+}
+
+/// What an attempt is built from ([`Source::attempt_inputs`]).
+struct AttemptInputs<'a> {
+    event_type: &'a str,
+    data: &'a Value,
+    ids: &'a DeliveryIds,
+    /// The event's time when `ids` has none ([`Profile::build_attempt_memo`]).
+    event_time: Option<Duration>,
+    memo: Option<&'a mut HeaderMemo>,
 }
 
 struct Borrowed<'a> {
     d: &'a Delivery,
-    ids: Option<DeliveryIds>,
+    /// The event's time fixed at the first attempt when the delivery has none (kept here,
+    /// not in a copy of the delivery's ids).
+    event_time: Option<Duration>,
     hooks: &'a dyn DeliveryHooks,
     memo: Option<Box<HeaderMemo>>,
 }
@@ -242,29 +255,26 @@ impl Source for Borrowed<'_> {
     fn event_type(&self) -> &str {
         &self.d.event_type
     }
-    fn ids(&self) -> &DeliveryIds {
-        self.ids.as_ref().unwrap_or(&self.d.ids)
+    fn event_time(&self) -> Option<Duration> {
+        self.d.ids.event_time.or(self.event_time)
     }
     fn jitter_seed(&self) -> u64 {
         self.d.jitter_seed
     }
     fn fix_time(&mut self, now: Duration) {
-        self.ids = Some(DeliveryIds {
-            event_time: Some(now),
-            ..self.d.ids.clone()
-        });
+        self.event_time = Some(now);
     }
     fn retry_scheduled(&self, next: u32, wait: Duration) {
         self.hooks.retry_scheduled(self.d, next, wait);
     }
-    fn attempt_inputs(&mut self) -> (&str, &Value, &DeliveryIds, Option<&mut HeaderMemo>) {
-        let ids = self.ids.as_ref().unwrap_or(&self.d.ids);
-        (
-            &self.d.event_type,
-            &self.d.data,
-            ids,
-            self.memo.as_deref_mut(),
-        )
+    fn attempt_inputs(&mut self) -> AttemptInputs<'_> {
+        AttemptInputs {
+            event_type: &self.d.event_type,
+            data: &self.d.data,
+            ids: &self.d.ids,
+            event_time: self.event_time,
+            memo: self.memo.as_deref_mut(),
+        }
     }
 }
 
@@ -279,8 +289,8 @@ impl Source for Owned {
     fn event_type(&self) -> &str {
         &self.0.event_type
     }
-    fn ids(&self) -> &DeliveryIds {
-        &self.0.ids
+    fn event_time(&self) -> Option<Duration> {
+        self.0.ids.event_time
     }
     fn jitter_seed(&self) -> u64 {
         self.0.jitter_seed
@@ -293,8 +303,14 @@ impl Source for Owned {
         // does, the body is re-sent) nor its kind past the first build, which checked it.
         self.0.data = Value::Object(serde_json::Map::new());
     }
-    fn attempt_inputs(&mut self) -> (&str, &Value, &DeliveryIds, Option<&mut HeaderMemo>) {
-        (&self.0.event_type, &self.0.data, &self.0.ids, None)
+    fn attempt_inputs(&mut self) -> AttemptInputs<'_> {
+        AttemptInputs {
+            event_type: &self.0.event_type,
+            data: &self.0.data,
+            ids: &self.0.ids,
+            event_time: None,
+            memo: None,
+        }
     }
 }
 
@@ -321,7 +337,7 @@ where
         let attempts = ctx.profile.retry.attempts.max(1);
         // The event happened when its first attempt is made (or when a stored delivery says):
         // every attempt's body carries that time.
-        if src.ids().event_time.is_none() {
+        if src.event_time().is_none() {
             src.fix_time(ctx.clock.now());
         }
         // Only profiles that jitter draw from the delivery's stream (and pay for it); boxed,
@@ -364,7 +380,7 @@ where
             // its box at that size.
             let tried: std::pin::Pin<Box<dyn Future<Output = Tried> + Send + '_>> = {
                 let index = src.index();
-                let (event_type, data, ids, memo) = src.attempt_inputs();
+                let inputs = src.attempt_inputs();
                 // One call, made for each kind of [`Sends`] (a future type of its own).
                 macro_rules! attempt_via {
                     ($via:expr) => {
@@ -372,10 +388,7 @@ where
                             &ctx,
                             $via,
                             index,
-                            event_type,
-                            data,
-                            ids,
-                            memo,
+                            inputs,
                             n,
                             previous,
                             &mut body,
@@ -619,10 +632,7 @@ async fn one_attempt(
     ctx: &SenderCtx,
     via: impl Sends,
     index: usize,
-    event_type: &str,
-    data: &Value,
-    ids: &DeliveryIds,
-    memo: Option<&mut HeaderMemo>,
+    inputs: AttemptInputs<'_>,
     n: u32,
     previous: Option<AttemptResult>,
     body: &mut Option<bytes::Bytes>,
@@ -638,11 +648,19 @@ async fn one_attempt(
         None => ctx.clock.now_at(started),
         Some(d) => clock_at(ctx, Some(d)),
     };
+    let AttemptInputs {
+        event_type,
+        data,
+        ids,
+        event_time,
+        memo,
+    } = inputs;
     let request = match profile.build_attempt_memo(
         &ctx.endpoint,
         event_type,
         data,
         ids,
+        event_time,
         wall,
         AttemptInfo {
             n,
@@ -945,6 +963,64 @@ mod tests {
         assert_eq!(owned, borrowed);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_borrowed_delivery_without_a_time_carries_its_first_attempts_time_on_every_attempt() {
+        // Arrange: a header read afresh on every attempt (it reads the attempt number, so
+        // no memo keeps it) that also reads the event's time; a clock that moves with the
+        // paused tokio clock, and a second between attempts.
+        let text = crate::profile::builtin_text("standard-webhooks")
+            .unwrap()
+            .replace(
+                "  - $custom\n",
+                "  - X-When: \"{attempt} {rfc3339(time, 3, 'Z')}\"\n  - $custom\n",
+            );
+        let mut p = crate::profile::load::load_str(std::path::Path::new("x.yaml"), &text).unwrap();
+        p.retry.attempts = 3;
+        p.retry.backoff = Backoff::Table(vec![Duration::from_secs(1)]);
+        let mut rng = RunRng::new(7);
+        let d = Delivery {
+            index: 0,
+            data: p.generate_data("user.created", &mut rng),
+            ids: p.new_ids(&mut rng),
+            event_type: "user.created".into(),
+            jitter_seed: 5,
+        };
+        assert_eq!(d.ids.event_time, None);
+        let plan = FaultPlan::new(vec![Step {
+            when_event: None,
+            action: Action::status(503),
+        }]);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let ctx = SenderCtx::new(
+            Arc::new(p),
+            Arc::new(Endpoint::default()),
+            Transport::InProcess(Receiver::new(plan).into_app()),
+            Arc::new(crate::clock::SimClock::new(SIM_EPOCH_UNIX)),
+            tx,
+            "/hooks",
+        );
+
+        // Act
+        let outcome = deliver(&ctx, &d).await;
+        drop(ctx);
+
+        // Assert
+        let mut when = Vec::new();
+        while let Some(e) = rx.recv().await {
+            if let EngineEvent::AttemptStarted { request, .. } = e {
+                let v = crate::signing::header(&request.headers, "x-when").map(str::to_owned);
+                when.push(v.unwrap_or_default());
+            }
+        }
+        assert_eq!(outcome, Outcome::Exhausted);
+        assert_eq!(
+            when,
+            [1, 2, 3].map(|n| format!("{n} 2025-01-01T00:00:00.000Z")),
+            "the delivery's own ids are not given a time: {:?}",
+            d.ids.event_time
+        );
+    }
+
     /// One attempt of a standard-webhooks delivery to an in-process receiver answering
     /// `action`, its router called directly or through the transport: what it reported
     /// and how it went.
@@ -981,10 +1057,13 @@ mod tests {
                     &ctx,
                     $via,
                     0,
-                    "user.created",
-                    &data,
-                    &ids,
-                    Some(&mut memo),
+                    AttemptInputs {
+                        event_type: "user.created",
+                        data: &data,
+                        ids: &ids,
+                        event_time: None,
+                        memo: Some(&mut memo),
+                    },
                     2,
                     last,
                     &mut body,
