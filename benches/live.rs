@@ -54,6 +54,12 @@ use tokio::sync::mpsc;
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's start-up options as the binary's ([`hookrig::JEMALLOC_CONF`]): read through its weak
+/// `malloc_conf` symbol, which this definition takes the place of.
+#[cfg(not(target_env = "msvc"))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: hookrig::JemallocConf = hookrig::JemallocConf::BINARY;
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)

@@ -17,6 +17,12 @@ use hookrig::scenario::load::parse_str;
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's start-up options, as the binary's ([`hookrig::JEMALLOC_CONF`]): read through its weak
+/// `malloc_conf` symbol, which this definition takes the place of.
+#[cfg(not(target_env = "msvc"))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: hookrig::JemallocConf = hookrig::JemallocConf::BINARY;
+
 const SCENARIOS: &str = r#"
 scenarios:
   - name: standard-webhooks exhausts ten signed attempts

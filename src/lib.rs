@@ -79,3 +79,31 @@ pub mod trigger;
 pub mod tui;
 
 pub use cmd::{ExitStatus, execute, execute_process};
+
+/// The options the `hookrig` binary's allocator (jemalloc) starts with, and the benches
+/// that measure the binary (`benches/sim_replay.rs`, `benches/live.rs`) alike: each
+/// thread's cache keeps up to 2,000 freed blocks of a small size (jemalloc's default:
+/// 200, and 8 slabs' worth where 2 were), and is tidied after every 16 MiB allocated
+/// (default: 64 KiB). A replay frees its records in bursts (a scenario's run state: every
+/// attempt's request, answer and header lists at once) and the next scenario allocates as
+/// many again; with the default cache most of a burst went back to the arenas
+/// (`tcache_bin_flush_small`) and came out again, and the tidying walked every size
+/// class every 64 KiB (docs/benchmarks.md, "Eighth round, sim, second branch"). The cost:
+/// a thread may keep a few MiB of freed blocks for reuse. `MALLOC_CONF`
+/// (`_RJEM_MALLOC_CONF`) still overrides any of them.
+pub const JEMALLOC_CONF: &std::ffi::CStr =
+    c"tcache_nslots_small_max:2000,lg_tcache_nslots_mul:3,tcache_gc_incr_bytes:16777216";
+
+/// [`JEMALLOC_CONF`] as jemalloc's `malloc_conf` symbol holds it (a C `const char *`):
+/// a binary gives it to jemalloc with
+/// `#[unsafe(export_name = "_rjem_malloc_conf")] static C: JemallocConf = JemallocConf::BINARY;`.
+#[repr(transparent)]
+pub struct JemallocConf(*const std::ffi::c_char);
+
+impl JemallocConf {
+    /// [`JEMALLOC_CONF`].
+    pub const BINARY: JemallocConf = JemallocConf(JEMALLOC_CONF.as_ptr());
+}
+
+// SAFETY: the pointer is to a constant C string, never written.
+unsafe impl Sync for JemallocConf {}

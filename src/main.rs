@@ -14,6 +14,12 @@ use clap::Parser;
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's start-up options ([`hookrig::JEMALLOC_CONF`]): read through its weak
+/// `malloc_conf` symbol, which this definition takes the place of.
+#[cfg(not(target_env = "msvc"))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: hookrig::JemallocConf = hookrig::JemallocConf::BINARY;
+
 fn main() -> ExitCode {
     let cli = hookrig::cmd::Cli::parse();
     // Unlocked handles: the receiver prints from its worker threads while a command runs.

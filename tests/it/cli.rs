@@ -729,3 +729,28 @@ fn the_json_report_holds_each_scenario_before_the_next_one_runs_and_the_counts_l
         "{seen}"
     );
 }
+
+/// The binary hands jemalloc its options (`hookrig::JEMALLOC_CONF`): jemalloc's own
+/// statistics, printed at exit, show them in force.
+#[cfg(not(target_env = "msvc"))]
+#[test]
+fn the_binarys_allocator_starts_with_the_options_hookrig_gives_it() {
+    // Act
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookrig"))
+        .arg("--version")
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .output()
+        .expect("run the binary");
+
+    // Assert
+    assert!(out.status.success(), "{out:?}");
+    let stats = String::from_utf8_lossy(&out.stderr);
+    let given = hookrig::JEMALLOC_CONF.to_str().expect("ASCII options");
+    for option in given.split(',') {
+        let (name, value) = option.split_once(':').expect("name:value");
+        assert!(
+            stats.contains(&format!("opt.{name}: {value}\n")),
+            "jemalloc reports `{name}` other than {value}:\n{stats}"
+        );
+    }
+}
