@@ -189,7 +189,7 @@ fn event_check() {
                 Duration::from_secs(1_700_000_000),
             )
             .expect("a llamacloud request");
-        let names: Vec<String> = r.headers.iter().map(|(k, _)| k.clone()).collect();
+        let names: Vec<String> = r.headers.iter().map(|(k, _)| k.to_string()).collect();
         (names, r.body.len())
     };
     for i in 0..1_000 {
@@ -237,7 +237,7 @@ struct Line<'a> {
     at_us: u64,
     status: Option<u16>,
     latency_us: u64,
-    headers: &'a [(String, String)],
+    headers: &'a [hookrig::record::Header],
     body: &'a [u8],
 }
 
@@ -449,14 +449,14 @@ fn journal_check() {
     let mut lines = 0;
     let mut journal = Journal::new(64);
     for i in 0..20_000u64 {
-        let headers: Vec<(String, String)> = (0..rng.u64() % 6)
+        let headers: Vec<hookrig::record::Header> = (0..rng.u64() % 6)
             .map(|h| {
                 let name = match h {
                     0 => "Authorization".to_owned(),
                     1 => "X-Webhook-Secret".to_owned(),
                     _ => text(&mut rng),
                 };
-                (name, text(&mut rng))
+                (name.into(), text(&mut rng).into())
             })
             .collect();
         let mut body = text(&mut rng)

@@ -7,6 +7,17 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+/// A request header's name or value as hookrig records it: a string that is cheap to copy
+/// and to share (`smol_str`: up to 23 bytes kept inline, a `'static` text borrowed, a longer
+/// one behind a shared pointer), read as a `&str` (it derefs to one, compares with `&str`
+/// and `String`, and displays and serialises as its text). The sender's record, the
+/// receiver's record of the same request and a delivery's remembered values then share their
+/// text instead of copying it per attempt.
+pub type HeaderText = smol_str::SmolStr;
+
+/// One request header: its name and its value.
+pub type Header = (HeaderText, HeaderText);
+
 /// A request as it was sent or received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
@@ -15,7 +26,7 @@ pub struct RequestRecord {
     /// Path (sim) or URL (live, as sent).
     pub path: String,
     /// Headers in order (names lowercase when received).
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header>,
     /// Raw body.
     pub body: Bytes,
 }
@@ -58,7 +69,7 @@ pub struct InProcessRequest {
     /// The attempt.
     pub tag: DeliveryTag,
     /// The headers as recorded.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header>,
 }
 
 /// Header values that carry secrets are never printed.
@@ -77,8 +88,15 @@ pub fn redact<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
 }
 
 /// Headers as `[[name, value], …]`, secret-bearing values redacted.
-pub fn headers_json(h: &[(String, String)]) -> Value {
-    Value::Array(h.iter().map(|(k, v)| json!([k, redact(k, v)])).collect())
+pub fn headers_json<K: AsRef<str>, V: AsRef<str>>(h: &[(K, V)]) -> Value {
+    Value::Array(
+        h.iter()
+            .map(|(k, v)| {
+                let (k, v) = (k.as_ref(), v.as_ref());
+                json!([k, redact(k, v)])
+            })
+            .collect(),
+    )
 }
 
 /// A body as JSON: the text when it is UTF-8, else `{"base64": …}`.
@@ -95,6 +113,35 @@ pub fn body_json(b: &[u8]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_takes_the_room_of_two_strings_and_reads_displays_and_serialises_as_its_text() {
+        assert_eq!(
+            std::mem::size_of::<Header>(),
+            std::mem::size_of::<(String, String)>()
+        );
+        let long = "msg_ZMllTx47KEyJ9XWgybMuYrDbL1l-and-more";
+        for text in ["", "content-type", long] {
+            let h = HeaderText::from(text);
+            assert_eq!(h, text);
+            assert_eq!(h.to_string(), text);
+            assert_eq!(format!("{h:?}"), format!("{text:?}"));
+            assert_eq!(
+                serde_json::to_string(&h).unwrap(),
+                serde_json::to_string(text).unwrap()
+            );
+            assert_eq!(h.clone().as_str(), text);
+        }
+        let pairs: Vec<Header> = vec![
+            ("Authorization".into(), long.into()),
+            ("x-a".into(), "1".into()),
+        ];
+        let strings: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(headers_json(&pairs), headers_json(&strings));
+    }
 
     #[test]
     fn secret_headers_are_redacted() {

@@ -26,6 +26,13 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, KeyInit, Mac};
 
+/// A header's name or value: the type `record::HeaderText` names (this module imports none
+/// of ours, so it names the type itself).
+pub type HeaderText = smol_str::SmolStr;
+
+/// One header, as `record::Header`.
+pub type Header = (HeaderText, HeaderText);
+
 /// An HMAC hash function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -123,8 +130,8 @@ pub enum Piece {
 /// A header carrying signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigHeader {
-    /// Its name.
-    pub name: String,
+    /// Its name (shared by every request that sends it, not copied per attempt).
+    pub name: HeaderText,
     /// The HMAC it carries.
     pub algorithm: Algorithm,
     /// The whole value: literal text, `{timestamp}`, `{id}` and `{signatures}` once.
@@ -261,7 +268,7 @@ pub struct Received<'a> {
     /// The URL (or path) it was sent to.
     pub url: &'a str,
     /// Its headers.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [Header],
     /// Its raw body.
     pub body: &'a [u8],
 }
@@ -408,11 +415,14 @@ pub fn sign_sha256_prefixed(secret: &str, body: &[u8]) -> String {
 }
 
 /// Looks a header up by name, case-insensitively.
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub fn header<'a, K: AsRef<str>, V: AsRef<str>>(
+    headers: &'a [(K, V)],
+    name: &str,
+) -> Option<&'a str> {
     headers
         .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+        .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_ref())
 }
 
 impl KeyReading {
@@ -624,7 +634,7 @@ impl Scheme {
         &self,
         secrets: &[String],
         input: SignInput<'_>,
-    ) -> Result<Vec<(String, String)>, SecretError> {
+    ) -> Result<Vec<Header>, SecretError> {
         self.sign_with(secrets, None, input)
     }
 
@@ -680,7 +690,7 @@ impl Scheme {
         secrets: &[String],
         keys: Option<&SigningKeys>,
         input: SignInput<'_>,
-    ) -> Result<Vec<(String, String)>, SecretError> {
+    ) -> Result<Vec<Header>, SecretError> {
         if secrets.is_empty() || self.headers.is_empty() {
             return Ok(Vec::new());
         }
@@ -719,20 +729,27 @@ impl Scheme {
                 [Piece::Signatures] => signatures,
                 _ => render(&h.value, "", ts, input.id, &signatures),
             };
-            out.push((h.name.clone(), value));
+            // The name (short: kept inline) and the value (shared from here on by the
+            // sender's record and the receiver's).
+            out.push((h.name.clone(), value.into()));
         }
         Ok(out)
     }
 
     /// Judges a received `POST`'s signature at wall time `now` (for schemes that sign no
     /// URL; see [`Scheme::verify_request`]).
-    pub fn verify(
+    pub fn verify<K: AsRef<str>, V: AsRef<str>>(
         &self,
         secrets: &[String],
-        headers: &[(String, String)],
+        headers: &[(K, V)],
         body: &[u8],
         now: Duration,
     ) -> Verdict {
+        let headers: Vec<Header> = headers
+            .iter()
+            .map(|(k, v)| (k.as_ref().into(), v.as_ref().into()))
+            .collect();
+        let headers = headers.as_slice();
         self.verify_request(
             secrets,
             Received {
@@ -1306,7 +1323,7 @@ mod tests {
             };
             s.sign(&secrets, input).unwrap()
         };
-        let check = |url: &str, signed: &[(String, String)], host: Option<&str>| {
+        let check = |url: &str, signed: &[Header], host: Option<&str>| {
             let mut headers = signed.to_vec();
             if let Some(h) = host {
                 headers.push(("Host".into(), h.into()));
@@ -1393,11 +1410,11 @@ mod tests {
     #[test]
     fn a_missing_signature_header_is_absent_not_invalid() {
         assert_eq!(
-            standard().verify(&[SW_SECRET.into()], &[], b"{}", Duration::ZERO),
+            standard().verify::<String, String>(&[SW_SECRET.into()], &[], b"{}", Duration::ZERO),
             Verdict::Absent
         );
         assert_eq!(
-            Scheme::none().verify(&["s".into()], &[], b"{}", Duration::ZERO),
+            Scheme::none().verify::<String, String>(&["s".into()], &[], b"{}", Duration::ZERO),
             Verdict::Absent
         );
     }

@@ -628,7 +628,7 @@ async fn rejects_missing_signature(ctx: &mut Ctx<'_>) -> Outcome {
         .scheme
         .headers
         .iter()
-        .map(|h| h.name.clone())
+        .map(|h| h.name.to_string())
         .collect();
     b.req
         .headers
@@ -928,13 +928,18 @@ fn wrong_secret(ctx: &mut Ctx<'_>) -> String {
 }
 
 /// Replaces (or appends) a header, matching its name case-insensitively.
-fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
+fn set_header(
+    headers: &mut Vec<crate::record::Header>,
+    name: &str,
+    value: impl Into<crate::record::HeaderText>,
+) {
+    let value = value.into();
     match headers
         .iter_mut()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
     {
         Some(slot) => slot.1 = value,
-        None => headers.push((name.to_owned(), value)),
+        None => headers.push((name.into(), value)),
     }
 }
 

@@ -134,7 +134,7 @@ pub struct Exchange {
     /// What the request is, in words (`signed with a wrong secret`).
     pub label: String,
     /// Headers as sent (unredacted; reports redact).
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<crate::record::Header>,
     /// Body as sent.
     pub body: Bytes,
     /// The answer, or why none came.

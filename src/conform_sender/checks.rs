@@ -318,12 +318,12 @@ fn required_headers(cx: &Cx) -> Vec<String> {
         .filter_map(|h| match h {
             HeaderEntry::Header {
                 name, when, words, ..
-            } if when.is_none() && !words.contains("endpoint.") => Some(name.clone()),
+            } if when.is_none() && !words.contains("endpoint.") => Some(name.to_string()),
             _ => None,
         })
         .collect();
     if cx.profile.scheme.signs() && !cx.secrets.is_empty() {
-        out.extend(cx.profile.scheme.headers.iter().map(|h| h.name.clone()));
+        out.extend(cx.profile.scheme.headers.iter().map(|h| h.name.to_string()));
     }
     out
 }

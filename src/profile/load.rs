@@ -790,7 +790,7 @@ fn compile(layers: &[Layer]) -> Result<Profile, Vec<ProfileError>> {
                 name,
                 value: TNode::Expr(Expr::Var(Var::Ctx(CtxVar::Type))),
                 ..
-            } => Some(name.clone()),
+            } => Some(name.to_string()),
             _ => None,
         })
     {
@@ -814,7 +814,7 @@ fn compile(layers: &[Layer]) -> Result<Profile, Vec<ProfileError>> {
                 name,
                 value: TNode::Expr(Expr::Var(Var::Ctx(v))),
                 ..
-            } if *v == want => Some(name.clone()),
+            } if *v == want => Some(name.to_string()),
             _ => None,
         })
     };
@@ -1460,7 +1460,7 @@ fn compile_headers(
                     cx.err(nat, format!("headers: {name} calls a part that draws from the seeded generator; headers must be pure (draw random values in `ids:`)"));
                 }
                 out.push(HeaderEntry::Header {
-                    name,
+                    name: name.into(),
                     value: value_t,
                     frame,
                     when,
@@ -1769,7 +1769,7 @@ fn compile_signature(
     let value = mk_value(cx, &r.value, "signature.value");
     let each = mk_each(cx, &r.each, "signature.each");
     let mut headers = vec![SigHeader {
-        name: header.map(|(_, h)| h).unwrap_or_default(),
+        name: header.map(|(_, h)| h).unwrap_or_default().into(),
         algorithm,
         value: value.clone(),
         each,
@@ -1789,7 +1789,7 @@ fn compile_signature(
             }),
         };
         headers.push(SigHeader {
-            name: a.value.header.value.clone(),
+            name: a.value.header.value.as_str().into(),
             algorithm: alg,
             value: mk_value(cx, &a.value.value, "signature.also[].value"),
             each: mk_each(cx, &a.value.each, "signature.also[].each"),

@@ -23,6 +23,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::clock;
+use crate::record::HeaderText;
 use crate::retry::{AttemptResult, RetryPolicy};
 use crate::rng::RunRng;
 use crate::signing::{Scheme, SecretError, SignInput};
@@ -115,8 +116,8 @@ pub struct Envelope {
 pub enum HeaderEntry {
     /// A header: its value a template, sent when `when` holds and the value is present.
     Header {
-        /// The name.
-        name: String,
+        /// The name (shared by every request that sends it, not copied per attempt).
+        name: HeaderText,
         /// The value.
         value: TNode,
         /// Slots its frame needs.
@@ -460,7 +461,7 @@ impl AttemptInfo<'_> {
 #[derive(Debug, Clone)]
 pub struct OutgoingRequest {
     /// Header names and values, in order.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<crate::record::Header>,
     /// The raw body.
     pub body: Bytes,
 }
@@ -480,8 +481,8 @@ enum Memo {
     Unknown,
     /// Left out (its `when` does not hold, or its value is absent).
     Skip,
-    /// This text.
-    Text(String),
+    /// This text (shared, not copied, by the attempts that send it).
+    Text(HeaderText),
 }
 
 impl Profile {
@@ -986,8 +987,8 @@ impl Profile {
         now: Duration,
         url: &str,
         memo: Option<&mut HeaderMemo>,
-    ) -> Result<Vec<(String, String)>, ConfigError> {
-        let mut out: Vec<(String, String)> = Vec::with_capacity(self.headers.len() + 4);
+    ) -> Result<Vec<crate::record::Header>, ConfigError> {
+        let mut out: Vec<crate::record::Header> = Vec::with_capacity(self.headers.len() + 4);
         let mut sig_at = None;
         let mut late = false;
         // The memo only with the fixed flags of this very header list (a profile whose
@@ -1076,7 +1077,7 @@ impl Profile {
         value: &TNode,
         frame: usize,
         when: Option<&Expr>,
-    ) -> Result<Option<String>, ConfigError> {
+    ) -> Result<Option<HeaderText>, ConfigError> {
         if let Some(w) = when {
             let holds = rt
                 .expr_value(w)
@@ -1089,7 +1090,7 @@ impl Profile {
         // A plain string (`Content-Type: application/json`) is its own text: copied, not
         // evaluated into a value and written out again (the same text either way).
         if let TNode::Lit(Value::String(text)) = value {
-            return Ok(Some(text.clone()));
+            return Ok(Some(text.as_str().into()));
         }
         let v = rt
             .eval(value, frame, None)
@@ -1099,12 +1100,12 @@ impl Profile {
         }
         let mut text = String::new();
         v.write_text(&mut text);
-        Ok(Some(text))
+        Ok(Some(text.into()))
     }
 
     /// The endpoint's custom headers: a protected name is dropped, a name already sent
     /// takes the custom value in place, any other is appended.
-    fn merge_custom(&self, out: &mut Vec<(String, String)>, endpoint: &Endpoint) {
+    fn merge_custom(&self, out: &mut Vec<crate::record::Header>, endpoint: &Endpoint) {
         for (name, value) in &endpoint.headers {
             if self
                 .header_rules
@@ -1115,8 +1116,8 @@ impl Profile {
                 continue;
             }
             match out.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
-                Some(slot) => slot.1 = value.clone(),
-                None => out.push((name.clone(), value.clone())),
+                Some(slot) => slot.1 = value.as_str().into(),
+                None => out.push((name.as_str().into(), value.as_str().into())),
             }
         }
     }
@@ -1140,7 +1141,7 @@ impl Profile {
     /// The event type a received request names, where the profile says it is.
     pub fn event_type_of_request(
         &self,
-        headers: &[(String, String)],
+        headers: &[crate::record::Header],
         raw: &[u8],
     ) -> Option<String> {
         match &self.envelope.type_from {

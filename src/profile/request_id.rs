@@ -25,7 +25,7 @@ impl IdAt {
     pub fn read(
         &self,
         profile: &Profile,
-        headers: &[(String, String)],
+        headers: &[crate::record::Header],
         body: &[u8],
     ) -> Option<String> {
         match self {
@@ -86,7 +86,7 @@ impl Profile {
             )
             .ok()?;
         if let Some((name, _)) = req.headers.iter().find(|(_, v)| v == PROBE) {
-            return Some(IdAt::Header(name.clone()));
+            return Some(IdAt::Header(name.to_string()));
         }
         let body = self.decode_body(&req.body).ok()?;
         find(&body, "").map(IdAt::Body)

@@ -1844,7 +1844,7 @@ pub struct Env<'a> {
     /// A received body (for `type_from`).
     pub body: Option<&'a Value>,
     /// A received request's headers (for `type_from`).
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [crate::record::Header],
 }
 
 /// Evaluates compiled templates.

@@ -615,7 +615,7 @@ fn attempts_with_and_without_a_memo(p: &Profile) -> (Vec<OutgoingRequest>, Vec<O
     (with, without)
 }
 
-fn header_lists(r: &[OutgoingRequest]) -> Vec<Vec<(String, String)>> {
+fn header_lists(r: &[OutgoingRequest]) -> Vec<Vec<crate::record::Header>> {
     r.iter().map(|r| r.headers.clone()).collect()
 }
 
@@ -707,7 +707,7 @@ fn a_header_whose_value_is_a_plain_string_is_that_string_as_evaluating_it_gives(
             rt.eval(value, *frame, None)
                 .unwrap()
                 .write_text(&mut evaluated);
-            assert_eq!(ours, Some(evaluated), "{} {name}", p.name);
+            assert_eq!(ours, Some(evaluated.into()), "{} {name}", p.name);
         }
     }
     assert!(literal > 10, "{literal} plain-string headers");

@@ -56,7 +56,7 @@ impl Grouping {
 
     /// The tag of a request that just arrived: its delivery (a new one for a new id) and
     /// its attempt number within it.
-    pub fn tag(&self, headers: &[(String, String)], body: &[u8]) -> DeliveryTag {
+    pub fn tag(&self, headers: &[crate::record::Header], body: &[u8]) -> DeliveryTag {
         let id = self
             .at
             .as_ref()

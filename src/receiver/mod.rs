@@ -34,7 +34,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::events::EngineEvent;
 use crate::faults::{Action, Answer, Dribble, Fault, FaultPlan, Route};
-use crate::record::{DeliveryTag, InProcessRequest, RequestRecord};
+use crate::record::{DeliveryTag, HeaderText, InProcessRequest, RequestRecord};
 use body::{BodyError, read_body};
 
 /// Bodies over this size get 413 (10 MiB).
@@ -206,8 +206,8 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
                 .iter()
                 .map(|(k, v)| {
                     (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        HeaderText::from(k.as_str()),
+                        HeaderText::from(String::from_utf8_lossy(v.as_bytes())),
                     )
                 })
                 .collect::<Vec<_>>(),
@@ -350,7 +350,7 @@ mod tests {
             action: Action::status(503),
         }]);
         let transport = Transport::InProcess(Receiver::new(plan).with_events(3, tx).into_app());
-        let sent: Vec<(String, String)> = [
+        let sent: Vec<crate::record::Header> = [
             ("Content-Type", "application/json"),
             ("Webhook-Id", "msg_1"),
             ("X-Two", "a"),
@@ -358,7 +358,7 @@ mod tests {
             ("x-two", "b"),
         ]
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .map(|(k, v)| ((*k).into(), (*v).into()))
         .collect();
         let body = Bytes::from_static(b"{\"a\":1}");
         let tag = DeliveryTag {
@@ -510,7 +510,7 @@ mod tests {
             );
             assert_eq!(
                 request.headers,
-                [("x-a".to_owned(), "1".to_owned())],
+                [("x-a".into(), "1".into())],
                 "{method} {uri}"
             );
             assert_eq!(&request.body[..], b"{}");

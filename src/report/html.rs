@@ -814,12 +814,13 @@ fn request(h: &mut String, r: &RequestRecord) {
     body(h, &r.body);
 }
 
-fn headers(h: &mut String, hs: &[(String, String)]) {
+fn headers<K: AsRef<str>, V: AsRef<str>>(h: &mut String, hs: &[(K, V)]) {
     if hs.is_empty() {
         return;
     }
     h.push_str("<table class=\"headers\">");
     for (k, v) in hs {
+        let (k, v) = (k.as_ref(), v.as_ref());
         let _ = write!(
             h,
             "<tr><th>{}</th><td>{}</td></tr>",

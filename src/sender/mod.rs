@@ -869,7 +869,7 @@ mod tests {
     use crate::receiver::Receiver;
     use crate::retry::Backoff;
 
-    type Sent = Vec<(Vec<(String, String)>, bytes::Bytes)>;
+    type Sent = Vec<(Vec<crate::record::Header>, bytes::Bytes)>;
 
     /// Delivers the profile's first event type (data and ids from seed 7) to a receiver
     /// answering 503 three times, owned or borrowed; every attempt's headers and body, and

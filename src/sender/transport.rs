@@ -18,9 +18,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use smol_str::StrExt as _;
 
 use crate::faults::{Dribble, Fault};
-use crate::record::{DeliveryTag, InProcessRequest};
+use crate::record::{DeliveryTag, Header, HeaderText, InProcessRequest};
 
 /// Response bodies are read up to this many bytes; the rest is dropped.
 pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
@@ -32,7 +33,7 @@ pub struct WireRequest<'a> {
     /// Full URL (live) or path (in-process; a full URL's path is used).
     pub url: String,
     /// Headers in order.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [Header],
     /// Raw body.
     pub body: Bytes,
     /// The attempt it belongs to (in-process only; never on the wire).
@@ -201,7 +202,7 @@ struct Template {
     /// regard to case: a profile sends its names spelled the same on every request, and
     /// byte equality is a length check and a `memcmp` where a caseless comparison looks at
     /// every byte twice).
-    names: Vec<String>,
+    names: Vec<HeaderText>,
     map: http::HeaderMap,
 }
 
@@ -235,7 +236,7 @@ impl Parsed {
     /// copied, and the clone, sized to its headers, is not grown by hyper's insert.
     fn header_map(
         &mut self,
-        headers: &[(String, String)],
+        headers: &[Header],
         host: &http::HeaderValue,
         body_len: usize,
     ) -> Result<http::HeaderMap, TransportError> {
@@ -433,11 +434,8 @@ pub(crate) async fn send_in_process(
 /// carry (names lowercase, a repeated name's values together at its first place, then
 /// `accept: */*`, `host` and `content-length` where the caller sent none), made in one
 /// pass. A name or value `http` would refuse is refused alike.
-fn in_process_headers(
-    headers: &[(String, String)],
-    body_len: usize,
-) -> Result<Vec<(String, String)>, TransportError> {
-    let mut out: Vec<(String, String)> = Vec::with_capacity(headers.len() + 3);
+fn in_process_headers(headers: &[Header], body_len: usize) -> Result<Vec<Header>, TransportError> {
+    let mut out: Vec<Header> = Vec::with_capacity(headers.len() + 3);
     // Which of the transport's own headers the caller sent (`accept`, `host`,
     // `content-length`), noted on the way instead of looked up after.
     let mut sent = [false; 3];
@@ -452,9 +450,11 @@ fn in_process_headers(
                 "invalid value for HTTP header `{k}`"
             )));
         }
+        // The name lowercase (see [`lowercase`]); the value always the sender's text,
+        // shared with its record.
+        let name = lowercase(k);
         // A repeated name goes after the name's last value so far (the names in `out` are
         // lowercase already, so plain equality with the lowercase copy finds it).
-        let name = k.to_ascii_lowercase();
         let repeated = out.iter().rposition(|(n, _)| *n == name);
         match repeated {
             Some(i) => out.insert(i + 1, (name, v.clone())),
@@ -469,19 +469,64 @@ fn in_process_headers(
             }
         }
     }
+    // The transport's own headers: names and `accept`'s and `host`'s values borrowed from
+    // the program's text, the length (at most 20 digits) kept inline: no allocation.
     if !sent[0] {
-        out.push(("accept".into(), "*/*".into()));
+        out.push((
+            HeaderText::new_static("accept"),
+            HeaderText::new_static("*/*"),
+        ));
     }
     if !sent[1] {
-        out.push(("host".into(), SIM_HOST.into()));
+        out.push((
+            HeaderText::new_static("host"),
+            HeaderText::new_static(SIM_HOST),
+        ));
     }
     if !sent[2] {
         out.push((
-            "content-length".into(),
-            itoa::Buffer::new().format(body_len).to_owned(),
+            HeaderText::new_static("content-length"),
+            HeaderText::new(itoa::Buffer::new().format(body_len)),
         ));
     }
     Ok(out)
+}
+
+/// The longest text a [`HeaderText`] keeps inline (no allocation).
+const INLINE: usize = 23;
+
+/// How many long names with capitals [`lowercase`] remembers per thread.
+const LOWERED_KEPT: usize = 64;
+
+thread_local! {
+    /// Names too long to be kept inline and written with capitals (`X-PerfectParser-Signature`),
+    /// each with its lowercase text: a profile sends the same names on every attempt, so each
+    /// is lowercased once per thread instead of once per request.
+    static LOWERED: std::cell::RefCell<Vec<(HeaderText, HeaderText)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `name` in lowercase: the name itself (shared, not copied) when it has no capital, as
+/// most profiles write their names; else a lowercase copy, kept inline (no allocation) up
+/// to 23 bytes, and for a longer name the one this thread made for it before.
+fn lowercase(name: &HeaderText) -> HeaderText {
+    if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return name.clone();
+    }
+    if name.len() <= INLINE {
+        return name.to_ascii_lowercase_smolstr();
+    }
+    LOWERED.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if let Some((_, lower)) = kept.iter().find(|(n, _)| n == name) {
+            return lower.clone();
+        }
+        let lower = name.to_ascii_lowercase_smolstr();
+        if kept.len() < LOWERED_KEPT {
+            kept.push((name.clone(), lower.clone()));
+        }
+        lower
+    })
 }
 
 /// Whether `http::HeaderName::from_bytes` takes `name`: 1 to 65,535 bytes, each an RFC 9110
@@ -716,10 +761,7 @@ mod tests {
     use super::*;
 
     /// The list `http` gives for the same headers, built as a request header by header.
-    fn through_a_header_map(
-        headers: &[(String, String)],
-        body_len: usize,
-    ) -> Option<Vec<(String, String)>> {
+    fn through_a_header_map(headers: &[Header], body_len: usize) -> Option<Vec<Header>> {
         let mut b = http::Request::builder();
         for (k, v) in headers {
             b = b.header(k.as_str(), v.as_str());
@@ -734,14 +776,19 @@ mod tests {
         if !has("content-length") {
             b = b.header("content-length", body_len);
         }
-        Some(header_pairs(b.body(()).ok()?.headers()))
+        Some(
+            header_pairs(b.body(()).ok()?.headers())
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// A header list of owned pairs, as a request carries it.
-    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn h(pairs: &[(&str, &str)]) -> Vec<Header> {
         pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect()
     }
 
@@ -812,11 +859,69 @@ mod tests {
     }
 
     #[test]
+    fn the_receivers_header_list_shares_the_senders_long_texts_and_copies_none() {
+        // Arrange: values and a lowercase name too long to be kept inline, and one name
+        // that needs lowercasing.
+        let long_value = "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=";
+        let long_name = "x-a-header-name-longer-than-23-bytes";
+        let sent = h(&[
+            ("Webhook-Signature", long_value),
+            (long_name, "msg_ZMllTx47KEyJ9XWgybMuYrDbL1l"),
+        ]);
+
+        // Act
+        let got = in_process_headers(&sent, 212).unwrap();
+
+        // Assert: the same text, and the long ones the very bytes the sender's list holds.
+        assert_eq!(got, through_a_header_map(&sent, 212).unwrap());
+        assert_eq!(
+            got[0].1.as_ptr(),
+            sent[0].1.as_ptr(),
+            "the signature shared"
+        );
+        assert_eq!(
+            got[1].0.as_ptr(),
+            sent[1].0.as_ptr(),
+            "the lowercase name shared"
+        );
+        assert_eq!(got[1].1.as_ptr(), sent[1].1.as_ptr(), "the id shared");
+        // Every text of the list on the heap is one of the sender's (nothing newly allocated).
+        let senders: Vec<*const u8> = sent
+            .iter()
+            .flat_map(|(k, v)| [k.as_ptr(), v.as_ptr()])
+            .collect();
+        for text in got.iter().flat_map(|(k, v)| [k, v]) {
+            assert!(
+                !text.is_heap_allocated() || senders.contains(&text.as_ptr()),
+                "{text} copied"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_is_lowercased_as_ascii_whatever_its_length_and_however_often() {
+        for name in [
+            "content-type",
+            "Content-Type",
+            "X-PerfectParser-Signature",
+            "x-perfectparser-signature",
+            "X-A-Name-Of-Exactly-23-B",
+            "X-A-Name-Of-Exactly-24-By",
+            "Ünïcode-Ä-name-kept-as-it-is-but-ASCII",
+        ] {
+            for _ in 0..3 {
+                let got = lowercase(&HeaderText::from(name));
+                assert_eq!(got, name.to_ascii_lowercase(), "{name}");
+            }
+        }
+    }
+
+    #[test]
     fn in_process_headers_refuse_what_http_refuses() {
         let mut names: Vec<String> = (0u8..=127).map(|b| format!("x{}", b as char)).collect();
         names.extend(["".into(), "é".into(), "a".repeat(70), "A".repeat(1 << 16)]);
         for name in names {
-            let headers = vec![(name.clone(), "v".to_owned())];
+            let headers: Vec<Header> = vec![(name.as_str().into(), "v".into())];
             let http_takes = http::HeaderName::from_bytes(name.as_bytes()).is_ok();
             assert_eq!(
                 in_process_headers(&headers, 0).is_ok(),
@@ -827,7 +932,7 @@ mod tests {
         let mut values: Vec<String> = (0u8..=127).map(|b| format!("v{}", b as char)).collect();
         values.extend(["é".into(), String::new()]);
         for value in values {
-            let headers = vec![("x-v".to_owned(), value.clone())];
+            let headers: Vec<Header> = vec![("x-v".into(), value.as_str().into())];
             let http_takes = http::HeaderValue::from_str(&value).is_ok();
             assert_eq!(
                 in_process_headers(&headers, 0).is_ok(),
@@ -848,7 +953,7 @@ mod tests {
 
     /// What `http::request::Builder` says of `headers` added one by one (the way plain
     /// requests were built before their header map was made in one go).
-    fn builder_refusal(headers: &[(String, String)]) -> Option<String> {
+    fn builder_refusal(headers: &[Header]) -> Option<String> {
         let mut b = http::Request::builder()
             .method("POST")
             .uri("http://127.0.0.1:9/");
@@ -864,7 +969,7 @@ mod tests {
         let Transport::Http(clients) = Transport::http().unwrap() else {
             unreachable!()
         };
-        let h = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+        let h = |k: &str, v: &str| -> Vec<Header> { vec![(k.into(), v.into())] };
         for headers in [
             h("bad name", "v"),
             h("é", "v"),
@@ -1077,8 +1182,8 @@ mod tests {
         // Arrange
         let mut parsed = Parsed::default();
         let host = http::HeaderValue::from_static("127.0.0.1:8080");
-        let good = vec![("X-Id".to_owned(), "1".to_owned())];
-        let bad = vec![("X-Id".to_owned(), "a\nb".to_owned())];
+        let good: Vec<Header> = vec![("X-Id".into(), "1".into())];
+        let bad: Vec<Header> = vec![("X-Id".into(), "a\nb".into())];
         parsed.header_map(&good, &host, 0).unwrap();
 
         // Act

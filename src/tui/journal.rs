@@ -199,7 +199,7 @@ fn u64_field(v: &Value, key: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("no number field `{key}`"))
 }
 
-fn headers(v: &Value) -> Vec<(String, String)> {
+fn headers<T: for<'a> From<&'a str>>(v: &Value) -> Vec<(T, T)> {
     v.get("headers")
         .and_then(Value::as_array)
         .map(|hs| {
@@ -207,7 +207,7 @@ fn headers(v: &Value) -> Vec<(String, String)> {
                 .filter_map(|h| {
                     let k = h.get(0)?.as_str()?;
                     let v = h.get(1)?.as_str()?;
-                    Some((k.to_owned(), v.to_owned()))
+                    Some((k.into(), v.into()))
                 })
                 .collect()
         })

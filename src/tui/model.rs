@@ -335,9 +335,12 @@ pub(crate) fn request_message(r: &RequestRecord) -> Message {
     }
 }
 
-fn redacted(h: &[(String, String)]) -> Vec<(String, String)> {
+fn redacted<K: AsRef<str>, V: AsRef<str>>(h: &[(K, V)]) -> Vec<(String, String)> {
     h.iter()
-        .map(|(k, v)| (k.clone(), redact(k, v).into_owned()))
+        .map(|(k, v)| {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            (k.to_owned(), redact(k, v).into_owned())
+        })
         .collect()
 }
 

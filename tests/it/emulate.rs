@@ -2330,15 +2330,10 @@ fn schema_problems(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     for g in got {
-        let headers: Vec<(String, String)> = g
+        let headers: Vec<hookrig::record::Header> = g
             .headers
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    v.to_str().unwrap_or_default().to_owned(),
-                )
-            })
+            .map(|(k, v)| (k.as_str().into(), v.to_str().unwrap_or_default().into()))
             .collect();
         let probe = profile("");
         let Some(event) = probe.event_type_of_request(&headers, &g.body) else {

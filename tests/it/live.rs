@@ -248,9 +248,9 @@ async fn the_journal_holds_each_request_with_its_answer_and_signature_verdict_as
             let v = if forged && k == "X-PerfectParser-Signature" {
                 "00".repeat(32)
             } else {
-                v.clone()
+                v.to_string()
             };
-            rb = rb.header(k, v);
+            rb = rb.header(k.as_str(), v);
         }
         statuses.push(
             rb.body(signed.body.clone())

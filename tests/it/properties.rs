@@ -43,14 +43,14 @@ impl Signed {
 
     /// The headers a request carries: the scheme's signature headers, plus the headers its
     /// verifier reads the id and the timestamp from.
-    fn headers(&self) -> Vec<(String, String)> {
+    fn headers(&self) -> Vec<hookrig::record::Header> {
         let scheme = self.scheme();
         let mut h = Vec::new();
         if let Some(n) = &scheme.id_header {
-            h.push((n.clone(), self.id.clone()));
+            h.push((n.as_str().into(), self.id.as_str().into()));
         }
         if let Some(n) = &scheme.timestamp_header {
-            h.push((n.clone(), self.timestamp.to_string()));
+            h.push((n.as_str().into(), self.timestamp.to_string().into()));
         }
         h.extend(
             scheme
@@ -63,7 +63,7 @@ impl Signed {
         h
     }
 
-    fn verify(&self, headers: &[(String, String)], body: &[u8]) -> Verdict {
+    fn verify(&self, headers: &[hookrig::record::Header], body: &[u8]) -> Verdict {
         self.scheme().verify(
             std::slice::from_ref(&self.secret),
             headers,
@@ -73,12 +73,12 @@ impl Signed {
     }
 }
 
-fn set(headers: &mut [(String, String)], name: &str, value: String) {
+fn set(headers: &mut [hookrig::record::Header], name: &str, value: String) {
     let slot = headers
         .iter_mut()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .unwrap_or_else(|| panic!("`{name}` not among the headers"));
-    slot.1 = value;
+    slot.1 = value.into();
 }
 
 /// A secret in the form the scheme reads: `prefix` + base64 or hex, or printable text.

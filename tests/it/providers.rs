@@ -189,13 +189,12 @@ fn github_sends_both_signatures_of_its_documented_example() {
         sig,
         [
             (
-                "X-Hub-Signature-256".to_owned(),
-                "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
-                    .to_owned()
+                "X-Hub-Signature-256".into(),
+                "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".into()
             ),
             (
-                "X-Hub-Signature".to_owned(),
-                "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59".to_owned()
+                "X-Hub-Signature".into(),
+                "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59".into()
             ),
         ]
     );
@@ -204,7 +203,7 @@ fn github_sends_both_signatures_of_its_documented_example() {
 #[test]
 fn github_reads_a_received_event_type_from_its_header() {
     let p = profile::builtin("github").unwrap();
-    let headers = vec![("x-github-event".to_owned(), "push".to_owned())];
+    let headers: Vec<hookrig::record::Header> = vec![("x-github-event".into(), "push".into())];
 
     assert_eq!(
         p.event_type_of_request(&headers, b"{}").as_deref(),

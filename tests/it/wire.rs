@@ -144,10 +144,10 @@ fn header<'a>(req: &'a wiremock::Request, name: &str) -> &'a str {
         .expect("ASCII header value")
 }
 
-fn as_map(pairs: &[(String, String)]) -> BTreeMap<String, String> {
+fn as_map<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> BTreeMap<String, String> {
     pairs
         .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .map(|(k, v)| (k.as_ref().to_ascii_lowercase(), v.as_ref().to_owned()))
         .collect()
 }
 
@@ -750,9 +750,9 @@ async fn plain_requests_on_one_connection_each_put_their_own_head_and_whole_body
             });
         }
     });
-    let headers = vec![
-        ("Content-Type".to_string(), "application/json".to_string()),
-        ("X-Event".to_string(), "e1".to_string()),
+    let headers: Vec<hookrig::record::Header> = vec![
+        ("Content-Type".into(), "application/json".into()),
+        ("X-Event".into(), "e1".into()),
     ];
     let large: Vec<u8> = (0..1_000_003u32).map(|i| b'a' + (i % 26) as u8).collect();
     let bodies = [
@@ -808,7 +808,8 @@ async fn an_https_url_is_spoken_to_in_tls_so_a_plain_http_listener_is_a_connecti
             let _ = socket.shutdown().await;
         }
     });
-    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let headers: Vec<hookrig::record::Header> =
+        vec![("Content-Type".into(), "application/json".into())];
     let req = hookrig::sender::WireRequest {
         url: format!("https://{addr}/hooks"),
         headers: &headers,
@@ -1355,7 +1356,8 @@ async fn read_one_request(socket: &mut tokio::net::TcpStream) -> bool {
 
 /// One plain-HTTP POST through `transport` to `url`; its status or the transport's error.
 async fn post(transport: &Transport, url: &str) -> Result<u16, sender::TransportError> {
-    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let headers: Vec<hookrig::record::Header> =
+        vec![("Content-Type".into(), "application/json".into())];
     let req = hookrig::sender::WireRequest {
         url: url.to_owned(),
         headers: &headers,
