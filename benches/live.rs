@@ -32,7 +32,9 @@
 //!   but waiting for one) and the machine's stolen time; with `LIVE_DETAIL=1` in the
 //!   environment, also every retry more than 0.5 ms late (delivery, attempt, due time) and,
 //!   per late batch (an attempt number), the same figures from a thread sampling them
-//!   every millisecond (see docs/benchmarks.md, "Schedule accuracy, fourth pass");
+//!   every millisecond (see docs/benchmarks.md, "Schedule accuracy, fourth pass"); with
+//!   `LIVE_ONE_THREAD=1`, on one thread (as `hookrig send` runs) instead of a runtime with
+//!   a worker per core (as `hookrig run --live` runs);
 //! - `cargo bench --bench live -- memory N`: N deliveries whose first attempt failed, all
 //!   waiting an hour to retry, on one thread as `hookrig send` runs; prints the process's
 //!   resident memory.
@@ -82,6 +84,10 @@ fn main() {
             let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
             let c = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50);
             many_threads().block_on(clients(url, n, c.max(1)));
+        }
+        // `LIVE_ONE_THREAD=1`: on one thread, as `hookrig send` runs (the receiver with it).
+        Some("accuracy") if std::env::var_os("LIVE_ONE_THREAD").is_some() => {
+            one_thread().block_on(accuracy())
         }
         Some("accuracy") => many_threads().block_on(accuracy()),
         Some("memory") => {
