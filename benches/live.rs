@@ -27,8 +27,14 @@
 //!   reqwest, then through hyper-util's pooled client — to show what each costs;
 //! - `cargo bench --bench live -- accuracy`: 24 deliveries × 11 attempts at time scale 1
 //!   against a live receiver answering 503; prints p50/p99 of each retry's start error
-//!   (actual start − (previous attempt's end + scheduled wait)); with `LIVE_DETAIL=1` in
-//!   the environment, also every retry more than 0.5 ms late (delivery, attempt, due time);
+//!   (actual start − (previous attempt's end + scheduled wait)), and beside them what the
+//!   kernel did with the process's threads during the run (time on a CPU, time runnable
+//!   but waiting for one) and the machine's stolen time; with `LIVE_DETAIL=1` in the
+//!   environment, also every retry more than 0.5 ms late (delivery, attempt, due time) and,
+//!   per late batch (an attempt number), the same figures from a thread sampling them
+//!   every millisecond (see docs/benchmarks.md, "Schedule accuracy, fourth pass"); with
+//!   `LIVE_ONE_THREAD=1`, on one thread (as `hookrig send` runs) instead of a runtime with
+//!   a worker per core (as `hookrig run --live` runs);
 //! - `cargo bench --bench live -- memory N`: N deliveries whose first attempt failed, all
 //!   waiting an hour to retry, on one thread as `hookrig send` runs; prints the process's
 //!   resident memory.
@@ -84,6 +90,10 @@ fn main() {
             let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
             let c = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50);
             many_threads().block_on(clients(url, n, c.max(1)));
+        }
+        // `LIVE_ONE_THREAD=1`: on one thread, as `hookrig send` runs (the receiver with it).
+        Some("accuracy") if std::env::var_os("LIVE_ONE_THREAD").is_some() => {
+            one_thread().block_on(accuracy())
         }
         Some("accuracy") => many_threads().block_on(accuracy()),
         Some("memory") => {
@@ -755,6 +765,12 @@ async fn accuracy() {
         tx,
         format!("http://{}/x", server.addr),
     );
+    // What the kernel did with the process's threads meanwhile: read at the start and the
+    // end (always), and every millisecond by a sampling thread with `LIVE_DETAIL=1`.
+    let detail = std::env::var_os("LIVE_DETAIL").is_some();
+    let start = ctx.start.into_std();
+    let before = Sched::now();
+    let sampler = detail.then(|| Sampler::start(start));
     let mut tasks = tokio::task::JoinSet::new();
     let mut rng = RunRng::new(2);
     for i in 0..24 {
@@ -763,6 +779,8 @@ async fn accuracy() {
         tasks.spawn(async move { sender::deliver(&ctx, &d).await });
     }
     while tasks.join_next().await.is_some() {}
+    let after = Sched::now();
+    let samples = sampler.map(Sampler::stop).unwrap_or_default();
     drop(ctx);
     // Per delivery: when each attempt started and ended, and the wait scheduled after it.
     let mut starts: std::collections::HashMap<(usize, u32), Duration> = Default::default();
@@ -792,6 +810,9 @@ async fn accuracy() {
         }
     }
     let mut errors: Vec<f64> = Vec::new();
+    // Per attempt number (a batch: every delivery runs the same schedule), the late retries:
+    // (due, start, lateness) in ms from the context's start.
+    let mut late: std::collections::BTreeMap<u32, Vec<(f64, f64, f64)>> = Default::default();
     for (&(d, n), &wait) in &waits {
         let (Some(s), Some(l), Some(next)) = (
             starts.get(&(d, n)),
@@ -802,12 +823,17 @@ async fn accuracy() {
         };
         let due = *s + *l + wait;
         let error = next.as_secs_f64() * 1e3 - due.as_secs_f64() * 1e3;
-        if std::env::var_os("LIVE_DETAIL").is_some() && error > 0.5 {
+        if detail && error > 0.5 {
             eprintln!(
                 "late: delivery {d} attempt {} due {:.2} ms, {error:.2} ms late",
                 n + 1,
                 due.as_secs_f64() * 1e3
             );
+            late.entry(n + 1).or_default().push((
+                due.as_secs_f64() * 1e3,
+                next.as_secs_f64() * 1e3,
+                error,
+            ));
         }
         errors.push(error);
     }
@@ -820,7 +846,207 @@ async fn accuracy() {
         pct(0.99),
         errors.last().copied().unwrap_or_default()
     );
+    println!("{}", after.since(&before));
+    if detail {
+        // The monotonic clock's reading at the context's start (std's `Instant` shows it), to
+        // find a batch in a `perf sched record -k CLOCK_MONOTONIC` trace.
+        eprintln!("context start (CLOCK_MONOTONIC): {start:?}");
+        for (n, retries) in &late {
+            let first_due = retries.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
+            let last_start = retries.iter().map(|r| r.1).fold(0.0, f64::max);
+            let worst = retries.iter().map(|r| r.2).fold(0.0, f64::max);
+            eprintln!(
+                "late batch: attempt {n}, {} of 24 retries late, the worst {worst:.2} ms; from the first due ({first_due:.2} ms) to the last start ({last_start:.2} ms): {}",
+                retries.len(),
+                window(&samples, first_due, last_start)
+            );
+        }
+    }
     server.stop().await;
+}
+
+/// The scheduler's figures for the process's threads (`/proc/self/task/*/schedstat`: time on
+/// a CPU, time runnable but waiting for one, in ns) and the machine's stolen time (`steal`
+/// of `/proc/stat`, in USER_HZ ticks of 10 ms: the time the host ran something else while a
+/// virtual CPU of this machine had work).
+#[derive(Clone, Default)]
+struct Sched {
+    /// (thread id, name, ns on a CPU, ns runnable and waiting)
+    threads: Vec<(u32, String, u64, u64)>,
+    steal_ticks: u64,
+}
+
+impl Sched {
+    fn now() -> Sched {
+        let mut threads = Vec::new();
+        for entry in std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                continue;
+            };
+            let dir = entry.path();
+            let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+            let stat = std::fs::read_to_string(dir.join("schedstat")).unwrap_or_default();
+            let mut f = stat
+                .split_whitespace()
+                .map(|x| x.parse::<u64>().unwrap_or(0));
+            let (run, wait) = (f.next().unwrap_or(0), f.next().unwrap_or(0));
+            threads.push((tid, name.trim().to_string(), run, wait));
+        }
+        Sched {
+            threads,
+            steal_ticks: steal_ticks(),
+        }
+    }
+
+    /// What happened between `earlier` and `self`, per thread that ran.
+    fn since(&self, earlier: &Sched) -> String {
+        let mut out = format!(
+            "scheduler during the run: steal {} ms (10 ms ticks)",
+            (self.steal_ticks.saturating_sub(earlier.steal_ticks)) * 10
+        );
+        for (tid, name, run, wait) in &self.threads {
+            let (run0, wait0) = earlier
+                .threads
+                .iter()
+                .find(|t| t.0 == *tid)
+                .map_or((0, 0), |t| (t.2, t.3));
+            if run > &run0 {
+                out += &format!(
+                    "; {name} {tid}: on a CPU {:.2} ms, runnable and waiting {:.2} ms",
+                    (run - run0) as f64 / 1e6,
+                    wait.saturating_sub(wait0) as f64 / 1e6
+                );
+            }
+        }
+        out
+    }
+}
+
+/// The `steal` field of `/proc/stat`'s `cpu` line, all CPUs together.
+fn steal_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(8))
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A thread reading the scheduler's figures for the runtime's threads every millisecond (from
+/// files opened once; the steal every tenth reading, as it counts in 10 ms ticks), and how
+/// late it woke up itself: a thread that sleeps 1 ms and wakes late without having waited
+/// runnable was not woken (the machine, or its host, was elsewhere).
+struct Sampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<Sample>>,
+}
+
+/// One reading: ms since the context's start, ms the sampler woke late, the readings.
+struct Sample {
+    at: f64,
+    woke_late: f64,
+    sched: Sched,
+    /// The sampler's own figures (ns on a CPU, ns runnable and waiting).
+    own: (u64, u64),
+}
+
+/// The first two numbers of a schedstat file, read again from its start.
+fn schedstat(f: &std::fs::File, buf: &mut [u8]) -> (u64, u64) {
+    use std::os::unix::fs::FileExt;
+    let n = f.read_at(buf, 0).unwrap_or(0);
+    let mut it = std::str::from_utf8(&buf[..n])
+        .unwrap_or("")
+        .split_whitespace()
+        .map(|x| x.parse::<u64>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
+}
+
+impl Sampler {
+    fn start(start: Instant) -> Sampler {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        // The threads there are now (the runtime's, and this one's caller).
+        let threads: Vec<(u32, String, std::fs::File)> = Sched::now()
+            .threads
+            .into_iter()
+            .filter_map(|(tid, name, ..)| {
+                let f = std::fs::File::open(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+                Some((tid, name, f))
+            })
+            .collect();
+        let sampling = move || {
+            let own = std::fs::File::open("/proc/thread-self/schedstat").ok();
+            let mut buf = [0u8; 128];
+            let mut samples = Vec::with_capacity(2_000);
+            let mut next = Instant::now();
+            let mut steal = steal_ticks();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = Instant::now();
+                if samples.len() % 10 == 9 {
+                    steal = steal_ticks();
+                }
+                let sched = Sched {
+                    threads: threads
+                        .iter()
+                        .map(|(tid, name, f)| {
+                            let (run, wait) = schedstat(f, &mut buf);
+                            (*tid, name.clone(), run, wait)
+                        })
+                        .collect(),
+                    steal_ticks: steal,
+                };
+                samples.push(Sample {
+                    at: now.saturating_duration_since(start).as_secs_f64() * 1e3,
+                    woke_late: now.saturating_duration_since(next).as_secs_f64() * 1e3,
+                    sched,
+                    own: own.as_ref().map_or((0, 0), |f| schedstat(f, &mut buf)),
+                });
+                next = Instant::now() + Duration::from_millis(1);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            samples
+        };
+        let thread = std::thread::Builder::new()
+            .name("sampler".into())
+            .spawn(sampling)
+            .expect("a sampling thread");
+        Sampler { stop, thread }
+    }
+
+    fn stop(self) -> Vec<Sample> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+/// What the samples say happened from `from` to `to` (ms since the context's start): from
+/// the last sample at or before `from` to the first at or after `to`.
+fn window(samples: &[Sample], from: f64, to: f64) -> String {
+    let Some(a) = samples.iter().rposition(|s| s.at <= from) else {
+        return "no sample".into();
+    };
+    let b = samples[a..]
+        .iter()
+        .position(|s| s.at >= to)
+        .map_or(samples.len() - 1, |i| a + i);
+    let (s0, s1) = (&samples[a], &samples[b]);
+    let woke = samples[a + 1..=b]
+        .iter()
+        .map(|s| s.woke_late)
+        .fold(0.0, f64::max);
+    format!(
+        "sampled {:.2}–{:.2} ms, the sampler woke up to {woke:.2} ms late, itself runnable and waiting {:.2} ms; {}",
+        s0.at,
+        s1.at,
+        s1.own.1.saturating_sub(s0.own.1) as f64 / 1e6,
+        s1.sched
+            .since(&s0.sched)
+            .replace("scheduler during the run: ", "")
+    )
 }
 
 fn rss_mib() -> f64 {

@@ -682,6 +682,10 @@ async fn one_attempt(
     // tokio's clock reaches it (at most [`LIVE_WAIT_MARGIN`]).
     if let Some(Due(at)) = due {
         while Instant::now() < at {
+            // The thread is yielded to the kernel too: another worker of the runtime, holding
+            // retries already due, may be waiting for this CPU (the kernel puts a worker woken
+            // by another on the waker's CPU), and would wait out this whole loop behind it.
+            std::thread::yield_now();
             tokio::task::yield_now().await;
         }
         started = Instant::now();
