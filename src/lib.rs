@@ -88,7 +88,7 @@ pub use cmd::{ExitStatus, execute, execute_process};
 /// attempt's request, answer and header lists at once) and the next scenario allocates as
 /// many again; with the default cache most of a burst went back to the arenas
 /// (`tcache_bin_flush_small`) and came out again, and the tidying walked every size
-/// class every 64 KiB (docs/benchmarks.md, "Eighth round, sim, second branch"). The cost:
+/// class every 64 KiB (docs/benchmarks.md, "Eighth round, sim: jemalloc's thread cache"). The cost:
 /// a thread may keep a few MiB of freed blocks for reuse. `MALLOC_CONF`
 /// (`_RJEM_MALLOC_CONF`) still overrides any of them.
 pub const JEMALLOC_CONF: &std::ffi::CStr =
