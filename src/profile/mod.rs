@@ -23,7 +23,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::clock;
-use crate::record::HeaderText;
+use crate::record::{Header, HeaderText};
 use crate::retry::{AttemptResult, RetryPolicy};
 use crate::rng::RunRng;
 use crate::signing::{Scheme, SecretError, SignInput};
@@ -461,7 +461,7 @@ impl AttemptInfo<'_> {
 #[derive(Debug, Clone)]
 pub struct OutgoingRequest {
     /// Header names and values, in order.
-    pub headers: Vec<crate::record::Header>,
+    pub headers: Vec<Header>,
     /// The raw body.
     pub body: Bytes,
 }
@@ -987,8 +987,8 @@ impl Profile {
         now: Duration,
         url: &str,
         memo: Option<&mut HeaderMemo>,
-    ) -> Result<Vec<crate::record::Header>, ConfigError> {
-        let mut out: Vec<crate::record::Header> = Vec::with_capacity(self.headers.len() + 4);
+    ) -> Result<Vec<Header>, ConfigError> {
+        let mut out: Vec<Header> = Vec::with_capacity(self.headers.len() + 4);
         let mut sig_at = None;
         let mut late = false;
         // The memo only with the fixed flags of this very header list (a profile whose
@@ -1105,7 +1105,7 @@ impl Profile {
 
     /// The endpoint's custom headers: a protected name is dropped, a name already sent
     /// takes the custom value in place, any other is appended.
-    fn merge_custom(&self, out: &mut Vec<crate::record::Header>, endpoint: &Endpoint) {
+    fn merge_custom(&self, out: &mut Vec<Header>, endpoint: &Endpoint) {
         for (name, value) in &endpoint.headers {
             if self
                 .header_rules
@@ -1139,11 +1139,7 @@ impl Profile {
     }
 
     /// The event type a received request names, where the profile says it is.
-    pub fn event_type_of_request(
-        &self,
-        headers: &[crate::record::Header],
-        raw: &[u8],
-    ) -> Option<String> {
+    pub fn event_type_of_request(&self, headers: &[Header], raw: &[u8]) -> Option<String> {
         match &self.envelope.type_from {
             TypeFrom::Header(name) => crate::signing::header(headers, name).map(str::to_owned),
             TypeFrom::Body(ptr) => {
