@@ -136,6 +136,14 @@ fn profile_headers(req: &wiremock::Request) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// [`profile_headers`] as the list [`hookrig::signing::Scheme::verify`] reads.
+fn profile_header_list(req: &wiremock::Request) -> Vec<hookrig::record::Header> {
+    profile_headers(req)
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}
+
 fn header<'a>(req: &'a wiremock::Request, name: &str) -> &'a str {
     req.headers
         .get(name)
@@ -349,7 +357,7 @@ async fn llamacloud_signs_the_body_as_it_arrives() {
     .await;
 
     let req = &server.received_requests().await.expect("recording on")[0];
-    let headers: Vec<(String, String)> = profile_headers(req).into_iter().collect();
+    let headers = profile_header_list(req);
     let signature = header(req, "lc-signature");
     assert_eq!(
         signature,
@@ -461,7 +469,7 @@ async fn a_webhook_id_stays_the_same_across_retries_while_the_signature_is_regen
         }
     }
     for req in &received {
-        let headers: Vec<(String, String)> = profile_headers(req).into_iter().collect();
+        let headers = profile_header_list(req);
         let at: u64 = header(req, "webhook-timestamp").parse().expect("integer");
         assert_eq!(
             profile
@@ -895,7 +903,7 @@ async fn every_profile_re_sends_the_same_body_bytes_and_signs_each_retry_afresh(
             );
         }
         for req in &received {
-            let headers: Vec<(String, String)> = profile_headers(req).into_iter().collect();
+            let headers = profile_header_list(req);
             let at = ts_header
                 .map(|h| Duration::from_secs(header(req, h).parse().expect("integer")))
                 .unwrap_or_else(epoch);
