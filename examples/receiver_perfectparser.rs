@@ -21,7 +21,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use hookrig::clock::{Clock, SystemClock};
-use hookrig::signing::{Scheme, Verdict};
+use hookrig::signing::{Header, Scheme, Verdict};
 
 /// The provider's signing scheme, read from its built-in profile file.
 fn scheme() -> Scheme {
@@ -53,10 +53,10 @@ pub fn app(secret: &str, static_secret: &str) -> Router {
         .with_state(state)
 }
 
-fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+fn pairs(headers: &HeaderMap) -> Vec<Header> {
     headers
         .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .filter_map(|(k, v)| Some((k.as_str().into(), v.to_str().ok()?.into())))
         .collect()
 }
 

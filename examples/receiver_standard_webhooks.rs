@@ -18,7 +18,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use hookrig::clock::{Clock, SystemClock};
-use hookrig::signing::Verdict;
+use hookrig::signing::{Header, Verdict};
 use serde_json::Value;
 
 #[derive(Clone)]
@@ -39,10 +39,10 @@ pub fn app(secret: &str) -> Router {
         .with_state(state)
 }
 
-fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+fn pairs(headers: &HeaderMap) -> Vec<Header> {
     headers
         .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .filter_map(|(k, v)| Some((k.as_str().into(), v.to_str().ok()?.into())))
         .collect()
 }
 

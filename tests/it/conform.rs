@@ -18,7 +18,7 @@ use axum::routing::post;
 use hookrig::ExitStatus;
 use hookrig::clock::{Clock, SystemClock};
 use hookrig::profile::{self, Profile};
-use hookrig::signing::{self, Verdict};
+use hookrig::signing::{self, Header, Verdict};
 use serde_json::Value;
 
 use crate::utils::*;
@@ -350,10 +350,10 @@ fn flawed(profile_name: &str, flaw: Flaw) -> Router {
         .with_state(state)
 }
 
-fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+fn pairs(headers: &HeaderMap) -> Vec<Header> {
     headers
         .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .filter_map(|(k, v)| Some((k.as_str().into(), v.to_str().ok()?.into())))
         .collect()
 }
 
@@ -414,7 +414,7 @@ async fn flawed_webhook(State(r): State<Flawed>, headers: HeaderMap, body: Bytes
             get("webhook-signature").and_then(|s| s.split(' ').next().map(str::to_owned))
     {
         hs.retain(|(k, _)| k != "webhook-signature");
-        hs.push(("webhook-signature".into(), first));
+        hs.push(("webhook-signature".into(), first.into()));
     }
     let verified_body = if flaw == Flaw::Reserialises {
         match serde_json::from_slice::<Value>(&body) {

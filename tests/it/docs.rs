@@ -893,16 +893,22 @@ fn the_rust_snippets_compile_and_pass_in_a_crate_that_depends_on_hookrig_by_path
         .output()
         .expect("cargo runs");
 
+    assert_snippets_pass("Rust", &snippets, &test);
+}
+
+/// Fails unless the runner of the `language` snippets `blocks` succeeded, naming where
+/// they are and showing what it wrote.
+fn assert_snippets_pass(language: &str, blocks: &[Block], out: &std::process::Output) {
     assert!(
-        test.status.success(),
-        "the Rust snippets ({}) fail:\n{}{}",
-        snippets
+        out.status.success(),
+        "the {language} snippets ({}) fail:\n{}{}",
+        blocks
             .iter()
             .map(Block::place)
             .collect::<Vec<_>>()
             .join(", "),
-        String::from_utf8_lossy(&test.stdout),
-        String::from_utf8_lossy(&test.stderr)
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -955,17 +961,7 @@ fn the_python_snippets_pass_under_pytest() {
         .output()
         .expect("pytest runs");
 
-    assert!(
-        out.status.success(),
-        "the Python snippets ({}) fail:\n{}{}",
-        blocks
-            .iter()
-            .map(Block::place)
-            .collect::<Vec<_>>()
-            .join(", "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_snippets_pass("Python", &blocks, &out);
 }
 
 #[test]
@@ -997,17 +993,7 @@ fn the_node_snippets_pass_under_node_test() {
         .output()
         .expect("node runs");
 
-    assert!(
-        out.status.success(),
-        "the Node snippets ({}) fail:\n{}{}",
-        blocks
-            .iter()
-            .map(Block::place)
-            .collect::<Vec<_>>()
-            .join(", "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_snippets_pass("Node", &blocks, &out);
 }
 
 #[test]

@@ -131,7 +131,7 @@ fn check_fixture(f: &Fixture, schema: &jsonschema::Validator, label: &str) {
     let secrets: Vec<String> = f.secret.iter().cloned().collect();
     assert_eq!(
         p.scheme
-            .verify(&secrets, &f.headers, f.body.as_bytes(), f.signed_at()),
+            .verify(&secrets, &f.header_list(), f.body.as_bytes(), f.signed_at()),
         expected,
         "{label}: the scheme verifies at the fixture's timestamp"
     );
@@ -216,7 +216,7 @@ fn a_fixture_is_rejected_when_tampered_with_or_judged_long_after_its_timestamp()
         assert!(
             matches!(
                 p.scheme
-                    .verify(&secrets, &f.headers, &tampered, f.signed_at()),
+                    .verify(&secrets, &f.header_list(), &tampered, f.signed_at()),
                 Verdict::Invalid(_)
             ),
             "{}: a changed body must not verify",
@@ -228,7 +228,7 @@ fn a_fixture_is_rejected_when_tampered_with_or_judged_long_after_its_timestamp()
         };
         assert!(matches!(
             p.scheme
-                .verify(&[wrong], &f.headers, f.body.as_bytes(), f.signed_at()),
+                .verify(&[wrong], &f.header_list(), f.body.as_bytes(), f.signed_at()),
             Verdict::Invalid(_)
         ));
         if let Some(past) = p.scheme.tolerance.and_then(|t| t.past) {
@@ -236,7 +236,7 @@ fn a_fixture_is_rejected_when_tampered_with_or_judged_long_after_its_timestamp()
             assert!(
                 matches!(
                     p.scheme
-                        .verify(&secrets, &f.headers, f.body.as_bytes(), late),
+                        .verify(&secrets, &f.header_list(), f.body.as_bytes(), late),
                     Verdict::Invalid(_)
                 ),
                 "{}: judged 301 s late",

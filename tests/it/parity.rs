@@ -213,6 +213,16 @@ fn a_small_time_scale_does_not_push_the_first_attempt_off_zero() {
     assert_eq!(crate::utils::at_ms(&report, 0)[0], 0, "{}", out.both());
 }
 
+/// The TUI's signature verdict for each attempt of the journal's first delivery.
+fn first_delivery_signatures(journal: &Path) -> Vec<Option<String>> {
+    let model = hookrig::tui::journal::load(journal).unwrap();
+    model.scenarios[0].deliveries[0]
+        .attempts
+        .iter()
+        .map(|a| a.signature.clone())
+        .collect()
+}
+
 #[test]
 fn a_live_journal_carries_real_wall_times_and_its_signatures_verify_in_the_tui() {
     let dir = Scratch::new();
@@ -258,12 +268,7 @@ fn a_live_journal_carries_real_wall_times_and_its_signatures_verify_in_the_tui()
             "wall_ms {w} is not between {before:?} and {after:?}"
         );
     }
-    let model = hookrig::tui::journal::load(&journal).unwrap();
-    let verdicts: Vec<Option<String>> = model.scenarios[0].deliveries[0]
-        .attempts
-        .iter()
-        .map(|a| a.signature.clone())
-        .collect();
+    let verdicts = first_delivery_signatures(&journal);
     assert_eq!(verdicts, [Some("valid".into()), Some("valid".into())]);
 }
 
@@ -277,11 +282,6 @@ fn a_live_journal_signed_with_a_generated_secret_verifies_in_the_tui() {
 
     sim_and_live_agree(&path, &["--journal", journal.to_str().unwrap()]);
 
-    let model = hookrig::tui::journal::load(&journal).unwrap();
-    let verdicts: Vec<Option<String>> = model.scenarios[0].deliveries[0]
-        .attempts
-        .iter()
-        .map(|a| a.signature.clone())
-        .collect();
+    let verdicts = first_delivery_signatures(&journal);
     assert_eq!(verdicts, [Some("valid".into()), Some("valid".into())]);
 }

@@ -268,37 +268,33 @@ async fn upload_status(addr: SocketAddr, request: Vec<u8>) -> u16 {
     status(&String::from_utf8_lossy(&got))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_body_limit_holds_to_the_byte_with_lengths_and_with_chunks() {
-    let limit = 1000;
+/// The statuses a receiver limited to `limit` body bytes answers to uploads of `limit` and
+/// `limit + 1` bytes, first with a length, then chunked.
+async fn statuses_at_and_over(limit: usize) -> Vec<u16> {
     let server = start(Receiver::new(FaultPlan::default()).with_body_limit(limit)).await;
-
     let mut got = Vec::new();
     for chunked in [false, true] {
         for size in [limit, limit + 1] {
             got.push(upload_status(server.addr, upload(size, chunked)).await);
         }
     }
+    server.stop().await;
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_body_limit_holds_to_the_byte_with_lengths_and_with_chunks() {
+    let got = statuses_at_and_over(1000).await;
 
     assert_eq!(got, [200, 413, 200, 413]);
-    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limit_far_above_the_default_is_honoured_too() {
     // Five times the 10 MiB default (the old server refused anything over four times it).
-    let limit = 50 * 1024 * 1024;
-    let server = start(Receiver::new(FaultPlan::default()).with_body_limit(limit)).await;
-
-    let mut got = Vec::new();
-    for chunked in [false, true] {
-        for size in [limit, limit + 1] {
-            got.push(upload_status(server.addr, upload(size, chunked)).await);
-        }
-    }
+    let got = statuses_at_and_over(50 * 1024 * 1024).await;
 
     assert_eq!(got, [200, 413, 200, 413]);
-    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

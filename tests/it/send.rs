@@ -182,7 +182,7 @@ fn send_refuses_bad_urls_and_unknown_event_types_with_exit_2() {
 }
 
 /// The headers and body of each request a wiremock server on /hooks got.
-async fn arrivals(server: &wiremock::MockServer) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+async fn arrivals(server: &wiremock::MockServer) -> Vec<(Vec<hookrig::record::Header>, Vec<u8>)> {
     server
         .received_requests()
         .await
@@ -192,12 +192,7 @@ async fn arrivals(server: &wiremock::MockServer) -> Vec<(Vec<(String, String)>, 
             let headers = r
                 .headers
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        v.to_str().unwrap_or_default().to_owned(),
-                    )
-                })
+                .map(|(k, v)| (k.as_str().into(), v.to_str().unwrap_or_default().into()))
                 .collect();
             (headers, r.body.clone())
         })

@@ -136,6 +136,14 @@ fn profile_headers(req: &wiremock::Request) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// [`profile_headers`] as the list [`hookrig::signing::Scheme::verify`] reads.
+fn profile_header_list(req: &wiremock::Request) -> Vec<hookrig::record::Header> {
+    profile_headers(req)
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}
+
 fn header<'a>(req: &'a wiremock::Request, name: &str) -> &'a str {
     req.headers
         .get(name)
@@ -349,7 +357,7 @@ async fn llamacloud_signs_the_body_as_it_arrives() {
     .await;
 
     let req = &server.received_requests().await.expect("recording on")[0];
-    let headers: Vec<(String, String)> = profile_headers(req).into_iter().collect();
+    let headers = profile_header_list(req);
     let signature = header(req, "lc-signature");
     assert_eq!(
         signature,
@@ -461,7 +469,7 @@ async fn a_webhook_id_stays_the_same_across_retries_while_the_signature_is_regen
         }
     }
     for req in &received {
-        let headers: Vec<(String, String)> = profile_headers(req).into_iter().collect();
+        let headers = profile_header_list(req);
         let at: u64 = header(req, "webhook-timestamp").parse().expect("integer");
         assert_eq!(
             profile
@@ -610,10 +618,37 @@ async fn sim_and_http_receivers_see_the_same_header_names() {
     assert_eq!(sim_names, wire_names);
 }
 
+/// Reads one request from `socket` into `buf`, until its head and its whole
+/// (content-length) body are in: the request as text, or `None` when the connection ends
+/// or fails first.
+async fn read_request(socket: &mut tokio::net::TcpStream, buf: &mut [u8]) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = 0;
+    loop {
+        let n = socket.read(&mut buf[got..]).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        got += n;
+        let text = String::from_utf8_lossy(&buf[..got]).into_owned();
+        let Some(end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let len = text[..end]
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        if got >= end + 4 + len {
+            return Some(text);
+        }
+    }
+}
+
 /// Accepts connections on 127.0.0.1 and hands back the raw bytes of each request's head
 /// and body (one read each, enough for small requests), answering 200.
 async fn raw_capture() -> (String, mpsc::UnboundedReceiver<String>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::unbounded_channel();
@@ -622,31 +657,11 @@ async fn raw_capture() -> (String, mpsc::UnboundedReceiver<String>) {
             let tx = tx.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 16 * 1024];
-                let mut got = 0;
-                // Read until the head and the whole (content-length) body are in.
-                loop {
-                    let Ok(n) = socket.read(&mut buf[got..]).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    got += n;
-                    let text = String::from_utf8_lossy(&buf[..got]).into_owned();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text[..end]
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length: "))
-                            .and_then(|v| v.trim().parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if got >= end + 4 + len {
-                            let _ = tx.send(text);
-                            let _ = socket
-                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                                .await;
-                            got = 0;
-                        }
-                    }
+                while let Some(text) = read_request(&mut socket, &mut buf).await {
+                    let _ = tx.send(text);
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .await;
                 }
             });
         }
@@ -895,7 +910,7 @@ async fn every_profile_re_sends_the_same_body_bytes_and_signs_each_retry_afresh(
             );
         }
         for req in &received {
-            let headers: Vec<(String, String)> = profile_headers(req).into_iter().collect();
+            let headers = profile_header_list(req);
             let at = ts_header
                 .map(|h| Duration::from_secs(header(req, h).parse().expect("integer")))
                 .unwrap_or_else(epoch);
@@ -1001,7 +1016,7 @@ async fn dropping_server(drops: usize) -> (String, Arc<AtomicU64>) {
 /// [`dropping_server`], closing each of the first `drops` connections `delay` of real
 /// time after their request is in.
 async fn dropping_server_after(drops: usize, delay: Duration) -> (String, Arc<AtomicU64>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
     let seen = Arc::new(AtomicU64::new(0));
@@ -1011,27 +1026,7 @@ async fn dropping_server_after(drops: usize, delay: Duration) -> (String, Arc<At
             let count = Arc::clone(&count);
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 64 * 1024];
-                let mut got = 0;
-                loop {
-                    let Ok(n) = socket.read(&mut buf[got..]).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    got += n;
-                    let text = String::from_utf8_lossy(&buf[..got]).into_owned();
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let len = text[..end]
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length: "))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if got < end + 4 + len {
-                        continue;
-                    }
+                while read_request(&mut socket, &mut buf).await.is_some() {
                     let n = count.fetch_add(1, Ordering::SeqCst) as usize;
                     if n < drops {
                         tokio::time::sleep(delay).await;
@@ -1040,7 +1035,6 @@ async fn dropping_server_after(drops: usize, delay: Duration) -> (String, Arc<At
                     let _ = socket
                         .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
                         .await;
-                    got = 0;
                 }
             });
         }
