@@ -354,6 +354,27 @@ impl KeyedMac {
     }
 }
 
+/// How many parts of a signed string [`Scheme::message`] keeps on the stack.
+const FEW_PARTS: usize = 8;
+
+/// A signed string's parts ([`Scheme::message`]).
+enum Parts<'a> {
+    /// The first `.1` of these.
+    Few([&'a [u8]; FEW_PARTS], usize),
+    /// More than [`FEW_PARTS`].
+    Many(Vec<&'a [u8]>),
+}
+
+impl<'a> std::ops::Deref for Parts<'a> {
+    type Target = [&'a [u8]];
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Parts::Few(parts, n) => &parts[..*n],
+            Parts::Many(parts) => parts,
+        }
+    }
+}
+
 /// The longest MAC any [`Algorithm`] gives, in bytes (HMAC-SHA512's).
 pub const MAX_TAG: usize = 64;
 
@@ -647,19 +668,28 @@ impl Scheme {
         self.key.key(secret).map(drop)
     }
 
-    /// The signed string's parts for `input`.
-    fn message<'a>(&'a self, input: &SignInput<'a>, ts: &'a str) -> Vec<&'a [u8]> {
-        self.signed
-            .iter()
-            .map(|p| match p {
+    /// The signed string's parts for `input`: on the stack when there are at most
+    /// [`FEW_PARTS`] (every built-in signs three at most), so that signing or checking a
+    /// request allocates no list of them.
+    fn message<'a>(&'a self, input: &SignInput<'a>, ts: &'a str) -> Parts<'a> {
+        let part = |p: &'a Signed| -> &'a [u8] {
+            match p {
                 Signed::Lit(l) => l.as_bytes(),
                 Signed::Id => input.id.as_bytes(),
                 Signed::Timestamp => ts.as_bytes(),
                 Signed::Body => input.body,
                 Signed::Url => input.url.as_bytes(),
                 Signed::Method => input.method.as_bytes(),
-            })
-            .collect()
+            }
+        };
+        if self.signed.len() > FEW_PARTS {
+            return Parts::Many(self.signed.iter().map(part).collect());
+        }
+        let mut few: [&[u8]; FEW_PARTS] = [&[]; FEW_PARTS];
+        for (slot, p) in few.iter_mut().zip(&self.signed) {
+            *slot = part(p);
+        }
+        Parts::Few(few, self.signed.len())
     }
 
     /// The encoded MAC of `input` under `secret` with `alg`.
@@ -1135,6 +1165,52 @@ mod tests {
             // Assert
             assert_eq!(h[0].1, format!("t={ts},v1={mac}"));
         }
+    }
+
+    #[test]
+    fn a_signed_string_of_more_parts_than_kept_on_the_stack_signs_and_checks_as_the_same_text_in_few()
+     {
+        // Arrange: `{id}` and eleven one-dot literals, against `{id}` and one literal of
+        // eleven dots.
+        let many = Scheme {
+            signed: std::iter::once(Signed::Id)
+                .chain(std::iter::repeat_n(Signed::Lit(".".into()), 11))
+                .chain([Signed::Timestamp, Signed::Body])
+                .collect(),
+            ..standard()
+        };
+        let few = Scheme {
+            signed: vec![
+                Signed::Id,
+                Signed::Lit(".".repeat(11)),
+                Signed::Timestamp,
+                Signed::Body,
+            ],
+            ..standard()
+        };
+        assert!(many.signed.len() > FEW_PARTS && few.signed.len() <= FEW_PARTS);
+        let secrets = [SW_SECRET.to_owned()];
+
+        // Act
+        let signed = many
+            .sign(&secrets, SignInput::post(SW_ID, SW_TS, SW_BODY))
+            .unwrap();
+        let expected = few
+            .sign(&secrets, SignInput::post(SW_ID, SW_TS, SW_BODY))
+            .unwrap();
+        let mut received = signed.clone();
+        received.push(("webhook-id".into(), SW_ID.into()));
+        received.push(("webhook-timestamp".into(), SW_TS.to_string().into()));
+        let verdict = many.verify(
+            &secrets,
+            &received,
+            SW_BODY,
+            Duration::from_secs(SW_TS as u64),
+        );
+
+        // Assert
+        assert_eq!(signed, expected);
+        assert_eq!(verdict, Verdict::Valid);
     }
 
     #[test]
