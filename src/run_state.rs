@@ -371,6 +371,28 @@ impl ScenarioState {
         }
     }
 
+    /// Room made in each delivery's attempt list for as many attempts as `events` start
+    /// in it, before they are applied: each list is allocated once at its size, not grown
+    /// (and its attempts copied) as they arrive. The state the events then make is the
+    /// same; a delivery no event starts an attempt in gets no room.
+    pub fn reserve_attempts(&mut self, events: &[EngineEvent]) {
+        let mut most: Vec<u32> = Vec::new();
+        for e in events {
+            if let EngineEvent::AttemptStarted { delivery, n, .. } = e {
+                if most.len() <= *delivery {
+                    most.resize(*delivery + 1, 0);
+                }
+                most[*delivery] = most[*delivery].max(*n);
+            }
+        }
+        for (d, &n) in most.iter().enumerate() {
+            if n > 0 {
+                let attempts = &mut self.delivery_mut(d).attempts;
+                attempts.reserve_exact((n as usize).saturating_sub(attempts.len()));
+            }
+        }
+    }
+
     fn delivery_mut(&mut self, d: usize) -> &mut DeliveryState {
         if self.deliveries.len() <= d {
             self.deliveries.resize_with(d + 1, Default::default);
@@ -512,5 +534,39 @@ scenarios:
             assert_eq!(format!("{by_ref:?}"), format!("{by_value:?}"));
             assert!(by_ref.deliveries.iter().all(|d| d.outcome.is_some()));
         }
+    }
+
+    #[test]
+    fn room_reserved_for_the_attempts_leaves_the_state_the_events_make_unchanged_and_allocates_each_list_once()
+     {
+        let mut longest = 0;
+        for events in replay_events() {
+            // Arrange
+            let mut plain = ScenarioState::default();
+            let mut reserved = ScenarioState::default();
+
+            // Act
+            reserved.reserve_attempts(&events);
+            let capacities: Vec<usize> = reserved
+                .deliveries
+                .iter()
+                .map(|d| d.attempts.capacity())
+                .collect();
+            for e in &events {
+                plain.apply_ref(e);
+                reserved.apply_ref(e);
+            }
+
+            // Assert: the same state, each attempt list at its final size from the start.
+            assert_eq!(format!("{reserved:?}"), format!("{plain:?}"));
+            let lengths: Vec<usize> = reserved
+                .deliveries
+                .iter()
+                .map(|d| d.attempts.len())
+                .collect();
+            assert_eq!(capacities, lengths);
+            longest = lengths.into_iter().fold(longest, usize::max);
+        }
+        assert!(longest > 1, "a delivery retried");
     }
 }

@@ -329,20 +329,57 @@ impl KeyedMac {
 
     /// The HMAC of the concatenation of `parts` (the same bytes as [`hmac`] under the key).
     pub fn mac(&self, parts: &[&[u8]]) -> Vec<u8> {
-        fn run<M: Mac + Clone>(keyed: &M, parts: &[&[u8]]) -> Vec<u8> {
+        let mut tag = [0u8; MAX_TAG];
+        let len = self.mac_into(parts, &mut tag);
+        tag[..len].to_vec()
+    }
+
+    /// [`KeyedMac::mac`] written into `tag` (no allocation); its length in bytes (20, 32
+    /// or 64).
+    pub fn mac_into(&self, parts: &[&[u8]], tag: &mut [u8; MAX_TAG]) -> usize {
+        fn run<M: Mac + Clone>(keyed: &M, parts: &[&[u8]], tag: &mut [u8; MAX_TAG]) -> usize {
             let mut mac = keyed.clone();
             for p in parts {
                 mac.update(p);
             }
-            mac.finalize().into_bytes().to_vec()
+            let out = mac.finalize().into_bytes();
+            tag[..out.len()].copy_from_slice(&out);
+            out.len()
         }
         match self {
-            KeyedMac::Sha1(m) => run(m, parts),
-            KeyedMac::Sha256(m) => run(m, parts),
-            KeyedMac::Sha512(m) => run(m, parts),
+            KeyedMac::Sha1(m) => run(m, parts, tag),
+            KeyedMac::Sha256(m) => run(m, parts, tag),
+            KeyedMac::Sha512(m) => run(m, parts, tag),
         }
     }
 }
+
+/// How many parts of a signed string [`Scheme::message`] keeps on the stack.
+const FEW_PARTS: usize = 8;
+
+/// A signed string's parts ([`Scheme::message`]).
+enum Parts<'a> {
+    /// The first `.1` of these.
+    Few([&'a [u8]; FEW_PARTS], usize),
+    /// More than [`FEW_PARTS`].
+    Many(Vec<&'a [u8]>),
+}
+
+impl<'a> std::ops::Deref for Parts<'a> {
+    type Target = [&'a [u8]];
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Parts::Few(parts, n) => &parts[..*n],
+            Parts::Many(parts) => parts,
+        }
+    }
+}
+
+/// The longest MAC any [`Algorithm`] gives, in bytes (HMAC-SHA512's).
+pub const MAX_TAG: usize = 64;
+
+/// The longest MAC encoded, in bytes (hex of [`MAX_TAG`] bytes; base64 of them is 88).
+const MAX_ENCODED: usize = 2 * MAX_TAG;
 
 impl KeyedMac {
     /// Constant-time check that `tag` is the MAC of the concatenation of `parts` (what
@@ -382,6 +419,10 @@ struct LastKeys {
 
 thread_local! {
     static LAST_KEYS: RefCell<Option<LastKeys>> = const { RefCell::new(None) };
+    /// A signature header's signatures as [`Scheme::sign_with`] writes them, before they
+    /// are copied into the header's value: the buffer kept for the next request, so that
+    /// a value is one allocation (none when short), not a buffer and a copy of it.
+    static SIGNATURES: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Constant-time check that `tag` is the HMAC of `parts` under `key`.
@@ -465,6 +506,23 @@ impl Encoding {
             Encoding::Hex => lower_hex(mac),
             Encoding::Base64 => B64.encode(mac),
         }
+    }
+
+    /// [`Encoding::encode`] written into `buf` (no allocation): the same text.
+    fn encode_into<'b>(self, mac: &[u8], buf: &'b mut [u8; MAX_ENCODED]) -> &'b str {
+        let len = match self {
+            Encoding::Hex => {
+                let len = 2 * mac.len();
+                // Exactly twice the input, the one size `encode_to_slice` accepts.
+                match hex::encode_to_slice(mac, &mut buf[..len]) {
+                    Ok(()) => len,
+                    Err(_) => 0,
+                }
+            }
+            Encoding::Base64 => B64.encode_slice(mac, &mut buf[..]).unwrap_or(0),
+        };
+        // Hex digits and base64 are ASCII.
+        std::str::from_utf8(&buf[..len]).unwrap_or_default()
     }
 
     /// The MAC bytes of an encoded signature, if it is well formed.
@@ -578,6 +636,18 @@ impl Scheme {
         !self.headers.is_empty()
     }
 
+    /// Whether a request's signature headers read its time: the signed string or a
+    /// signature header's text holds `{timestamp}`. When none does, requests with the same
+    /// id, body, URL, method and secrets carry the same signature headers, whenever they
+    /// are sent (a delivery signs its repeated body once: [`crate::profile::HeaderMemo`]).
+    pub fn reads_time(&self) -> bool {
+        self.signed.contains(&Signed::Timestamp)
+            || self
+                .headers
+                .iter()
+                .any(|h| h.each.contains(&Piece::Timestamp) || h.value.contains(&Piece::Timestamp))
+    }
+
     /// The name of the header that carries the (primary) signature, if the scheme has one.
     pub fn signature_header(&self) -> Option<&str> {
         self.headers.first().map(|h| h.name.as_str())
@@ -598,19 +668,28 @@ impl Scheme {
         self.key.key(secret).map(drop)
     }
 
-    /// The signed string's parts for `input`.
-    fn message<'a>(&'a self, input: &SignInput<'a>, ts: &'a str) -> Vec<&'a [u8]> {
-        self.signed
-            .iter()
-            .map(|p| match p {
+    /// The signed string's parts for `input`: on the stack when there are at most
+    /// [`FEW_PARTS`] (every built-in signs three at most), so that signing or checking a
+    /// request allocates no list of them.
+    fn message<'a>(&'a self, input: &SignInput<'a>, ts: &'a str) -> Parts<'a> {
+        let part = |p: &'a Signed| -> &'a [u8] {
+            match p {
                 Signed::Lit(l) => l.as_bytes(),
                 Signed::Id => input.id.as_bytes(),
                 Signed::Timestamp => ts.as_bytes(),
                 Signed::Body => input.body,
                 Signed::Url => input.url.as_bytes(),
                 Signed::Method => input.method.as_bytes(),
-            })
-            .collect()
+            }
+        };
+        if self.signed.len() > FEW_PARTS {
+            return Parts::Many(self.signed.iter().map(part).collect());
+        }
+        let mut few: [&[u8]; FEW_PARTS] = [&[]; FEW_PARTS];
+        for (slot, p) in few.iter_mut().zip(&self.signed) {
+            *slot = part(p);
+        }
+        Parts::Few(few, self.signed.len())
     }
 
     /// The encoded MAC of `input` under `secret` with `alg`.
@@ -717,21 +796,31 @@ impl Scheme {
             // Each signature rendered straight into the joined list, sized exactly as it goes
             // (one allocation for one secret; exact, as the value is kept in the record), and
             // the list is the value itself when the value template is only the list.
-            let mut signatures = String::new();
-            for (i, mac) in macs.iter().enumerate() {
-                let sig = self.encoding.encode(&mac.mac(&parts));
-                let sep = if i > 0 { join } else { "" };
-                signatures.reserve_exact(sep.len() + rendered_len(&h.each, &sig, ts, input.id, ""));
-                signatures.push_str(sep);
-                render_into(&mut signatures, &h.each, &sig, ts, input.id, "");
-            }
-            let value = match h.value.as_slice() {
-                [Piece::Signatures] => signatures,
-                _ => render(&h.value, "", ts, input.id, &signatures),
-            };
+            // Each MAC and its text made on the stack, not in buffers of their own.
+            let (mut tag, mut text) = ([0u8; MAX_TAG], [0u8; MAX_ENCODED]);
+            let value: HeaderText = SIGNATURES.with_borrow_mut(|signatures| {
+                signatures.clear();
+                for (i, mac) in macs.iter().enumerate() {
+                    let len = mac.mac_into(&parts, &mut tag);
+                    let sig = self.encoding.encode_into(&tag[..len], &mut text);
+                    if i > 0 {
+                        signatures.push_str(join);
+                    }
+                    render_into(signatures, &h.each, sig, ts, input.id, "");
+                }
+                let value = match h.value.as_slice() {
+                    [Piece::Signatures] => HeaderText::new(signatures.as_str()),
+                    _ => render(&h.value, "", ts, input.id, signatures).into(),
+                };
+                // A buffer grown by an unusual request is not kept.
+                if signatures.capacity() > 4096 {
+                    *signatures = String::new();
+                }
+                value
+            });
             // The name (short: kept inline) and the value (shared from here on by the
             // sender's record and the receiver's).
-            out.push((h.name.clone(), value.into()));
+            out.push((h.name.clone(), value));
         }
         Ok(out)
     }
@@ -1074,6 +1163,52 @@ mod tests {
     }
 
     #[test]
+    fn a_signed_string_of_more_parts_than_kept_on_the_stack_signs_and_checks_as_the_same_text_in_few()
+     {
+        // Arrange: `{id}` and eleven one-dot literals, against `{id}` and one literal of
+        // eleven dots.
+        let many = Scheme {
+            signed: std::iter::once(Signed::Id)
+                .chain(std::iter::repeat_n(Signed::Lit(".".into()), 11))
+                .chain([Signed::Timestamp, Signed::Body])
+                .collect(),
+            ..standard()
+        };
+        let few = Scheme {
+            signed: vec![
+                Signed::Id,
+                Signed::Lit(".".repeat(11)),
+                Signed::Timestamp,
+                Signed::Body,
+            ],
+            ..standard()
+        };
+        assert!(many.signed.len() > FEW_PARTS && few.signed.len() <= FEW_PARTS);
+        let secrets = [SW_SECRET.to_owned()];
+
+        // Act
+        let signed = many
+            .sign(&secrets, SignInput::post(SW_ID, SW_TS, SW_BODY))
+            .unwrap();
+        let expected = few
+            .sign(&secrets, SignInput::post(SW_ID, SW_TS, SW_BODY))
+            .unwrap();
+        let mut received = signed.clone();
+        received.push(("webhook-id".into(), SW_ID.into()));
+        received.push(("webhook-timestamp".into(), SW_TS.to_string().into()));
+        let verdict = many.verify(
+            &secrets,
+            &received,
+            SW_BODY,
+            Duration::from_secs(SW_TS as u64),
+        );
+
+        // Assert
+        assert_eq!(signed, expected);
+        assert_eq!(verdict, Verdict::Valid);
+    }
+
+    #[test]
     fn standard_webhooks_signature_matches_the_reference_vector() {
         let h = standard()
             .sign(&[SW_SECRET.into()], SignInput::post(SW_ID, SW_TS, SW_BODY))
@@ -1127,6 +1262,29 @@ mod tests {
             sign_sha256_prefixed("It's a Secret to Everybody", b"Hello, World!"),
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         );
+    }
+
+    #[test]
+    fn a_mac_encoded_on_the_stack_is_the_text_encoding_it_gives_for_every_length_and_encoding() {
+        for alg in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
+            // Arrange
+            let keyed = KeyedMac::new(alg, b"Jefe");
+            let mut tag = [0u8; MAX_TAG];
+            let mut text = [0u8; MAX_ENCODED];
+
+            // Act
+            let len = keyed.mac_into(&[b"what do ya want for nothing?"], &mut tag);
+
+            // Assert
+            assert_eq!(
+                tag[..len],
+                hmac(alg, b"Jefe", &[b"what do ya want for nothing?"])
+            );
+            for enc in [Encoding::Hex, Encoding::Base64] {
+                let on_stack = enc.encode_into(&tag[..len], &mut text).to_owned();
+                assert_eq!(on_stack, enc.encode(&tag[..len]), "{alg:?} {enc:?}");
+            }
+        }
     }
 
     #[test]

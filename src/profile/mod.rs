@@ -471,8 +471,25 @@ pub struct OutgoingRequest {
 /// attempt), kept from the first attempt that made them so that later attempts copy them
 /// instead of evaluating their templates again ([`Profile::build_attempt_memo`]). One per
 /// delivery; empty until its first attempt.
+///
+/// It keeps the delivery's signature headers too when they cannot change between its
+/// attempts: the body repeats ([`Profile::body_repeats`]) and the signature does not read
+/// the time ([`crate::signing::Scheme::reads_time`]), so the id, body, URL, method and
+/// secrets signed are the delivery's own on every attempt (`perfectparser` signs only its
+/// body). They are made on the first attempt and copied after, for as long as the body
+/// signed is the same bytes (its buffer shared with the body the delivery re-sends).
 #[derive(Debug, Clone, Default)]
-pub struct HeaderMemo(Vec<Memo>);
+pub struct HeaderMemo {
+    values: Vec<Memo>,
+    signature: Option<SignatureMemo>,
+}
+
+/// The signature headers of a [`HeaderMemo`] and the body they sign.
+#[derive(Debug, Clone)]
+struct SignatureMemo {
+    body: Bytes,
+    headers: Vec<Header>,
+}
 
 /// One header entry's value in a [`HeaderMemo`].
 #[derive(Debug, Clone)]
@@ -982,7 +999,7 @@ impl Profile {
         &self,
         rt: &Rt<'_>,
         endpoint: &Endpoint,
-        body: &[u8],
+        body: &Bytes,
         ids: &DeliveryIds,
         now: Duration,
         url: &str,
@@ -991,13 +1008,17 @@ impl Profile {
         let mut out: Vec<Header> = Vec::with_capacity(self.headers.len() + 4);
         let mut sig_at = None;
         let mut late = false;
+        let (values, signature) = match memo {
+            Some(m) => (Some(&mut m.values), Some(&mut m.signature)),
+            None => (None, None),
+        };
         // The memo only with the fixed flags of this very header list (a profile whose
         // `headers` were replaced after it was compiled evaluates every header).
-        let mut memo = memo.filter(|_| self.headers_fixed.len() == self.headers.len());
+        let mut memo = values.filter(|_| self.headers_fixed.len() == self.headers.len());
         if let Some(m) = memo.as_deref_mut()
-            && m.0.len() != self.headers.len()
+            && m.len() != self.headers.len()
         {
-            m.0 = vec![Memo::Unknown; self.headers.len()];
+            *m = vec![Memo::Unknown; self.headers.len()];
         }
         for (i, entry) in self.headers.iter().enumerate() {
             match entry {
@@ -1014,7 +1035,7 @@ impl Profile {
                     ..
                 } => {
                     let slot = match memo.as_deref_mut() {
-                        Some(m) if self.headers_fixed[i] => Some(&mut m.0[i]),
+                        Some(m) if self.headers_fixed[i] => Some(&mut m[i]),
                         _ => None,
                     };
                     let text = match slot {
@@ -1053,16 +1074,32 @@ impl Profile {
         if !late {
             self.merge_custom(&mut out, endpoint);
         }
-        let sig = self.scheme.sign(
-            &endpoint.secrets,
-            SignInput {
-                id: &ids.message_id,
-                timestamp: clock::unix_secs(now),
-                body,
-                url,
-                method: "POST",
-            },
-        )?;
+        let sign = || {
+            self.scheme.sign(
+                &endpoint.secrets,
+                SignInput {
+                    id: &ids.message_id,
+                    timestamp: clock::unix_secs(now),
+                    body,
+                    url,
+                    method: "POST",
+                },
+            )
+        };
+        // Signed once per delivery when nothing signed changes between its attempts (see
+        // [`HeaderMemo`]); the body compared, so a different one is signed afresh.
+        let sig = match signature.filter(|_| self.body_repeats && !self.scheme.reads_time()) {
+            Some(Some(kept)) if kept.body == *body => kept.headers.clone(),
+            Some(slot) => {
+                let headers = sign()?;
+                *slot = Some(SignatureMemo {
+                    body: body.clone(),
+                    headers: headers.clone(),
+                });
+                headers
+            }
+            None => sign()?,
+        };
         let at = sig_at.unwrap_or(out.len()).min(out.len());
         for (i, h) in sig.into_iter().enumerate() {
             out.insert(at + i, h);
@@ -1098,9 +1135,21 @@ impl Profile {
         if v.is_absent() {
             return Ok(None);
         }
-        let mut text = String::new();
-        v.write_text(&mut text);
-        Ok(Some(text.into()))
+        // Written into the thread's buffer and copied from it: a short value (a timestamp)
+        // is then kept inline with no allocation, a long one is one allocation.
+        thread_local! {
+            static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        Ok(Some(TEXT.with_borrow_mut(|text| {
+            text.clear();
+            v.write_text(text);
+            let value = HeaderText::new(text.as_str());
+            // A buffer grown by an unusual value is not kept.
+            if text.capacity() > 4096 {
+                *text = String::new();
+            }
+            value
+        })))
     }
 
     /// The endpoint's custom headers: a protected name is dropped, a name already sent

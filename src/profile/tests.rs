@@ -679,6 +679,137 @@ fn a_header_memo_leaves_headers_reading_the_attempt_or_a_per_attempt_id_fresh() 
 }
 
 #[test]
+fn a_scheme_reads_the_time_when_its_signed_string_or_a_signature_header_holds_the_timestamp() {
+    // Standard Webhooks and Extend sign `{timestamp}`; Stripe writes `t={timestamp}` in
+    // its header; PerfectParser signs only the body.
+    for (name, reads) in [
+        ("standard-webhooks", true),
+        ("extend", true),
+        ("stripe", true),
+        ("perfectparser", false),
+    ] {
+        assert_eq!(builtin(name).unwrap().scheme.reads_time(), reads, "{name}");
+    }
+}
+
+/// Attempt `n` of one `perfectparser` delivery at minute `n`, with `memo`, re-sending
+/// `body` when given.
+fn perfectparser_attempt(
+    p: &Profile,
+    memo: &mut HeaderMemo,
+    n: u32,
+    body: Option<Bytes>,
+) -> OutgoingRequest {
+    let endpoint = Endpoint {
+        secrets: vec!["pp_secret".into()],
+        ..Endpoint::default()
+    };
+    let data = json!({"job_id": "j1"});
+    let attempt = AttemptInfo {
+        n,
+        last: None,
+        url: DEFAULT_PATH,
+    };
+    p.build_attempt_memo(
+        &endpoint,
+        "batch.failed",
+        &data,
+        &ids("ev-1"),
+        Some(epoch(0)),
+        epoch(60 * u64::from(n)),
+        attempt,
+        body,
+        Some(memo),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_header_memo_keeps_the_signature_of_a_body_signed_without_the_time_and_only_for_that_body() {
+    // Arrange
+    let p = builtin("perfectparser").unwrap();
+    let mut memo = HeaderMemo::default();
+    let sig = |r: &OutgoingRequest| {
+        crate::signing::header(&r.headers, "X-PerfectParser-Signature").map(str::to_owned)
+    };
+
+    // Act: two attempts of the same body, then one of another body with the same memo.
+    let first = perfectparser_attempt(&p, &mut memo, 1, None);
+    let kept = memo.signature.as_ref().map(|k| k.headers.clone());
+    let second = perfectparser_attempt(&p, &mut memo, 2, None);
+    let other_body = Bytes::from_static(b"{\"event\":\"batch.failed\",\"other\":1}");
+    let other = perfectparser_attempt(&p, &mut memo, 3, Some(other_body.clone()));
+
+    // Assert: kept after the first attempt, sent again for the same body, and a body that
+    // differs signed afresh (as the scheme signs it, not as the memo had it).
+    assert!(sig(&first).is_some());
+    assert_eq!(
+        kept.as_deref(),
+        Some(&first.headers[first.headers.len() - 1..])
+    );
+    assert_eq!(first.headers, second.headers);
+    assert_ne!(sig(&other), sig(&first));
+    let fresh = p
+        .scheme
+        .sign(
+            &["pp_secret".to_owned()],
+            crate::signing::SignInput {
+                id: "ev-1",
+                timestamp: 0,
+                body: &other_body,
+                url: DEFAULT_PATH,
+                method: "POST",
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        sig(&other).as_deref(),
+        crate::signing::header(&fresh, "X-PerfectParser-Signature")
+    );
+}
+
+#[test]
+fn a_header_memo_keeps_no_signature_that_reads_the_time() {
+    // Arrange
+    let p = builtin("standard-webhooks").unwrap();
+    let mut memo = HeaderMemo::default();
+    let endpoint = Endpoint {
+        secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+        ..Endpoint::default()
+    };
+    let data = json!({"id": "u1"});
+
+    // Act: two attempts a minute apart with one memo.
+    let mut attempt = |n: u32| {
+        p.build_attempt_memo(
+            &endpoint,
+            "user.created",
+            &data,
+            &ids("msg_1"),
+            Some(epoch(0)),
+            epoch(60 * u64::from(n)),
+            AttemptInfo {
+                n,
+                last: None,
+                url: DEFAULT_PATH,
+            },
+            None,
+            Some(&mut memo),
+        )
+        .unwrap()
+    };
+    let (first, second) = (attempt(1), attempt(2));
+
+    // Assert: each signed afresh (its signature moves with its timestamp), none kept.
+    let sig = |r: &OutgoingRequest| {
+        crate::signing::header(&r.headers, "webhook-signature").map(str::to_owned)
+    };
+    assert!(sig(&first).is_some());
+    assert_ne!(sig(&first), sig(&second));
+    assert!(memo.signature.is_none());
+}
+
+#[test]
 fn a_header_whose_value_is_a_plain_string_is_that_string_as_evaluating_it_gives() {
     let mut literal = 0;
     for p in builtins() {

@@ -175,6 +175,7 @@ fn replay(rt: &tokio::runtime::Runtime, i: usize, s: &Scenario, opts: &RunOption
     let s = prepared.as_ref().unwrap_or(s);
     let mut events = rt.block_on(sim_prepared(i, s, opts));
     let mut state = crate::run_state::ScenarioState::default();
+    state.reserve_attempts(&events);
     // Reduced by reference: the events are handed to the run's observer after.
     for e in &events {
         state.apply_ref(e);
