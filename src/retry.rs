@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::record::Header;
+
 /// The longest a `Retry-After` answer can push a wait (24 h).
 pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(24 * 3600);
 
@@ -275,7 +277,7 @@ impl RetryPolicy {
 
     /// [`RetryPolicy::classify`] with the answer's headers: a failed answer carrying the
     /// profile's stop header stops the retries.
-    pub fn classify_answer(&self, result: AttemptResult, headers: &[(String, String)]) -> Verdict {
+    pub fn classify_answer(&self, result: AttemptResult, headers: &[Header]) -> Verdict {
         let verdict = self.classify(result);
         if verdict == Verdict::Retry
             && let Some((name, value)) = &self.stop_header
@@ -482,7 +484,7 @@ mod tests {
     fn a_stop_header_on_a_failed_answer_stops_the_retries() {
         let mut p = exp(1, 1, 4);
         p.stop_header = Some(("X-Slack-No-Retry".into(), "1".into()));
-        let with = vec![("x-slack-no-retry".to_owned(), "1".to_owned())];
+        let with: Vec<Header> = vec![("x-slack-no-retry".into(), "1".into())];
         assert_eq!(
             p.classify_answer(AttemptResult::Status(503), &with),
             Verdict::Stop
