@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use crate::record::Header;
-
 /// The longest a `Retry-After` answer can push a wait (24 h).
 pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(24 * 3600);
 
@@ -275,15 +273,20 @@ impl RetryPolicy {
         }
     }
 
-    /// [`RetryPolicy::classify`] with the answer's headers: a failed answer carrying the
-    /// profile's stop header stops the retries.
-    pub fn classify_answer(&self, result: AttemptResult, headers: &[Header]) -> Verdict {
+    /// [`RetryPolicy::classify`] with the answer's headers (any pairs of texts: the
+    /// recorded answer's `Header`s, a module of its own being a leaf): a failed answer
+    /// carrying the profile's stop header stops the retries.
+    pub fn classify_answer<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        result: AttemptResult,
+        headers: &[(K, V)],
+    ) -> Verdict {
         let verdict = self.classify(result);
         if verdict == Verdict::Retry
             && let Some((name, value)) = &self.stop_header
             && headers
                 .iter()
-                .any(|(k, v)| k.eq_ignore_ascii_case(name) && v.trim() == value)
+                .any(|(k, v)| k.as_ref().eq_ignore_ascii_case(name) && v.as_ref().trim() == value)
         {
             return Verdict::Stop;
         }
@@ -484,13 +487,13 @@ mod tests {
     fn a_stop_header_on_a_failed_answer_stops_the_retries() {
         let mut p = exp(1, 1, 4);
         p.stop_header = Some(("X-Slack-No-Retry".into(), "1".into()));
-        let with: Vec<Header> = vec![("x-slack-no-retry".into(), "1".into())];
+        let with = vec![("x-slack-no-retry".to_owned(), "1".to_owned())];
         assert_eq!(
             p.classify_answer(AttemptResult::Status(503), &with),
             Verdict::Stop
         );
         assert_eq!(
-            p.classify_answer(AttemptResult::Status(503), &[]),
+            p.classify_answer(AttemptResult::Status(503), &[] as &[(String, String)]),
             Verdict::Retry
         );
         assert_eq!(
