@@ -7,24 +7,25 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-/// A request header's name or value as hookrig records it: a string that is cheap to copy
-/// and to share (`smol_str`: up to 23 bytes kept inline, a `'static` text borrowed, a longer
-/// one behind a shared pointer), read as a `&str` (it derefs to one, compares with `&str`
-/// and `String`, and displays and serialises as its text). The sender's record, the
-/// receiver's record of the same request and a delivery's remembered values then share their
-/// text instead of copying it per attempt.
+/// A header's name or value as hookrig records it (a request's or an answer's), and the
+/// other short texts a record carries per attempt (a method, a path or URL, an event type):
+/// a string that is cheap to copy and to share (`smol_str`: up to 23 bytes kept inline, a
+/// `'static` text borrowed, a longer one behind a shared pointer), read as a `&str` (it
+/// derefs to one, compares with `&str` and `String`, and displays and serialises as its
+/// text). The sender's record, the receiver's record of the same request and a delivery's
+/// remembered values then share their text instead of copying it per attempt.
 pub type HeaderText = smol_str::SmolStr;
 
-/// One request header: its name and its value.
+/// One header (of a request or an answer): its name and its value.
 pub type Header = (HeaderText, HeaderText);
 
 /// A request as it was sent or received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
     /// HTTP method.
-    pub method: String,
+    pub method: HeaderText,
     /// Path (sim) or URL (live, as sent).
-    pub path: String,
+    pub path: HeaderText,
     /// Headers in order (names lowercase when received).
     pub headers: Vec<Header>,
     /// Raw body.
@@ -36,8 +37,8 @@ pub struct RequestRecord {
 pub struct ResponseRecord {
     /// Status code.
     pub status: u16,
-    /// Headers.
-    pub headers: Vec<(String, String)>,
+    /// Headers (names lowercase), in the order the answer gave them.
+    pub headers: Vec<Header>,
     /// Body (at most 64 KiB kept).
     pub body: Bytes,
 }
@@ -49,7 +50,7 @@ pub struct DeliveryTag {
     /// The delivery's index in its scenario.
     pub delivery: usize,
     /// The delivery's event type (for `when:` steps).
-    pub event_type: String,
+    pub event_type: HeaderText,
     /// 1-based attempt number; 0 when unknown (a live run's port: the latest attempt).
     pub attempt: u32,
     /// 0 for the attempt's first request, 1… for redirect hops.

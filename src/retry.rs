@@ -273,15 +273,20 @@ impl RetryPolicy {
         }
     }
 
-    /// [`RetryPolicy::classify`] with the answer's headers: a failed answer carrying the
-    /// profile's stop header stops the retries.
-    pub fn classify_answer(&self, result: AttemptResult, headers: &[(String, String)]) -> Verdict {
+    /// [`RetryPolicy::classify`] with the answer's headers (any pairs of texts: the
+    /// recorded answer's `Header`s, a module of its own being a leaf): a failed answer
+    /// carrying the profile's stop header stops the retries.
+    pub fn classify_answer<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        result: AttemptResult,
+        headers: &[(K, V)],
+    ) -> Verdict {
         let verdict = self.classify(result);
         if verdict == Verdict::Retry
             && let Some((name, value)) = &self.stop_header
             && headers
                 .iter()
-                .any(|(k, v)| k.eq_ignore_ascii_case(name) && v.trim() == value)
+                .any(|(k, v)| k.as_ref().eq_ignore_ascii_case(name) && v.as_ref().trim() == value)
         {
             return Verdict::Stop;
         }
@@ -488,7 +493,7 @@ mod tests {
             Verdict::Stop
         );
         assert_eq!(
-            p.classify_answer(AttemptResult::Status(503), &[]),
+            p.classify_answer(AttemptResult::Status(503), &[] as &[(String, String)]),
             Verdict::Retry
         );
         assert_eq!(

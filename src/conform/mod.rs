@@ -123,7 +123,7 @@ pub struct Answer {
     /// Status code.
     pub status: u16,
     /// Headers.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<crate::record::Header>,
     /// Body (at most the transport's limit).
     pub body: Bytes,
 }
@@ -341,12 +341,12 @@ impl<'a> Ctx<'a> {
                 .unwrap_or_else(|| "no HTTP client".into())),
             Some(t) => {
                 let wire = WireRequest {
-                    url: self.opts.url.clone(),
+                    url: self.opts.url.as_str().into(),
                     headers: &req.headers,
                     body: req.body.clone(),
                     tag: DeliveryTag {
                         delivery: 0,
-                        event_type: String::new(),
+                        event_type: Default::default(),
                         attempt: 1,
                         hop: 0,
                     },

@@ -320,7 +320,7 @@ fn seen(cx: &checks::Cx, plan: &crate::faults::FaultPlan, st: &ScenarioState) ->
             Seen {
                 n: a.n,
                 at_ms: a.at().saturating_sub(first).as_millis() as u64,
-                path: req.map(|r| r.path.clone()).unwrap_or_default(),
+                path: req.map(|r| r.path.to_string()).unwrap_or_default(),
                 id: req.and_then(|r| cx.id_of(r)),
                 timestamp: req.and_then(|r| cx.timestamp_of(r)),
                 answer: plan.action_for(None, a.n as usize - 1).answer().label(),

@@ -280,11 +280,11 @@ async fn drive(
                 types.resize_with(tag.delivery + 1, String::new);
             }
             if answers[tag.delivery].is_empty() {
-                types[tag.delivery].clone_from(&tag.event_type);
+                types[tag.delivery].replace_range(.., &tag.event_type);
                 let _ = emit.send(EngineEvent::DeliveryCreated {
                     scenario: index,
                     delivery: tag.delivery,
-                    event_type: tag.event_type.clone(),
+                    event_type: tag.event_type.to_string(),
                 });
             }
             answers[tag.delivery].push(*answer);

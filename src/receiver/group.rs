@@ -80,7 +80,7 @@ impl Grouping {
         }
         DeliveryTag {
             delivery,
-            event_type,
+            event_type: event_type.into(),
             attempt: n,
             hop: 0,
         }

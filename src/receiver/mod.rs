@@ -213,7 +213,9 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
                 .collect::<Vec<_>>(),
         ),
     };
-    let path = parts.uri.path().to_owned();
+    // The path and method as texts kept inline (a path up to 23 bytes, a method: no
+    // allocation), where they were two strings per request.
+    let path = HeaderText::new(parts.uri.path());
     let (body, size, refused) = match read_body(body, rx.body_limit).await {
         Ok(b) => {
             let size = b.len() as u64;
@@ -224,7 +226,12 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         Err(e @ BodyError::TooLarge(size)) => (Bytes::new(), size, Some(e)),
         Err(e @ BodyError::Malformed(size)) => (Bytes::new(), size, Some(e)),
     };
-    let method = parts.method.as_str().to_owned();
+    // A POST's method (a webhook's) the program's own text, another copied inline.
+    let method = if parts.method == axum::http::Method::POST {
+        HeaderText::new_static("POST")
+    } else {
+        HeaderText::new(parts.method.as_str())
+    };
     if tag.is_none()
         && let Some(g) = &rx.grouping
     {
@@ -247,13 +254,14 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     } else {
         let key = tag
             .as_ref()
-            .map_or_else(|| path.clone(), |t| t.delivery.to_string());
-        let event_type = match &tag {
-            Some(t) if !t.event_type.is_empty() => Some(t.event_type.clone()),
+            .map_or_else(|| path.to_string(), |t| t.delivery.to_string());
+        let event_type: Option<Cow<'_, str>> = match &tag {
+            Some(t) if !t.event_type.is_empty() => Some(Cow::Borrowed(&t.event_type)),
             _ => rx
                 .profile
                 .as_ref()
-                .and_then(|p| p.event_type_of_request(&headers, &body)),
+                .and_then(|p| p.event_type_of_request(&headers, &body))
+                .map(Cow::Owned),
         };
         Some(Cow::Owned(rx.next_action(
             &method,
@@ -415,6 +423,68 @@ mod tests {
             (request.method.as_str(), request.path.as_str()),
             ("POST", "/hooks")
         );
+    }
+
+    #[tokio::test]
+    async fn a_requests_method_and_short_path_and_its_answers_short_headers_are_kept_without_an_allocation_and_a_long_path_whole()
+     {
+        // Arrange: a receiver answering 503 with a `Retry-After`; one request to a short
+        // path, one to a path longer than 23 bytes.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let plan = FaultPlan::new(vec![Step {
+            when_event: None,
+            action: Action::Respond {
+                status: 503,
+                body: String::new(),
+                headers: vec![("Retry-After".into(), "120".into())],
+                after: std::time::Duration::ZERO,
+                dribble: None,
+            },
+        }]);
+        let transport = Transport::InProcess(Receiver::new(plan).with_events(0, tx).into_app());
+        let long_path = "/hooks/a-path-longer-than-23-bytes";
+        for path in ["/webhook", long_path] {
+            let tag = DeliveryTag {
+                delivery: 0,
+                event_type: "invoice.payment_failed".into(),
+                attempt: 1,
+                hop: 0,
+            };
+
+            // Act
+            let answer = transport
+                .send(WireRequest {
+                    url: path.into(),
+                    headers: &[],
+                    body: Bytes::new(),
+                    tag,
+                })
+                .await
+                .unwrap();
+
+            // Assert
+            let Some(EngineEvent::RequestReceived { request, .. }) = rx.recv().await else {
+                panic!("no request event");
+            };
+            assert_eq!(
+                (request.method.as_str(), request.path.as_str()),
+                ("POST", path)
+            );
+            assert!(!request.method.is_heap_allocated());
+            assert_eq!(request.path.is_heap_allocated(), path.len() > 23);
+            let got: Vec<(&str, &str)> = answer
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(got, [("retry-after", "120"), ("content-length", "0")]);
+            assert!(
+                answer
+                    .headers
+                    .iter()
+                    .all(|(k, v)| !k.is_heap_allocated() && !v.is_heap_allocated())
+            );
+        }
     }
 
     #[tokio::test]

@@ -350,7 +350,7 @@ async fn live_scenario(
                 // One port per delivery: the port tells the receiver whose request it is.
                 let tag = DeliveryTag {
                     delivery: i,
-                    event_type: ev.event_type.clone(),
+                    event_type: ev.event_type.as_str().into(),
                     attempt: 0,
                     hop: 0,
                 };
@@ -387,7 +387,7 @@ async fn live_scenario(
             event_type: ev.event_type.clone(),
         });
         let mut ctx = ctx.clone();
-        ctx.url = urls[i].clone();
+        ctx.url = urls[i].as_str().into();
         let at = ctx.real(ev.at);
         tasks.spawn(async move {
             tokio::time::sleep_until(ctx.start + at).await;

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use crate::clock::SharedClock;
 use crate::events::{EngineEvent, Outcome};
 use crate::profile::{AttemptInfo, DeliveryIds, Endpoint, HeaderMemo, Profile};
-use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
+use crate::record::{DeliveryTag, Header, HeaderText, RequestRecord, ResponseRecord};
 use crate::retry::{AttemptResult, Verdict};
 use crate::rng::RunRng;
 pub use transport::{Transport, TransportError, WireRequest, WireResponse};
@@ -44,8 +44,9 @@ pub struct SenderCtx {
     pub events: UnboundedSender<EngineEvent>,
     /// Set by a 410 under a profile that disables endpoints.
     pub disabled: Arc<AtomicBool>,
-    /// The target URL (a path in sim mode).
-    pub url: String,
+    /// The target URL (a path in sim mode): each attempt's request and record share this
+    /// text (a path is kept inline, a longer URL behind a shared pointer).
+    pub url: HeaderText,
     /// The scenario index events are reported under.
     pub scenario: usize,
     /// When the scenario started (offsets are measured from it).
@@ -83,7 +84,7 @@ impl SenderCtx {
         transport: Transport,
         clock: SharedClock,
         events: UnboundedSender<EngineEvent>,
-        url: impl Into<String>,
+        url: impl Into<HeaderText>,
     ) -> Self {
         SenderCtx {
             profile,
@@ -759,17 +760,22 @@ async fn attempt(
             .resend_quick_connection_error
             .is_some()
             .then(Instant::now);
-        let url = redirected.as_deref().unwrap_or(&ctx.url);
+        // The context's URL shared (a redirect's target made into a text once per hop).
+        let url = match &redirected {
+            Some(r) => HeaderText::from(r.as_str()),
+            None => ctx.url.clone(),
+        };
         let req = WireRequest {
-            url: url.to_owned(),
+            url: url.clone(),
             headers: &request.headers,
             body: request.body.clone(),
             tag: DeliveryTag {
                 delivery: index,
                 // Read by the in-process receiver only: over HTTP the tag goes nowhere.
                 event_type: match ctx.transport {
-                    Transport::InProcess(_) => event_type.to_owned(),
-                    Transport::Http(_) => String::new(),
+                    // Kept inline (no allocation) up to 23 bytes, as most event types are.
+                    Transport::InProcess(_) => HeaderText::new(event_type),
+                    Transport::Http(_) => HeaderText::default(),
                 },
                 attempt: n,
                 hop,
@@ -814,7 +820,7 @@ async fn attempt(
                 if hop >= u32::from(policy.max_redirects) {
                     return (AttemptResult::TooManyRedirects, Some(response), hop + 1);
                 }
-                redirected = Some(resolve(url, &loc));
+                redirected = Some(resolve(&url, &loc));
                 hop += 1;
             }
             _ => {
@@ -840,7 +846,7 @@ fn resolve(base: &str, location: &str) -> String {
 
 /// `Retry-After` as a duration: seconds (a fraction rounded up, as svix-server reads it)
 /// or an HTTP date relative to `now`.
-pub fn retry_after(headers: &[(String, String)], now: Duration) -> Option<Duration> {
+pub fn retry_after(headers: &[Header], now: Duration) -> Option<Duration> {
     let v = crate::signing::header(headers, "retry-after")?.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -1142,5 +1148,73 @@ mod tests {
                 .headers_read_data()
         );
         assert!(llamacloud_with_a_data_header().headers_read_data());
+    }
+
+    /// A sender that keeps what each request it is given says of its texts: the address of
+    /// its URL's text, whether its tag's event type is on the heap, and the URL.
+    struct Recorded(std::sync::Mutex<Vec<(usize, bool, String)>>);
+
+    impl Sends for Recorded {
+        fn send<'a>(
+            &'a self,
+            _ctx: &'a SenderCtx,
+            req: WireRequest<'a>,
+        ) -> impl Future<Output = Result<WireResponse, TransportError>> + Send + 'a {
+            self.0.lock().unwrap().push((
+                req.url.as_ptr().addr(),
+                req.tag.event_type.is_heap_allocated(),
+                req.url.to_string(),
+            ));
+            std::future::ready(Ok(WireResponse {
+                status: 503,
+                headers: Vec::new(),
+                body: bytes::Bytes::new(),
+            }))
+        }
+    }
+
+    #[tokio::test]
+    async fn every_attempts_request_shares_the_contexts_long_url_and_keeps_a_short_event_type_inline()
+     {
+        // Arrange: a context whose URL is too long to be kept inline.
+        let url = "http://127.0.0.1:8080/hooks/a-long-webhook-path";
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let ctx = SenderCtx::new(
+            Arc::new(crate::profile::builtin("standard-webhooks").unwrap()),
+            Arc::new(Endpoint::default()),
+            Transport::InProcess(Receiver::new(FaultPlan::new(Vec::new())).into_app()),
+            Arc::new(FixedClock(Duration::from_secs(SIM_EPOCH_UNIX as u64))),
+            tx,
+            url,
+        );
+        let request = RequestRecord {
+            method: "POST".into(),
+            path: ctx.url.clone(),
+            headers: Vec::new(),
+            body: bytes::Bytes::new(),
+        };
+        let via = Recorded(Default::default());
+
+        // Act: three attempts, of a short event type and of one over 23 bytes.
+        for (n, event_type) in [
+            (1, "user.created"),
+            (2, "user.created"),
+            (3, "a.long.event_type.name.x"),
+        ] {
+            let (result, _, _) =
+                attempt(&ctx, &via, 0, event_type, n, &request, Instant::now()).await;
+            assert_eq!(result, AttemptResult::Status(503));
+        }
+
+        // Assert: each request's URL is the context's very text; the event type's text is
+        // copied inline when short.
+        let seen = via.0.into_inner().unwrap();
+        assert_eq!(seen.len(), 3);
+        for (at, _, sent) in &seen {
+            assert_eq!(sent, url);
+            assert_eq!(*at, ctx.url.as_ptr().addr(), "the URL copied");
+        }
+        let on_heap: Vec<bool> = seen.iter().map(|(_, heap, _)| *heap).collect();
+        assert_eq!(on_heap, [false, false, true]);
     }
 }

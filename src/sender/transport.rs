@@ -30,8 +30,10 @@ pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
 /// may send them several times, once per redirect hop).
 #[derive(Debug, Clone)]
 pub struct WireRequest<'a> {
-    /// Full URL (live) or path (in-process; a full URL's path is used).
-    pub url: String,
+    /// Full URL (live) or path (in-process; a full URL's path is used): the context's own
+    /// text, shared (a clone is a copy of 24 bytes or a reference count, not a new string
+    /// per attempt).
+    pub url: HeaderText,
     /// Headers in order.
     pub headers: &'a [Header],
     /// Raw body.
@@ -46,7 +48,7 @@ pub struct WireResponse {
     /// Status code.
     pub status: u16,
     /// Headers (lowercase names).
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header>,
     /// Body, at most [`RESPONSE_BODY_LIMIT`] bytes.
     pub body: Bytes,
 }
@@ -439,12 +441,21 @@ fn in_process_headers(headers: &[Header], body_len: usize) -> Result<Vec<Header>
     // Which of the transport's own headers the caller sent (`accept`, `host`,
     // `content-length`), noted on the way instead of looked up after.
     let mut sent = [false; 3];
+    // The names of `out`, in its order, as the caller spelled them (for up to
+    // `SPELLED` headers, as a profile sends): a repeated name is found among these by
+    // its length, then without regard to case (two valid names are the same in lowercase
+    // exactly when they are the same without regard to ASCII case), not by comparing the
+    // list's texts, each of which reads its form first.
+    const SPELLED: usize = 16;
+    let mut spelled: [&str; SPELLED] = [""; SPELLED];
+    let few = headers.len() <= SPELLED;
     for (k, v) in headers {
-        if !valid_header_name(k) {
+        let key = k.as_str();
+        let Some(capitals) = name_capitals(key) else {
             return Err(TransportError::Request(format!(
                 "invalid HTTP header name `{k}`"
             )));
-        }
+        };
         if !valid_header_value(v) {
             return Err(TransportError::Request(format!(
                 "invalid value for HTTP header `{k}`"
@@ -452,18 +463,36 @@ fn in_process_headers(headers: &[Header], body_len: usize) -> Result<Vec<Header>
         }
         // The name lowercase (see [`lowercase`]); the value always the sender's text,
         // shared with its record.
-        let name = lowercase(k);
-        // A repeated name goes after the name's last value so far (the names in `out` are
-        // lowercase already, so plain equality with the lowercase copy finds it).
-        let repeated = out.iter().rposition(|(n, _)| *n == name);
+        let name = if capitals { lowercase(k) } else { k.clone() };
+        // A repeated name goes after the name's last value so far.
+        let repeated = if few {
+            spelled[..out.len()]
+                .iter()
+                .rposition(|s| s.len() == key.len() && s.eq_ignore_ascii_case(key))
+        } else {
+            out.iter().rposition(|(n, _)| *n == name)
+        };
         match repeated {
-            Some(i) => out.insert(i + 1, (name, v.clone())),
+            Some(i) => {
+                out.insert(i + 1, (name, v.clone()));
+                if few {
+                    spelled.copy_within(i + 1..out.len() - 1, i + 2);
+                    spelled[i + 1] = key;
+                }
+            }
             None => {
-                if let Some(t) = ["accept", "host", "content-length"]
-                    .iter()
-                    .position(|t| *t == name)
-                {
+                // One of the transport's own names? Told by its length first.
+                let own = match key.len() {
+                    6 => key.eq_ignore_ascii_case("accept").then_some(0),
+                    4 => key.eq_ignore_ascii_case("host").then_some(1),
+                    14 => key.eq_ignore_ascii_case("content-length").then_some(2),
+                    _ => None,
+                };
+                if let Some(t) = own {
                     sent[t] = true;
+                }
+                if few {
+                    spelled[out.len()] = key;
                 }
                 out.push((name, v.clone()));
             }
@@ -506,19 +535,19 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// `name` in lowercase: the name itself (shared, not copied) when it has no capital, as
-/// most profiles write their names; else a lowercase copy, kept inline (no allocation) up
-/// to 23 bytes, and for a longer name the one this thread made for it before.
+/// `name` (a name with capitals, see [`name_capitals`]) in lowercase: a copy kept inline
+/// (no allocation) up to 23 bytes, and for a longer name the one this thread made for it
+/// before (found by its text's address first: a profile's long name is one shared text).
 fn lowercase(name: &HeaderText) -> HeaderText {
-    if !name.bytes().any(|b| b.is_ascii_uppercase()) {
-        return name.clone();
-    }
     if name.len() <= INLINE {
         return name.to_ascii_lowercase_smolstr();
     }
     LOWERED.with(|kept| {
         let mut kept = kept.borrow_mut();
-        if let Some((_, lower)) = kept.iter().find(|(n, _)| n == name) {
+        if let Some((_, lower)) = kept
+            .iter()
+            .find(|(n, _)| std::ptr::eq(n.as_str(), name.as_str()) || n == name)
+        {
             return lower.clone();
         }
         let lower = name.to_ascii_lowercase_smolstr();
@@ -529,37 +558,52 @@ fn lowercase(name: &HeaderText) -> HeaderText {
     })
 }
 
-/// Whether `http::HeaderName::from_bytes` takes `name`: 1 to 65,535 bytes, each an RFC 9110
-/// `tchar`.
-fn valid_header_name(name: &str) -> bool {
-    const TCHAR: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut i = 0;
-        while i < 256 {
-            let b = i as u8;
-            t[i] = b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                );
-            i += 1;
+/// What [`name_capitals`] reads of each byte: 1 for a byte no header name may have, 2 for
+/// a capital letter, 0 for any other RFC 9110 `tchar`.
+const NAME_BYTE: [u8; 256] = {
+    let mut t = [1u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_uppercase() {
+            t[i] = 2;
+        } else if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            )
+        {
+            t[i] = 0;
         }
-        t
-    };
-    (1..1 << 16).contains(&name.len()) && name.bytes().all(|b| TCHAR[usize::from(b)])
+        i += 1;
+    }
+    t
+};
+
+/// Whether `http::HeaderName::from_bytes` takes `name` (1 to 65,535 bytes, each an RFC 9110
+/// `tchar`), and if so whether it has a capital letter: both read in one pass over its
+/// bytes, one table look-up each.
+fn name_capitals(name: &str) -> Option<bool> {
+    if !(1..1 << 16).contains(&name.len()) {
+        return None;
+    }
+    let seen = name
+        .bytes()
+        .fold(0u8, |seen, b| seen | NAME_BYTE[usize::from(b)]);
+    (seen & 1 == 0).then_some(seen & 2 != 0)
 }
 
 /// Whether `http::HeaderValue::from_str` takes `value`: no control byte but tab.
@@ -690,7 +734,7 @@ async fn send_http(
     client: &reqwest::Client,
     req: WireRequest<'_>,
 ) -> Result<WireResponse, TransportError> {
-    let mut rb = client.post(&req.url);
+    let mut rb = client.post(req.url.as_str());
     for (k, v) in req.headers {
         rb = rb.header(k.as_str(), v.as_str());
     }
@@ -723,18 +767,42 @@ async fn send_http(
     })
 }
 
-fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
+/// An answer's headers as recorded: names (lowercase, as `http` keeps them) and values as
+/// texts, each kept inline (no allocation) up to 23 bytes — `content-length: 0`, a
+/// `retry-after`, most names and short values — and a longer one in one shared allocation;
+/// the names an answer carries most often are the program's own text (see
+/// [`answer_name`]).
+fn header_pairs(h: &http::HeaderMap) -> Vec<Header> {
     h.iter()
         .map(|(k, v)| {
-            // UTF-8 (as nearly every value is) copied as it is, after the standard library's
+            // UTF-8 (as nearly every value is) taken as it is, after the standard library's
             // check; only other bytes go through the lossy pass (the same text either way).
             let value = match std::str::from_utf8(v.as_bytes()) {
-                Ok(s) => s.to_owned(),
-                Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                Ok(s) => HeaderText::new(s),
+                Err(_) => HeaderText::from(String::from_utf8_lossy(v.as_bytes())),
             };
-            (k.as_str().to_owned(), value)
+            (answer_name(k), value)
         })
         .collect()
+}
+
+/// An answer's header name as a text: the names the receiver's answers carry most often
+/// (`content-length`, which the router adds to every answer, `content-type`, `location`,
+/// `retry-after`) borrowed from the program's text — told apart from others by `http`'s
+/// own comparison of its standard names, one number each — and any other name copied.
+fn answer_name(name: &http::HeaderName) -> HeaderText {
+    use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+    if name == CONTENT_LENGTH {
+        HeaderText::new_static("content-length")
+    } else if name == CONTENT_TYPE {
+        HeaderText::new_static("content-type")
+    } else if name == LOCATION {
+        HeaderText::new_static("location")
+    } else if name == RETRY_AFTER {
+        HeaderText::new_static("retry-after")
+    } else {
+        HeaderText::new(name.as_str())
+    }
 }
 
 fn truncate(b: Bytes) -> Bytes {
@@ -776,12 +844,7 @@ mod tests {
         if !has("content-length") {
             b = b.header("content-length", body_len);
         }
-        Some(
-            header_pairs(b.body(()).ok()?.headers())
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        Some(header_pairs(b.body(()).ok()?.headers()))
     }
 
     /// A header list of owned pairs, as a request carries it.
@@ -910,7 +973,12 @@ mod tests {
             "Ünïcode-Ä-name-kept-as-it-is-but-ASCII",
         ] {
             for _ in 0..3 {
-                let got = lowercase(&HeaderText::from(name));
+                let text = HeaderText::from(name);
+                let got = if name_capitals(name) == Some(false) {
+                    text
+                } else {
+                    lowercase(&text)
+                };
                 assert_eq!(got, name.to_ascii_lowercase(), "{name}");
             }
         }
@@ -945,7 +1013,7 @@ mod tests {
     fn no_tag() -> DeliveryTag {
         DeliveryTag {
             delivery: 0,
-            event_type: String::new(),
+            event_type: HeaderText::default(),
             attempt: 1,
             hop: 0,
         }
@@ -1212,7 +1280,9 @@ mod tests {
         let pairs = header_pairs(&h);
 
         // Assert
-        let want = |k: &str, v: &[u8]| (k.to_owned(), String::from_utf8_lossy(v).into_owned());
+        let want = |k: &str, v: &[u8]| -> Header {
+            (k.into(), String::from_utf8_lossy(v).into_owned().into())
+        };
         assert_eq!(
             pairs,
             vec![
@@ -1222,6 +1292,59 @@ mod tests {
             ]
         );
         assert_eq!(pairs[1].1, "caf\u{fffd} \u{fffd}");
+    }
+
+    #[test]
+    fn an_answers_headers_are_the_maps_texts_with_short_ones_inline_and_common_names_borrowed_not_copied()
+     {
+        // Arrange: the names an answer carries most often, other names, and values short
+        // and long, in the order a header map keeps them.
+        let long_value = "http://127.0.0.1:8080/webhook/next?after=a-long-query";
+        let long_name = "x-a-header-name-longer-than-23-bytes";
+        let mut h = http::HeaderMap::new();
+        for (k, v) in [
+            ("content-length", "0"),
+            ("content-type", "text/plain; charset=utf-8"),
+            ("location", long_value),
+            ("retry-after", "120"),
+            ("x-request-id", "req_1"),
+            (long_name, "v"),
+            ("retry-after", "7"),
+        ] {
+            h.append(
+                http::HeaderName::from_static(k),
+                http::HeaderValue::from_static(v),
+            );
+        }
+
+        // Act
+        let pairs = header_pairs(&h);
+
+        // Assert: the map's texts, in its order (a repeated name's values together).
+        let texts: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+        let map: Vec<(&str, &str)> = h
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))
+            .collect();
+        assert_eq!(texts, map);
+        // Only the texts over 23 bytes are on the heap; the common names are neither there
+        // nor kept inline: borrowed from the program's text.
+        for (k, v) in &pairs {
+            assert_eq!(k.is_heap_allocated(), k.len() > 23, "{k}");
+            assert_eq!(v.is_heap_allocated(), v.len() > 23, "{v}");
+        }
+        let inline = |t: &HeaderText| {
+            let at = std::ptr::from_ref(t).addr();
+            (at..at + std::mem::size_of::<HeaderText>()).contains(&t.as_ptr().addr())
+        };
+        assert_eq!(pairs[5].0, "x-request-id");
+        assert!(
+            inline(&pairs[5].0),
+            "a short name of no note is copied inline"
+        );
+        for (k, _) in &pairs[..5] {
+            assert!(!inline(k) && !k.is_heap_allocated(), "{k} copied");
+        }
     }
 
     #[test]

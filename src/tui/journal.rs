@@ -235,12 +235,8 @@ fn request(v: &Value) -> RequestRecord {
             .get("method")
             .and_then(Value::as_str)
             .unwrap_or("POST")
-            .to_owned(),
-        path: v
-            .get("path")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
+            .into(),
+        path: v.get("path").and_then(Value::as_str).unwrap_or("").into(),
         headers: headers(v),
         body: body(v),
     }

@@ -114,7 +114,7 @@ impl Reduce for Requests {
         {
             Some(g) => g.arrivals.push(arrival),
             None => self.groups.push(Group {
-                path: request.path.clone(),
+                path: request.path.to_string(),
                 event_type,
                 arrivals: vec![arrival],
             }),

@@ -470,7 +470,7 @@ fn first_two_attempts() -> Vec<EngineEvent> {
     let body = r#"{"eventType":"workflow_run.completed","payload":{"id":"workflow_run_1"}}"#;
     let tag = |n| DeliveryTag {
         delivery: 0,
-        event_type: String::new(),
+        event_type: Default::default(),
         attempt: n,
         hop: 0,
     };

@@ -687,7 +687,7 @@ async fn plain_http_puts_the_same_bytes_on_the_wire_as_reqwest_does() {
 
     let transport = Transport::http().unwrap();
     let req = hookrig::sender::WireRequest {
-        url: url.clone(),
+        url: url.as_str().into(),
         headers: &built.headers,
         body: built.body.clone(),
         tag: hookrig::record::DeliveryTag {
@@ -780,7 +780,7 @@ async fn plain_requests_on_one_connection_each_put_their_own_head_and_whole_body
     let mut seen = Vec::new();
     for body in &bodies {
         let req = hookrig::sender::WireRequest {
-            url: url.clone(),
+            url: url.as_str().into(),
             headers: &headers,
             body: body.clone(),
             tag: hookrig::record::DeliveryTag {
@@ -826,7 +826,7 @@ async fn an_https_url_is_spoken_to_in_tls_so_a_plain_http_listener_is_a_connecti
     let headers: Vec<hookrig::record::Header> =
         vec![("Content-Type".into(), "application/json".into())];
     let req = hookrig::sender::WireRequest {
-        url: format!("https://{addr}/hooks"),
+        url: format!("https://{addr}/hooks").into(),
         headers: &headers,
         body: bytes::Bytes::from_static(b"{}"),
         tag: hookrig::record::DeliveryTag {
@@ -1353,12 +1353,12 @@ async fn post(transport: &Transport, url: &str) -> Result<u16, sender::Transport
     let headers: Vec<hookrig::record::Header> =
         vec![("Content-Type".into(), "application/json".into())];
     let req = hookrig::sender::WireRequest {
-        url: url.to_owned(),
+        url: url.into(),
         headers: &headers,
         body: bytes::Bytes::from_static(b"{}"),
         tag: hookrig::record::DeliveryTag {
             delivery: 0,
-            event_type: String::new(),
+            event_type: Default::default(),
             attempt: 1,
             hop: 0,
         },
