@@ -2724,22 +2724,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_whole_string_expression_keeps_its_type_and_interpolation_makes_text() {
-        let (t, n) = compile(
-            "{a: '{1 + 2}', b: 'n={1 + 2}', c: '{{x}}', d: '{7 / 2}', e: '{7.0 / 2}'}",
-            &request_vars(),
-        )
-        .unwrap();
-        let prog = Program::default();
-        let env = Env::default();
-        let v = Rt {
-            prog: &prog,
-            env: &env,
+    /// The template `yaml`, compiled with the body's variables, evaluated in `env`.
+    fn eval_in(yaml: &str, env: &Env) -> Value {
+        let (t, n) = compile(yaml, &request_vars()).unwrap();
+        Rt {
+            prog: &Program::default(),
+            env,
         }
         .eval(&t, n, None)
         .unwrap()
-        .into_value();
+        .into_value()
+    }
+
+    #[test]
+    fn a_whole_string_expression_keeps_its_type_and_interpolation_makes_text() {
+        let v = eval_in(
+            "{a: '{1 + 2}', b: 'n={1 + 2}', c: '{{x}}', d: '{7 / 2}', e: '{7.0 / 2}'}",
+            &Env::default(),
+        );
         assert_eq!(
             v,
             serde_json::json!({"a": 3, "b": "n=3", "c": "{x}", "d": 3, "e": 3.5})
@@ -2806,18 +2808,6 @@ mod tests {
     fn get_gives_the_value_for_a_present_key_and_the_default_or_nothing_for_a_missing_one() {
         // Arrange: maps read for a key they have and for one they lack, with and without a
         // default.
-        let (t, n) = compile(
-            r#"
-a: "{get(data, 'x', 'd')}"
-b: "{get(data, 'y', 'd')}"
-c: "{get(data, 'y')}"
-d: "{get(data.m, 'k', 0)}"
-e: "{get(data.m, 'z', 0)}"
-"#,
-            &request_vars(),
-        )
-        .unwrap();
-        let prog = Program::default();
         let data = serde_json::json!({"x": 1, "m": {"k": 5}});
         let env = Env {
             data: Some(&data),
@@ -2825,13 +2815,16 @@ e: "{get(data.m, 'z', 0)}"
         };
 
         // Act
-        let v = Rt {
-            prog: &prog,
-            env: &env,
-        }
-        .eval(&t, n, None)
-        .unwrap()
-        .into_value();
+        let v = eval_in(
+            r#"
+a: "{get(data, 'x', 'd')}"
+b: "{get(data, 'y', 'd')}"
+c: "{get(data, 'y')}"
+d: "{get(data.m, 'k', 0)}"
+e: "{get(data.m, 'z', 0)}"
+"#,
+            &env,
+        );
 
         // Assert: the default for a missing key, never the key itself; no default, no value.
         assert_eq!(v, serde_json::json!({"a": 1, "b": "d", "d": 5, "e": 0}));
@@ -2839,25 +2832,13 @@ e: "{get(data.m, 'z', 0)}"
 
     #[test]
     fn merge_replaces_a_key_in_place_and_appends_new_ones() {
-        let (t, n) = compile(
-            "{$merge: [{event: '{type}', at: 1}, '{data}']}",
-            &request_vars(),
-        )
-        .unwrap();
-        let prog = Program::default();
         let data = serde_json::json!({"x": 1, "event": "mine"});
         let env = Env {
             ty: "a.b",
             data: Some(&data),
             ..Env::default()
         };
-        let v = Rt {
-            prog: &prog,
-            env: &env,
-        }
-        .eval(&t, n, None)
-        .unwrap()
-        .into_value();
+        let v = eval_in("{$merge: [{event: '{type}', at: 1}, '{data}']}", &env);
         assert_eq!(
             serde_json::to_string(&v).unwrap(),
             r#"{"event":"mine","at":1,"x":1}"#

@@ -881,13 +881,35 @@ mod tests {
 
     type Sent = Vec<(Vec<crate::record::Header>, bytes::Bytes)>;
 
+    /// A context sending `p` (three attempts, a second apart) to `endpoint` through an
+    /// in-process receiver answering 503 to every attempt, on `clock`; and its events.
+    fn answering_503(
+        mut p: Profile,
+        endpoint: Endpoint,
+        clock: SharedClock,
+    ) -> (SenderCtx, tokio::sync::mpsc::UnboundedReceiver<EngineEvent>) {
+        p.retry.attempts = 3;
+        p.retry.backoff = Backoff::Table(vec![Duration::from_secs(1)]);
+        let plan = FaultPlan::new(vec![Step {
+            when_event: None,
+            action: Action::status(503),
+        }]);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let ctx = SenderCtx::new(
+            Arc::new(p),
+            Arc::new(endpoint),
+            Transport::InProcess(Receiver::new(plan).into_app()),
+            clock,
+            tx,
+            "/hooks",
+        );
+        (ctx, rx)
+    }
+
     /// Delivers the profile's first event type (data and ids from seed 7) to a receiver
     /// answering 503 three times, owned or borrowed; every attempt's headers and body, and
     /// the outcome.
     async fn three_attempts(p: &Profile, owned: bool) -> (Sent, Outcome) {
-        let mut p = p.clone();
-        p.retry.attempts = 3;
-        p.retry.backoff = Backoff::Table(vec![Duration::from_secs(1)]);
         let mut rng = RunRng::new(7);
         let endpoint = p
             .endpoint_for_run(&Endpoint::default(), &mut rng)
@@ -903,18 +925,10 @@ mod tests {
             event_type,
             jitter_seed: 5,
         };
-        let plan = FaultPlan::new(vec![Step {
-            when_event: None,
-            action: Action::status(503),
-        }]);
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let ctx = SenderCtx::new(
-            Arc::new(p),
-            Arc::new(endpoint),
-            Transport::InProcess(Receiver::new(plan).into_app()),
+        let (ctx, mut rx) = answering_503(
+            p.clone(),
+            endpoint,
             Arc::new(FixedClock(Duration::from_secs(SIM_EPOCH_UNIX as u64))),
-            tx,
-            "/hooks",
         );
         let outcome = if owned {
             deliver_owned(&ctx, d).await
@@ -984,9 +998,7 @@ mod tests {
                 "  - $custom\n",
                 "  - X-When: \"{attempt} {rfc3339(time, 3, 'Z')}\"\n  - $custom\n",
             );
-        let mut p = crate::profile::load::load_str(std::path::Path::new("x.yaml"), &text).unwrap();
-        p.retry.attempts = 3;
-        p.retry.backoff = Backoff::Table(vec![Duration::from_secs(1)]);
+        let p = crate::profile::load::load_str(std::path::Path::new("x.yaml"), &text).unwrap();
         let mut rng = RunRng::new(7);
         let d = Delivery {
             index: 0,
@@ -996,18 +1008,10 @@ mod tests {
             jitter_seed: 5,
         };
         assert_eq!(d.ids.event_time, None);
-        let plan = FaultPlan::new(vec![Step {
-            when_event: None,
-            action: Action::status(503),
-        }]);
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let ctx = SenderCtx::new(
-            Arc::new(p),
-            Arc::new(Endpoint::default()),
-            Transport::InProcess(Receiver::new(plan).into_app()),
+        let (ctx, mut rx) = answering_503(
+            p,
+            Endpoint::default(),
             Arc::new(crate::clock::SimClock::new(SIM_EPOCH_UNIX)),
-            tx,
-            "/hooks",
         );
 
         // Act
