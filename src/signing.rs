@@ -648,6 +648,12 @@ impl Scheme {
                 .any(|h| h.each.contains(&Piece::Timestamp) || h.value.contains(&Piece::Timestamp))
     }
 
+    /// Whether the signed string holds the request's URL: a request sent to another URL
+    /// then carries another signature, whatever else it shares.
+    pub fn signs_url(&self) -> bool {
+        self.signed.contains(&Signed::Url)
+    }
+
     /// The name of the header that carries the (primary) signature, if the scheme has one.
     pub fn signature_header(&self) -> Option<&str> {
         self.headers.first().map(|h| h.name.as_str())

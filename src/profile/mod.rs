@@ -473,10 +473,11 @@ pub struct OutgoingRequest {
 /// delivery; empty until its first attempt.
 ///
 /// It keeps the delivery's signature headers too when they cannot change between its
-/// attempts: the body repeats ([`Profile::body_repeats`]) and the signature does not read
-/// the time ([`crate::signing::Scheme::reads_time`]), so the id, body, URL, method and
-/// secrets signed are the delivery's own on every attempt (`perfectparser` signs only its
-/// body). They are made on the first attempt and copied after, for as long as the body
+/// attempts: the body repeats ([`Profile::body_repeats`]) and the signature reads neither
+/// the time ([`crate::signing::Scheme::reads_time`]) nor the URL
+/// ([`crate::signing::Scheme::signs_url`], which a caller gives per attempt), so the id,
+/// body, method and secrets signed are the delivery's own on every attempt
+/// (`perfectparser` signs only its body). They are made on the first attempt and copied after, for as long as the body
 /// signed is the same bytes (its buffer shared with the body the delivery re-sends).
 #[derive(Debug, Clone, Default)]
 pub struct HeaderMemo {
@@ -1088,7 +1089,9 @@ impl Profile {
         };
         // Signed once per delivery when nothing signed changes between its attempts (see
         // [`HeaderMemo`]); the body compared, so a different one is signed afresh.
-        let sig = match signature.filter(|_| self.body_repeats && !self.scheme.reads_time()) {
+        let kept_per_delivery =
+            self.body_repeats && !self.scheme.reads_time() && !self.scheme.signs_url();
+        let sig = match signature.filter(|_| kept_per_delivery) {
             Some(Some(kept)) if kept.body == *body => kept.headers.clone(),
             Some(slot) => {
                 let headers = sign()?;

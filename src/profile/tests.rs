@@ -810,6 +810,63 @@ fn a_header_memo_keeps_no_signature_that_reads_the_time() {
 }
 
 #[test]
+fn a_header_memo_keeps_no_signature_of_a_scheme_that_signs_the_url() {
+    // Arrange: perfectparser's body-only scheme made to sign the URL before the body.
+    let mut p = builtin("perfectparser").unwrap();
+    p.scheme.signed = vec![crate::signing::Signed::Url, crate::signing::Signed::Body];
+    let mut memo = HeaderMemo::default();
+    let endpoint = Endpoint {
+        secrets: vec!["pp_secret".into()],
+        ..Endpoint::default()
+    };
+    let data = json!({"job_id": "j1"});
+
+    // Act: two attempts of the same body to two URLs, with one memo.
+    let mut attempt = |n: u32, url: &str| {
+        p.build_attempt_memo(
+            &endpoint,
+            "batch.failed",
+            &data,
+            &ids("ev-1"),
+            Some(epoch(0)),
+            epoch(60 * u64::from(n)),
+            AttemptInfo { n, last: None, url },
+            None,
+            Some(&mut memo),
+        )
+        .unwrap()
+    };
+    let (first, second) = (attempt(1, "/hooks/a"), attempt(2, "/hooks/b"));
+
+    // Assert: each signed for its own URL, as the scheme signs it; none kept.
+    let sig = |r: &OutgoingRequest| {
+        crate::signing::header(&r.headers, "X-PerfectParser-Signature").map(str::to_owned)
+    };
+    for (request, url) in [(&first, "/hooks/a"), (&second, "/hooks/b")] {
+        let fresh = p
+            .scheme
+            .sign(
+                &["pp_secret".to_owned()],
+                crate::signing::SignInput {
+                    id: "ev-1",
+                    timestamp: 0,
+                    body: &request.body,
+                    url,
+                    method: "POST",
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            sig(request).as_deref(),
+            crate::signing::header(&fresh, "X-PerfectParser-Signature")
+        );
+    }
+    assert_eq!(first.body, second.body);
+    assert_ne!(sig(&first), sig(&second));
+    assert!(memo.signature.is_none());
+}
+
+#[test]
 fn a_header_whose_value_is_a_plain_string_is_that_string_as_evaluating_it_gives() {
     let mut literal = 0;
     for p in builtins() {
