@@ -692,6 +692,25 @@ fn a_scheme_reads_the_time_when_its_signed_string_or_a_signature_header_holds_th
     }
 }
 
+/// The `X-PerfectParser-Signature` that `p`'s scheme gives `body` sent to `url`, signed
+/// afresh (no memo).
+fn perfectparser_signed_afresh(p: &Profile, body: &[u8], url: &str) -> Option<String> {
+    let headers = p
+        .scheme
+        .sign(
+            &["pp_secret".to_owned()],
+            crate::signing::SignInput {
+                id: "ev-1",
+                timestamp: 0,
+                body,
+                url,
+                method: "POST",
+            },
+        )
+        .unwrap();
+    crate::signing::header(&headers, "X-PerfectParser-Signature").map(str::to_owned)
+}
+
 /// Attempt `n` of one `perfectparser` delivery at minute `n`, with `memo`, re-sending
 /// `body` when given.
 fn perfectparser_attempt(
@@ -700,16 +719,23 @@ fn perfectparser_attempt(
     n: u32,
     body: Option<Bytes>,
 ) -> OutgoingRequest {
+    perfectparser_attempt_to(p, memo, n, body, DEFAULT_PATH)
+}
+
+/// The same attempt, sent to `url`.
+fn perfectparser_attempt_to(
+    p: &Profile,
+    memo: &mut HeaderMemo,
+    n: u32,
+    body: Option<Bytes>,
+    url: &str,
+) -> OutgoingRequest {
     let endpoint = Endpoint {
         secrets: vec!["pp_secret".into()],
         ..Endpoint::default()
     };
     let data = json!({"job_id": "j1"});
-    let attempt = AttemptInfo {
-        n,
-        last: None,
-        url: DEFAULT_PATH,
-    };
+    let attempt = AttemptInfo { n, last: None, url };
     p.build_attempt_memo(
         &endpoint,
         "batch.failed",
@@ -749,22 +775,9 @@ fn a_header_memo_keeps_the_signature_of_a_body_signed_without_the_time_and_only_
     );
     assert_eq!(first.headers, second.headers);
     assert_ne!(sig(&other), sig(&first));
-    let fresh = p
-        .scheme
-        .sign(
-            &["pp_secret".to_owned()],
-            crate::signing::SignInput {
-                id: "ev-1",
-                timestamp: 0,
-                body: &other_body,
-                url: DEFAULT_PATH,
-                method: "POST",
-            },
-        )
-        .unwrap();
     assert_eq!(
-        sig(&other).as_deref(),
-        crate::signing::header(&fresh, "X-PerfectParser-Signature")
+        sig(&other),
+        perfectparser_signed_afresh(&p, &other_body, DEFAULT_PATH)
     );
 }
 
@@ -815,50 +828,19 @@ fn a_header_memo_keeps_no_signature_of_a_scheme_that_signs_the_url() {
     let mut p = builtin("perfectparser").unwrap();
     p.scheme.signed = vec![crate::signing::Signed::Url, crate::signing::Signed::Body];
     let mut memo = HeaderMemo::default();
-    let endpoint = Endpoint {
-        secrets: vec!["pp_secret".into()],
-        ..Endpoint::default()
-    };
-    let data = json!({"job_id": "j1"});
 
     // Act: two attempts of the same body to two URLs, with one memo.
-    let mut attempt = |n: u32, url: &str| {
-        p.build_attempt_memo(
-            &endpoint,
-            "batch.failed",
-            &data,
-            &ids("ev-1"),
-            Some(epoch(0)),
-            epoch(60 * u64::from(n)),
-            AttemptInfo { n, last: None, url },
-            None,
-            Some(&mut memo),
-        )
-        .unwrap()
-    };
-    let (first, second) = (attempt(1, "/hooks/a"), attempt(2, "/hooks/b"));
+    let first = perfectparser_attempt_to(&p, &mut memo, 1, None, "/hooks/a");
+    let second = perfectparser_attempt_to(&p, &mut memo, 2, None, "/hooks/b");
 
     // Assert: each signed for its own URL, as the scheme signs it; none kept.
     let sig = |r: &OutgoingRequest| {
         crate::signing::header(&r.headers, "X-PerfectParser-Signature").map(str::to_owned)
     };
     for (request, url) in [(&first, "/hooks/a"), (&second, "/hooks/b")] {
-        let fresh = p
-            .scheme
-            .sign(
-                &["pp_secret".to_owned()],
-                crate::signing::SignInput {
-                    id: "ev-1",
-                    timestamp: 0,
-                    body: &request.body,
-                    url,
-                    method: "POST",
-                },
-            )
-            .unwrap();
         assert_eq!(
-            sig(request).as_deref(),
-            crate::signing::header(&fresh, "X-PerfectParser-Signature")
+            sig(request),
+            perfectparser_signed_afresh(&p, &request.body, url)
         );
     }
     assert_eq!(first.body, second.body);
