@@ -40,7 +40,7 @@ pub use catalogue::EventSpec;
 pub use load::{BUILTIN_NAMES, ProfileError, builtin, builtin_text, builtins, lookup};
 pub use request_id::IdAt;
 pub use rules::{Rule, Source, Sourced};
-use template::{Env, Expr, Gen, Program, Render, Rt, TNode};
+use template::{CtxVar, Env, Expr, Gen, Program, Render, Rt, TNode, Var};
 
 /// The path requests go to when no URL is known (sim mode, fixtures).
 pub const DEFAULT_PATH: &str = "/webhook";
@@ -1119,11 +1119,19 @@ impl Profile {
         when: Option<&Expr>,
     ) -> Result<Option<HeaderText>, ConfigError> {
         if let Some(w) = when {
-            let holds = rt
-                .expr_value(w)
-                .map_err(|e| ConfigError::Data(format!("header {name}: {e}")))?
-                .into_value();
-            if holds.as_bool() != Some(true) {
+            // `when: signed` (Extend's timestamp header) read from the attempt's variables,
+            // not evaluated into a value: the same truth either way.
+            let holds = match w {
+                Expr::Var(Var::Ctx(CtxVar::Signed)) => rt.env.signed,
+                _ => {
+                    rt.expr_value(w)
+                        .map_err(|e| ConfigError::Data(format!("header {name}: {e}")))?
+                        .into_value()
+                        .as_bool()
+                        == Some(true)
+                }
+            };
+            if !holds {
                 return Ok(None);
             }
         }
@@ -1131,6 +1139,16 @@ impl Profile {
         // evaluated into a value and written out again (the same text either way).
         if let TNode::Lit(Value::String(text)) = value {
             return Ok(Some(text.as_str().into()));
+        }
+        // `{timestamp}` alone (Standard Webhooks' `webhook-timestamp`, Extend's
+        // `x-extend-request-timestamp`), made afresh on every attempt: the attempt's Unix
+        // seconds written straight into the value (inline, no allocation), not evaluated
+        // into a JSON number and written out through the thread's buffer — the same digits.
+        if let TNode::Expr(Expr::Var(Var::Ctx(CtxVar::Timestamp))) = value {
+            let mut digits = itoa::Buffer::new();
+            return Ok(Some(HeaderText::new(
+                digits.format(clock::unix_secs(rt.env.now)),
+            )));
         }
         let v = rt
             .eval(value, frame, None)

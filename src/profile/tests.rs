@@ -968,3 +968,46 @@ fn a_llamacloud_body_sent_as_a_string_is_its_json_body_encoded_as_a_string() {
         assert_eq!(signature, format!("sha256={}", hex::encode(mac)));
     }
 }
+
+#[test]
+fn a_header_of_the_timestamp_alone_has_the_digits_the_timestamp_among_other_text_has() {
+    // Arrange: `{timestamp}` alone (written straight from the attempt's seconds) beside
+    // the same variable inside other text (evaluated as a template), and one alone under
+    // `when: signed` and under its negation.
+    let text = builtin_text("standard-webhooks").unwrap().replace(
+        "  - $custom\n",
+        "  - $custom\n  - X-Alone: \"{timestamp}\"\n  - X-Among: \"t={timestamp};\"\n  - name: X-When-Signed\n    value: \"{timestamp}\"\n    when: signed\n  - name: X-When-Unsigned\n    value: \"{timestamp}\"\n    when: \"!signed\"\n",
+    );
+    let p = load::load_str(std::path::Path::new("x.yaml"), &text).unwrap();
+    let signed = Endpoint {
+        secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+        ..Endpoint::default()
+    };
+    let unsigned = Endpoint::default();
+
+    for (endpoint, offset) in [(&signed, 0), (&signed, 86_399), (&unsigned, 7)] {
+        // Act
+        let r = p
+            .build_request(
+                endpoint,
+                "user.created",
+                &json!({"id": "u1"}),
+                &ids("msg_1"),
+                epoch(offset),
+            )
+            .unwrap();
+
+        // Assert
+        let value = |name: &str| crate::signing::header(&r.headers, name).map(str::to_owned);
+        let seconds = (SIM_EPOCH_UNIX + offset as i64).to_string();
+        assert_eq!(value("X-Alone").as_deref(), Some(seconds.as_str()));
+        assert_eq!(value("X-Among"), Some(format!("t={seconds};")));
+        assert_eq!(
+            value("webhook-timestamp").as_deref(),
+            Some(seconds.as_str())
+        );
+        let is_signed = !endpoint.secrets.is_empty();
+        assert_eq!(value("X-When-Signed").is_some(), is_signed);
+        assert_eq!(value("X-When-Unsigned").is_some(), !is_signed);
+    }
+}
