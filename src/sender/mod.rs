@@ -786,7 +786,10 @@ async fn attempt(
             Transport::InProcess(_) if hop == 0 => started.checked_add(limit),
             _ => None,
         };
-        let send = via.send(ctx, req);
+        // The call's future pinned where it is made: the timeout holds a reference to it,
+        // so the future (the router call's state, in process) is not moved into the
+        // timeout and again into the await's place.
+        let send = std::pin::pin!(via.send(ctx, req));
         let send = match deadline {
             Some(at) => tokio::time::timeout_at(at, send),
             None => tokio::time::timeout(limit, send),

@@ -387,12 +387,8 @@ pub(crate) async fn send_in_process(
 ) -> Result<WireResponse, TransportError> {
     let headers = in_process_headers(req.headers, req.body.len())?;
     // The request made in place (`http::request::Builder` moves the request's parts on
-    // every call), refused with the words the builder used (`http::Error` shows its cause).
-    let uri: http::Uri = path_of(&req.url)
-        .parse()
-        .map_err(|e: http::uri::InvalidUri| {
-            TransportError::Request(http::Error::from(e).to_string())
-        })?;
+    // every call), its URI the one parsed for this URL before (see [`in_process_uri`]).
+    let uri = in_process_uri(&req.url)?;
     let mut request = http::Request::new(Body::from(req.body));
     *request.method_mut() = http::Method::POST;
     *request.uri_mut() = uri;
@@ -402,7 +398,10 @@ pub(crate) async fn send_in_process(
     });
     // Called directly, not through `oneshot`: an axum `Router` is always ready (its
     // `poll_ready` answers `Ready(Ok(()))`), so the wrapper's readiness step is no work.
-    let response = match tower::Service::call(&mut router.clone(), request).await {
+    // The call's future pinned where it is made, and awaited there (not moved again into
+    // the await's own place).
+    let call = std::pin::pin!(tower::Service::call(&mut router.clone(), request));
+    let response = match call.await {
         Ok(r) => r,
         Err(never) => match never {},
     };
@@ -431,13 +430,119 @@ pub(crate) async fn send_in_process(
     })
 }
 
+/// How many URLs [`in_process_uri`] keeps parsed per thread.
+const URIS_KEPT: usize = 8;
+
+thread_local! {
+    /// The URLs in-process requests went to, each with the request URI parsed from it: a
+    /// delivery sends every attempt to its context's one URL (one shared text), so its path
+    /// is parsed once per thread, not once per attempt, and each request's URI is a clone
+    /// (its bytes shared, not copied).
+    static URIS: std::cell::RefCell<Vec<(HeaderText, http::Uri)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The request URI of an in-process request to `url`: its path and query
+/// ([`path_of`]) parsed as `http` parses it, refused with the words
+/// `http::request::Builder` used (`http::Error` shows its cause). A URL parsed before on
+/// this thread (found by its text's address first, then by its text) gives a clone of the
+/// URI parsed then; at most [`URIS_KEPT`] are kept, others are parsed on each request; a
+/// URL refused is not kept (it is refused again each time).
+fn in_process_uri(url: &HeaderText) -> Result<http::Uri, TransportError> {
+    URIS.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        // The same address and length is the same text: a kept text is alive (so no other
+        // text lives where it does), and a shared one is never written.
+        if let Some((_, uri)) = kept
+            .iter()
+            .find(|(u, _)| std::ptr::eq(u.as_str(), url.as_str()) || u == url)
+        {
+            return Ok(uri.clone());
+        }
+        let uri: http::Uri = path_of(url).parse().map_err(|e: http::uri::InvalidUri| {
+            TransportError::Request(http::Error::from(e).to_string())
+        })?;
+        if kept.len() < URIS_KEPT {
+            kept.push((url.clone(), uri.clone()));
+        }
+        Ok(uri)
+    })
+}
+
 /// The header list the receiver records for an in-process request of `headers` with a
 /// body of `body_len` bytes: the list an `http::Request` built header by header would
 /// carry (names lowercase, a repeated name's values together at its first place, then
 /// `accept: */*`, `host` and `content-length` where the caller sent none), made in one
 /// pass. A name or value `http` would refuse is refused alike.
+///
+/// A list whose names are, in order and byte for byte, those of a list made before on this
+/// thread (as a profile sends its names on every attempt) is made from what that one's
+/// names gave ([`NamesMade`]): its names checked, lowercased and placed once, each value
+/// checked and then put where its name went; otherwise it is made header by header.
 fn in_process_headers(headers: &[Header], body_len: usize) -> Result<Vec<Header>, TransportError> {
+    let known = NAMES_MADE.with(|made| {
+        let made = made.borrow();
+        let m = made.iter().find(|m| {
+            m.names.len() == headers.len() && m.names.iter().zip(headers).all(|(n, (k, _))| n == k)
+        })?;
+        // The names were checked when they were first met; the values are checked in
+        // the caller's order, so the first refused is the one a pass header by header
+        // refuses.
+        for (k, v) in headers {
+            if !valid_header_value(v) {
+                return Some(Err(TransportError::Request(format!(
+                    "invalid value for HTTP header `{k}`"
+                ))));
+            }
+        }
+        let mut out: Vec<Header> = Vec::with_capacity(m.placed.len() + 3);
+        out.extend(
+            m.placed
+                .iter()
+                .map(|(name, from)| (name.clone(), headers[*from].1.clone())),
+        );
+        Some(Ok((out, m.sent)))
+    });
+    let (mut out, sent) = match known {
+        Some(made) => made?,
+        None => in_process_headers_afresh(headers)?,
+    };
+    own_headers(&mut out, sent, body_len);
+    Ok(out)
+}
+
+/// How many name lists [`NAMES_MADE`] keeps per thread.
+const NAMES_KEPT: usize = 8;
+
+/// What an in-process header list's names gave (see [`in_process_headers`]).
+struct NamesMade {
+    /// The caller's names, in order, spelled as the caller sent them.
+    names: Vec<HeaderText>,
+    /// The list's entries in order: each one's name (lowercase) and the caller's header
+    /// whose value it takes.
+    placed: Vec<(HeaderText, usize)>,
+    /// Which of the transport's own headers the caller sent (`accept`, `host`,
+    /// `content-length`).
+    sent: [bool; 3],
+}
+
+thread_local! {
+    /// The name lists in-process header lists were made of, header by header, on this
+    /// thread (at most [`NAMES_KEPT`]; others are made header by header each time).
+    static NAMES_MADE: std::cell::RefCell<Vec<NamesMade>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The caller's part of [`in_process_headers`], header by header, with which of the
+/// transport's own headers the caller sent; what its names gave is kept in
+/// [`NAMES_MADE`] (while fewer than [`NAMES_KEPT`] are).
+fn in_process_headers_afresh(
+    headers: &[Header],
+) -> Result<(Vec<Header>, [bool; 3]), TransportError> {
     let mut out: Vec<Header> = Vec::with_capacity(headers.len() + 3);
+    // For each of `out`'s entries, the caller's header it was made of (kept in step with
+    // `out`).
+    let mut from: Vec<usize> = Vec::with_capacity(headers.len());
     // Which of the transport's own headers the caller sent (`accept`, `host`,
     // `content-length`), noted on the way instead of looked up after.
     let mut sent = [false; 3];
@@ -449,7 +554,7 @@ fn in_process_headers(headers: &[Header], body_len: usize) -> Result<Vec<Header>
     const SPELLED: usize = 16;
     let mut spelled: [&str; SPELLED] = [""; SPELLED];
     let few = headers.len() <= SPELLED;
-    for (k, v) in headers {
+    for (at, (k, v)) in headers.iter().enumerate() {
         let key = k.as_str();
         let Some(capitals) = name_capitals(key) else {
             return Err(TransportError::Request(format!(
@@ -475,6 +580,7 @@ fn in_process_headers(headers: &[Header], body_len: usize) -> Result<Vec<Header>
         match repeated {
             Some(i) => {
                 out.insert(i + 1, (name, v.clone()));
+                from.insert(i + 1, at);
                 if few {
                     spelled.copy_within(i + 1..out.len() - 1, i + 2);
                     spelled[i + 1] = key;
@@ -495,9 +601,26 @@ fn in_process_headers(headers: &[Header], body_len: usize) -> Result<Vec<Header>
                     spelled[out.len()] = key;
                 }
                 out.push((name, v.clone()));
+                from.push(at);
             }
         }
     }
+    NAMES_MADE.with(|made| {
+        let mut made = made.borrow_mut();
+        if made.len() < NAMES_KEPT {
+            made.push(NamesMade {
+                names: headers.iter().map(|(k, _)| k.clone()).collect(),
+                placed: out.iter().map(|(n, _)| n.clone()).zip(from).collect(),
+                sent,
+            });
+        }
+    });
+    Ok((out, sent))
+}
+
+/// The transport's own headers, after the caller's (`sent`: which of them the caller
+/// sent; `body_len`: the body's length).
+fn own_headers(out: &mut Vec<Header>, sent: [bool; 3], body_len: usize) {
     // The transport's own headers: names and `accept`'s and `host`'s values borrowed from
     // the program's text, the length (at most 20 digits) kept inline: no allocation.
     if !sent[0] {
@@ -518,7 +641,6 @@ fn in_process_headers(headers: &[Header], body_len: usize) -> Result<Vec<Header>
             HeaderText::new(itoa::Buffer::new().format(body_len)),
         ));
     }
-    Ok(out)
 }
 
 /// The longest text a [`HeaderText`] keeps inline (no allocation).
@@ -886,6 +1008,131 @@ mod tests {
             let ours = in_process_headers(&headers, 156).ok();
             assert_eq!(ours, through_a_header_map(&headers, 156), "{headers:?}");
         }
+    }
+
+    #[test]
+    fn a_header_list_made_from_names_met_before_is_the_list_a_header_map_gives_for_its_own_values()
+    {
+        // Arrange: each name list sent twice, the second time with other values (as a
+        // profile's next attempt), so the second list is made from what the first's names
+        // gave.
+        let cases = [
+            (
+                h(&[
+                    ("Content-Type", "application/json"),
+                    ("webhook-id", "msg_1"),
+                ]),
+                h(&[("Content-Type", "text/plain"), ("webhook-id", "msg_2")]),
+            ),
+            (
+                h(&[
+                    ("X-Dup", "1"),
+                    ("X-Other", "2"),
+                    ("x-dup", "3"),
+                    ("Accept", "a"),
+                ]),
+                h(&[
+                    ("X-Dup", "4"),
+                    ("X-Other", "5"),
+                    ("x-dup", "6"),
+                    ("Accept", "b"),
+                ]),
+            ),
+            (
+                h(&[
+                    ("Host", "h1"),
+                    ("Content-Length", "7"),
+                    ("X-Long-Signature-Name-Here", "s1"),
+                ]),
+                h(&[
+                    ("Host", "h2"),
+                    ("Content-Length", "8"),
+                    ("X-Long-Signature-Name-Here", "s2"),
+                ]),
+            ),
+        ];
+        for (first, second) in cases {
+            // Act
+            let made_first = in_process_headers(&first, 10).ok();
+            let made_second = in_process_headers(&second, 2_000).ok();
+
+            // Assert
+            assert_eq!(made_first, through_a_header_map(&first, 10), "{first:?}");
+            assert_eq!(
+                made_second,
+                through_a_header_map(&second, 2_000),
+                "{second:?}"
+            );
+        }
+        let kept = NAMES_MADE.with(|m| m.borrow().len());
+        assert_eq!(kept, 3, "each name list is kept once");
+    }
+
+    #[test]
+    fn a_header_list_made_from_names_met_before_refuses_the_first_bad_value_as_a_list_made_afresh_does()
+     {
+        // Arrange: the names met once with good values; then bad values.
+        let good = h(&[("X-A", "1"), ("X-B", "2"), ("X-A", "3")]);
+        let bad = h(&[("X-A", "1"), ("X-B", "bad\nvalue"), ("X-A", "also\rbad")]);
+        in_process_headers(&good, 0).unwrap();
+
+        // Act: the bad list here (names known) and on a thread that never met its names.
+        let known = in_process_headers(&bad, 0);
+        let afresh = std::thread::spawn(move || in_process_headers(&bad, 0))
+            .join()
+            .unwrap();
+
+        // Assert
+        assert_eq!(known, afresh);
+        assert_eq!(
+            known,
+            Err(TransportError::Request(
+                "invalid value for HTTP header `X-B`".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn the_in_process_uri_is_the_urls_path_parsed_once_per_thread_and_shared_after() {
+        for url in [
+            "http://hookrig.sim/hooks/orders?tenant=7",
+            "/webhooks/stripe/endpoint-number-one",
+        ] {
+            // Arrange
+            let url = HeaderText::new(url);
+            let parsed: http::Uri = path_of(&url).parse().unwrap();
+
+            // Act: the same URL twice, the second time as a text of its own.
+            let first = in_process_uri(&url).unwrap();
+            let second = in_process_uri(&HeaderText::new(url.as_str())).unwrap();
+
+            // Assert: both what parsing gives, the second sharing the first's bytes.
+            assert_eq!(first, parsed);
+            assert_eq!(second, parsed);
+            assert_eq!(first.path_and_query(), parsed.path_and_query());
+            assert!(std::ptr::eq(first.path(), second.path()), "{url}");
+        }
+    }
+
+    #[test]
+    fn an_in_process_uri_http_refuses_is_refused_every_time_in_the_builders_words() {
+        let url = HeaderText::new("http://hookrig.sim/a path");
+        let builder = http::Request::builder()
+            .uri(path_of(&url))
+            .body(())
+            .unwrap_err()
+            .to_string();
+        for _ in 0..2 {
+            assert_eq!(
+                in_process_uri(&url),
+                Err(TransportError::Request(builder.clone()))
+            );
+        }
+        assert_eq!(
+            URIS.with(|k| k.borrow().len()),
+            0,
+            "a refused URL is not kept"
+        );
     }
 
     #[test]
