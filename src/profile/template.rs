@@ -1447,12 +1447,27 @@ impl<'c> Compiler<'c> {
                 Box::new(self.resolve(node, *a, allowed, scope)),
                 Box::new(self.resolve(node, *b, allowed, scope)),
             ),
-            PExpr::List(items) => Expr::List(
-                items
+            PExpr::List(items) => {
+                let items: Vec<Expr> = items
                     .into_iter()
                     .map(|i| self.resolve(node, i, allowed, scope))
-                    .collect(),
-            ),
+                    .collect();
+                // A list of literals is a literal: made once here, not item by item at
+                // every evaluation (`pick(['Maersk', 'MSC', 'CMA CGM'])`); it draws nothing.
+                if items.iter().all(|i| matches!(i, Expr::Lit(_))) {
+                    Expr::Lit(Value::Array(
+                        items
+                            .into_iter()
+                            .map(|i| match i {
+                                Expr::Lit(v) => v,
+                                _ => unreachable!("checked"),
+                            })
+                            .collect(),
+                    ))
+                } else {
+                    Expr::List(items)
+                }
+            }
             PExpr::Un(op, a) => Expr::Un(op, Box::new(self.resolve(node, *a, allowed, scope))),
             PExpr::Bin(op, a, b) => Expr::Bin(
                 op,
@@ -1933,8 +1948,7 @@ impl<'a> Rt<'a> {
 
     /// An expression's value (no random functions).
     pub fn expr_value(&self, e: &'a Expr) -> Result<Val<'a>, String> {
-        let mut frame = Vec::new();
-        self.expr(e, &mut frame, &mut None, 0)
+        self.expr(e, &Vec::new(), &mut None, 0)
     }
 
     fn node(
@@ -2007,6 +2021,11 @@ impl<'a> Rt<'a> {
                 for i in items {
                     match self.node(i, frame, rng, depth)? {
                         Val::Absent => {}
+                        // The first object is the start as it is: copied whole (its index
+                        // copied, not rebuilt) or taken, rather than put in key by key, in
+                        // the same order.
+                        Val::Ref(Value::Object(o)) if m.is_empty() => m.clone_from(o),
+                        Val::Own(Value::Object(o)) if m.is_empty() => m = o,
                         Val::Ref(Value::Object(o)) => {
                             for (k, v) in o {
                                 m.insert(k.clone(), v.clone());
@@ -2059,15 +2078,41 @@ impl<'a> Rt<'a> {
     fn interpolate(
         &self,
         parts: &'a [SPart],
-        frame: &mut Frame<'a>,
+        frame: &Frame<'a>,
         rng: &mut Option<&mut RunRng>,
         depth: usize,
     ) -> Result<String, String> {
+        // The pieces' values first (in order: the draws are the same), then the text made
+        // at its whole size when the pieces are text, in one allocation (written piece by
+        // piece it grew once or twice: `in_` then 24 drawn characters).
+        if parts.len() <= MAX_PIECES {
+            let mut vals: [Option<Cow<'_, Val<'a>>>; MAX_PIECES] = Default::default();
+            let mut len = 0;
+            for (p, v) in parts.iter().zip(vals.iter_mut()) {
+                match p {
+                    SPart::Lit(l) => len += l.len(),
+                    SPart::Expr(e) => {
+                        let x = self.operand(e, frame, rng, depth)?;
+                        len += x.text().map_or(0, |t| t.len());
+                        *v = Some(x);
+                    }
+                }
+            }
+            let mut s = String::with_capacity(len);
+            for (p, v) in parts.iter().zip(vals.iter()) {
+                match (p, v) {
+                    (SPart::Expr(_), Some(v)) => v.write_text(&mut s),
+                    (SPart::Lit(l), _) => put(&mut s, l),
+                    (SPart::Expr(_), None) => {}
+                }
+            }
+            return Ok(s);
+        }
         let mut s = String::new();
         for p in parts {
             match p {
                 SPart::Lit(l) => put(&mut s, l),
-                SPart::Expr(e) => self.expr(e, frame, rng, depth)?.write_text(&mut s),
+                SPart::Expr(e) => self.operand(e, frame, rng, depth)?.write_text(&mut s),
             }
         }
         Ok(s)
@@ -2076,7 +2121,7 @@ impl<'a> Rt<'a> {
     fn expr(
         &self,
         e: &'a Expr,
-        frame: &mut Frame<'a>,
+        frame: &Frame<'a>,
         rng: &mut Option<&mut RunRng>,
         depth: usize,
     ) -> Result<Val<'a>, String> {
@@ -2085,9 +2130,18 @@ impl<'a> Rt<'a> {
             Expr::Var(Var::Slot(i)) => frame.get(*i).cloned().unwrap_or(Val::Absent),
             Expr::Var(Var::Table(i)) => Val::Ref(&self.prog.tables[*i].1),
             Expr::Var(Var::Ctx(c)) => self.ctx(*c),
-            Expr::Field(inner, name) => match self.expr(inner, frame, rng, depth)? {
-                Val::Ref(Value::Object(o)) => o.get(name).map_or(Val::Absent, Val::Ref),
-                Val::Own(Value::Object(mut o)) => o.remove(name).map_or(Val::Absent, Val::Own),
+            Expr::Field(inner, name) => match self.operand(inner, frame, rng, depth)? {
+                Cow::Borrowed(Val::Ref(Value::Object(o)))
+                | Cow::Owned(Val::Ref(Value::Object(o))) => {
+                    o.get(name).map_or(Val::Absent, Val::Ref)
+                }
+                // A field of an object a name holds: that field copied, not the object.
+                Cow::Borrowed(Val::Own(Value::Object(o))) => {
+                    o.get(name).cloned().map_or(Val::Absent, Val::Own)
+                }
+                Cow::Owned(Val::Own(Value::Object(mut o))) => {
+                    o.remove(name).map_or(Val::Absent, Val::Own)
+                }
                 _ => Val::Absent,
             },
             Expr::Index(a, b) => {
@@ -2123,10 +2177,10 @@ impl<'a> Rt<'a> {
                 Val::Own(Value::Array(out))
             }
             Expr::Un(UnOp::Not, a) => {
-                Val::Own(Value::Bool(!self.expr(a, frame, rng, depth)?.truthy()))
+                Val::Own(Value::Bool(!self.operand(a, frame, rng, depth)?.truthy()))
             }
             Expr::Un(UnOp::Neg, a) => {
-                let v = self.expr(a, frame, rng, depth)?;
+                let v = self.operand(a, frame, rng, depth)?;
                 match v.num() {
                     Some(n) if n.is_i64() => Val::Own(Value::from(-n.as_i64().unwrap_or_default())),
                     Some(n) => float(-n.as_f64().unwrap_or_default())?,
@@ -2134,20 +2188,42 @@ impl<'a> Rt<'a> {
                 }
             }
             Expr::Bin(BinOp::And, a, b) => {
-                let a = self.expr(a, frame, rng, depth)?.truthy();
-                Val::Own(Value::Bool(a && self.expr(b, frame, rng, depth)?.truthy()))
+                let a = self.operand(a, frame, rng, depth)?.truthy();
+                Val::Own(Value::Bool(
+                    a && self.operand(b, frame, rng, depth)?.truthy(),
+                ))
             }
             Expr::Bin(BinOp::Or, a, b) => {
-                let a = self.expr(a, frame, rng, depth)?.truthy();
-                Val::Own(Value::Bool(a || self.expr(b, frame, rng, depth)?.truthy()))
+                let a = self.operand(a, frame, rng, depth)?.truthy();
+                Val::Own(Value::Bool(
+                    a || self.operand(b, frame, rng, depth)?.truthy(),
+                ))
             }
             Expr::Bin(op, a, b) => {
-                let a = self.expr(a, frame, rng, depth)?;
-                let b = self.expr(b, frame, rng, depth)?;
+                let a = self.operand(a, frame, rng, depth)?;
+                let b = self.operand(b, frame, rng, depth)?;
                 binary(*op, &a, &b)?
             }
             Expr::Call(f, args) => self.call(*f, args, frame, rng, depth)?,
         })
+    }
+
+    /// An operand's value, read in place when it is a name (its slot in the frame) rather
+    /// than copied: an operator, a field or a piece of text only reads it, and a name may
+    /// hold a whole made object or text.
+    fn operand<'f>(
+        &self,
+        e: &'a Expr,
+        frame: &'f Frame<'a>,
+        rng: &mut Option<&mut RunRng>,
+        depth: usize,
+    ) -> Result<Cow<'f, Val<'a>>, String> {
+        match e {
+            Expr::Var(Var::Slot(i)) => {
+                Ok(frame.get(*i).map_or(Cow::Owned(Val::Absent), Cow::Borrowed))
+            }
+            _ => self.expr(e, frame, rng, depth).map(Cow::Owned),
+        }
     }
 
     fn ctx(&self, c: CtxVar) -> Val<'a> {
@@ -2181,7 +2257,7 @@ impl<'a> Rt<'a> {
         &self,
         f: Func,
         args: &'a [Expr],
-        frame: &mut Frame<'a>,
+        frame: &Frame<'a>,
         rng: &mut Option<&mut RunRng>,
         depth: usize,
     ) -> Result<Val<'a>, String> {
@@ -2409,6 +2485,10 @@ impl<'a> Rt<'a> {
         }
     }
 }
+
+/// The most pieces of an interpolated string whose text is made at its whole size (more
+/// are written piece by piece).
+const MAX_PIECES: usize = 6;
 
 /// The most arguments a function takes (`if`, `get`, `window` and `rfc3339` take three).
 const MAX_ARGS: usize = 3;
@@ -2644,10 +2724,10 @@ impl Serialize for Render<'_, '_> {
                     let key: Cow<'_, str> = match k {
                         TKey::Lit(k) => Cow::Borrowed(k),
                         TKey::Str(p) => {
-                            let mut frame = Vec::new();
+                            let frame = Vec::new();
                             Cow::Owned(
                                 self.rt
-                                    .interpolate(p, &mut frame, &mut None, 0)
+                                    .interpolate(p, &frame, &mut None, 0)
                                     .map_err(S::Error::custom)?,
                             )
                         }
@@ -2871,6 +2951,111 @@ e: "{get(data.m, 'z', 0)}"
         let a = r.range(1, 1000);
         let b = r.alnum(4);
         assert_eq!(v, serde_json::json!({"second": b, "first": a}));
+    }
+
+    /// A generator compiled from `lets` and `value`, run with a generator seeded `seed`.
+    fn generate_seeded(lets: &[(&str, &str)], value: &str, seed: u64) -> Value {
+        let mut c = Compiler::new(&[], &[]);
+        let lets: Vec<(Node, Node)> = lets.iter().map(|(n, t)| (node(n), node(t))).collect();
+        let g = c.generator(&lets, Some(&node(value)), &[], &Allowed::generator());
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        Rt {
+            prog: &Program::default(),
+            env: &Env::default(),
+        }
+        .generate(&g, None, &mut RunRng::new(seed))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_list_of_literals_is_compiled_to_one_literal_with_the_value_evaluating_it_gave() {
+        // Arrange: a list of literals, and one with a name in it.
+        let allowed = request_vars();
+
+        // Act
+        let (folded, _) = compile(r#""{[1, 2.5, 'x', [true, null]]}""#, &allowed).unwrap();
+        let (kept, _) = compile("'{[1, type]}'", &allowed).unwrap();
+
+        // Assert: the literal is the list's value; a list reading a name stays a list.
+        assert_eq!(
+            folded,
+            TNode::Expr(Expr::Lit(serde_json::json!([1, 2.5, "x", [true, null]])))
+        );
+        assert!(matches!(kept, TNode::Expr(Expr::List(_))), "{kept:?}");
+        let env = Env {
+            ty: "t",
+            ..Env::default()
+        };
+        assert_eq!(eval_in("'{[1, type]}'", &env), serde_json::json!([1, "t"]));
+    }
+
+    #[test]
+    fn picking_from_a_literal_list_draws_the_same_sequence_as_drawing_by_hand() {
+        // Arrange: picks from literal lists and drawn ids in interpolated text, in order.
+        let lets = [
+            ("vendor", r#""{pick(['Acme', 'Globex', 'Initech'])}""#),
+            ("count", "'{int(1, 12)}'"),
+        ];
+        let value = r#"{id: 'in_{alnum(24)}', vendor: '{vendor}', carrier: "{pick(['Maersk', 'MSC'])}", label: '{vendor}-{count}-{hex(6)}'}"#;
+
+        for seed in [1, 7, 42] {
+            // Act
+            let v = generate_seeded(&lets, value, seed);
+
+            // Assert: the draws a generator seeded alike makes, in the order written.
+            let mut r = RunRng::new(seed);
+            let vendor = ["Acme", "Globex", "Initech"][(r.u64() % 3) as usize];
+            let n = r.range(1, 12);
+            let id = format!("in_{}", r.alnum(24));
+            let carrier = ["Maersk", "MSC"][(r.u64() % 2) as usize];
+            let label = format!("{vendor}-{n}-{}", r.hex(6));
+            let want =
+                serde_json::json!({"id": id, "vendor": vendor, "carrier": carrier, "label": label});
+            assert_eq!(v.to_string(), want.to_string(), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_merge_starting_with_a_named_object_keeps_its_keys_in_order_and_the_later_keys_win() {
+        // Arrange: an object a name holds merged first (taken whole), then one replacing a key
+        // in place and adding one; the name's object read again afterwards, by field and whole.
+        let lets = [("inv", "{id: '{alnum(3)}', due: '{int(5, 9)}', cur: usd}")];
+        let value = "{m: {$merge: ['{inv}', {due: 0, paid: '{inv.due}'}]}, again: '{inv}', cur: '{inv.cur}', none: '{inv.nope}'}";
+
+        // Act
+        let v = generate_seeded(&lets, value, 3);
+
+        // Assert
+        let mut r = RunRng::new(3);
+        let id = r.alnum(3);
+        let due = r.range(5, 9);
+        let want = serde_json::json!({
+            "m": {"id": id, "due": 0, "cur": "usd", "paid": due},
+            "again": {"id": id, "due": due, "cur": "usd"},
+            "cur": "usd",
+        });
+        assert_eq!(v.to_string(), want.to_string());
+    }
+
+    #[test]
+    fn operators_and_text_read_names_without_changing_what_the_name_holds() {
+        // Arrange: a name holding made text and one holding a number, read by operators and
+        // interpolation several times.
+        let lets = [("s", "'x{alnum(2)}'"), ("t", "'{int(1, 40)}'")];
+        let value = "{eq: '{s == s}', sum: '{t + t}', neg: '{-t}', not: '{!s}', and: '{s && t}', text: '{s}/{t}/{s}', s: '{s}'}";
+
+        // Act
+        let v = generate_seeded(&lets, value, 11);
+
+        // Assert
+        let mut r = RunRng::new(11);
+        let s = format!("x{}", r.alnum(2));
+        let t = r.range(1, 40);
+        let want = serde_json::json!({
+            "eq": true, "sum": t + t, "neg": -t, "not": false, "and": true,
+            "text": format!("{s}/{t}/{s}"), "s": s,
+        });
+        assert_eq!(v.to_string(), want.to_string());
     }
 
     #[test]
