@@ -1151,13 +1151,15 @@ async fn perfectparser_wants_an_api_key_and_a_valid_payload() {
 
 #[tokio::test]
 async fn perfectparser_retries_on_its_schedule_and_says_pending_retry_meanwhile() {
-    // 5 and 10 minutes at 1/1000: 300 ms and 600 ms.
+    // 5 and 10 minutes at 1/250: 1.2 s and 2.4 s. The profile's 10 s timeout is then
+    // 40 ms of real time: at 1/1000 it was 10 ms, which a loaded machine's answer on
+    // localhost can outlast, and a timed-out third attempt is retried 20 minutes on.
     let hooks = Hooks::scripted(|_, n| Reply::Status(if n < 2 { 503 } else { 200 })).await;
     let dir = Scratch::new();
     let journal = dir.path().join("emulate.jsonl");
     let emu = start_with(
         Options::PerfectParser(perfectparser::Options::default()),
-        0.001,
+        0.004,
         "",
         Some(&journal),
     )
@@ -1184,12 +1186,21 @@ async fn perfectparser_retries_on_its_schedule_and_says_pending_retry_meanwhile(
         .await
         .unwrap();
     let got = hooks.wait("/pp", 3).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let lines: Vec<Value> = std::fs::read_to_string(&journal)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    // The delivery's line is written once the third answer is read: wait for it.
+    let read_journal = || -> Vec<Value> {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        whole
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut lines = read_journal();
+    while lines.len() < 4 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        lines = read_journal();
+    }
 
     assert_eq!(
         waiting["webhook"]["deliveries"][0]["status"],
@@ -1197,8 +1208,8 @@ async fn perfectparser_retries_on_its_schedule_and_says_pending_retry_meanwhile(
     );
     let gap1 = (got[1].at - got[0].at).as_millis() as u64;
     let gap2 = (got[2].at - got[1].at).as_millis() as u64;
-    assert!((295..=500).contains(&gap1), "{gap1}");
-    assert!((595..=850).contains(&gap2), "{gap2}");
+    assert!((1195..=1500).contains(&gap1), "{gap1}");
+    assert!((2395..=2750).contains(&gap2), "{gap2}");
     assert_eq!(lines.len(), 4, "three attempts and the delivery: {lines:?}");
     assert_eq!(lines[0]["kind"], "attempt");
     assert_eq!(lines[0]["provider_status"], "pending_retry");
