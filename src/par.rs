@@ -37,6 +37,10 @@ struct Shared<T> {
     stop: bool,
     /// A thread panicked in `work`.
     panicked: bool,
+    /// The calling thread waits on `done`: a result or a stop must wake it.
+    taker_waits: bool,
+    /// Worker threads waiting on `room`.
+    room_waiters: usize,
 }
 
 /// A pool's lock and its two signals.
@@ -61,8 +65,25 @@ impl<T> Pool<T> {
             s.ready.resize_with(slot + 1, || None);
         }
         s.ready[slot] = Some(value);
+        // A notification is a system call whether or not anyone waits: made only when the
+        // calling thread waits (it set the flag under this lock, before waiting).
+        let wake = s.taker_waits;
         drop(s);
-        self.done.notify_one();
+        if wake {
+            self.done.notify_one();
+        }
+    }
+
+    /// Hands result `taken` over: room opens for one more item in the window; a waiting
+    /// worker is woken only if there is one.
+    fn took(&self, mut s: MutexGuard<'_, Shared<T>>) {
+        s.ready.pop_front();
+        s.taken += 1;
+        let wake = s.room_waiters > 0;
+        drop(s);
+        if wake {
+            self.room.notify_all();
+        }
     }
 }
 
@@ -115,6 +136,8 @@ where
             ready: VecDeque::with_capacity(window),
             stop: false,
             panicked: false,
+            taker_waits: false,
+            room_waiters: 0,
         }),
         done: Condvar::new(),
         room: Condvar::new(),
@@ -129,7 +152,9 @@ where
                     let i = {
                         let mut s = pool.lock();
                         while !s.stop && s.next < n && s.next >= s.taken + window {
+                            s.room_waiters += 1;
                             s = pool.room.wait(s).unwrap_or_else(|e| e.into_inner());
+                            s.room_waiters -= 1;
                         }
                         if s.stop || s.next >= n {
                             break;
@@ -154,10 +179,7 @@ where
                     panic!("a worker thread panicked");
                 }
                 if let Some(v) = s.ready.front_mut().and_then(Option::take) {
-                    s.ready.pop_front();
-                    s.taken += 1;
-                    drop(s);
-                    pool.room.notify_all();
+                    pool.took(s);
                     break Some(v);
                 }
                 if s.next < n && s.next < s.taken + window {
@@ -166,17 +188,15 @@ where
                     drop(s);
                     let value = work(state.get_or_insert_with(init), i);
                     if i == k {
-                        let mut s = pool.lock();
-                        s.ready.pop_front();
-                        s.taken += 1;
-                        drop(s);
-                        pool.room.notify_all();
+                        pool.took(pool.lock());
                         break Some(value);
                     }
                     pool.put(i, value);
                     continue;
                 }
-                let _s = pool.done.wait(s).unwrap_or_else(|e| e.into_inner());
+                s.taker_waits = true;
+                let mut s = pool.done.wait(s).unwrap_or_else(|e| e.into_inner());
+                s.taker_waits = false;
             };
             let Some(value) = value else { break };
             if let Err(e) = take(k, value) {

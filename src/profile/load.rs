@@ -120,28 +120,35 @@ pub fn builtin(name: &str) -> Option<Profile> {
 }
 
 /// A built-in profile by name, compiled once per process and shared: every scenario of a
-/// run that names it holds the same one.
+/// run that names it holds the same one. Threads loading a suite side by side that ask
+/// for the same built-in at once compile it once: the others wait for it (each would
+/// otherwise compile its own copy, and all but one be thrown away).
 pub fn builtin_shared(name: &str) -> Option<Arc<Profile>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Profile>>>> = OnceLock::new();
+    type Cell = Arc<OnceLock<Arc<Profile>>>;
+    static CACHE: OnceLock<Mutex<HashMap<String, Cell>>> = OnceLock::new();
     let text = builtin_text(name)?;
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
-        return Some(Arc::clone(p));
-    }
-    let mut p = load_str(&builtin_path(name), text).unwrap_or_else(|errs| {
-        let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        panic!(
-            "the built-in profile `{name}` does not load:\n{}",
-            msgs.join("\n")
-        )
+    let cell: Cell = {
+        let mut cache = CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match cache.get(name) {
+            Some(c) => Arc::clone(c),
+            None => Arc::clone(cache.entry(name.to_owned()).or_default()),
+        }
+    };
+    let p = cell.get_or_init(|| {
+        let mut p = load_str(&builtin_path(name), text).unwrap_or_else(|errs| {
+            let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+            panic!(
+                "the built-in profile `{name}` does not load:\n{}",
+                msgs.join("\n")
+            )
+        });
+        p.origin = Origin::Builtin(name.to_owned());
+        Arc::new(p)
     });
-    p.origin = Origin::Builtin(name.to_owned());
-    let p = Arc::new(p);
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(name.to_owned(), Arc::clone(&p));
-    Some(p)
+    Some(Arc::clone(p))
 }
 
 /// Every built-in profile.

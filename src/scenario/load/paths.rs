@@ -48,12 +48,12 @@ pub fn load_paths_on(paths: &[PathBuf], jobs: usize) -> Loaded {
     let never: Result<(), std::convert::Infallible> = crate::par::in_order(
         files.len(),
         jobs,
-        || (),
-        |(), i| {
+        Vec::new,
+        |buf, i| {
             let file = &files[i];
-            std::fs::read_to_string(file)
+            read_text(file, buf)
                 .map_err(|e| vec![file_error(file, format!("cannot read: {e}"))])
-                .and_then(|text| parse_any(file, &text))
+                .and_then(|text| parse_any(file, text))
         },
         |here, parsed| {
             let file = &files[here];
@@ -94,6 +94,35 @@ pub fn load_paths_on(paths: &[PathBuf], jobs: usize) -> Loaded {
     // Every file read is kept, in order: `here` above is its index there.
     loaded.files = files;
     loaded
+}
+
+/// The text of `file`, read into `buf` (each loading thread keeps one, so its room is
+/// reused from file to file): what `std::fs::read_to_string` gives, errors worded the same,
+/// without its size query (a system call per file) or a new buffer each time.
+fn read_text<'b>(file: &Path, buf: &'b mut Vec<u8>) -> std::io::Result<&'b str> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file)?;
+    if buf.len() < 16 * 1024 {
+        buf.resize(16 * 1024, 0);
+    }
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    std::str::from_utf8(&buf[..len]).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
@@ -287,5 +316,50 @@ fn check(file: &Path, raws: Vec<Spanned<RawScenario>>) -> Result<Parsed, Vec<Inp
         Ok(Parsed::Scenarios(out))
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_read_as_read_to_string_reads_it_whatever_its_size_or_bytes() {
+        // Arrange: a file longer than the first buffer, a short one after it, and one
+        // that is not UTF-8.
+        let dir = std::env::temp_dir().join(format!("hookrig-read-text-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let long = dir.join("long.yaml");
+        let short = dir.join("short.yaml");
+        let bad = dir.join("bad.yaml");
+        let long_text: String = (0..3000).map(|i| format!("# line {i} ünïcode\n")).collect();
+        std::fs::write(&long, &long_text).unwrap();
+        std::fs::write(&short, "name: short\n").unwrap();
+        std::fs::write(&bad, b"name: \xff\xfe\n").unwrap();
+        let mut buf = Vec::new();
+
+        // Act
+        let got_long = read_text(&long, &mut buf).unwrap().to_owned();
+        let got_short = read_text(&short, &mut buf).unwrap().to_owned();
+        let got_bad = read_text(&bad, &mut buf).unwrap_err().to_string();
+        let got_missing = read_text(&dir.join("missing.yaml"), &mut buf)
+            .unwrap_err()
+            .to_string();
+
+        // Assert
+        assert!(long_text.len() > 16 * 1024);
+        assert_eq!(got_long, std::fs::read_to_string(&long).unwrap());
+        assert_eq!(got_short, "name: short\n");
+        assert_eq!(
+            got_bad,
+            std::fs::read_to_string(&bad).unwrap_err().to_string()
+        );
+        assert_eq!(
+            got_missing,
+            std::fs::read_to_string(dir.join("missing.yaml"))
+                .unwrap_err()
+                .to_string()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
