@@ -6,8 +6,10 @@
 //! [`RunState::apply`](crate::run_state::RunState::apply) is the one reducer that turns
 //! them into scenarios, deliveries and attempts.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::faults::Answer;
 use crate::record::{DeliveryTag, RequestRecord, ResponseRecord};
@@ -36,6 +38,53 @@ impl Outcome {
             Outcome::GaveUp => "gave_up",
             Outcome::Filtered => "filtered",
         }
+    }
+}
+
+/// Where the sender and the receiver put their [`EngineEvent`]s, in the order they act.
+#[derive(Debug, Clone)]
+pub enum EventSink {
+    /// A channel read while the run goes on (live runs, storms, the TUI).
+    Channel(UnboundedSender<EngineEvent>),
+    /// A list the events are appended to, read once every sender is done: a sim run,
+    /// which reads its events only at its end, so they are written once in order (not
+    /// copied into a channel's blocks, then out of them, with its bookkeeping on each).
+    Collected(Arc<Mutex<Vec<EngineEvent>>>),
+}
+
+impl EventSink {
+    /// A list sized for `capacity` events to start with ([`EventSink::Collected`]).
+    pub fn collected(capacity: usize) -> Self {
+        EventSink::Collected(Arc::new(Mutex::new(Vec::with_capacity(capacity))))
+    }
+
+    /// Puts `e` after the events sent before it (dropped when the channel's reader is gone).
+    pub fn send(&self, e: EngineEvent) {
+        match self {
+            EventSink::Channel(tx) => {
+                let _ = tx.send(e);
+            }
+            EventSink::Collected(list) => {
+                list.lock().unwrap_or_else(PoisonError::into_inner).push(e)
+            }
+        }
+    }
+
+    /// The events collected so far, in the order they were sent, taken out of the list
+    /// (none for a channel, whose reader takes them).
+    pub fn take(&self) -> Vec<EngineEvent> {
+        match self {
+            EventSink::Channel(_) => Vec::new(),
+            EventSink::Collected(list) => {
+                std::mem::take(&mut *list.lock().unwrap_or_else(PoisonError::into_inner))
+            }
+        }
+    }
+}
+
+impl From<UnboundedSender<EngineEvent>> for EventSink {
+    fn from(tx: UnboundedSender<EngineEvent>) -> Self {
+        EventSink::Channel(tx)
     }
 }
 
@@ -244,5 +293,60 @@ impl LiveTiming {
     /// The wall-clock time of scenario offset `at`.
     pub fn wall_of(&self, at: Duration) -> Duration {
         self.wall_start + at.mul_f64(self.scale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn created(delivery: usize) -> EngineEvent {
+        EngineEvent::DeliveryCreated {
+            scenario: 0,
+            delivery,
+            event_type: "user.created".into(),
+        }
+    }
+
+    #[test]
+    fn a_collected_sink_gives_back_what_every_clone_sent_in_the_order_it_was_sent_once() {
+        // Arrange
+        let sink = EventSink::collected(1);
+        let clone = sink.clone();
+
+        // Act
+        sink.send(created(0));
+        clone.send(created(1));
+        sink.send(created(2));
+        let first = clone.take();
+        let second = sink.take();
+
+        // Assert
+        let deliveries: Vec<usize> = first
+            .iter()
+            .map(|e| match e {
+                EngineEvent::DeliveryCreated { delivery, .. } => *delivery,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(deliveries, [0, 1, 2]);
+        assert!(second.is_empty(), "{second:?}");
+    }
+
+    #[test]
+    fn a_channel_sink_passes_events_to_its_reader_and_keeps_none() {
+        // Arrange
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = EventSink::from(tx);
+
+        // Act
+        sink.send(created(7));
+
+        // Assert
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(EngineEvent::DeliveryCreated { delivery: 7, .. })
+        ));
+        assert!(sink.take().is_empty());
     }
 }

@@ -30,9 +30,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::mpsc::UnboundedSender;
 
-use crate::events::EngineEvent;
+use crate::events::{EngineEvent, EventSink};
 use crate::faults::{Action, Answer, Dribble, Fault, FaultPlan, Route};
 use crate::record::{DeliveryTag, HeaderText, InProcessRequest, RequestRecord};
 use body::{BodyError, read_body};
@@ -50,7 +49,7 @@ pub struct Receiver {
     counters: Mutex<HashMap<String, usize>>,
     start: tokio::time::Instant,
     body_limit: usize,
-    events: Option<UnboundedSender<EngineEvent>>,
+    events: Option<EventSink>,
     scenario: usize,
     grouping: Option<Arc<group::Grouping>>,
     outage: Option<(std::time::Duration, Action)>,
@@ -83,9 +82,9 @@ impl Receiver {
     }
 
     /// Reports every request as an [`EngineEvent::RequestReceived`] of `scenario`.
-    pub fn with_events(mut self, scenario: usize, events: UnboundedSender<EngineEvent>) -> Self {
+    pub fn with_events(mut self, scenario: usize, events: impl Into<EventSink>) -> Self {
         self.scenario = scenario;
-        self.events = Some(events);
+        self.events = Some(events.into());
         self
     }
 
@@ -180,24 +179,21 @@ fn routes() -> Router<Arc<Receiver>> {
 /// The path that lists what arrived (`GET`), when the receiver keeps a log.
 pub const REQUESTS_PATH: &str = "/_hookrig/requests";
 
-async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
+/// Answers a request. Not an `async fn`: what the request brings is taken from it before
+/// the future is made, which then holds only what it uses after the body is read (an
+/// `async fn` would hold the whole request beside its parts, and axum boxes the future,
+/// copying it at its full size, on every request).
+fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> impl Future<Output = Response> + Send {
     let arrived = rx.start.elapsed();
     let (mut parts, body) = req.into_parts();
-    if let Some(log) = &rx.log
+    let listing = rx.log.is_some()
         && parts.method == axum::http::Method::GET
-        && parts.uri.path() == REQUESTS_PATH
-    {
-        return (
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            log.listing(),
-        )
-            .into_response();
-    }
+        && parts.uri.path() == REQUESTS_PATH;
     // An in-process request brings its tag and its header list made already (the same
     // list its `HeaderMap` would give); a request from a socket has its `HeaderMap`
     // converted, and in a live run its tag comes from the delivery's port and names no
     // attempt (0): the reducer takes the latest one the sender started.
-    let (mut tag, headers) = match parts.extensions.remove::<InProcessRequest>() {
+    let (tag, headers) = match parts.extensions.remove::<InProcessRequest>() {
         Some(InProcessRequest { tag, headers }) => (Some(tag), headers),
         None => (
             parts.extensions.remove::<DeliveryTag>(),
@@ -216,112 +212,139 @@ async fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     // The path and method as texts kept inline (a path up to 23 bytes, a method: no
     // allocation), where they were two strings per request.
     let path = HeaderText::new(parts.uri.path());
-    let (body, size, refused) = match read_body(body, rx.body_limit).await {
-        Ok(b) => {
-            let size = b.len() as u64;
-            (b, size, None)
-        }
-        // The sender left mid-body: nobody to answer, nothing whole to record.
-        Err(BodyError::Cut) => return StatusCode::BAD_REQUEST.into_response(),
-        Err(e @ BodyError::TooLarge(size)) => (Bytes::new(), size, Some(e)),
-        Err(e @ BodyError::Malformed(size)) => (Bytes::new(), size, Some(e)),
-    };
     // A POST's method (a webhook's) the program's own text, another copied inline.
     let method = if parts.method == axum::http::Method::POST {
         HeaderText::new_static("POST")
     } else {
         HeaderText::new(parts.method.as_str())
     };
-    if tag.is_none()
-        && let Some(g) = &rx.grouping
-    {
-        tag = Some(g.tag(&headers, &body));
-    }
-    // The receiver's own action where it answers every request alike (borrowed, not
-    // copied per request), else the one its plan gives this request.
-    let action: Option<Cow<'_, Action>> = if refused.is_some() {
-        None
-    } else if let Some((until, action)) = &rx.outage
-        && arrived < *until
-    {
-        Some(Cow::Borrowed(action))
-    } else if let ([only], true) = (rx.plan.steps(), rx.routes.is_empty())
-        && only.when_event.is_none()
-    {
-        // One step for every request answers them all the same: no counter to keep (and
-        // no lock to take).
-        Some(Cow::Borrowed(&only.action))
-    } else {
-        let key = tag
-            .as_ref()
-            .map_or_else(|| path.to_string(), |t| t.delivery.to_string());
-        let event_type: Option<Cow<'_, str>> = match &tag {
-            Some(t) if !t.event_type.is_empty() => Some(Cow::Borrowed(&t.event_type)),
-            _ => rx
-                .profile
-                .as_ref()
-                .and_then(|p| p.event_type_of_request(&headers, &body))
-                .map(Cow::Owned),
+    drop(parts);
+    answer(rx, arrived, listing, tag, headers, path, method, body)
+}
+
+/// [`handle`]'s answer, from what it took from the request. Not an `async fn`: the block
+/// uses what it owns in place (an `async fn` keeps its arguments and their moved copies
+/// side by side).
+#[allow(clippy::too_many_arguments, clippy::manual_async_fn)]
+fn answer(
+    rx: Arc<Receiver>,
+    arrived: std::time::Duration,
+    listing: bool,
+    mut tag: Option<DeliveryTag>,
+    headers: Vec<crate::record::Header>,
+    path: HeaderText,
+    method: HeaderText,
+    body: Body,
+) -> impl Future<Output = Response> + Send {
+    async move {
+        if listing && let Some(log) = &rx.log {
+            return (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                log.listing(),
+            )
+                .into_response();
+        }
+        let (body, size, refused) = match read_body(body, rx.body_limit).await {
+            Ok(b) => {
+                let size = b.len() as u64;
+                (b, size, None)
+            }
+            // The sender left mid-body: nobody to answer, nothing whole to record.
+            Err(BodyError::Cut) => return StatusCode::BAD_REQUEST.into_response(),
+            Err(e @ BodyError::TooLarge(size)) => (Bytes::new(), size, Some(e)),
+            Err(e @ BodyError::Malformed(size)) => (Bytes::new(), size, Some(e)),
         };
-        Some(Cow::Owned(rx.next_action(
-            &method,
-            &key,
-            event_type.as_deref(),
-        )))
-    };
-    let answer = match &action {
-        None if matches!(refused, Some(BodyError::Malformed(_))) => Answer::Status(400),
-        None => Answer::TooLarge,
-        Some(a) => a.answer(),
-    };
-    let record = Arc::new(RequestRecord {
-        method,
-        path,
-        headers,
-        body,
-    });
-    if let Some(log) = &rx.log {
-        log.record(&record, &answer, size);
-    }
-    if let Some(events) = &rx.events {
-        let _ = events.send(EngineEvent::RequestReceived {
-            scenario: rx.scenario,
-            tag,
-            at: arrived,
-            request: record,
-            answer,
-        });
-    }
-    match action.as_deref() {
-        None if matches!(refused, Some(BodyError::Malformed(_))) => {
-            (StatusCode::BAD_REQUEST, "malformed request body\n").into_response()
+        if tag.is_none()
+            && let Some(g) = &rx.grouping
+        {
+            tag = Some(g.tag(&headers, &body));
         }
-        None => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body over the receiver's limit\n",
-        )
-            .into_response(),
-        Some(Action::Respond {
-            status,
-            body,
+        // The receiver's own action where it answers every request alike (borrowed, not
+        // copied per request), else the one its plan gives this request.
+        let action: Option<Cow<'_, Action>> = if refused.is_some() {
+            None
+        } else if let Some((until, action)) = &rx.outage
+            && arrived < *until
+        {
+            Some(Cow::Borrowed(action))
+        } else if let ([only], true) = (rx.plan.steps(), rx.routes.is_empty())
+            && only.when_event.is_none()
+        {
+            // One step for every request answers them all the same: no counter to keep (and
+            // no lock to take).
+            Some(Cow::Borrowed(&only.action))
+        } else {
+            let key = tag
+                .as_ref()
+                .map_or_else(|| path.to_string(), |t| t.delivery.to_string());
+            let event_type: Option<Cow<'_, str>> = match &tag {
+                Some(t) if !t.event_type.is_empty() => Some(Cow::Borrowed(&t.event_type)),
+                _ => rx
+                    .profile
+                    .as_ref()
+                    .and_then(|p| p.event_type_of_request(&headers, &body))
+                    .map(Cow::Owned),
+            };
+            Some(Cow::Owned(rx.next_action(
+                &method,
+                &key,
+                event_type.as_deref(),
+            )))
+        };
+        let answer = match &action {
+            None if matches!(refused, Some(BodyError::Malformed(_))) => Answer::Status(400),
+            None => Answer::TooLarge,
+            Some(a) => a.answer(),
+        };
+        let record = Arc::new(RequestRecord {
+            method,
+            path,
             headers,
-            after,
-            dribble,
-        }) => {
-            if !after.is_zero() {
-                tokio::time::sleep(*after).await;
-            }
-            let mut r = respond(*status, body, headers);
-            if let Some(d) = dribble {
-                r.extensions_mut().insert::<Dribble>(*d);
-            }
-            r
+            body,
+        });
+        if let Some(log) = &rx.log {
+            log.record(&record, &answer, size);
         }
-        Some(Action::Fault(Fault::Hang)) => std::future::pending().await,
-        Some(Action::Fault(f)) => {
-            let mut r = Response::new(Body::empty());
-            r.extensions_mut().insert(*f);
-            r
+        if let Some(events) = &rx.events {
+            events.send(EngineEvent::RequestReceived {
+                scenario: rx.scenario,
+                tag,
+                at: arrived,
+                request: record,
+                answer,
+            });
+        }
+        match action.as_deref() {
+            None if matches!(refused, Some(BodyError::Malformed(_))) => {
+                (StatusCode::BAD_REQUEST, "malformed request body\n").into_response()
+            }
+            None => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body over the receiver's limit\n",
+            )
+                .into_response(),
+            Some(Action::Respond {
+                status,
+                body,
+                headers,
+                after,
+                dribble,
+            }) => {
+                if !after.is_zero() {
+                    tokio::time::sleep(*after).await;
+                }
+                let mut r = respond(*status, body, headers);
+                if let Some(d) = dribble {
+                    r.extensions_mut().insert::<Dribble>(*d);
+                }
+                r
+            }
+            Some(Action::Fault(Fault::Hang)) => std::future::pending().await,
+            Some(Action::Fault(f)) => {
+                let mut r = Response::new(Body::empty());
+                r.extensions_mut().insert(*f);
+                r
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::clock::{SIM_EPOCH_UNIX, SimClock};
-use crate::events::EngineEvent;
+use crate::events::{EngineEvent, EventSink};
 use crate::receiver::Receiver;
 use crate::rng::{DEFAULT_SEED, RunRng};
 use crate::run_state::RunState;
@@ -218,23 +218,35 @@ async fn sim(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<Engine
 /// [`sim`] of a scenario already prepared by [`Scenario::for_run`] (a run of a suite
 /// prepares each once, for the run and its checks).
 async fn sim_prepared(index: usize, scenario: &Scenario, opts: &RunOptions) -> Vec<EngineEvent> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let _ = tx.send(EngineEvent::ScenarioStarted {
+    // The events appended to one list in the order they are sent (the run reads them only
+    // at its end), sized for what a delivery reports at most without redirects — created,
+    // then per attempt its start, its reception, its end, a retry and a status, then its end
+    // — and for the checks' event a replay adds.
+    let attempts = scenario.profile.retry.attempts.max(1) as usize;
+    let sized = scenario
+        .events
+        .len()
+        .saturating_mul(attempts.saturating_mul(5).saturating_add(2))
+        .saturating_add(3);
+    let events = EventSink::collected(sized.min(SIM_EVENTS_SIZED_MAX));
+    events.send(EngineEvent::ScenarioStarted {
         scenario: index,
         name: scenario.name.clone(),
         file: scenario.file.display().to_string(),
     });
-    announce_secret(index, scenario, &tx);
+    if let Some(e) = secret_event(index, scenario) {
+        events.send(e);
+    }
     let start = tokio::time::Instant::now();
     let router = Receiver::new(scenario.receiver.clone())
-        .with_events(index, tx.clone())
+        .with_events(index, events.clone())
         .into_app();
     let ctx = SenderCtx::new(
         Arc::clone(&scenario.profile),
         Arc::clone(&scenario.endpoint),
         Transport::InProcess(router),
         Arc::new(SimClock::new(SIM_EPOCH_UNIX)),
-        tx.clone(),
+        events.clone(),
         "/webhook",
     )
     .with_scenario(index)
@@ -242,7 +254,7 @@ async fn sim_prepared(index: usize, scenario: &Scenario, opts: &RunOptions) -> V
     let mut tasks = tokio::task::JoinSet::new();
     for (i, ev) in scenario.events.iter().enumerate() {
         let delivery = delivery_for(scenario, i, opts.seed);
-        let _ = tx.send(EngineEvent::DeliveryCreated {
+        events.send(EngineEvent::DeliveryCreated {
             scenario: index,
             delivery: i,
             event_type: ev.event_type.clone(),
@@ -256,23 +268,27 @@ async fn sim_prepared(index: usize, scenario: &Scenario, opts: &RunOptions) -> V
     }
     while tasks.join_next().await.is_some() {}
     drop(ctx);
-    drop(tx);
-    // Every sender is gone: the events wait in the channel, taken in one go (sized once,
-    // not popped and awaited one by one), with room for the checks' event a replay adds
-    // (a full `Vec` would be copied whole to make room for it).
-    let mut events = Vec::with_capacity(rx.len() + 1);
-    while rx.recv_many(&mut events, usize::MAX).await > 0 {}
-    events
+    // Every sender is done: the list, taken whole.
+    events.take()
 }
+
+/// The most events [`sim_prepared`] sizes its list for at the start (a list of more grows).
+const SIM_EVENTS_SIZED_MAX: usize = 1 << 14;
 
 /// Tells the run state the endpoint secret the run generated, if it did.
 pub fn announce_secret(index: usize, scenario: &Scenario, tx: &mpsc::UnboundedSender<EngineEvent>) {
-    if let Some(secret) = scenario.generated_secret() {
-        let _ = tx.send(EngineEvent::SecretGenerated {
-            scenario: index,
-            secret: secret.to_owned(),
-        });
+    if let Some(e) = secret_event(index, scenario) {
+        let _ = tx.send(e);
     }
+}
+
+/// The event telling the run state the endpoint secret the run generated, if it did.
+fn secret_event(index: usize, scenario: &Scenario) -> Option<EngineEvent> {
+    let secret = scenario.generated_secret()?;
+    Some(EngineEvent::SecretGenerated {
+        scenario: index,
+        secret: secret.to_owned(),
+    })
 }
 
 /// The delivery of a scenario's `i`-th event: its data (as given, or generated), ids and

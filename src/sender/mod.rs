@@ -18,11 +18,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 use crate::clock::SharedClock;
-use crate::events::{EngineEvent, Outcome};
+use crate::events::{EngineEvent, EventSink, Outcome};
 use crate::profile::{AttemptInfo, DeliveryIds, Endpoint, HeaderMemo, Profile};
 use crate::record::{DeliveryTag, Header, HeaderText, RequestRecord, ResponseRecord};
 use crate::retry::{AttemptResult, Verdict};
@@ -41,7 +40,7 @@ pub struct SenderCtx {
     /// Wall-clock time for timestamps.
     pub clock: SharedClock,
     /// Where engine events go.
-    pub events: UnboundedSender<EngineEvent>,
+    pub events: EventSink,
     /// Set by a 410 under a profile that disables endpoints.
     pub disabled: Arc<AtomicBool>,
     /// The target URL (a path in sim mode): each attempt's request and record share this
@@ -83,7 +82,7 @@ impl SenderCtx {
         endpoint: Arc<Endpoint>,
         transport: Transport,
         clock: SharedClock,
-        events: UnboundedSender<EngineEvent>,
+        events: impl Into<EventSink>,
         url: impl Into<HeaderText>,
     ) -> Self {
         SenderCtx {
@@ -91,7 +90,7 @@ impl SenderCtx {
             endpoint,
             transport,
             clock,
-            events,
+            events: events.into(),
             disabled: Arc::new(AtomicBool::new(false)),
             url: url.into(),
             scenario: 0,
@@ -137,7 +136,7 @@ impl SenderCtx {
     }
 
     fn emit(&self, e: EngineEvent) {
-        let _ = self.events.send(e);
+        self.events.send(e);
     }
 
     fn finish(&self, delivery: usize, outcome: Outcome, reason: Option<String>) -> Outcome {
@@ -385,17 +384,19 @@ where
                 // One call, made for each kind of [`Sends`] (a future type of its own).
                 macro_rules! attempt_via {
                     ($via:expr) => {
-                        Box::pin(one_attempt(
-                            &ctx,
-                            $via,
-                            index,
-                            inputs,
-                            n,
-                            previous,
-                            &mut body,
-                            body_repeats,
-                            due,
-                        ))
+                        pinned_in_place(|| {
+                            one_attempt(
+                                &ctx,
+                                $via,
+                                index,
+                                inputs,
+                                n,
+                                previous,
+                                &mut body,
+                                body_repeats,
+                                due,
+                            )
+                        })
                     };
                 }
                 match &ctx.transport {
@@ -438,6 +439,14 @@ where
             )),
         )
     }
+}
+
+/// `make()`'s value pinned in a box of its own, the box allocated before the value is made,
+/// so that it can be made in the box (`Box::pin(value)` makes it on the stack first and
+/// copies it in: the attempt's future, at its full size, on every attempt).
+#[inline(always)]
+fn pinned_in_place<T>(make: impl FnOnce() -> T) -> std::pin::Pin<Box<T>> {
+    Box::into_pin(Box::write(Box::new_uninit(), make()))
 }
 
 /// What the delivery loop does after an attempt.
