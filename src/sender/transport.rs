@@ -392,6 +392,9 @@ pub(crate) async fn send_in_process(
     let mut request = http::Request::new(Body::from(req.body));
     *request.method_mut() = http::Method::POST;
     *request.uri_mut() = uri;
+    // The map the receiver handed back after the thread's last in-process request (its
+    // table allocated already), empty.
+    *request.extensions_mut() = crate::record::reused_extensions();
     request.extensions_mut().insert(InProcessRequest {
         tag: req.tag,
         headers,
@@ -418,8 +421,11 @@ pub(crate) async fn send_in_process(
     }
 
     let status = response.status().as_u16();
-    let headers = header_pairs(response.headers());
-    let body = match response.into_body().collect().await {
+    let (mut parts, body) = response.into_parts();
+    let headers = header_pairs(&parts.headers);
+    // The answer's header map, read, handed back for the thread's next answer.
+    crate::record::hand_back_header_map(std::mem::take(&mut parts.headers));
+    let body = match body.collect().await {
         Ok(c) => truncate(c.to_bytes()),
         Err(e) => return Err(TransportError::Connection(format!("body cut off: {e}"))),
     };
@@ -445,7 +451,8 @@ thread_local! {
 /// The entry of `kept` (a per-thread cache, the most recently used first) that `hit`
 /// finds, moved to the front: the entries before it move one place back, so the last is
 /// always the least recently used. An entry found first (a thread meeting one URL or one
-/// name list over and over) moves nothing.
+/// name list over and over) moves nothing. Inlined: a hit costs what the plain search did.
+#[inline(always)]
 fn use_kept<T>(kept: &mut [T], hit: impl FnMut(&T) -> bool) -> Option<&mut T> {
     let i = kept.iter().position(hit)?;
     if i > 0 {
