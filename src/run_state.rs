@@ -208,8 +208,10 @@ pub struct AttemptState {
     /// The wall-clock time it was made at, when a journal recorded it (a run knows it
     /// from its scenario's clock: [`ScenarioState::wall_of`]).
     pub wall: Option<Duration>,
-    /// The provider's status word for the delivery after this attempt (`pending_retry`).
-    pub status_after: Option<String>,
+    /// The provider's status word for the delivery after this attempt (`pending_retry`):
+    /// the profile's own text in a run (borrowed, not copied per attempt), a copy when a
+    /// journal was read.
+    pub status_after: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl AttemptState {
@@ -364,7 +366,8 @@ impl ScenarioState {
                 after,
                 status,
             } => {
-                self.attempt_mut(*delivery, *after).status_after = Some((*status).to_owned());
+                self.attempt_mut(*delivery, *after).status_after =
+                    Some(std::borrow::Cow::Borrowed(*status));
             }
             EngineEvent::SecretGenerated {
                 scenario: _,
