@@ -73,6 +73,53 @@ pub struct InProcessRequest {
     pub headers: Vec<Header>,
 }
 
+thread_local! {
+    /// An in-process request's extensions map, handed back empty by the receiver that
+    /// took its [`InProcessRequest`] out of it, for the thread's next in-process request
+    /// (see [`reused_extensions`]).
+    static EXTENSIONS: std::cell::Cell<Option<http::Extensions>> =
+        const { std::cell::Cell::new(None) };
+    /// An in-process answer's header map, handed back empty by the transport that read
+    /// it, for the thread's next planned answer (see [`reused_header_map`]).
+    static HEADER_MAP: std::cell::Cell<Option<http::HeaderMap>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// An empty extensions map for an in-process request: the one the receiver of this
+/// thread's last in-process request handed back ([`hand_back_extensions`]), whose table
+/// is already allocated, else a new one. A request's [`InProcessRequest`] and the
+/// router's own extension then go in without the map and its table being allocated
+/// afresh per request (two allocations each). What the map holds is the same either way.
+pub fn reused_extensions() -> http::Extensions {
+    EXTENSIONS.take().unwrap_or_default()
+}
+
+/// `extensions` (an in-process request's, read) emptied and kept for this thread's next
+/// in-process request ([`reused_extensions`]).
+pub fn hand_back_extensions(mut extensions: http::Extensions) {
+    extensions.clear();
+    EXTENSIONS.set(Some(extensions));
+}
+
+/// An empty header map for an answer: the one the transport handed back after reading
+/// this thread's last in-process answer ([`hand_back_header_map`]), whose room is already
+/// allocated, else a new one (a live receiver's answers go to a socket and are never
+/// handed back). The router's `content-length` and a plan's headers then go in without
+/// the map being allocated afresh per answer (two allocations). `http` keeps a map's
+/// entries in the order they went in, so the map lists the same headers either way.
+pub fn reused_header_map() -> http::HeaderMap {
+    HEADER_MAP.take().unwrap_or_default()
+}
+
+/// `headers` (an in-process answer's, read) emptied and kept for this thread's next
+/// answer ([`reused_header_map`]); a map grown by an unusual answer is not kept.
+pub fn hand_back_header_map(mut headers: http::HeaderMap) {
+    if headers.capacity() <= 64 {
+        headers.clear();
+        HEADER_MAP.set(Some(headers));
+    }
+}
+
 /// Header values that carry secrets are never printed.
 pub fn redact<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
     const SECRET: &[&str] = &[

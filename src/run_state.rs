@@ -57,7 +57,7 @@ impl ScenarioState {
         for d in &mut self.deliveries {
             for a in &mut d.attempts {
                 a.sent = None;
-                a.received = Vec::new();
+                a.received = Received::default();
                 if let Some(r) = &a.response
                     && (!r.headers.is_empty() || !r.body.is_empty())
                 {
@@ -130,6 +130,58 @@ impl DeliveryState {
     }
 }
 
+/// The requests an attempt's receiver recorded, in order (the first hop's, then each
+/// redirect hop's): the first kept in place, so an attempt's one request (as nearly every
+/// attempt has) takes no list of its own on the heap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Received {
+    /// The first request.
+    first: Option<Arc<RequestRecord>>,
+    /// The requests after the first.
+    more: Vec<Arc<RequestRecord>>,
+}
+
+impl Received {
+    /// `request` recorded after those before it.
+    pub fn push(&mut self, request: Arc<RequestRecord>) {
+        if self.first.is_none() {
+            self.first = Some(request);
+        } else {
+            self.more.push(request);
+        }
+    }
+
+    /// Whether no request was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// How many requests were recorded.
+    pub fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.more.len()
+    }
+
+    /// The first request, if one was recorded.
+    pub fn first(&self) -> Option<&Arc<RequestRecord>> {
+        self.first.as_ref()
+    }
+
+    /// The requests in the order they were recorded.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<RequestRecord>> {
+        self.first.iter().chain(&self.more)
+    }
+}
+
+impl FromIterator<Arc<RequestRecord>> for Received {
+    fn from_iter<I: IntoIterator<Item = Arc<RequestRecord>>>(requests: I) -> Self {
+        let mut received = Received::default();
+        for r in requests {
+            received.push(r);
+        }
+        received
+    }
+}
+
 /// One attempt's state.
 #[derive(Debug, Clone, Default)]
 pub struct AttemptState {
@@ -142,7 +194,7 @@ pub struct AttemptState {
     /// The request as built by the sender.
     pub sent: Option<Arc<RequestRecord>>,
     /// The requests as received (first hop, then redirect hops).
-    pub received: Vec<Arc<RequestRecord>>,
+    pub received: Received,
     /// How it ended, once finished.
     pub result: Option<AttemptResult>,
     /// The final answer.
@@ -156,8 +208,10 @@ pub struct AttemptState {
     /// The wall-clock time it was made at, when a journal recorded it (a run knows it
     /// from its scenario's clock: [`ScenarioState::wall_of`]).
     pub wall: Option<Duration>,
-    /// The provider's status word for the delivery after this attempt (`pending_retry`).
-    pub status_after: Option<String>,
+    /// The provider's status word for the delivery after this attempt (`pending_retry`):
+    /// the profile's own text in a run (borrowed, not copied per attempt), a copy when a
+    /// journal was read.
+    pub status_after: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl AttemptState {
@@ -312,7 +366,8 @@ impl ScenarioState {
                 after,
                 status,
             } => {
-                self.attempt_mut(*delivery, *after).status_after = Some((*status).to_owned());
+                self.attempt_mut(*delivery, *after).status_after =
+                    Some(std::borrow::Cow::Borrowed(*status));
             }
             EngineEvent::SecretGenerated {
                 scenario: _,
@@ -514,6 +569,37 @@ scenarios:
                 events
             })
             .collect()
+    }
+
+    #[test]
+    fn an_attempts_received_requests_keep_their_order_the_first_kept_in_place() {
+        let req = |path: &str| {
+            Arc::new(RequestRecord {
+                method: "POST".into(),
+                path: path.into(),
+                headers: Vec::new(),
+                body: Default::default(),
+            })
+        };
+        let mut received = Received::default();
+        assert!(received.is_empty());
+        assert_eq!(received.first(), None);
+        for p in ["/a", "/b", "/c"] {
+            received.push(req(p));
+        }
+        let paths: Vec<&str> = received.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["/a", "/b", "/c"]);
+        assert_eq!(received.len(), 3);
+        assert_eq!(received.first().map(|r| r.path.as_str()), Some("/a"));
+        let collected: Received = [req("/a"), req("/b"), req("/c")].into_iter().collect();
+        assert_eq!(collected, received);
+        let mut one = Received::default();
+        one.push(req("/only"));
+        assert_eq!(one.len(), 1);
+        assert!(
+            one.more.capacity() == 0,
+            "one request takes no list of its own"
+        );
     }
 
     #[test]

@@ -1091,21 +1091,25 @@ impl Profile {
         // [`HeaderMemo`]); the body compared, so a different one is signed afresh.
         let kept_per_delivery =
             self.body_repeats && !self.scheme.reads_time() && !self.scheme.signs_url();
-        let sig = match signature.filter(|_| kept_per_delivery) {
-            Some(Some(kept)) if kept.body == *body => kept.headers.clone(),
+        // The signature headers go in where the list says, one after another; those kept
+        // for the delivery are copied straight into the list (their texts shared), not
+        // into a list of their own first.
+        let at = sig_at.unwrap_or(out.len()).min(out.len());
+        match signature.filter(|_| kept_per_delivery) {
+            Some(Some(kept)) if kept.body == *body => {
+                out.splice(at..at, kept.headers.iter().cloned());
+            }
             Some(slot) => {
                 let headers = sign()?;
+                out.splice(at..at, headers.iter().cloned());
                 *slot = Some(SignatureMemo {
                     body: body.clone(),
-                    headers: headers.clone(),
+                    headers,
                 });
-                headers
             }
-            None => sign()?,
-        };
-        let at = sig_at.unwrap_or(out.len()).min(out.len());
-        for (i, h) in sig.into_iter().enumerate() {
-            out.insert(at + i, h);
+            None => {
+                out.splice(at..at, sign()?);
+            }
         }
         Ok(out)
     }

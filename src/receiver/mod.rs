@@ -194,7 +194,12 @@ fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> impl Future<Output =
     // converted, and in a live run its tag comes from the delivery's port and names no
     // attempt (0): the reducer takes the latest one the sender started.
     let (tag, headers) = match parts.extensions.remove::<InProcessRequest>() {
-        Some(InProcessRequest { tag, headers }) => (Some(tag), headers),
+        Some(InProcessRequest { tag, headers }) => {
+            // Nothing else is read from an in-process request's extensions: the map goes
+            // back (emptied) for the thread's next in-process request.
+            crate::record::hand_back_extensions(std::mem::take(&mut parts.extensions));
+            (Some(tag), headers)
+        }
         None => (
             parts.extensions.remove::<DeliveryTag>(),
             parts
@@ -353,6 +358,9 @@ fn respond(status: u16, body: &str, headers: &[(String, String)]) -> Response {
     // Copied from the plan only here (an empty body, most planned answers, allocates
     // nothing).
     let mut r = Response::new(Body::from(body.to_owned()));
+    // The header map an in-process transport handed back after reading this thread's last
+    // answer (allocated already), empty: the router adds `content-length` to every answer.
+    *r.headers_mut() = crate::record::reused_header_map();
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in headers {
         if let (Ok(k), Ok(v)) = (

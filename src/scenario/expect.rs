@@ -461,7 +461,7 @@ mod tests {
         };
         let attempt = |n, body: &str| AttemptState {
             n,
-            received: vec![req(body)],
+            received: [req(body)].into_iter().collect(),
             ..AttemptState::default()
         };
         let state = ScenarioState {

@@ -392,6 +392,9 @@ pub(crate) async fn send_in_process(
     let mut request = http::Request::new(Body::from(req.body));
     *request.method_mut() = http::Method::POST;
     *request.uri_mut() = uri;
+    // The map the receiver handed back after the thread's last in-process request (its
+    // table allocated already), empty.
+    *request.extensions_mut() = crate::record::reused_extensions();
     request.extensions_mut().insert(InProcessRequest {
         tag: req.tag,
         headers,
@@ -418,8 +421,11 @@ pub(crate) async fn send_in_process(
     }
 
     let status = response.status().as_u16();
-    let headers = header_pairs(response.headers());
-    let body = match response.into_body().collect().await {
+    let (mut parts, body) = response.into_parts();
+    let headers = header_pairs(&parts.headers);
+    // The answer's header map, read, handed back for the thread's next answer.
+    crate::record::hand_back_header_map(std::mem::take(&mut parts.headers));
+    let body = match body.collect().await {
         Ok(c) => truncate(c.to_bytes()),
         Err(e) => return Err(TransportError::Connection(format!("body cut off: {e}"))),
     };
@@ -434,37 +440,59 @@ pub(crate) async fn send_in_process(
 const URIS_KEPT: usize = 8;
 
 thread_local! {
-    /// The URLs in-process requests went to, each with the request URI parsed from it: a
-    /// delivery sends every attempt to its context's one URL (one shared text), so its path
-    /// is parsed once per thread, not once per attempt, and each request's URI is a clone
-    /// (its bytes shared, not copied).
+    /// The URLs in-process requests went to, each with the request URI parsed from it, the
+    /// most recently used first: a delivery sends every attempt to its context's one URL
+    /// (one shared text), so its path is parsed once per thread, not once per attempt, and
+    /// each request's URI is a clone (its bytes shared, not copied).
     static URIS: std::cell::RefCell<Vec<(HeaderText, http::Uri)>> =
         const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The entry of `kept` (a per-thread cache, the most recently used first) that `hit`
+/// finds, moved to the front: the entries before it move one place back, so the last is
+/// always the least recently used. An entry found first (a thread meeting one URL or one
+/// name list over and over) moves nothing. Inlined: a hit costs what the plain search did.
+#[inline(always)]
+fn use_kept<T>(kept: &mut [T], hit: impl FnMut(&T) -> bool) -> Option<&mut T> {
+    let i = kept.iter().position(hit)?;
+    if i > 0 {
+        kept[..=i].rotate_right(1);
+    }
+    kept.first_mut()
+}
+
+/// `entry` put first in `kept` (a per-thread cache of at most `most` entries, the most
+/// recently used first), the least recently used one dropped when it is full.
+fn keep_first<T>(kept: &mut Vec<T>, most: usize, entry: T) {
+    if kept.len() >= most {
+        kept.truncate(most.saturating_sub(1));
+    }
+    if most > 0 {
+        kept.insert(0, entry);
+    }
 }
 
 /// The request URI of an in-process request to `url`: its path and query
 /// ([`path_of`]) parsed as `http` parses it, refused with the words
 /// `http::request::Builder` used (`http::Error` shows its cause). A URL parsed before on
 /// this thread (found by its text's address first, then by its text) gives a clone of the
-/// URI parsed then; at most [`URIS_KEPT`] are kept, others are parsed on each request; a
-/// URL refused is not kept (it is refused again each time).
+/// URI parsed then; the [`URIS_KEPT`] URLs used most recently are kept (a new one takes
+/// the place of the one least recently used); a URL refused is not kept (it is refused
+/// again each time).
 fn in_process_uri(url: &HeaderText) -> Result<http::Uri, TransportError> {
     URIS.with(|kept| {
         let mut kept = kept.borrow_mut();
         // The same address and length is the same text: a kept text is alive (so no other
         // text lives where it does), and a shared one is never written.
-        if let Some((_, uri)) = kept
-            .iter()
-            .find(|(u, _)| std::ptr::eq(u.as_str(), url.as_str()) || u == url)
-        {
+        if let Some((_, uri)) = use_kept(&mut kept, |(u, _)| {
+            std::ptr::eq(u.as_str(), url.as_str()) || u == url
+        }) {
             return Ok(uri.clone());
         }
         let uri: http::Uri = path_of(url).parse().map_err(|e: http::uri::InvalidUri| {
             TransportError::Request(http::Error::from(e).to_string())
         })?;
-        if kept.len() < URIS_KEPT {
-            kept.push((url.clone(), uri.clone()));
-        }
+        keep_first(&mut kept, URIS_KEPT, (url.clone(), uri.clone()));
         Ok(uri)
     })
 }
@@ -481,8 +509,8 @@ fn in_process_uri(url: &HeaderText) -> Result<http::Uri, TransportError> {
 /// checked and then put where its name went; otherwise it is made header by header.
 fn in_process_headers(headers: &[Header], body_len: usize) -> Result<Vec<Header>, TransportError> {
     let known = NAMES_MADE.with(|made| {
-        let made = made.borrow();
-        let m = made.iter().find(|m| {
+        let mut made = made.borrow_mut();
+        let m = use_kept(&mut made, |m| {
             m.names.len() == headers.len() && m.names.iter().zip(headers).all(|(n, (k, _))| n == k)
         })?;
         // The names were checked when they were first met; the values are checked in
@@ -528,14 +556,15 @@ struct NamesMade {
 
 thread_local! {
     /// The name lists in-process header lists were made of, header by header, on this
-    /// thread (at most [`NAMES_KEPT`]; others are made header by header each time).
+    /// thread, the most recently used first (the [`NAMES_KEPT`] used most recently: a new
+    /// one takes the place of the one least recently used).
     static NAMES_MADE: std::cell::RefCell<Vec<NamesMade>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The caller's part of [`in_process_headers`], header by header, with which of the
 /// transport's own headers the caller sent; what its names gave is kept in
-/// [`NAMES_MADE`] (while fewer than [`NAMES_KEPT`] are).
+/// [`NAMES_MADE`] (in the place of the one least recently used when [`NAMES_KEPT`] are).
 fn in_process_headers_afresh(
     headers: &[Header],
 ) -> Result<(Vec<Header>, [bool; 3]), TransportError> {
@@ -606,14 +635,15 @@ fn in_process_headers_afresh(
         }
     }
     NAMES_MADE.with(|made| {
-        let mut made = made.borrow_mut();
-        if made.len() < NAMES_KEPT {
-            made.push(NamesMade {
+        keep_first(
+            &mut made.borrow_mut(),
+            NAMES_KEPT,
+            NamesMade {
                 names: headers.iter().map(|(k, _)| k.clone()).collect(),
                 placed: out.iter().map(|(n, _)| n.clone()).zip(from).collect(),
                 sent,
-            });
-        }
+            },
+        );
     });
     Ok((out, sent))
 }
@@ -1111,6 +1141,97 @@ mod tests {
             assert_eq!(second, parsed);
             assert_eq!(first.path_and_query(), parsed.path_and_query());
             assert!(std::ptr::eq(first.path(), second.path()), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_ninth_url_met_is_kept_in_the_place_of_the_least_recently_used_and_every_uri_stays_what_parsing_gives()
+     {
+        // Arrange: nine URLs, each one text kept for the whole test (as a delivery keeps
+        // its context's URL).
+        let urls: Vec<HeaderText> = (0..9)
+            .map(|i| {
+                HeaderText::new(format!(
+                    "http://hookrig.sim/hooks/endpoint-number-{i}?n={i}"
+                ))
+            })
+            .collect();
+        let parsed = |i: usize| -> http::Uri { path_of(&urls[i]).parse().unwrap() };
+        let kept = || -> Vec<String> {
+            URIS.with(|k| k.borrow().iter().map(|(u, _)| u.to_string()).collect())
+        };
+        for (i, url) in urls[..8].iter().enumerate() {
+            assert_eq!(in_process_uri(url).unwrap(), parsed(i));
+        }
+        // The first URL used again: the second is now the least recently used.
+        let first_again = in_process_uri(&urls[0]).unwrap();
+
+        // Act: the ninth URL.
+        let ninth = in_process_uri(&urls[8]).unwrap();
+
+        // Assert: the ninth kept first, the second dropped, the first still kept.
+        assert_eq!(first_again, parsed(0));
+        assert_eq!(ninth, parsed(8));
+        let now = kept();
+        assert_eq!(now.len(), URIS_KEPT);
+        assert_eq!(now[0], urls[8]);
+        assert_eq!(now[1], urls[0]);
+        assert!(!now.contains(&urls[1].to_string()), "{now:?}");
+        // Kept or not, each URL's URI is what parsing gives, and one kept is shared.
+        for i in [8, 0, 1, 2, 8, 1] {
+            assert_eq!(in_process_uri(&urls[i]).unwrap(), parsed(i), "{i}");
+        }
+        let again = in_process_uri(&urls[8]).unwrap();
+        assert!(
+            std::ptr::eq(ninth.path(), again.path()),
+            "the ninth is shared"
+        );
+    }
+
+    #[test]
+    fn a_ninth_name_list_met_is_kept_in_the_place_of_the_least_recently_used_and_every_list_stays_what_a_header_map_gives()
+     {
+        // Arrange: nine name lists, each with a capital, a repeated name and its own name.
+        let lists: Vec<Vec<Header>> = (0..9)
+            .map(|i| {
+                let own = format!("X-Own-{i}");
+                h(&[
+                    ("Content-Type", "application/json"),
+                    (own.as_str(), "a"),
+                    ("X-Dup", "1"),
+                    ("x-dup", "2"),
+                ])
+            })
+            .collect();
+        let first_names = || -> Vec<String> {
+            NAMES_MADE.with(|m| m.borrow().iter().map(|n| n.names[1].to_string()).collect())
+        };
+        for list in &lists[..8] {
+            assert_eq!(
+                in_process_headers(list, 7).ok(),
+                through_a_header_map(list, 7)
+            );
+        }
+        // The first list used again: the second is now the least recently used.
+        in_process_headers(&lists[0], 7).unwrap();
+
+        // Act: the ninth list.
+        let ninth = in_process_headers(&lists[8], 7).ok();
+
+        // Assert: the ninth kept first, the second dropped, the first still kept.
+        assert_eq!(ninth, through_a_header_map(&lists[8], 7));
+        let now = first_names();
+        assert_eq!(now.len(), NAMES_KEPT);
+        assert_eq!(now[0], "X-Own-8");
+        assert_eq!(now[1], "X-Own-0");
+        assert!(!now.contains(&"X-Own-1".to_string()), "{now:?}");
+        // Kept or not, each list is what a header map gives, at any body length.
+        for (i, len) in [(8, 0), (0, 12), (1, 3), (2, 99), (8, 100), (1, 5)] {
+            assert_eq!(
+                in_process_headers(&lists[i], len).ok(),
+                through_a_header_map(&lists[i], len),
+                "{i}"
+            );
         }
     }
 

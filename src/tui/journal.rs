@@ -159,7 +159,7 @@ fn apply(out: &mut Parsed, keys: &mut Vec<(String, String)>, v: &Value) -> Resul
                 status_after: v
                     .get("provider_status")
                     .and_then(Value::as_str)
-                    .map(str::to_owned),
+                    .map(|s| s.to_owned().into()),
             };
             let idx = n as usize - 1;
             while d.attempts.len() <= idx {

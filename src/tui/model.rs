@@ -308,7 +308,7 @@ fn attempt_view(
         error: a.error().map(str::to_owned),
         latency: a.latency,
         wait_after: a.wait_after,
-        status_after: a.status_after.clone(),
+        status_after: a.status_after.as_deref().map(str::to_owned),
         requests: a.requests.max(1) as usize,
         request: req.map(request_message),
         response: a.response.as_deref().map(|r| Message {
