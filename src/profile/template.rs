@@ -455,6 +455,9 @@ pub enum TNode {
         part: PartRef,
         /// Its arguments by parameter name.
         args: Vec<(String, TNode)>,
+        /// For a part known when compiled, each argument's parameter slot (in `args`'
+        /// order), found once rather than by name on every call; empty otherwise.
+        slots: Vec<usize>,
     },
 }
 
@@ -1204,12 +1207,20 @@ impl<'c> Compiler<'c> {
                     PartRef::Static(0)
                 }
             };
-            let args = entries
+            let args: Vec<(String, TNode)> = entries
                 .iter()
                 .filter(|(k, _)| k.name != "$part")
                 .map(|(k, v)| (k.name.clone(), self.node(v, allowed, scope)))
                 .collect();
-            return Some(TNode::Part { part, args });
+            let slots = match &part {
+                PartRef::Static(i) => self.parts.get(*i).map_or_else(Vec::new, |p| {
+                    args.iter()
+                        .map_while(|(name, _)| p.1.iter().position(|x| x == name))
+                        .collect()
+                }),
+                PartRef::Dynamic(_) => Vec::new(),
+            };
+            return Some(TNode::Part { part, args, slots });
         }
         let (dir, companions) = DIRECTIVES.iter().find(|(d, _)| keys.contains(d))?;
         for (k, _) in entries {
@@ -1559,7 +1570,7 @@ pub fn node_uses_rng(t: &TNode, parts: &[Part]) -> bool {
                 || els.as_ref().is_some_and(|e| node_uses_rng(e, parts))
         }
         TNode::Each { list, body, .. } => expr(list) || node_uses_rng(body, parts),
-        TNode::Part { part, args } => {
+        TNode::Part { part, args, .. } => {
             let called = match part {
                 PartRef::Static(i) => parts.get(*i).is_some_and(|p| p.rng),
                 PartRef::Dynamic(e) => expr(e) || parts.iter().any(|p| p.rng),
@@ -1650,7 +1661,7 @@ fn node_any(
                 hit(cond) || node(then) || els.as_deref().is_some_and(node)
             }
             TNode::Each { list, body, .. } => hit(list) || node(body),
-            TNode::Part { part, args } => {
+            TNode::Part { part, args, .. } => {
                 if args.iter().any(|(_, a)| node(a)) || depth > 32 {
                     return true;
                 }
@@ -2043,7 +2054,7 @@ impl<'a> Rt<'a> {
                 }
                 Val::Own(Value::Object(m))
             }
-            TNode::Part { part, args } => {
+            TNode::Part { part, args, slots } => {
                 if depth >= MAX_DEPTH {
                     return Err(format!("parts call each other more than {MAX_DEPTH} deep"));
                 }
@@ -2060,8 +2071,17 @@ impl<'a> Rt<'a> {
                     }
                 };
                 let mut inner: Frame<'a> = vec![Val::Absent; p.frame.max(p.params.len())];
-                for (name, a) in args {
-                    let Some(i) = p.params.iter().position(|x| x == name) else {
+                // A static part's slots were found when it was compiled (all of them: an
+                // unknown parameter does not compile); a part named at run time looks its
+                // parameters up by name.
+                let known = slots.len() == args.len() && matches!(part, PartRef::Static(_));
+                for (j, (name, a)) in args.iter().enumerate() {
+                    let found = if known {
+                        Some(slots[j])
+                    } else {
+                        p.params.iter().position(|x| x == name)
+                    };
+                    let Some(i) = found else {
                         return Err(format!("part `{}` has no parameter `{name}`", p.name));
                     };
                     inner[i] = self.node(a, frame, rng, depth)?;
@@ -2696,13 +2716,25 @@ impl<'a> Render<'_, 'a> {
                     }
                 }
                 TNode::Lit(v) => return Ok(Some(Settled::Val(Val::Ref(v)))),
-                TNode::Obj(_) | TNode::List(_) => return Ok(Some(Settled::Node(node))),
+                TNode::Obj(_) | TNode::List(_) | TNode::Merge(_) => {
+                    return Ok(Some(Settled::Node(node)));
+                }
                 other => {
                     let v = self.rt.eval(other, 0, None)?;
                     return Ok((!v.is_absent()).then_some(Settled::Val(v)));
                 }
             }
         }
+    }
+}
+
+/// `o`'s value for `k`: a small object's keys compared in order (no hash of `k`), a
+/// larger one's looked up through its index; the same answer as `o.get(k)`.
+fn field<'m>(o: &'m Map<String, Value>, k: &str) -> Option<&'m Value> {
+    if o.len() <= 8 {
+        o.iter().find(|(x, _)| x.as_str() == k).map(|(_, v)| v)
+    } else {
+        o.get(k)
     }
 }
 
@@ -2741,6 +2773,50 @@ impl Serialize for Render<'_, '_> {
                             },
                         )?,
                         Settled::Val(v) => map.serialize_entry(&key, &ValRef(&v))?,
+                    }
+                }
+                map.end()
+            }
+            TNode::Merge(items) => {
+                // The objects merged are written as they are, not copied into one new
+                // object first (the event data cloned key by key into a map and hashed):
+                // each key where it first appears, with the value of the last object that
+                // has it — the bytes the merged object gives.
+                let mut vals: Vec<Val<'_>> = Vec::with_capacity(items.len());
+                for i in items {
+                    match self.rt.eval(i, 0, None).map_err(S::Error::custom)? {
+                        Val::Absent => {}
+                        v @ (Val::Ref(Value::Object(_)) | Val::Own(Value::Object(_))) => {
+                            vals.push(v);
+                        }
+                        other => {
+                            return Err(S::Error::custom(format!(
+                                "$merge merges objects, got {}",
+                                kind(&other)
+                            )));
+                        }
+                    }
+                }
+                let objs: Vec<&Map<String, Value>> = vals
+                    .iter()
+                    .filter_map(|v| match v.json() {
+                        Some(Value::Object(o)) => Some(o),
+                        _ => None,
+                    })
+                    .collect();
+                let empty = objs.iter().all(|o| o.is_empty());
+                let mut map = s.serialize_map(if empty { Some(0) } else { None })?;
+                for (i, o) in objs.iter().enumerate() {
+                    for (k, v) in o.iter() {
+                        if objs[..i].iter().any(|e| field(e, k).is_some()) {
+                            continue;
+                        }
+                        let v = objs[i + 1..]
+                            .iter()
+                            .rev()
+                            .find_map(|l| field(l, k))
+                            .unwrap_or(v);
+                        map.serialize_entry(k, v)?;
                     }
                 }
                 map.end()
@@ -2923,6 +2999,143 @@ e: "{get(data.m, 'z', 0)}"
             serde_json::to_string(&v).unwrap(),
             r#"{"event":"mine","at":1,"x":1}"#
         );
+    }
+
+    #[test]
+    fn a_merge_written_straight_gives_the_bytes_of_the_merged_object_in_every_encoding() {
+        // Arrange: merges of event data with made objects: a later key replacing an earlier
+        // one in place, absent items, empty objects, objects past the size compared key by
+        // key, one nested in a list and one under `$if`.
+        let big: serde_json::Map<String, Value> =
+            (0..12).map(|i| (format!("k{i}"), Value::from(i))).collect();
+        let data = serde_json::json!({
+            "x": 1, "event": "mine", "nested": {"a": [1, 2]}, "big": big, "empty": {},
+        });
+        let env = Env {
+            ty: "a.b",
+            data: Some(&data),
+            ..Env::default()
+        };
+        let templates = [
+            "{$merge: [{event: '{type}', at: 1}, '{data}']}",
+            "{$merge: ['{data}', {event: '{type}', x: 2, late: true}]}",
+            "{$merge: [{a: 1}, '{data.missing}', {b: 2}, {a: 3}]}",
+            "{$merge: ['{data.empty}', '{data.missing}']}",
+            "{$merge: []}",
+            "{$merge: ['{data.big}', {k3: x, k11: y, k12: z}, '{data.big}']}",
+            "{$merge: [{k5: first}, '{data.big}', {k0: last}]}",
+            "{outer: [{$merge: [{a: '{data.nested}'}, {a: 1, b: '{data.nested.a}'}]}]}",
+            "{w: {$if: 'data.x == 1', then: {$merge: [{p: 1}, {q: 2, p: 3}]}}}",
+        ];
+        let prog = Program::default();
+        let rt = Rt {
+            prog: &prog,
+            env: &env,
+        };
+        for yaml in templates {
+            let (t, n) = compile(yaml, &request_vars()).unwrap();
+            let want = rt.eval(&t, n, None).unwrap().into_value();
+            let render = Render { rt: &rt, node: &t };
+
+            // Act
+            let compact = serde_json::to_string(&render).unwrap();
+            let pretty = serde_json::to_string_pretty(&render).unwrap();
+            let python = crate::pyjson::to_vec(&render).unwrap();
+
+            // Assert
+            assert_eq!(compact, serde_json::to_string(&want).unwrap(), "{yaml}");
+            assert_eq!(
+                pretty,
+                serde_json::to_string_pretty(&want).unwrap(),
+                "{yaml}"
+            );
+            assert_eq!(python, crate::pyjson::to_vec(&want).unwrap(), "{yaml}");
+        }
+    }
+
+    #[test]
+    fn a_merge_of_something_not_an_object_is_the_same_error_written_straight_or_evaluated() {
+        let data = serde_json::json!({"list": [1]});
+        let env = Env {
+            data: Some(&data),
+            ..Env::default()
+        };
+        let prog = Program::default();
+        let rt = Rt {
+            prog: &prog,
+            env: &env,
+        };
+        let (t, n) = compile("{$merge: [{a: 1}, '{data.list}']}", &request_vars()).unwrap();
+        let evaluated = rt.eval(&t, n, None).unwrap_err();
+        let written = serde_json::to_string(&Render { rt: &rt, node: &t }).unwrap_err();
+        assert_eq!(evaluated, "$merge merges objects, got a list");
+        assert_eq!(written.to_string(), evaluated);
+    }
+
+    #[test]
+    fn a_field_looked_up_in_order_or_through_the_index_is_the_value_get_gives() {
+        for size in [0, 1, 8, 9, 20] {
+            let o: serde_json::Map<String, Value> = (0..size)
+                .map(|i| (format!("f{i}"), Value::from(i)))
+                .collect();
+            for k in ["f0", "f7", "f8", "f19", "nope", ""] {
+                assert_eq!(field(&o, k), o.get(k), "size {size}, key {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_part_called_by_its_name_or_named_at_run_time_binds_each_argument_to_its_parameter() {
+        // Arrange: a part of three parameters (one left unset), called with its arguments
+        // in another order than its parameters, by its name and by a name made at run time.
+        let sigs = vec![(
+            "pair".to_string(),
+            vec![
+                "first".to_string(),
+                "second".to_string(),
+                "third".to_string(),
+            ],
+        )];
+        let mut c = Compiler::new(&[], &sigs);
+        let part = c.part(
+            "pair",
+            &sigs[0].1,
+            &[],
+            &node("{f: '{first}', s: '{second}', t: '{third}', r: '{alnum(3)}'}"),
+            &Allowed::generator(),
+        );
+        let value = node(
+            "{by_name: {$part: pair, second: '{int(1, 9)}', first: b}, at_run_time: {$part: \"{'pa' + 'ir'}\", second: '{int(1, 9)}', first: b}}",
+        );
+        let g = c.generator(&[], Some(&value), &[], &Allowed::generator());
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        let TNode::Obj(entries) = g.value.as_ref().expect("a value") else {
+            panic!("an object");
+        };
+        assert!(matches!(&entries[0].1, TNode::Part { slots, .. } if slots == &[1, 0]));
+        assert!(matches!(&entries[1].1, TNode::Part { slots, .. } if slots.is_empty()));
+        let prog = Program {
+            tables: Vec::new(),
+            parts: vec![part],
+        };
+
+        // Act
+        let v = Rt {
+            prog: &prog,
+            env: &Env::default(),
+        }
+        .generate(&g, None, &mut RunRng::new(9))
+        .unwrap();
+
+        // Assert: the same binding either way, the draws in the order written.
+        let mut r = RunRng::new(9);
+        let (s1, r1) = (r.range(1, 9), r.alnum(3));
+        let (s2, r2) = (r.range(1, 9), r.alnum(3));
+        let want = serde_json::json!({
+            "by_name": {"f": "b", "s": s1, "r": r1},
+            "at_run_time": {"f": "b", "s": s2, "r": r2},
+        });
+        assert_eq!(v.to_string(), want.to_string());
     }
 
     #[test]
