@@ -979,9 +979,15 @@ impl Scheme {
             }
         }
         let join = self.rotation.as_deref().filter(|j| !j.is_empty());
-        let forms: Vec<Vec<Pat<'_>>> = match join {
-            Some(join) => split_pieces(&whole, join),
-            None => vec![whole],
+        // Without a rotation join the one form is the whole template, borrowed (no list of
+        // one made for every signature checked).
+        let split;
+        let forms: &[Vec<Pat<'_>>] = match join {
+            Some(join) => {
+                split = split_pieces(&whole, join);
+                &split
+            }
+            None => std::slice::from_ref(&whole),
         };
         let mut sigs = Vec::new();
         let mut ts = None;
@@ -989,7 +995,7 @@ impl Scheme {
             if item.is_empty() {
                 return;
             }
-            for form in &forms {
+            for form in forms {
                 if let Some(f) = matches(form, item) {
                     if let Some(s) = f.sig
                         && let Some(tag) = self.encoding.decode(s)

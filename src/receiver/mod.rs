@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -173,7 +173,24 @@ pub fn app(state: Arc<Receiver>) -> Router {
 
 /// The receiver's route table, before it is given a receiver.
 fn routes() -> Router<Arc<Receiver>> {
-    Router::new().fallback(handle)
+    Router::new().fallback(Handle)
+}
+
+/// The router's handler ([`handle`]) as axum calls it: given the request and the receiver
+/// whole. A function handler taking `State` and `Request` is called through axum's
+/// extractor wrapper, which splits the request, takes the state from its parts, puts it
+/// back together and boxes a future holding the parts, the body and the handler's own
+/// future, made on its first poll; this one boxes only [`handle`]'s future, made when
+/// called (in the same poll of the router's future, so at the same instant).
+#[derive(Debug, Clone, Copy)]
+struct Handle;
+
+impl axum::handler::Handler<(), Arc<Receiver>> for Handle {
+    type Future = std::pin::Pin<Box<dyn Future<Output = Response> + Send>>;
+
+    fn call(self, req: Request, rx: Arc<Receiver>) -> Self::Future {
+        Box::pin(handle(rx, req))
+    }
 }
 
 /// The path that lists what arrived (`GET`), when the receiver keeps a log.
@@ -183,7 +200,7 @@ pub const REQUESTS_PATH: &str = "/_hookrig/requests";
 /// the future is made, which then holds only what it uses after the body is read (an
 /// `async fn` would hold the whole request beside its parts, and axum boxes the future,
 /// copying it at its full size, on every request).
-fn handle(State(rx): State<Arc<Receiver>>, req: Request) -> impl Future<Output = Response> + Send {
+fn handle(rx: Arc<Receiver>, req: Request) -> impl Future<Output = Response> + Send {
     let arrived = rx.start.elapsed();
     let (mut parts, body) = req.into_parts();
     let listing = rx.log.is_some()
@@ -355,9 +372,16 @@ fn answer(
 }
 
 fn respond(status: u16, body: &str, headers: &[(String, String)]) -> Response {
-    // Copied from the plan only here (an empty body, most planned answers, allocates
-    // nothing).
-    let mut r = Response::new(Body::from(body.to_owned()));
+    // Copied from the plan only here. An empty body (most planned answers) is `Body`'s
+    // own empty one, which allocates nothing (a body made from a text is boxed, even an
+    // empty one); both tell the router their length is exactly 0, so the answer's
+    // `content-length` and bytes are the same.
+    let body = if body.is_empty() {
+        Body::empty()
+    } else {
+        Body::from(body.to_owned())
+    };
+    let mut r = Response::new(body);
     // The header map an in-process transport handed back after reading this thread's last
     // answer (allocated already), empty: the router adds `content-length` to every answer.
     *r.headers_mut() = crate::record::reused_header_map();
@@ -516,6 +540,74 @@ mod tests {
                     .all(|(k, v)| !k.is_heap_allocated() && !v.is_heap_allocated())
             );
         }
+    }
+
+    #[tokio::test]
+    async fn an_empty_planned_body_is_answered_with_the_length_and_bytes_a_body_made_from_an_empty_text_gives()
+     {
+        // Arrange: the body a planned answer without one had before (made from its text)
+        // and the one it has now.
+        let from_text = Body::from(String::new());
+
+        // Act
+        let answer = respond(204, "", &[]);
+
+        // Assert: the same exact length (what the router and hyper write as
+        // `content-length`), the same end of stream, no bytes.
+        let (got, want) = (
+            hyper::body::Body::size_hint(answer.body()),
+            hyper::body::Body::size_hint(&from_text),
+        );
+        assert_eq!((got.lower(), got.upper()), (want.lower(), want.upper()));
+        assert_eq!((got.lower(), got.upper()), (0, Some(0)));
+        assert_eq!(
+            hyper::body::Body::is_end_stream(answer.body()),
+            hyper::body::Body::is_end_stream(&from_text)
+        );
+        let bytes = http_body_util::BodyExt::collect(answer.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        assert!(bytes.is_empty());
+        // A body the plan does give is sent whole.
+        let full = respond(200, "ok\n", &[]);
+        assert_eq!(hyper::body::Body::size_hint(full.body()).exact(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn the_routers_handler_boxes_a_smaller_future_than_axums_wrapper_of_the_same_handler_and_answers_alike()
+     {
+        // Arrange: the handler the router is given, and the same `handle` as a function
+        // handler taking `State` and `Request` (what the router was given before).
+        use axum::handler::Handler as _;
+        let rx = Arc::new(Receiver::new(FaultPlan::new(vec![Step {
+            when_event: None,
+            action: Action::status(503),
+        }])));
+        let request = || {
+            http::Request::builder()
+                .method("POST")
+                .uri("/hooks")
+                .body(Body::from("{}"))
+                .unwrap()
+        };
+        let wrapped = |axum::extract::State(rx): axum::extract::State<Arc<Receiver>>,
+                       req: Request| handle(rx, req);
+
+        // Act
+        let ours = Handle.call(request(), Arc::clone(&rx));
+        let axums = wrapped.call(request(), Arc::clone(&rx));
+
+        // Assert: the boxed futures' sizes, then what each answers.
+        assert!(
+            std::mem::size_of_val(&*ours) < std::mem::size_of_val(&*axums),
+            "{} B against {} B",
+            std::mem::size_of_val(&*ours),
+            std::mem::size_of_val(&*axums)
+        );
+        let (ours, axums) = (ours.await, axums.await);
+        assert_eq!(ours.status(), 503);
+        assert_eq!(axums.status(), 503);
     }
 
     #[tokio::test]
